@@ -1,0 +1,5 @@
+#!/usr/bin/env node
+// Entry for `npx clawmedic`: runs the TypeScript CLI through tsx so no build step is needed.
+import { register } from 'tsx/esm/api';
+register();
+await import('../src/cli.ts');

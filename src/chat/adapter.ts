@@ -1,0 +1,43 @@
+/**
+ * What every chat adapter (console, Telegram, Discord) implements, and what it is given.
+ * Adapters translate platform events into Command/ButtonPress for the router and render
+ * Reply/Delivery back; nothing outside src/chat/<platform>/ imports platform libraries.
+ */
+import type { ButtonPress, Command, Delivery, Platform, RouterResponse } from '../domain/types.js';
+
+/** The router as adapters see it: one call per incoming command or button press. */
+export interface RouterPort {
+  /** Parse, authorize, confirm/enqueue. Never waits for a job to finish. */
+  handleCommand(cmd: Command): Promise<RouterResponse>;
+  /** Re-authorize and act on a button token. */
+  handleButton(press: ButtonPress): Promise<RouterResponse>;
+  /** Host names this actor may name in this chat (for autocomplete and host pickers). */
+  hostsFor(actor: Command['actor'], chat: Command['chat']): string[];
+}
+
+/** Where adapters remember which platform message a logical messageKey was sent as (Redis-backed). */
+export interface MessageRefStore {
+  get(platform: Platform, messageKey: string): Promise<string | undefined>;
+  set(platform: Platform, messageKey: string, ref: string): Promise<void>;
+}
+
+/** Thrown by deliver() when the target can never be reached (bot blocked, chat gone, missing permission): not retried. */
+export class PermanentDeliveryError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'PermanentDeliveryError';
+  }
+}
+
+export interface ChatAdapter {
+  readonly platform: Platform;
+  /** Connect/poll; resolves when ready to receive. */
+  start(): Promise<void>;
+  /** Stop receiving; finish in-flight sends. */
+  stop(): Promise<void>;
+  /**
+   * Send a delivery, or edit the message already sent for its messageKey.
+   * Throws PermanentDeliveryError for chats that will never accept it; other errors are retried by the notify queue.
+   */
+  deliver(delivery: Delivery): Promise<void>;
+}

@@ -1,0 +1,85 @@
+/**
+ * Loads clawmedic.yaml and the secrets from env, validates both, and fails fast with
+ * `clawmedic.yaml: hosts[1].ssh.port: expected integer 1-65535, got "22a"` — never a stack trace.
+ */
+import { readFileSync } from 'node:fs';
+import { basename } from 'node:path';
+import { LineCounter, parseDocument } from 'yaml';
+import type { z } from 'zod';
+import { ConfigError } from '../domain/errors.js';
+import type { HostConfig } from '../domain/host.js';
+import { configSchema, type AppConfig } from './schema.js';
+import { loadSecrets, type Secrets } from './secrets.js';
+
+/** Validated configuration plus secrets: what main.ts wires everything from. */
+export interface LoadedConfig {
+  file: string;
+  config: AppConfig;
+  hosts: HostConfig[];
+  secrets: Secrets;
+}
+
+/** Render a zod path as `hosts[1].ssh.port`. */
+export function formatPath(path: ReadonlyArray<PropertyKey>): string {
+  let out = '';
+  for (const part of path) {
+    if (typeof part === 'number') out += `[${part}]`;
+    else out += out ? `.${String(part)}` : String(part);
+  }
+  return out || '(top level)';
+}
+
+function describeInput(input: unknown): string {
+  if (input === undefined) return 'nothing';
+  const text = JSON.stringify(input);
+  return text === undefined ? String(input) : text.length > 60 ? `${text.slice(0, 57)}...` : text;
+}
+
+/** One line per problem, each naming the file, the key path, what was expected and what was found. */
+export function formatIssues(file: string, issues: readonly z.core.$ZodIssue[]): string {
+  return issues
+    .map((issue) => {
+      const where = `${file}: ${formatPath(issue.path)}`;
+      if (issue.code === 'unrecognized_keys') return `${where}: unknown key(s) ${issue.keys.map((k) => `"${k}"`).join(', ')}`;
+      const got = 'input' in issue ? `, got ${describeInput(issue.input)}` : '';
+      const message = issue.message.startsWith('Invalid input') && issue.code === 'invalid_type'
+        ? `expected ${issue.expected}`
+        : issue.message;
+      return `${where}: ${message}${issue.code === 'custom' ? '' : got}`;
+    })
+    .join('\n');
+}
+
+/** Parse and validate YAML text already read from `file` (its basename is used in messages). */
+export function parseConfigText(text: string, file: string): AppConfig {
+  const name = basename(file);
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { prettyErrors: false, lineCounter });
+  if (doc.errors.length > 0) {
+    const err = doc.errors[0]!;
+    const pos = lineCounter.linePos(err.pos[0]);
+    throw new ConfigError(`${name}: line ${pos.line}, column ${pos.col}: invalid YAML (${err.code})`);
+  }
+  const raw: unknown = doc.toJS() ?? {};
+  const result = configSchema.safeParse(raw, { reportInput: true });
+  if (!result.success) throw new ConfigError(formatIssues(name, result.error.issues));
+  return result.data;
+}
+
+/** Read `file`, validate it and the env; throws ConfigError with every problem listed. */
+export function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env): LoadedConfig {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new ConfigError(
+      code === 'ENOENT'
+        ? `${file}: file not found (copy clawmedic.example.yaml to start, or pass --config <file>)`
+        : `${file}: cannot read (${code ?? 'error'})`,
+    );
+  }
+  const config = parseConfigText(text, file);
+  const secrets = loadSecrets(env);
+  return { file, config, hosts: config.hosts as HostConfig[], secrets };
+}

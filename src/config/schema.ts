@@ -1,0 +1,205 @@
+/**
+ * zod schema of clawmedic.yaml: everything but secrets. The parsed result is `AppConfig`;
+ * hosts come out exactly as `HostConfig` (src/domain/host.ts). Defaults live here, once.
+ */
+import { z } from 'zod';
+import { DEFAULTS, HOST_NAME_PATTERN } from '../constants.js';
+
+const portNumber = z
+  .number({ error: 'expected integer 1-65535' })
+  .int({ error: 'expected integer 1-65535' })
+  .min(1, { error: 'expected integer 1-65535' })
+  .max(65535, { error: 'expected integer 1-65535' });
+
+const nonEmpty = z.string({ error: 'expected a non-empty string' }).trim().min(1, { error: 'expected a non-empty string' });
+
+/** Platform ids are strings in config; numbers (Telegram ids written bare) are accepted and turned into strings. */
+const platformId = z
+  .union([z.string(), z.number().int()], { error: 'expected a user/chat id (string or integer)' })
+  .transform((v) => String(v))
+  .refine((v) => /^-?[0-9A-Za-z_.:-]{1,64}$/.test(v), { error: 'expected a platform id (digits, or letters for console)' });
+
+const fingerprint = z
+  .string({ error: 'expected a host key fingerprint "SHA256:<base64>"' })
+  .regex(/^SHA256:[A-Za-z0-9+/]{43}$/, {
+    error: 'expected a host key fingerprint "SHA256:<43 base64 chars>" (get it with: clawmedic hosts fingerprint <host>:<port>)',
+  });
+
+const supervisorSchema = z.discriminatedUnion(
+  'kind',
+  [
+    z.object({ kind: z.literal('systemd-user'), unit: nonEmpty.default(DEFAULTS.systemdUnit) }).strict(),
+    z.object({ kind: z.literal('docker'), container: nonEmpty }).strict(),
+    z.object({ kind: z.literal('commands'), start: nonEmpty, stop: nonEmpty, status: nonEmpty.optional() }).strict(),
+  ],
+  { error: 'expected kind: systemd-user | docker | commands' },
+);
+
+const hostSchema = z
+  .object({
+    name: z.string({ error: 'expected a host name' }).regex(HOST_NAME_PATTERN, {
+      error: 'expected a host name of lowercase letters, digits, "-" or "_" (1-63 chars)',
+    }),
+    ssh: z
+      .object({
+        host: nonEmpty,
+        port: portNumber.default(22),
+        user: nonEmpty,
+        hostKeyFingerprint: fingerprint,
+        privateKeyPath: nonEmpty.optional(),
+      })
+      .strict(),
+    install: z.enum(['native', 'docker'], { error: 'expected native | docker' }).default('native'),
+    container: nonEmpty.optional(),
+    supervisor: supervisorSchema,
+    openclaw: z
+      .object({
+        bin: nonEmpty.default('openclaw'),
+        profile: nonEmpty.optional(),
+        stateDir: nonEmpty.optional(),
+      })
+      .strict()
+      .default({ bin: 'openclaw' }),
+    gateway: z
+      .object({
+        port: portNumber.default(DEFAULTS.gatewayPort),
+        url: z.url({ error: 'expected a URL such as wss://claw.example.com' }).optional(),
+      })
+      .strict()
+      .default({ port: DEFAULTS.gatewayPort }),
+    envFile: nonEmpty.optional(),
+    allowKillPortOwner: z.boolean({ error: 'expected true or false' }).default(false),
+    autoFix: z.boolean({ error: 'expected true or false' }).default(false),
+  })
+  .strict()
+  .superRefine((h, ctx) => {
+    if (h.install === 'docker' && !h.container) {
+      ctx.addIssue({ code: 'custom', path: ['container'], message: 'expected a container name for install: docker' });
+    }
+  });
+
+const personSchema = z
+  .object({
+    platform: z.enum(['telegram', 'discord', 'console'], { error: 'expected telegram | discord | console' }),
+    userId: platformId,
+    role: z.enum(['viewer', 'operator', 'admin'], { error: 'expected viewer | operator | admin' }),
+    name: z.string().optional(),
+  })
+  .strict();
+
+const chatSchema = z
+  .object({
+    platform: z.enum(['telegram', 'discord', 'console'], { error: 'expected telegram | discord | console' }),
+    chatId: platformId,
+    /** Host names this chat may see; "*" = all hosts. */
+    hosts: z.array(nonEmpty, { error: 'expected a list of host names (or ["*"])' }).min(1),
+    /** Send alerts for those hosts here. */
+    alerts: z.boolean().default(true),
+  })
+  .strict();
+
+const durationSec = z.number({ error: 'expected a number of seconds' }).positive({ error: 'expected a positive number of seconds' });
+
+export const configSchema = z
+  .object({
+    hosts: z.array(hostSchema, { error: 'expected a list of hosts' }).min(1, { error: 'expected at least one host' }),
+    people: z.array(personSchema, { error: 'expected a list of people' }).default([]),
+    chats: z.array(chatSchema, { error: 'expected a list of chats' }).default([]),
+    console: z
+      .object({ userId: platformId.default('local') })
+      .strict()
+      .default({ userId: 'local' }),
+    redis: z
+      .object({ keyPrefix: z.string().regex(/^[a-z0-9:_-]{1,40}$/).default(DEFAULTS.keyPrefix) })
+      .strict()
+      .default({ keyPrefix: DEFAULTS.keyPrefix }),
+    jobs: z
+      .object({
+        commandTimeoutSec: durationSec.default(DEFAULTS.commandTimeoutSec),
+        connectTimeoutSec: durationSec.default(DEFAULTS.connectTimeoutSec),
+        maxOutputBytes: z.number().int().positive().default(DEFAULTS.maxOutputBytes),
+        confirmTtlSec: durationSec.default(DEFAULTS.confirmTtlSec),
+        concurrency: z.number().int().min(1).max(64).default(DEFAULTS.workerConcurrency),
+      })
+      .strict()
+      .default({
+        commandTimeoutSec: DEFAULTS.commandTimeoutSec,
+        connectTimeoutSec: DEFAULTS.connectTimeoutSec,
+        maxOutputBytes: DEFAULTS.maxOutputBytes,
+        confirmTtlSec: DEFAULTS.confirmTtlSec,
+        concurrency: DEFAULTS.workerConcurrency,
+      }),
+    fix: z
+      .object({
+        maxAttemptsPerHour: z.number().int().min(1).default(DEFAULTS.fixMaxAttemptsPerHour),
+        verifyWindowSec: durationSec.default(DEFAULTS.verifyWindowSec),
+      })
+      .strict()
+      .default({ maxAttemptsPerHour: DEFAULTS.fixMaxAttemptsPerHour, verifyWindowSec: DEFAULTS.verifyWindowSec }),
+    alerts: z
+      .object({
+        probeIntervalSec: durationSec.default(DEFAULTS.probeIntervalSec),
+        fireAfterEvents: z.number().int().min(1).default(DEFAULTS.fireAfterEvents),
+        fireWindowSec: durationSec.default(DEFAULTS.fireWindowSec),
+        probeFailuresToFire: z.number().int().min(1).default(DEFAULTS.probeFailuresToFire),
+        resolveAfterSec: durationSec.default(DEFAULTS.resolveAfterSec),
+        reminderIntervalSec: durationSec.default(DEFAULTS.reminderIntervalSec),
+      })
+      .strict()
+      .default({
+        probeIntervalSec: DEFAULTS.probeIntervalSec,
+        fireAfterEvents: DEFAULTS.fireAfterEvents,
+        fireWindowSec: DEFAULTS.fireWindowSec,
+        probeFailuresToFire: DEFAULTS.probeFailuresToFire,
+        resolveAfterSec: DEFAULTS.resolveAfterSec,
+        reminderIntervalSec: DEFAULTS.reminderIntervalSec,
+      }),
+    http: z
+      .object({ host: nonEmpty.default('127.0.0.1'), port: z.number().int().min(0).max(65535).default(DEFAULTS.httpPort) })
+      .strict()
+      .default({ host: '127.0.0.1', port: DEFAULTS.httpPort }),
+    telegram: z
+      .object({
+        mode: z.enum(['polling', 'webhook']).default('polling'),
+        apiRoot: z.url().optional(),
+        webhook: z
+          .object({ url: z.url(), port: portNumber, path: nonEmpty.default('/telegram') })
+          .strict()
+          .optional(),
+      })
+      .strict()
+      .default({ mode: 'polling' }),
+    discord: z
+      .object({ guildId: platformId.optional(), restApi: z.url().optional() })
+      .strict()
+      .default({}),
+  })
+  .strict()
+  .superRefine((cfg, ctx) => {
+    const names = new Set<string>();
+    cfg.hosts.forEach((h, i) => {
+      if (names.has(h.name)) ctx.addIssue({ code: 'custom', path: ['hosts', i, 'name'], message: `duplicate host name "${h.name}"` });
+      names.add(h.name);
+    });
+    cfg.chats.forEach((c, i) =>
+      c.hosts.forEach((h, j) => {
+        if (h !== '*' && !names.has(h)) {
+          ctx.addIssue({ code: 'custom', path: ['chats', i, 'hosts', j], message: `unknown host "${h}" (not in hosts)` });
+        }
+      }),
+    );
+    const seen = new Set<string>();
+    cfg.people.forEach((p, i) => {
+      const key = `${p.platform}:${p.userId}`;
+      if (seen.has(key)) ctx.addIssue({ code: 'custom', path: ['people', i, 'userId'], message: `duplicate person ${key}` });
+      seen.add(key);
+    });
+    if (cfg.telegram.mode === 'webhook' && !cfg.telegram.webhook) {
+      ctx.addIssue({ code: 'custom', path: ['telegram', 'webhook'], message: 'expected webhook {url, port} for mode: webhook' });
+    }
+  });
+
+/** clawmedic.yaml after validation and defaults. */
+export type AppConfig = z.infer<typeof configSchema>;
+export type PersonConfig = AppConfig['people'][number];
+export type ChatConfig = AppConfig['chats'][number];

@@ -1,0 +1,71 @@
+/**
+ * Constants in one place: queue names, Redis key names, defaults and limits.
+ * Nothing else in src/ repeats these literals.
+ */
+
+/** BullMQ queue names (prefixed by the config's redis.keyPrefix through BullMQ's own `prefix`). */
+export const QUEUES = {
+  diagnose: 'diagnose',
+  fix: 'fix',
+  notify: 'notify',
+  probe: 'probe',
+} as const;
+
+/** Redis key suffixes under `<keyPrefix>:`. */
+export const KEYS = {
+  /** Pending /fix confirmations and button tokens: `<prefix>:btn:<token>` (hash, TTL). */
+  button: 'btn',
+  /** Per-host single flight: `<prefix>:lock:<host>`. */
+  hostLock: 'lock',
+  /** Append-only audit trail (stream), global and per host. */
+  audit: 'audit',
+  /** Job history per host (stream). */
+  history: 'history',
+  /** Fix attempts per host in the last hour (sorted set). */
+  fixAttempts: 'fixattempts',
+  /** Adapter message references per messageKey. */
+  messageRefs: 'msgref',
+  /** Heartbeats of running processes (for /healthz). */
+  heartbeat: 'hb',
+} as const;
+
+/** Defaults for clawmedic.yaml; documented in clawmedic.example.yaml. */
+export const DEFAULTS = {
+  keyPrefix: 'clawmedic',
+  gatewayPort: 18789,
+  systemdUnit: 'openclaw-gateway.service',
+  /** Deadline of one remote command. doctor takes 25-80 s on 2026.9.6, so fix steps get their own longer deadlines. */
+  commandTimeoutSec: 60,
+  connectTimeoutSec: 10,
+  maxOutputBytes: 1_000_000,
+  /** How long a /fix confirmation button stays valid. */
+  confirmTtlSec: 300,
+  /** Buttons under results (Diagnose/Fix) live this long. */
+  buttonTtlSec: 24 * 3600,
+  workerConcurrency: 4,
+  fixMaxAttemptsPerHour: 3,
+  verifyWindowSec: 20,
+  probeIntervalSec: 60,
+  fireAfterEvents: 3,
+  fireWindowSec: 120,
+  probeFailuresToFire: 2,
+  resolveAfterSec: 120,
+  reminderIntervalSec: 3600,
+  httpPort: 9464,
+  /** How many entries /history shows. */
+  historyLimit: 10,
+  /** Max audit entries kept per stream (approximate trimming). */
+  auditMaxLen: 100_000,
+} as const;
+
+/** Job retry policy for transient failures (connection refused/reset, timeouts) of read-only jobs. */
+export const RETRY = {
+  attempts: 3,
+  backoffMs: 2_000,
+} as const;
+
+/** Hosts are named in chat: a strict pattern so a name can never carry shell syntax. */
+export const HOST_NAME_PATTERN = /^[a-z0-9][a-z0-9_-]{0,62}$/;
+
+/** Opaque button tokens: 16 random bytes base64url = 22 chars (Telegram callback_data ≤ 64 bytes, Discord custom_id ≤ 100). */
+export const BUTTON_TOKEN_BYTES = 16;

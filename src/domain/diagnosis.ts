@@ -1,0 +1,127 @@
+/**
+ * Types of OpenClaw knowledge: causes of a 4008, verdicts with evidence, fix plans.
+ * Produced by pure code in src/openclaw/, consumed by workers and rendered by commands.
+ */
+
+/** Every root cause clawmedic can name. Stable ids: they key incidents and audit records. */
+export const CAUSES = [
+  'token_mismatch',
+  'device_token_mismatch',
+  'stale_client',
+  'token_rotated',
+  'config_autorestored',
+  'gateway_down',
+  'crash_loop',
+  'out_of_memory',
+  'memory_pressure',
+  'plugin_failure',
+  'port_conflict',
+  'second_gateway',
+  'proxy_blocks_websocket',
+  'gateway_url_mismatch',
+  'origin_not_allowed',
+  'gateway_mode_unset',
+  'rate_limited',
+  'insecure_context',
+  'telegram_conflict',
+  'host_unreachable',
+  'healthy',
+  'unknown',
+] as const;
+export type Cause = (typeof CAUSES)[number];
+
+export type Confidence = 'high' | 'medium' | 'low';
+
+/** One named cause with the lines that prove it (already redacted). */
+export interface Finding {
+  cause: Cause;
+  confidence: Confidence;
+  /** 0..100, for ordering several causes by weight. */
+  weight: number;
+  /** Plain-language one-liner: "Browser tab from http://localhost:18789 keeps presenting an old gateway token". */
+  summary: string;
+  /** Evidence lines, redacted, each short. */
+  evidence: string[];
+  /** What the user must do themselves (re-open dashboard, clear site data, raise RAM...). */
+  userActions: string[];
+}
+
+/** The result of a diagnose pass over one host. */
+export interface Verdict {
+  host: string;
+  /** Ordered by weight, highest first; `findings[0]` is the headline. Never empty: 'healthy' or 'unknown' at worst. */
+  findings: Finding[];
+  /** OpenClaw version seen on the host, if any ("2026.9.6"). */
+  openclawVersion?: string;
+  /** Is the gateway answering its own RPC probe right now? */
+  probeOk: boolean;
+  /** Sections that could not be gathered (command failed, timed out) with the reason. */
+  gaps: string[];
+  /** ISO time of the evidence pass. */
+  at: string;
+}
+
+/** Named, fixed actions a fix may run. Chat text never becomes one of these. */
+export const FIX_STEP_KINDS = [
+  'stop_gateway',
+  'start_gateway',
+  'restart_gateway',
+  'doctor_fix',
+  'reinstall_service',
+  'remove_token_override',
+  'kill_port_owner',
+  'disable_plugin',
+  'set_gateway_mode_local',
+  'fresh_dashboard_link',
+  'restore_config_backup',
+  'wait_for_gateway',
+] as const;
+export type FixStepKind = (typeof FIX_STEP_KINDS)[number];
+
+/** One step of a fix: a named action rendered to a fixed remote script from a template. */
+export interface FixStep {
+  kind: FixStepKind;
+  /** What the confirmation shows: "stop the gateway (systemctl --user stop openclaw-gateway.service)". */
+  description: string;
+  /** The remote script to run (built only from templates and inventory values, shell-quoted). */
+  script: string;
+  timeoutMs: number;
+  /** Does this step change state on the host? Read-only steps may be retried. */
+  mutates: boolean;
+  /** The step's stdout is secret (a tokenized link): deliver privately to the requester, never log it. */
+  secretOutput?: boolean;
+  /** Continue with later steps if this one fails? (e.g. stop of an already-stopped gateway) */
+  continueOnError?: boolean;
+}
+
+/** The plan for `/fix`, derived from the verdict's headline cause and the host's supervisor. */
+export interface FixPlan {
+  host: string;
+  cause: Cause;
+  /** Steps in order. Empty when the fix is entirely on the user's side. */
+  steps: FixStep[];
+  /** Shown to the user when nothing on the host can fix it (firewall, RAM, browser). */
+  userActions: string[];
+  /** Does the plan restart/stop the gateway? (alerts are muted while it runs) */
+  disruptive: boolean;
+  /** Seconds to watch the log after the fix for a recurrence of the cause. */
+  verifyWindowSec: number;
+}
+
+/** Outcome of a fix after verification. */
+export interface FixOutcome {
+  host: string;
+  cause: Cause;
+  status: 'fixed' | 'not_fixed' | 'failed' | 'user_action_needed';
+  steps: Array<{
+    kind: FixStepKind;
+    exitCode: number | null;
+    durationMs: number;
+    timedOut: boolean;
+    ok: boolean;
+    /** Redacted tail of the output. */
+    output: string;
+  }>;
+  after?: Verdict;
+  message: string;
+}

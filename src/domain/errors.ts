@@ -1,0 +1,74 @@
+/**
+ * Typed errors. Each message is something a chat user can read and act on, and never contains
+ * a secret (tokens, keys, tokenized URLs). `userMessage` is what a reply shows.
+ */
+
+/** Base class: carries a short code for audit/metrics and a message safe for chat. */
+export class ClawmedicError extends Error {
+  constructor(
+    message: string,
+    /** Stable machine-readable code, e.g. "HOST_KEY_MISMATCH". */
+    readonly code: string,
+    /** May a job hitting this error be retried (connection refused, timeout)? */
+    readonly transient = false,
+  ) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
+/** clawmedic.yaml or env is malformed: names the file, the key path and what was expected. */
+export class ConfigError extends ClawmedicError {
+  constructor(message: string) {
+    super(message, 'CONFIG');
+  }
+}
+
+/** The host presented a key that does not match the pinned fingerprint. Never retried. */
+export class HostKeyMismatchError extends ClawmedicError {
+  constructor(host: string, expected: string, received: string) {
+    super(
+      `${host}: host key mismatch: expected ${expected}, received ${received}. ` +
+        `Refusing to connect. If the host was reinstalled, pin the new key with "clawmedic hosts fingerprint".`,
+      'HOST_KEY_MISMATCH',
+    );
+  }
+}
+
+/** Connect/ready/command deadline passed. Transient. */
+export class SshTimeoutError extends ClawmedicError {
+  constructor(host: string, phase: 'connect' | 'channel' | 'command', ms: number) {
+    super(`${host}: SSH ${phase} timed out after ${Math.round(ms / 1000)} s`, 'SSH_TIMEOUT', true);
+  }
+}
+
+/** TCP refused/reset/unreachable. Transient. */
+export class HostUnreachableError extends ClawmedicError {
+  constructor(host: string, reason: string) {
+    super(`${host}: host unreachable over SSH (${reason})`, 'HOST_UNREACHABLE', true);
+  }
+}
+
+/** The host refused our key. Not transient: config must change. */
+export class SshAuthError extends ClawmedicError {
+  constructor(host: string, user: string) {
+    super(`${host}: SSH authentication refused for user "${user}" (check the key and authorized_keys)`, 'SSH_AUTH');
+  }
+}
+
+/** The actor may not do this (role or chat binding). */
+export class NotAuthorizedError extends ClawmedicError {
+  constructor(message: string) {
+    super(message, 'NOT_AUTHORIZED');
+  }
+}
+
+/** Unknown host name typed in chat. */
+export class UnknownHostError extends ClawmedicError {
+  constructor(name: string, known: string[]) {
+    super(
+      `Unknown host "${name}". Known hosts: ${known.length ? known.join(', ') : '(none)'}.`,
+      'UNKNOWN_HOST',
+    );
+  }
+}

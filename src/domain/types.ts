@@ -1,0 +1,124 @@
+/**
+ * Platform-neutral types shared by every layer. Nothing here imports grammY, discord.js,
+ * ssh2 or BullMQ: adapters translate to and from these shapes at their edge.
+ */
+
+/** Where a command came from and where its replies go. */
+export type Platform = 'telegram' | 'discord' | 'console';
+
+/** What a person may do; each role includes the ones before it. */
+export type Role = 'viewer' | 'operator' | 'admin';
+
+/** The person who sent a command or pressed a button, by immutable platform id. */
+export interface Actor {
+  platform: Platform;
+  /** Immutable platform user id (Telegram numeric id, Discord snowflake, console id). Never a username. */
+  userId: string;
+  /** For display only; never used to decide anything. */
+  displayName?: string;
+  /** Discord role ids the member holds in the guild the command came from (optional authz input). */
+  roleIds?: string[];
+}
+
+/** A conversation: a Telegram chat, a Discord channel, or the console. */
+export interface ChatRef {
+  platform: Platform;
+  /** Platform chat/channel id as a string. */
+  chatId: string;
+  /** True for groups, supergroups, guild channels: private material (tokenized links) never goes there. */
+  isGroup: boolean;
+}
+
+/** Commands clawmedic knows; anything else is refused with a help hint. */
+export const COMMAND_NAMES = [
+  'status',
+  'diagnose',
+  'fix',
+  'hosts',
+  'history',
+  'help',
+  'start',
+  'mute',
+  'unmute',
+  'ack',
+] as const;
+export type CommandName = (typeof COMMAND_NAMES)[number];
+
+/** One typed-in command, already split into words by the adapter (or raw text for the router to split). */
+export interface Command {
+  actor: Actor;
+  chat: ChatRef;
+  /** The text as typed, e.g. "/fix prod". The router parses it; adapters may pre-split nothing. */
+  text: string;
+  /** Platform id of this request (Telegram update id, Discord interaction id) so a redelivered one is not run twice. */
+  requestId?: string;
+}
+
+/** A button press: the opaque token the router issued, plus who pressed it where. */
+export interface ButtonPress {
+  actor: Actor;
+  chat: ChatRef;
+  token: string;
+}
+
+/** What a button does once pressed (the router re-checks authorization on every press). */
+export type ButtonAction = 'diagnose' | 'fix' | 'confirm' | 'cancel' | 'ack' | 'mute' | 'restore';
+
+/** A button rendered under a reply. `token` is opaque (≤ 64 bytes) and points to state in Redis. */
+export interface ReplyButton {
+  label: string;
+  action: ButtonAction;
+  token: string;
+  /** Visual hint: confirm buttons are 'danger' for state-changing fixes. */
+  style?: 'primary' | 'secondary' | 'danger' | 'success';
+}
+
+/** Overall tone of a reply; adapters map it to colour (Discord embed) or a status word (Telegram). */
+export type ReplyTone = 'info' | 'pending' | 'ok' | 'warn' | 'error';
+
+/** A name/value pair shown as a field (Discord embed field, a bold label line in Telegram). */
+export interface ReplyField {
+  name: string;
+  value: string;
+  inline?: boolean;
+}
+
+/**
+ * A platform-neutral message. Every string in it is already redacted and is plain text:
+ * adapters escape it for their markup (HTML for Telegram, markdown-safe for Discord).
+ */
+export interface Reply {
+  /** One-line summary shown first: "prod: token mismatch (high confidence)". */
+  title: string;
+  tone: ReplyTone;
+  /** Paragraphs of plain text after the title. */
+  body?: string[];
+  fields?: ReplyField[];
+  /** Preformatted output (command output, evidence lines); adapters may attach it as a file when long. */
+  detail?: string;
+  buttons?: ReplyButton[];
+  /** Footer: job id, duration. */
+  footer?: string;
+  /** Only the requester should see it (Discord ephemeral; Telegram: sent to the user's private chat). */
+  private?: boolean;
+}
+
+/**
+ * One message to deliver through the durable notify queue.
+ * `messageKey` names a logical message: the first delivery with a key sends, later ones edit it in place.
+ */
+export interface Delivery {
+  chat: ChatRef;
+  reply: Reply;
+  /** Logical message id (e.g. "job:<id>" or "incident:<host>:<cause>:<chat>"); adapters map it to a platform message. */
+  messageKey?: string;
+  /** For private replies: the user to send to directly (Telegram DM, Discord DM/ephemeral follow-up). */
+  userId?: string;
+}
+
+/** What a router hands back to an adapter for an incoming command or button press. */
+export interface RouterResponse {
+  reply: Reply;
+  /** If set, later deliveries for the job will use this key: the adapter must remember the message it sends. */
+  messageKey?: string;
+}

@@ -1,0 +1,43 @@
+/**
+ * Redaction of secrets from any text before it reaches a reply, a log line or an error.
+ * Applied to every byte of remote output. Patterns cover OpenClaw's token forms
+ * (#token=, bootstrapToken=, "token": "...", --token X, OPENCLAW_GATEWAY_TOKEN=...),
+ * bot tokens, bearer headers and private keys, plus any exact secret registered at start.
+ */
+
+const REDACTED = '<redacted>';
+
+const PATTERNS: Array<[RegExp, string]> = [
+  // Private key blocks.
+  [/-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?(-----END [A-Z ]*PRIVATE KEY-----|$)/g, `-----BEGIN PRIVATE KEY----- ${REDACTED}`],
+  // Telegram bot tokens: 123456789:AA... (35 chars after the colon).
+  [/\b\d{6,12}:[A-Za-z0-9_-]{30,}\b/g, REDACTED],
+  // URL fragments / query params carrying tokens: #token=..., &bootstrapToken=..., ?token=...
+  [/([#?&](?:token|bootstrapToken|access_token|auth|password)=)[^&\s"'<>]+/gi, `$1${REDACTED}`],
+  // JSON fields named like secrets: "token": "...", "authToken":"..."
+  [/("(?:[A-Za-z]*[Tt]oken|password|secret|apiKey|api_key)"\s*:\s*")[^"]*(")/g, `$1${REDACTED}$2`],
+  // env assignments and flags: OPENCLAW_GATEWAY_TOKEN=..., TOKEN=..., --token X, --token=X
+  [/\b([A-Z0-9_]*(?:TOKEN|SECRET|PASSWORD|API_KEY)[A-Z0-9_]*=)(?!<redacted>)\S+/g, `$1${REDACTED}`],
+  [/(--(?:token|password|gateway-token)[= ])(?!<redacted>)\S+/g, `$1${REDACTED}`],
+  // HTTP auth headers.
+  [/\b(Bearer|Bot)\s+[A-Za-z0-9._~+/=-]{16,}/g, `$1 ${REDACTED}`],
+  // Discord bot tokens (three base64url parts).
+  [/\b[A-Za-z0-9_-]{23,28}\.[A-Za-z0-9_-]{6}\.[A-Za-z0-9_-]{27,}\b/g, REDACTED],
+];
+
+const knownSecrets = new Set<string>();
+
+/** Register an exact secret value (bot token, gateway token read at runtime) to be scrubbed everywhere. */
+export function registerSecret(value: string | undefined): void {
+  if (value && value.length >= 6) knownSecrets.add(value);
+}
+
+/** Return `text` with every known secret and secret-looking value replaced by <redacted>. */
+export function redact(text: string): string {
+  let out = text;
+  for (const secret of knownSecrets) {
+    if (out.includes(secret)) out = out.split(secret).join(REDACTED);
+  }
+  for (const [re, replacement] of PATTERNS) out = out.replace(re, replacement);
+  return out;
+}

@@ -1,0 +1,18 @@
+/**
+ * Plain-text rendering of a Reply for the console: title, body, fields, detail, and buttons
+ * numbered so the user can press one by typing its number.
+ */
+import type { Reply } from '../../domain/types.js';
+
+const TONE_WORD = { info: 'INFO', pending: '....', ok: ' OK ', warn: 'WARN', error: 'FAIL' } as const;
+
+/** Render `reply`; `firstButton` is the number shown for its first button. */
+export function renderText(reply: Reply, firstButton = 1): string {
+  const out: string[] = [`[${TONE_WORD[reply.tone]}] ${reply.title}`];
+  for (const p of reply.body ?? []) out.push(p);
+  for (const f of reply.fields ?? []) out.push(`  ${f.name}: ${f.value.replace(/\n/g, '\n    ')}`);
+  if (reply.detail) out.push(reply.detail.split('\n').map((l) => `  | ${l}`).join('\n'));
+  if (reply.buttons?.length) out.push(reply.buttons.map((b, i) => `[${firstButton + i}] ${b.label}`).join('   '));
+  if (reply.footer) out.push(`  (${reply.footer})`);
+  return out.join('\n');
+}

@@ -1,0 +1,82 @@
+/**
+ * Replies that need no job: help, host list, host picker, history, refusals, pending notes.
+ * Platform-neutral Reply objects; adapters render them.
+ */
+import type { AuditRecord } from '../audit/audit-log.js';
+import type { HostConfig } from '../domain/host.js';
+import type { CommandName, Reply } from '../domain/types.js';
+
+/** One line per command: what it does. */
+export const COMMAND_HELP: Record<CommandName, string> = {
+  status: '/status [host] — is the gateway up and answering? (all hosts of this chat without a host)',
+  diagnose: '/diagnose <host> — find the root cause of a 4008 with evidence',
+  fix: '/fix <host> — diagnose, show the matching fix, run it after you confirm, verify',
+  hosts: '/hosts — hosts this chat may see',
+  history: '/history <host> — recent actions and results on a host',
+  help: '/help — this list',
+  start: '/start — this list',
+  mute: '/mute <host> <30m|2h|1d> [reason] — hold alerts for a host',
+  unmute: '/unmute <host> — resume alerts',
+  ack: '/ack <host> — acknowledge the open incident (stops reminders)',
+};
+
+/** A refusal or error the user can act on. */
+export function refusal(message: string): Reply {
+  return { title: message, tone: 'error' };
+}
+
+/** "Working on it" placeholder that the job's messages will edit. */
+export function pending(message: string): Reply {
+  return { title: message, tone: 'pending' };
+}
+
+/** /help and /start: only the commands this user may run. */
+export function renderHelp(commands: CommandName[], hosts: string[]): Reply {
+  return {
+    title: 'clawmedic: diagnose and fix OpenClaw gateways (disconnected 4008: connect failed).',
+    tone: 'info',
+    body: [
+      commands.filter((c) => c !== 'start').map((c) => COMMAND_HELP[c]).join('\n'),
+      hosts.length ? `Hosts here: ${hosts.join(', ')}` : 'No hosts are bound to this chat yet.',
+    ],
+  };
+}
+
+/** /hosts. */
+export function renderHostList(hosts: HostConfig[]): Reply {
+  if (hosts.length === 0) return { title: 'No hosts are bound to this chat.', tone: 'info' };
+  return {
+    title: `${hosts.length} host${hosts.length === 1 ? '' : 's'}`,
+    tone: 'info',
+    fields: hosts.map((h) => ({
+      name: h.name,
+      value: [
+        `${h.install}${h.install === 'docker' ? ` (${h.container})` : ''}`,
+        `supervised by ${h.supervisor.kind}`,
+        `gateway port ${h.gateway.port}`,
+        h.gateway.url ? `url ${h.gateway.url}` : undefined,
+      ]
+        .filter(Boolean)
+        .join(', '),
+    })),
+  };
+}
+
+/** A command typed without its host: offer the hosts as buttons. */
+export function renderHostPicker(command: 'diagnose' | 'fix', hosts: string[], tokens: string[]): Reply {
+  return {
+    title: `/${command}: which host?`,
+    tone: 'info',
+    buttons: hosts.map((h, i) => ({ label: h, action: command, token: tokens[i]!, style: 'secondary' as const })),
+  };
+}
+
+/** /history <host>: newest first. */
+export function renderHistory(host: string, records: AuditRecord[]): Reply {
+  if (records.length === 0) return { title: `${host}: no history yet.`, tone: 'info' };
+  const lines = records.map((r) => {
+    const who = r.actor ? ` by ${r.actor.platform}:${r.actor.userId}` : '';
+    return `${r.at.replace('T', ' ').slice(0, 19)}  ${r.event} ${r.action}${who}${r.detail ? ` — ${r.detail}` : ''}`;
+  });
+  return { title: `${host}: last ${records.length} events`, tone: 'info', detail: lines.join('\n') };
+}

@@ -1,0 +1,147 @@
+/**
+ * Replies for job results: status, verdict, fix plan, progress and outcome. Every string
+ * passes through redact() here, the last stop before a chat.
+ */
+import type { FixOutcome, FixPlan, Verdict } from '../domain/diagnosis.js';
+import type { Reply, ReplyButton, ReplyTone } from '../domain/types.js';
+import type { HostStatus } from '../jobs/host-ops.js';
+import { redact } from '../util/redact.js';
+
+const CONFIDENCE_WORD = { high: 'high confidence', medium: 'medium confidence', low: 'low confidence' } as const;
+
+/** "1.2 s" / "350 ms". */
+export function formatDuration(ms: number): string {
+  return ms >= 1000 ? `${(ms / 1000).toFixed(1)} s` : `${Math.round(ms)} ms`;
+}
+
+function clean(text: string): string {
+  return redact(text);
+}
+
+/** /status: one field per host, summary first. */
+export function renderStatus(statuses: HostStatus[], footer: string): Reply {
+  const down = statuses.filter((s) => !s.reachable || !s.probeOk);
+  const title =
+    statuses.length === 1
+      ? `${statuses[0]!.host}: ${statusWord(statuses[0]!)}`
+      : down.length === 0
+        ? `All ${statuses.length} hosts OK`
+        : `${down.length} of ${statuses.length} hosts need attention: ${down.map((s) => s.host).join(', ')}`;
+  return {
+    title,
+    tone: down.length === 0 ? 'ok' : statuses.some((s) => !s.reachable) ? 'error' : 'warn',
+    fields: statuses.map((s) => ({
+      name: `${s.host}: ${statusWord(s)}`,
+      value: clean(
+        [
+          s.error,
+          s.version ? `OpenClaw ${s.version}` : undefined,
+          s.listening ? `listening ${s.listening}` : s.reachable ? 'nothing listening on the gateway port' : undefined,
+          s.probeError ? `probe: ${s.probeError}` : undefined,
+          s.memoryUsedPct !== undefined ? `memory ${s.memoryUsedPct}% used` : undefined,
+          `checked in ${formatDuration(s.durationMs)}`,
+        ]
+          .filter(Boolean)
+          .join('\n'),
+      ),
+    })),
+    footer,
+  };
+}
+
+function statusWord(s: HostStatus): string {
+  if (!s.reachable) return 'UNREACHABLE';
+  if (s.probeOk) return 'OK';
+  return s.listening ? 'GATEWAY REJECTING' : 'GATEWAY DOWN';
+}
+
+function toneOf(verdict: Verdict): ReplyTone {
+  const head = verdict.findings[0];
+  if (!head || head.cause === 'healthy') return 'ok';
+  if (head.cause === 'unknown') return 'warn';
+  return verdict.probeOk ? 'warn' : 'error';
+}
+
+/** Headline like "prod: token mismatch (high confidence)". */
+export function verdictTitle(verdict: Verdict): string {
+  const head = verdict.findings[0];
+  if (!head) return `${verdict.host}: no verdict`;
+  if (head.cause === 'healthy') return `${verdict.host}: healthy`;
+  return `${verdict.host}: ${head.cause.replace(/_/g, ' ')} (${CONFIDENCE_WORD[head.confidence]})`;
+}
+
+/** /diagnose result: headline, summary, evidence per finding, user actions, Fix/Diagnose buttons. */
+export function renderVerdict(verdict: Verdict, footer: string, buttons: ReplyButton[] = []): Reply {
+  const head = verdict.findings[0];
+  const body: string[] = [];
+  if (head) body.push(clean(head.summary));
+  if (head?.userActions.length) body.push(`What you can do:\n${head.userActions.map((a) => `- ${clean(a)}`).join('\n')}`);
+  if (verdict.gaps.length) body.push(`Could not check: ${clean(verdict.gaps.join('; '))}`);
+  return {
+    title: verdictTitle(verdict),
+    tone: toneOf(verdict),
+    body,
+    fields: verdict.findings.slice(0, 6).map((f, i) => ({
+      name: `${i === 0 ? 'Cause' : 'Also'}: ${f.cause.replace(/_/g, ' ')} (${f.confidence})`,
+      value: clean(f.evidence.slice(0, 5).join('\n') || f.summary).slice(0, 1000),
+    })),
+    detail: verdict.findings.flatMap((f) => f.evidence.map((e) => `[${f.cause}] ${clean(e)}`)).join('\n') || undefined,
+    buttons,
+    footer: `${footer}${verdict.openclawVersion ? ` · OpenClaw ${verdict.openclawVersion}` : ''}`,
+  };
+}
+
+/** The /fix confirmation: verdict, the exact plan, Confirm/Cancel. */
+export function renderPlan(verdict: Verdict, plan: FixPlan, footer: string, buttons: ReplyButton[]): Reply {
+  const base = renderVerdict(verdict, footer);
+  const body = [...(base.body ?? [])];
+  if (plan.steps.length === 0) {
+    body.push('Nothing on the host would fix this; restarting the gateway would not help.');
+  } else {
+    body.push(`Planned fix (${plan.disruptive ? 'interrupts the gateway briefly' : 'no restart'}):\n${plan.steps.map((s, i) => `${i + 1}. ${clean(s.description)}`).join('\n')}`);
+    body.push(`Then verify: probe the gateway and watch the log for ${plan.verifyWindowSec} s.`);
+  }
+  if (plan.userActions.length && plan.userActions.join() !== (verdict.findings[0]?.userActions ?? []).join()) {
+    body.push(`On your side:\n${plan.userActions.map((a) => `- ${clean(a)}`).join('\n')}`);
+  }
+  return { ...base, title: `${base.title}${plan.steps.length ? ' — confirm the fix?' : ''}`, body, buttons };
+}
+
+/** Progress while a fix runs (edits the same message). */
+export function renderProgress(host: string, plan: FixPlan, done: number, current: string | undefined, footer: string): Reply {
+  return {
+    title: `${host}: fixing ${plan.cause.replace(/_/g, ' ')} — step ${Math.min(done + 1, plan.steps.length)}/${plan.steps.length}`,
+    tone: 'pending',
+    body: [
+      plan.steps
+        .map((s, i) => `${i < done ? '[done]' : i === done && current ? '[running]' : '[ ]'} ${clean(s.description)}`)
+        .join('\n'),
+    ],
+    footer,
+  };
+}
+
+/** Final fix report: what ran, how long, outcome, and what is left. */
+export function renderOutcome(outcome: FixOutcome, footer: string, buttons: ReplyButton[] = []): Reply {
+  const tone: ReplyTone =
+    outcome.status === 'fixed' ? 'ok' : outcome.status === 'user_action_needed' ? 'warn' : 'error';
+  const word = {
+    fixed: 'fixed',
+    not_fixed: 'NOT fixed',
+    failed: 'fix failed',
+    user_action_needed: 'action needed on your side',
+  }[outcome.status];
+  return {
+    title: `${outcome.host}: ${word} (${outcome.cause.replace(/_/g, ' ')})`,
+    tone,
+    body: [clean(outcome.message)],
+    fields: outcome.steps.map((s) => ({
+      name: `${s.ok ? 'ok' : 'FAILED'} ${s.kind}`,
+      value: `exit ${s.exitCode ?? (s.timedOut ? 'timeout' : 'none')}, ${formatDuration(s.durationMs)}`,
+      inline: true,
+    })),
+    detail: outcome.steps.map((s) => `$ ${s.kind}\n${clean(s.output)}`).join('\n\n').trim() || undefined,
+    buttons,
+    footer,
+  };
+}

@@ -1,0 +1,184 @@
+/**
+ * Worker for the fix queue: runs a confirmed plan step by step, shows progress in place,
+ * then verifies (probe + a window with no recurrence of the cause). Never retried: a fix may
+ * have half-run. A stalled job that BullMQ hands out again is detected and not re-run.
+ */
+import { Worker, type ConnectionOptions, type Job } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { DEFAULTS, QUEUES } from '../constants.js';
+import type { FixOutcome, FixPlan, Verdict } from '../domain/diagnosis.js';
+import type { HostConfig } from '../domain/host.js';
+import type { AuditLog } from '../audit/audit-log.js';
+import type { ButtonStore } from '../router/button-store.js';
+import { renderOutcome, renderProgress, formatDuration } from '../commands/render-results.js';
+import type { Logger } from '../util/logger.js';
+import { redact } from '../util/redact.js';
+import type { FixAttempts } from './fix-attempts.js';
+import type { HostOps } from './host-ops.js';
+import type { Inflight } from './inflight.js';
+import type { Notifier } from './notifier.js';
+import type { FixJobData } from './payloads.js';
+import type { Metrics } from '../http/metrics.js';
+
+export interface FixWorkerDeps {
+  connection: ConnectionOptions;
+  redis: Redis;
+  prefix: string;
+  hosts: Map<string, HostConfig>;
+  ops: HostOps;
+  notifier: Notifier;
+  buttons: ButtonStore;
+  audit: AuditLog;
+  inflight: Inflight;
+  fixAttempts: FixAttempts;
+  logger: Logger;
+  metrics?: Metrics;
+  /** Seconds to wait before the verifying diagnose (overrides plan.verifyWindowSec; tests shorten it). */
+  verifyWindowSec?: number;
+  /** Called while a fix runs so the monitor holds alerts for the host (issue 6). */
+  onFixRunning?(host: string, running: boolean): Promise<void>;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function runFix(deps: FixWorkerDeps, job: Job<FixJobData, unknown, 'fix'>): Promise<FixOutcome> {
+  const started = Date.now();
+  const { plan, actor, chat, messageKey } = job.data;
+  const jobId = String(job.id);
+  const who = { platform: actor.platform, userId: actor.userId };
+  const host = deps.hosts.get(job.data.host);
+  const footer = () => `job ${jobId} · ${formatDuration(Date.now() - started)}`;
+  if (!host) throw new Error(`host "${job.data.host}" is no longer in the inventory`);
+
+  // Guard against a stalled job being processed a second time: steps must not run twice.
+  const startedKey = `${deps.prefix}:fixstarted:${jobId}`;
+  if ((await deps.redis.set(startedKey, String(Date.now()), 'EX', 7 * 86400, 'NX')) !== 'OK') {
+    return {
+      host: host.name,
+      cause: plan.cause,
+      status: 'failed',
+      steps: [],
+      message: 'This fix was interrupted (clawmedic restarted while it ran); the host state is unknown. Run /diagnose before trying again.',
+    };
+  }
+  await deps.fixAttempts.record(host.name, jobId);
+
+  const steps: FixOutcome['steps'] = [];
+  let failed = false;
+  for (const [i, step] of plan.steps.entries()) {
+    await deps.notifier.send({ chat, messageKey, reply: renderProgress(host.name, plan, i, step.kind, footer()) });
+    const result = await deps.ops.runStep(host, step);
+    const ok = !result.timedOut && result.exitCode === 0 && !result.error;
+    steps.push({ kind: step.kind, exitCode: result.exitCode, durationMs: result.durationMs, timedOut: result.timedOut, ok, output: redact(result.error ?? result.output).slice(-1500) });
+    await deps.audit.record({
+      event: 'step',
+      action: step.kind,
+      host: host.name,
+      actor: who,
+      jobId,
+      detail: `exit ${result.exitCode ?? 'none'}${result.timedOut ? ' (timed out)' : ''} in ${result.durationMs} ms`,
+    });
+    if (step.secretOutput && result.secret) {
+      // A tokenized dashboard link: only to the requester, privately; never logged or audited.
+      await deps.notifier.send({
+        chat: { platform: chat.platform, chatId: actor.platform === 'telegram' ? actor.userId : chat.chatId, isGroup: false },
+        userId: actor.userId,
+        reply: {
+          title: `${host.name}: fresh dashboard link (private)`,
+          tone: 'info',
+          body: [
+            'Open this link in the browser whose tab shows "disconnected (4008)"; it carries the gateway\'s current token. Close the old tab first. Do not share it.',
+            result.secret,
+          ],
+          private: true,
+        },
+      });
+    }
+    if (!ok && !step.continueOnError) {
+      failed = true;
+      break;
+    }
+  }
+
+  let after: Verdict | undefined;
+  let status: FixOutcome['status'];
+  let message: string;
+  if (failed) {
+    status = 'failed';
+    const last = steps[steps.length - 1]!;
+    message = `Step "${last.kind}" failed (exit ${last.exitCode ?? (last.timedOut ? 'timeout' : 'none')}); later steps were not run.`;
+  } else {
+    await deps.notifier.send({ chat, messageKey, reply: { title: `${host.name}: verifying (probe + ${deps.verifyWindowSec ?? plan.verifyWindowSec} s log window)…`, tone: 'pending', footer: footer() } });
+    await sleep((deps.verifyWindowSec ?? plan.verifyWindowSec) * 1000);
+    after = await deps.ops.diagnose(host);
+    const before = job.data.before ?? syntheticBefore(host.name, plan);
+    const check = deps.ops.verify(before, after);
+    if (plan.steps.length === 0 || (plan.userActions.length > 0 && !check.fixed && plan.steps.every((s) => !s.mutates))) {
+      status = check.fixed ? 'fixed' : 'user_action_needed';
+      message = check.fixed ? check.reason : `${check.reason}\nOn your side:\n${plan.userActions.map((a) => `- ${a}`).join('\n')}`;
+    } else {
+      status = check.fixed ? 'fixed' : 'not_fixed';
+      message = check.fixed ? check.reason : `Not fixed: ${check.reason}. Tried: ${steps.map((s) => s.kind).join(', ') || 'nothing'}.`;
+    }
+  }
+  return { host: host.name, cause: plan.cause, status, steps, after, message };
+}
+
+function syntheticBefore(host: string, plan: FixPlan): Verdict {
+  return {
+    host,
+    findings: [{ cause: plan.cause, confidence: 'medium', weight: 50, summary: plan.cause, evidence: [], userActions: plan.userActions }],
+    probeOk: false,
+    gaps: [],
+    at: new Date().toISOString(),
+  };
+}
+
+/** Start the fix worker (concurrency across hosts; one fix per host is enforced by the router's claim). */
+export function startFixWorker(deps: FixWorkerDeps): Worker<FixJobData, unknown, 'fix'> {
+  const worker = new Worker<FixJobData, unknown, 'fix'>(
+    QUEUES.fix,
+    async (job) => {
+      const jobId = String(job.id);
+      const { host, actor, chat, messageKey, plan } = job.data;
+      const who = { platform: actor.platform, userId: actor.userId };
+      const end = deps.metrics?.jobDuration.startTimer({ type: 'fix' });
+      await deps.audit.record({ event: 'job_started', action: 'fix', host, actor: who, jobId, detail: `cause ${plan.cause}` });
+      await deps.onFixRunning?.(host, true);
+      try {
+        const outcome = await runFix(deps, job);
+        let buttons: import('../domain/types.js').ReplyButton[] = [];
+        const ranDoctor = outcome.steps.some((s) => s.kind === 'doctor_fix' && s.ok);
+        const hostConfig = deps.hosts.get(host);
+        if (outcome.status === 'not_fixed' && ranDoctor && hostConfig) {
+          // doctor --fix rewrote openclaw.json (keeping a .bak): offer to put the old one back.
+          const restore = deps.ops.restorePlan?.(hostConfig, plan.cause);
+          if (restore) {
+            const [token] = await deps.buttons.issue(
+              [{ action: 'restore', host, platform: chat.platform, chatId: chat.chatId, boundUserId: actor.userId, plan: restore }],
+              DEFAULTS.confirmTtlSec,
+            );
+            buttons = [{ label: 'Restore config backup', action: 'restore', token: token!, style: 'danger' }];
+          }
+        }
+        await deps.notifier.send({ chat, messageKey, reply: renderOutcome(outcome, `job ${jobId}`, buttons) });
+        await deps.audit.record({ event: 'fix_outcome', action: 'fix', host, actor: who, jobId, detail: `${outcome.status}: ${outcome.message}`.slice(0, 500) });
+        end?.({ outcome: outcome.status });
+        return outcome.status;
+      } catch (err) {
+        const message = redact(err instanceof Error ? err.message : String(err));
+        await deps.notifier.send({ chat, messageKey, reply: { title: `${host}: fix failed: ${message}`, tone: 'error', footer: `job ${jobId}` } });
+        await deps.audit.record({ event: 'job_failed', action: 'fix', host, actor: who, jobId, detail: message });
+        end?.({ outcome: 'failed' });
+        throw err;
+      } finally {
+        await deps.inflight.release('fix', host, jobId);
+        await deps.onFixRunning?.(host, false);
+      }
+    },
+    // Fix steps can take minutes (doctor: 25-80 s): a long lock so a busy worker is not seen as stalled.
+    { connection: deps.connection, prefix: deps.prefix, concurrency: 4, lockDuration: 120_000 },
+  );
+  worker.on('error', (err) => deps.logger.error({ err }, 'fix worker error'));
+  return worker;
+}

@@ -1,0 +1,155 @@
+/**
+ * Worker for the diagnose queue: status, diagnose and plan jobs. Read-only on the host, so
+ * transient failures (connection refused, timeouts) are retried with backoff; the result goes
+ * to the requester and everyone who joined, through the notify queue.
+ */
+import { Worker, type ConnectionOptions, type Job } from 'bullmq';
+import { DEFAULTS, QUEUES } from '../constants.js';
+import { ClawmedicError } from '../domain/errors.js';
+import type { HostConfig } from '../domain/host.js';
+import type { Reply } from '../domain/types.js';
+import type { AuditLog } from '../audit/audit-log.js';
+import type { ButtonStore } from '../router/button-store.js';
+import { renderPlan, renderStatus, renderVerdict, formatDuration } from '../commands/render-results.js';
+import type { Logger } from '../util/logger.js';
+import { redact } from '../util/redact.js';
+import type { HostOps } from './host-ops.js';
+import type { Inflight } from './inflight.js';
+import type { Notifier } from './notifier.js';
+import { HOST_JOB, type HostJobData, type HostJobName, type JobOrigin } from './payloads.js';
+import type { Metrics } from '../http/metrics.js';
+
+export interface WorkerDeps {
+  connection: ConnectionOptions;
+  prefix: string;
+  hosts: Map<string, HostConfig>;
+  ops: HostOps;
+  notifier: Notifier;
+  buttons: ButtonStore;
+  audit: AuditLog;
+  inflight: Inflight;
+  logger: Logger;
+  metrics?: Metrics;
+  concurrency?: number;
+  confirmTtlSec?: number;
+}
+
+/** Send `reply` to the requester and to everyone who joined the job. */
+export async function replyToAll(deps: Pick<WorkerDeps, 'notifier' | 'inflight'>, jobId: string, origin: JobOrigin, reply: Reply): Promise<void> {
+  const everyone = [origin, ...(await deps.inflight.subscribers(jobId))];
+  await Promise.all(everyone.map((o) => deps.notifier.send({ chat: o.chat, messageKey: o.messageKey, reply })));
+}
+
+function footerOf(job: Job, startedAt: number): string {
+  return `job ${job.id} · ${formatDuration(Date.now() - startedAt)}`;
+}
+
+function hostOf(deps: WorkerDeps, name: string): HostConfig {
+  const host = deps.hosts.get(name);
+  if (!host) throw new ClawmedicError(`host "${name}" is no longer in the inventory`, 'UNKNOWN_HOST');
+  return host;
+}
+
+async function runHostJob(deps: WorkerDeps, job: Job<HostJobData, unknown, HostJobName>): Promise<string> {
+  const startedAt = Date.now();
+  const data = job.data;
+  const jobId = String(job.id);
+  const who = { platform: data.actor.platform, userId: data.actor.userId };
+  const single = data.hosts.length === 1 ? data.hosts[0] : undefined;
+
+  if (job.name === HOST_JOB.status) {
+    const statuses = await Promise.all(data.hosts.map((h) => deps.ops.status(hostOf(deps, h))));
+    await replyToAll(deps, jobId, data, renderStatus(statuses, footerOf(job, startedAt)));
+    return statuses.map((s) => `${s.host}:${s.reachable ? (s.probeOk ? 'ok' : 'probe-failed') : 'unreachable'}`).join(' ');
+  }
+
+  const host = hostOf(deps, single!);
+  await replyToAll(deps, jobId, data, {
+    title: `${host.name}: gathering evidence over SSH… (attempt ${job.attemptsMade + 1})`,
+    tone: 'pending',
+  });
+  const verdict = await deps.ops.diagnose(host);
+  const headline = verdict.findings[0]?.cause ?? 'unknown';
+  if (job.name === HOST_JOB.diagnose) {
+    const tokens = await deps.buttons.issue(
+      [
+        { action: 'fix', host: host.name, platform: data.chat.platform, chatId: data.chat.chatId },
+        { action: 'diagnose', host: host.name, platform: data.chat.platform, chatId: data.chat.chatId },
+      ],
+      DEFAULTS.buttonTtlSec,
+    );
+    const buttons =
+      headline === 'healthy'
+        ? [{ label: 'Diagnose again', action: 'diagnose' as const, token: tokens[1]!, style: 'secondary' as const }]
+        : [
+            { label: 'Fix', action: 'fix' as const, token: tokens[0]!, style: 'primary' as const },
+            { label: 'Diagnose again', action: 'diagnose' as const, token: tokens[1]!, style: 'secondary' as const },
+          ];
+    await replyToAll(deps, jobId, data, renderVerdict(verdict, footerOf(job, startedAt), buttons));
+    return headline;
+  }
+
+  // plan: what /fix shows before anything runs; Confirm is bound to the requester.
+  const plan = deps.ops.plan(host, verdict);
+  let buttons: Reply['buttons'] = [];
+  if (plan.steps.length > 0) {
+    const [confirm, cancel] = await deps.buttons.issue(
+      [
+        { action: 'confirm', host: host.name, platform: data.chat.platform, chatId: data.chat.chatId, boundUserId: data.actor.userId, plan, requestId: data.requestId, verdict },
+        { action: 'cancel', host: host.name, platform: data.chat.platform, chatId: data.chat.chatId, boundUserId: data.actor.userId },
+      ],
+      deps.confirmTtlSec ?? DEFAULTS.confirmTtlSec,
+    );
+    buttons = [
+      { label: 'Confirm fix', action: 'confirm', token: confirm!, style: 'danger' },
+      { label: 'Cancel', action: 'cancel', token: cancel!, style: 'secondary' },
+    ];
+    await deps.audit.record({ event: 'confirm_requested', action: 'fix', host: host.name, actor: who, chat: data.chat, jobId, detail: `cause ${plan.cause}; steps ${plan.steps.map((s) => s.kind).join(',')}` });
+  }
+  await deps.notifier.send({ chat: data.chat, messageKey: data.messageKey, reply: renderPlan(verdict, plan, footerOf(job, startedAt), buttons) });
+  // Others who joined see the verdict but cannot confirm someone else's fix.
+  for (const sub of await deps.inflight.subscribers(jobId)) {
+    await deps.notifier.send({ chat: sub.chat, messageKey: sub.messageKey, reply: renderVerdict(verdict, footerOf(job, startedAt)) });
+  }
+  return `${headline}; plan ${plan.steps.map((s) => s.kind).join(',') || 'user-side'}`;
+}
+
+/** Start the worker for status/diagnose/plan jobs. */
+export function startHostWorker(deps: WorkerDeps): Worker<HostJobData, unknown, HostJobName> {
+  const worker = new Worker<HostJobData, unknown, HostJobName>(
+    QUEUES.diagnose,
+    async (job) => {
+      const kind = job.name;
+      const host = job.data.hosts.length === 1 ? job.data.hosts[0] : undefined;
+      const who = { platform: job.data.actor.platform, userId: job.data.actor.userId };
+      if (job.attemptsMade === 0) await deps.audit.record({ event: 'job_started', action: kind, host, actor: who, jobId: String(job.id) });
+      const end = deps.metrics?.jobDuration.startTimer({ type: kind });
+      try {
+        const summary = await runHostJob(deps, job);
+        await deps.audit.record({ event: 'job_succeeded', action: kind, host, actor: who, jobId: String(job.id), detail: summary });
+        end?.({ outcome: 'ok' });
+        if (host && kind !== HOST_JOB.status) await deps.inflight.release(kind, host, String(job.id));
+        return summary;
+      } catch (err) {
+        const transient = err instanceof ClawmedicError && err.transient;
+        const finalAttempt = !transient || job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+        const message = redact(err instanceof Error ? err.message : String(err));
+        end?.({ outcome: finalAttempt ? 'failed' : 'retry' });
+        if (finalAttempt) {
+          await deps.audit.record({ event: 'job_failed', action: kind, host, actor: who, jobId: String(job.id), detail: message });
+          await replyToAll(deps, String(job.id), job.data, { title: `${host ?? 'status'}: ${kind} failed: ${message}`, tone: 'error', footer: `job ${job.id}` });
+          if (host && kind !== HOST_JOB.status) await deps.inflight.release(kind, host, String(job.id));
+          deps.logger.warn({ job: job.id, kind, host, reason: message }, 'host job failed');
+          // Not retryable: mark failed without another attempt.
+          if (!transient) job.discard();
+        } else {
+          await replyToAll(deps, String(job.id), job.data, { title: `${host}: ${message}; retrying…`, tone: 'pending' });
+        }
+        throw err;
+      }
+    },
+    { connection: deps.connection, prefix: deps.prefix, concurrency: deps.concurrency ?? DEFAULTS.workerConcurrency },
+  );
+  worker.on('error', (err) => deps.logger.error({ err }, 'host worker error'));
+  return worker;
+}

@@ -1,0 +1,44 @@
+/**
+ * Producer side of the notify queue: every reply a worker or the monitor sends goes through
+ * here, so a Telegram/Discord outage or a bot restart delays a message but never loses it.
+ * Each delivery for a messageKey gets a sequence number so a late, older edit never
+ * overwrites a newer one. Console deliveries go by pub/sub to the one terminal that waits for them.
+ */
+import type { Redis } from 'ioredis';
+import type { Delivery } from '../domain/types.js';
+import type { Queues } from './queues.js';
+
+/** A delivery as queued: with its place in the order of its messageKey. */
+export interface SequencedDelivery extends Delivery {
+  seq?: number;
+}
+
+export class Notifier {
+  constructor(
+    private readonly queues: Pick<Queues, 'notify'>,
+    private readonly redis: Redis,
+    private readonly prefix: string,
+  ) {}
+
+  /** Queue one delivery. */
+  async send(delivery: Delivery): Promise<void> {
+    let seq: number | undefined;
+    if (delivery.messageKey) {
+      const key = `${this.prefix}:seq:${delivery.messageKey}`;
+      const [[, n]] = (await this.redis.multi().incr(key).expire(key, 7 * 86400).exec()) as [[Error | null, number]];
+      seq = n;
+    }
+    const data: SequencedDelivery = { ...delivery, seq };
+    if (delivery.chat.platform === 'console') {
+      // A console lives in one terminal: publish to it directly instead of a queue any process may take.
+      await this.redis.publish(consoleChannel(this.prefix, delivery.chat.chatId), JSON.stringify(data));
+      return;
+    }
+    await this.queues.notify.add('deliver', data);
+  }
+}
+
+/** Pub/sub channel of one console session. */
+export function consoleChannel(prefix: string, chatId: string): string {
+  return `${prefix}:console:${chatId}`;
+}

@@ -1,0 +1,41 @@
+/**
+ * Job payloads carried by BullMQ. Plain JSON; no functions, no secrets (a tokenized
+ * dashboard link is produced inside the worker and delivered privately, never queued here).
+ */
+import type { FixPlan, Verdict } from '../domain/diagnosis.js';
+import type { Actor, ChatRef, Delivery } from '../domain/types.js';
+
+/** Job names in the diagnose queue. */
+export const HOST_JOB = {
+  /** Quick read-only check of one or more hosts (gateway status + memory). */
+  status: 'status',
+  /** Full evidence pass and verdict. */
+  diagnose: 'diagnose',
+  /** Evidence pass, verdict and a fix plan offered for confirmation (what /fix does first). */
+  plan: 'plan',
+} as const;
+export type HostJobName = (typeof HOST_JOB)[keyof typeof HOST_JOB];
+
+/** Who asked, from where, and which message shows the progress. */
+export interface JobOrigin {
+  requestId: string;
+  actor: Actor;
+  chat: ChatRef;
+  messageKey: string;
+}
+
+export interface HostJobData extends JobOrigin {
+  /** One host for diagnose/plan; one or more for status (a fleet summary). */
+  hosts: string[];
+}
+
+export interface FixJobData extends JobOrigin {
+  host: string;
+  /** The plan exactly as the user confirmed it. */
+  plan: FixPlan;
+  /** The verdict the plan came from, to compare with after the fix. */
+  before?: Verdict;
+}
+
+/** What the notify queue carries: one Delivery. */
+export type NotifyJobData = Delivery;

@@ -1,0 +1,46 @@
+/**
+ * The BullMQ queues clawmedic uses, created from one place with one prefix. Producer
+ * connections keep a finite maxRetriesPerRequest so enqueueing fails fast when Redis is gone.
+ */
+import { Queue, type ConnectionOptions } from 'bullmq';
+import { QUEUES } from '../constants.js';
+import type { FixJobData, HostJobData, HostJobName, NotifyJobData } from './payloads.js';
+
+export interface Queues {
+  diagnose: Queue<HostJobData, unknown, HostJobName>;
+  fix: Queue<FixJobData, unknown, 'fix'>;
+  notify: Queue<NotifyJobData, unknown, 'deliver'>;
+  close(): Promise<void>;
+}
+
+/** Completed/failed jobs are kept a while for /history and debugging, then trimmed. */
+const KEEP = { removeOnComplete: { age: 24 * 3600, count: 1000 }, removeOnFail: { age: 7 * 24 * 3600, count: 5000 } };
+
+/** Create all queues on `connection` (an ioredis instance or options) under `prefix`. */
+export function createQueues(connection: ConnectionOptions, prefix: string): Queues {
+  const diagnose = new Queue<HostJobData, unknown, HostJobName>(QUEUES.diagnose, {
+    connection,
+    prefix,
+    defaultJobOptions: KEEP,
+  });
+  const fix = new Queue<FixJobData, unknown, 'fix'>(QUEUES.fix, {
+    connection,
+    prefix,
+    // A fix may have half-run: never retried automatically.
+    defaultJobOptions: { ...KEEP, attempts: 1 },
+  });
+  const notify = new Queue<NotifyJobData, unknown, 'deliver'>(QUEUES.notify, {
+    connection,
+    prefix,
+    // Chat outages delay a message, never lose it: many attempts with exponential backoff (max ~1 h total).
+    defaultJobOptions: { ...KEEP, attempts: 12, backoff: { type: 'exponential', delay: 1000 } },
+  });
+  return {
+    diagnose,
+    fix,
+    notify,
+    async close() {
+      await Promise.all([diagnose.close(), fix.close(), notify.close()]);
+    },
+  };
+}

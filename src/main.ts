@@ -1,0 +1,210 @@
+/**
+ * Composition root: config → Redis → queues/workers → adapters → monitor → http.
+ * `createApp` wires one process in a given mode; the CLI and the tests both use it, so what
+ * is tested is what runs.
+ */
+import type { Server } from 'node:http';
+import type { Worker } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { LoadedConfig } from './config/load-config.js';
+import type { ChatAdapter } from './chat/adapter.js';
+import { ConsoleAdapter } from './chat/console/console-adapter.js';
+import type { Platform } from './domain/types.js';
+import type { HostConfig } from './domain/host.js';
+import { AuditLog } from './audit/audit-log.js';
+import { Router } from './router/router.js';
+import { ButtonStore } from './router/button-store.js';
+import { createQueues, type Queues } from './jobs/queues.js';
+import { createRedis, waitForRedis } from './jobs/redis.js';
+import { Inflight } from './jobs/inflight.js';
+import { FixAttempts } from './jobs/fix-attempts.js';
+import { Notifier } from './jobs/notifier.js';
+import { startHostWorker } from './jobs/host-worker.js';
+import { startFixWorker } from './jobs/fix-worker.js';
+import { startNotifyWorker } from './jobs/notify-worker.js';
+import type { HostOps } from './jobs/host-ops.js';
+import { createRemoteHostOps } from './jobs/remote-host-ops.js';
+import { createMetrics, type Metrics } from './http/metrics.js';
+import { startHttpServer } from './http/http-server.js';
+import { createLogger, type Logger } from './util/logger.js';
+import type { RemoteRunner } from './domain/remote.js';
+
+/** What a process runs. */
+export interface AppOptions {
+  /** Run the workers (diagnose, fix, notify) in this process. */
+  workers: boolean;
+  /** Chat adapters to start: console is always available when asked; telegram/discord need their tokens. */
+  adapters: Array<'console' | 'telegram' | 'discord'>;
+  /** Serve /healthz and /metrics. */
+  http: boolean;
+  /** How long to wait for Redis at start (Infinity for the bot: it waits and says so, it does not crash-loop). */
+  redisWaitMs: number;
+  logger?: Logger;
+  /** Test seams: replace the SSH-backed host operations or the runner. */
+  ops?: HostOps;
+  runner?: RemoteRunner;
+  /** Shorter verify window (tests, demo). */
+  verifyWindowSec?: number;
+}
+
+export interface App {
+  router: Router;
+  queues: Queues;
+  redis: Redis;
+  console?: ConsoleAdapter;
+  adapters: Map<Platform, ChatAdapter>;
+  workers: Worker[];
+  http?: Server;
+  metrics: Metrics;
+  audit: AuditLog;
+  ops: HostOps;
+  close(): Promise<void>;
+}
+
+/** Build and start one clawmedic process. */
+export async function createApp(loaded: LoadedConfig, opts: AppOptions): Promise<App> {
+  const { config, secrets } = loaded;
+  const logger = opts.logger ?? createLogger();
+  const prefix = config.redis.keyPrefix;
+  await waitForRedis(secrets.redisUrl, logger, opts.redisWaitMs);
+
+  const redis = createRedis(secrets.redisUrl, 'producer');
+  const workerConn = createRedis(secrets.redisUrl, 'worker');
+  for (const c of [redis, workerConn]) c.on('error', (err) => logger.warn({ err: err.message }, 'redis connection error'));
+  const metrics = createMetrics();
+  const queues = createQueues(redis, prefix);
+  const audit = new AuditLog(redis, prefix);
+  const buttons = new ButtonStore(redis, prefix);
+  const inflight = new Inflight(redis, prefix);
+  const fixAttempts = new FixAttempts(redis, prefix);
+  const notifier = new Notifier(queues, redis, prefix);
+  const hosts = new Map<string, HostConfig>(loaded.hosts.map((h) => [h.name, h]));
+  const router = new Router({ config, queues, buttons, audit, inflight, fixAttempts, logger });
+
+  const adapters = new Map<Platform, ChatAdapter>();
+  const closers: Array<() => Promise<unknown>> = [];
+  let consoleAdapter: ConsoleAdapter | undefined;
+  let subscriber: Redis | undefined;
+
+  let ops = opts.ops;
+  if (!ops && opts.workers) {
+    const built = await createRemoteHostOps(loaded, { logger, metrics, runner: opts.runner });
+    ops = built.ops;
+    closers.push(() => built.close());
+  }
+
+  const workers: Worker[] = [];
+  if (opts.workers && ops) {
+    workers.push(
+      startHostWorker({ connection: workerConn, prefix, hosts, ops, notifier, buttons, audit, inflight, logger, metrics, concurrency: config.jobs.concurrency, confirmTtlSec: config.jobs.confirmTtlSec }),
+      startFixWorker({ connection: workerConn, redis, prefix, hosts, ops, notifier, buttons, audit, inflight, fixAttempts, logger, metrics, verifyWindowSec: opts.verifyWindowSec }),
+    );
+  }
+
+  if (opts.adapters.includes('console')) {
+    subscriber = createRedis(secrets.redisUrl, 'subscriber');
+    subscriber.on('error', () => undefined);
+    consoleAdapter = new ConsoleAdapter({ router, subscriber, prefix, userId: config.console.userId });
+    await consoleAdapter.start();
+    adapters.set('console', consoleAdapter);
+  }
+  const chatAdapters = await startChatAdapters(loaded, opts, { router, redis, prefix, logger });
+  for (const a of chatAdapters) adapters.set(a.platform, a);
+
+  // Deliveries for Telegram/Discord are consumed only where those adapters run.
+  if (chatAdapters.length > 0) {
+    workers.push(startNotifyWorker({ connection: workerConn, redis, prefix, adapters, logger }));
+  }
+
+  let http: Server | undefined;
+  if (opts.http) {
+    http = await startHttpServer({
+      host: config.http.host,
+      port: config.http.port,
+      metrics,
+      checks: {
+        redis: async () => ({ ok: (await redis.ping()) === 'PONG' }),
+        workers: async () => ({ ok: workers.every((w) => w.isRunning()), detail: `${workers.length} running` }),
+        adapters: async () => ({ ok: true, detail: [...adapters.keys()].join(',') || 'none' }),
+      },
+    });
+  }
+
+  let closed = false;
+  return {
+    router,
+    queues,
+    redis,
+    console: consoleAdapter,
+    adapters,
+    workers,
+    http,
+    metrics,
+    audit,
+    ops: ops ?? unavailableOps(),
+    async close() {
+      if (closed) return;
+      closed = true;
+      // Stop taking work first; running jobs finish (BullMQ close waits for them).
+      await Promise.allSettled([...adapters.values()].map((a) => a.stop()));
+      await Promise.allSettled(workers.map((w) => w.close()));
+      await Promise.allSettled(closers.map((c) => c()));
+      await queues.close().catch(() => undefined);
+      if (http) await new Promise((r) => http!.close(() => r(undefined)));
+      subscriber?.disconnect();
+      redis.disconnect();
+      workerConn.disconnect();
+    },
+  };
+}
+
+/** Start Telegram/Discord adapters whose credentials are set (and that were asked for). */
+async function startChatAdapters(
+  loaded: LoadedConfig,
+  opts: AppOptions,
+  ctx: { router: Router; redis: Redis; prefix: string; logger: Logger },
+): Promise<ChatAdapter[]> {
+  const { secrets, config } = loaded;
+  const started: ChatAdapter[] = [];
+  const wantTelegram = opts.adapters.includes('telegram') && secrets.telegramToken;
+  const wantDiscord = opts.adapters.includes('discord') && secrets.discordToken && secrets.discordApplicationId;
+  if (!wantTelegram && !wantDiscord) return started;
+  const { RedisMessageRefStore } = await import('./chat/message-ref-store.js');
+  const refs = new RedisMessageRefStore(ctx.redis, ctx.prefix);
+  if (wantTelegram) {
+    const { TelegramAdapter } = await import('./chat/telegram/telegram-adapter.js');
+    const adapter = new TelegramAdapter({
+      token: secrets.telegramToken!,
+      router: ctx.router,
+      refs,
+      apiRoot: config.telegram.apiRoot,
+      mode: config.telegram.mode,
+      webhook: config.telegram.webhook,
+      logger: ctx.logger,
+    });
+    await adapter.start();
+    started.push(adapter);
+  }
+  if (wantDiscord) {
+    const { DiscordAdapter } = await import('./chat/discord/discord-adapter.js');
+    const adapter = new DiscordAdapter({
+      token: secrets.discordToken!,
+      applicationId: secrets.discordApplicationId!,
+      guildId: secrets.discordGuildId ?? config.discord.guildId,
+      router: ctx.router,
+      refs,
+      restApi: config.discord.restApi,
+      logger: ctx.logger,
+    });
+    await adapter.start();
+    started.push(adapter);
+  }
+  return started;
+}
+
+function unavailableOps(): HostOps {
+  const fail = () => {
+    throw new Error('host operations run in worker processes only');
+  };
+  return { status: fail, diagnose: fail, plan: fail, runStep: fail, verify: fail };
+}

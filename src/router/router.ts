@@ -1,0 +1,325 @@
+/**
+ * The one platform-neutral command router: parse, authorize (immutable user id → role, chat ↔
+ * host bindings, deny by default), confirm, audit, enqueue. It never runs SSH and never waits
+ * on a job: it answers at once and the job's progress arrives through the notify queue.
+ */
+import type { AppConfig } from '../config/schema.js';
+import { DEFAULTS, HOST_NAME_PATTERN } from '../constants.js';
+import type { ButtonPress, Command, CommandName, Reply, RouterResponse } from '../domain/types.js';
+import type { AuditLog } from '../audit/audit-log.js';
+import type { FixPlan, Verdict } from '../domain/diagnosis.js';
+import type { RouterPort } from '../chat/adapter.js';
+import { HOST_JOB, type HostJobName, type JobOrigin } from '../jobs/payloads.js';
+import type { Queues } from '../jobs/queues.js';
+import type { Inflight } from '../jobs/inflight.js';
+import type { FixAttempts } from '../jobs/fix-attempts.js';
+import { newRequestId } from '../util/ids.js';
+import type { Logger } from '../util/logger.js';
+import { parseCommand } from './parse-command.js';
+import { commandsFor, hostsForChat, REQUIRED_ROLE, roleAllows, roleOf } from './authorize.js';
+import type { ButtonStore } from './button-store.js';
+import { renderHelp, renderHistory, renderHostList, renderHostPicker, refusal, pending } from '../commands/render-basic.js';
+
+/** Everything the router needs, injected by main.ts (and by tests). */
+export interface RouterDeps {
+  config: AppConfig;
+  queues: Queues;
+  buttons: ButtonStore;
+  audit: AuditLog;
+  inflight: Inflight;
+  fixAttempts: FixAttempts;
+  logger: Logger;
+  /** Hook for alert commands (issue 6); absent → a clear "not configured" reply. */
+  alerts?: AlertCommands;
+}
+
+/** Alert commands handled by the monitor (mute/unmute/ack), plugged in when the monitor runs. */
+export interface AlertCommands {
+  mute(host: string, seconds: number, reason: string, by: Command['actor']): Promise<Reply>;
+  unmute(host: string, by: Command['actor']): Promise<Reply>;
+  ack(host: string, by: Command['actor']): Promise<Reply>;
+}
+
+/** Commands that take a host and what pressing a host button in the picker does. */
+const HOST_COMMANDS = new Set<CommandName>(['diagnose', 'fix', 'history', 'mute', 'unmute', 'ack']);
+
+export class Router implements RouterPort {
+  constructor(private readonly deps: RouterDeps) {}
+
+  hostsFor(actor: Command['actor'], chat: Command['chat']): string[] {
+    return roleOf(this.deps.config, actor) ? hostsForChat(this.deps.config, chat) : [];
+  }
+
+  async handleCommand(cmd: Command): Promise<RouterResponse> {
+    const { audit, config } = this.deps;
+    const parsed = parseCommand(cmd.text);
+    const who = { platform: cmd.actor.platform, userId: cmd.actor.userId };
+    const where = { platform: cmd.chat.platform, chatId: cmd.chat.chatId };
+    if (!parsed.ok) {
+      return {
+        reply: refusal(
+          parsed.error === 'unknown_command'
+            ? `Unknown command ${parsed.word ?? ''}. Send /help for the list.`
+            : 'Commands start with "/". Send /help for the list.',
+        ),
+      };
+    }
+    const { name, args } = parsed;
+    const role = roleOf(config, cmd.actor);
+    if (!role) {
+      await audit.record({ event: 'denied', action: name, actor: who, chat: where, detail: 'user not in config' });
+      return {
+        reply: refusal(
+          `You are not allowed to use clawmedic (user id ${cmd.actor.userId} on ${cmd.actor.platform} is not in the config). ` +
+            'Ask an admin to add you under "people".',
+        ),
+      };
+    }
+    if (!roleAllows(role, name)) {
+      await audit.record({ event: 'denied', action: name, actor: who, chat: where, detail: `role ${role} < ${REQUIRED_ROLE[name]}` });
+      return { reply: refusal(`/${name} needs the ${REQUIRED_ROLE[name]} role; you are ${role}.`) };
+    }
+
+    const visible = hostsForChat(config, cmd.chat);
+    if (name === 'help' || name === 'start') {
+      return { reply: renderHelp(commandsFor(config, cmd.actor), visible) };
+    }
+    if (name === 'hosts') {
+      await audit.record({ event: 'allowed', action: name, actor: who, chat: where });
+      return { reply: renderHostList(config.hosts.filter((h) => visible.includes(h.name))) };
+    }
+
+    // Every other command names a host (status may name none: the whole fleet this chat sees).
+    const hostArg = args[0];
+    if (hostArg === undefined && HOST_COMMANDS.has(name)) {
+      if (visible.length === 0) return { reply: refusal('No hosts are bound to this chat.') };
+      const tokens = await this.deps.buttons.issue(
+        visible.map((h) => ({ action: name === 'fix' ? 'fix' : 'diagnose', host: h, platform: cmd.chat.platform, chatId: cmd.chat.chatId })),
+        DEFAULTS.confirmTtlSec,
+      );
+      if (name === 'diagnose' || name === 'fix') return { reply: renderHostPicker(name, visible, tokens) };
+      return { reply: refusal(`Usage: /${name} <host>. Hosts here: ${visible.join(', ')}`) };
+    }
+    if (hostArg !== undefined) {
+      const problem = this.checkHost(hostArg, visible);
+      if (problem) {
+        await audit.record({ event: 'denied', action: name, actor: who, chat: where, detail: problem.audit });
+        return { reply: refusal(problem.message) };
+      }
+    }
+
+    const origin: JobOrigin = {
+      requestId: cmd.requestId ? `${cmd.chat.platform}-${cmd.requestId}` : newRequestId(),
+      actor: cmd.actor,
+      chat: cmd.chat,
+      messageKey: '',
+    };
+    origin.messageKey = `job:${origin.requestId}`;
+
+    switch (name) {
+      case 'status':
+        return this.enqueueHostJob(HOST_JOB.status, hostArg ? [hostArg] : visible, origin);
+      case 'diagnose':
+        return this.enqueueHostJob(HOST_JOB.diagnose, [hostArg!], origin);
+      case 'fix':
+        return this.enqueueHostJob(HOST_JOB.plan, [hostArg!], origin);
+      case 'history': {
+        await audit.record({ event: 'allowed', action: name, host: hostArg, actor: who, chat: where });
+        return { reply: renderHistory(hostArg!, await audit.recent(hostArg, DEFAULTS.historyLimit)) };
+      }
+      case 'mute':
+      case 'unmute':
+      case 'ack':
+        return this.alertCommand(name, hostArg!, args.slice(1), cmd);
+    }
+    return { reply: refusal(`Unknown command /${name}. Send /help for the list.`) };
+  }
+
+  async handleButton(press: ButtonPress): Promise<RouterResponse> {
+    const { buttons, audit, config } = this.deps;
+    const who = { platform: press.actor.platform, userId: press.actor.userId };
+    const where = { platform: press.chat.platform, chatId: press.chat.chatId };
+    const state = await buttons.peek(press.token);
+    if (!state || state.platform !== press.chat.platform || state.chatId !== press.chat.chatId) {
+      await audit.record({ event: 'expired', action: 'button', actor: who, chat: where });
+      return { reply: refusal('This button has expired or was already used. Send the command again.') };
+    }
+    const role = roleOf(config, press.actor);
+    const command: CommandName =
+      state.action === 'confirm' || state.action === 'fix' || state.action === 'restore'
+        ? 'fix'
+        : state.action === 'cancel'
+          ? 'status'
+          : state.action === 'diagnose'
+            ? 'diagnose'
+            : state.action;
+    if (!roleAllows(role, command)) {
+      await audit.record({ event: 'denied', action: state.action, host: state.host, actor: who, chat: where, detail: `role ${role ?? 'none'}` });
+      return { reply: refusal(`Sorry, pressing ${state.action} needs the ${REQUIRED_ROLE[command]} role.`) };
+    }
+    if (state.boundUserId && state.boundUserId !== press.actor.userId) {
+      await audit.record({ event: 'denied', action: state.action, host: state.host, actor: who, chat: where, detail: 'not the requester' });
+      return { reply: refusal('Only the person who asked for this fix can confirm or cancel it.') };
+    }
+    const problem = this.checkHost(state.host, hostsForChat(config, press.chat));
+    if (problem) return { reply: refusal(problem.message) };
+
+    const consumed = await buttons.consume(press.token);
+    if (!consumed) return { reply: refusal('This button has expired or was already used. Send the command again.') };
+
+    const origin: JobOrigin = {
+      requestId: consumed.requestId ?? newRequestId(),
+      actor: press.actor,
+      chat: press.chat,
+      messageKey: '',
+    };
+    switch (consumed.action) {
+      case 'diagnose':
+      case 'fix': {
+        origin.requestId = newRequestId();
+        origin.messageKey = `job:${origin.requestId}`;
+        return this.enqueueHostJob(consumed.action === 'fix' ? HOST_JOB.plan : HOST_JOB.diagnose, [consumed.host], origin);
+      }
+      case 'cancel':
+        await audit.record({ event: 'cancelled', action: 'fix', host: consumed.host, actor: who, chat: where });
+        return { reply: { title: `${consumed.host}: fix cancelled; nothing was changed.`, tone: 'info' } };
+      case 'confirm':
+      case 'restore':
+        return this.confirmFix(consumed.host, consumed.plan, consumed.verdict, origin, consumed.action);
+      case 'ack':
+      case 'mute':
+        return this.alertCommand(consumed.action, consumed.host, consumed.extra?.duration ? [consumed.extra.duration] : [], {
+          actor: press.actor,
+          chat: press.chat,
+          text: '',
+        });
+    }
+    return { reply: refusal('This button does nothing any more.') };
+  }
+
+  /** Validate a typed host name: pattern first (nothing odd goes further), then existence, then binding. */
+  private checkHost(host: string, visible: string[]): { message: string; audit: string } | undefined {
+    const known = this.deps.config.hosts.map((h) => h.name);
+    if (!HOST_NAME_PATTERN.test(host) || !known.includes(host)) {
+      const shown = JSON.stringify(host.slice(0, 40));
+      return {
+        message: `Unknown host ${shown}. Hosts here: ${visible.length ? visible.join(', ') : '(none)'}.`,
+        audit: `unknown host ${shown}`,
+      };
+    }
+    if (!visible.includes(host)) {
+      return { message: `Host "${host}" is not bound to this chat.`, audit: `host ${host} not bound to chat` };
+    }
+    return undefined;
+  }
+
+  private async enqueueHostJob(kind: HostJobName, hosts: string[], origin: JobOrigin): Promise<RouterResponse> {
+    const { queues, audit, inflight } = this.deps;
+    const who = { platform: origin.actor.platform, userId: origin.actor.userId };
+    const where = { platform: origin.chat.platform, chatId: origin.chat.chatId };
+    if (hosts.length === 0) return { reply: refusal('No hosts are bound to this chat.') };
+    const jobId = `${kind}-${origin.requestId}`;
+    if (kind !== HOST_JOB.status) {
+      // One diagnose/plan per host at a time: a second request joins the running one.
+      const holder = await inflight.claim(kind, hosts[0]!, {
+        jobId,
+        startedBy: origin.actor.displayName ?? `${origin.actor.platform}:${origin.actor.userId}`,
+        startedAt: new Date().toISOString(),
+      });
+      if (holder && holder.jobId !== jobId) {
+        await inflight.subscribe(holder.jobId, origin);
+        await audit.record({ event: 'joined', action: kind, host: hosts[0], actor: who, chat: where, jobId: holder.jobId });
+        return {
+          reply: pending(`${hosts[0]}: a ${kind === 'plan' ? 'fix check' : kind} started by ${holder.startedBy} is already running; you will get its result here.`),
+          messageKey: origin.messageKey,
+        };
+      }
+    }
+    try {
+      await queues.diagnose.add(kind, { ...origin, hosts }, { jobId, attempts: 3, backoff: { type: 'exponential', delay: 2000 } });
+    } catch (err) {
+      if (kind !== HOST_JOB.status) await inflight.release(kind, hosts[0]!, jobId).catch(() => undefined);
+      this.deps.logger.error({ err }, 'enqueue failed');
+      return { reply: refusal('clawmedic cannot reach its Redis queue right now; nothing was started. Try again shortly.') };
+    }
+    await audit.record({ event: 'allowed', action: kind, host: hosts.length === 1 ? hosts[0] : undefined, actor: who, chat: where, jobId });
+    const what = kind === HOST_JOB.status ? 'Checking' : kind === HOST_JOB.plan ? 'Diagnosing before a fix:' : 'Diagnosing';
+    return { reply: pending(`${what} ${hosts.join(', ')}… (job ${jobId})`), messageKey: origin.messageKey };
+  }
+
+  private async confirmFix(
+    host: string,
+    plan: FixPlan | undefined,
+    before: Verdict | undefined,
+    origin: JobOrigin,
+    action: 'confirm' | 'restore',
+  ): Promise<RouterResponse> {
+    const { queues, audit, inflight, fixAttempts, config } = this.deps;
+    const who = { platform: origin.actor.platform, userId: origin.actor.userId };
+    const where = { platform: origin.chat.platform, chatId: origin.chat.chatId };
+    if (!plan) return { reply: refusal('This confirmation has no plan attached; send /fix again.') };
+    const used = await fixAttempts.count(host);
+    if (used >= config.fix.maxAttemptsPerHour) {
+      await audit.record({ event: 'escalated', action: 'fix', host, actor: who, chat: where, detail: `${used} attempts in the last hour` });
+      return {
+        reply: refusal(
+          `${host}: ${used} fixes ran in the last hour (limit ${config.fix.maxAttemptsPerHour}). Stopping here; an admin should look at it by hand.`,
+        ),
+      };
+    }
+    const jobId = `fix-${origin.requestId}`;
+    origin.messageKey = `job:${jobId}`;
+    const holder = await inflight.claim('fix', host, {
+      jobId,
+      startedBy: origin.actor.displayName ?? `${origin.actor.platform}:${origin.actor.userId}`,
+      startedAt: new Date().toISOString(),
+    });
+    if (holder && holder.jobId !== jobId) {
+      await audit.record({ event: 'busy', action: 'fix', host, actor: who, chat: where, jobId: holder.jobId });
+      return { reply: refusal(`${host}: a fix started by ${holder.startedBy} is already running (job ${holder.jobId}). Not starting a second one.`) };
+    }
+    try {
+      await queues.fix.add('fix', { ...origin, host, plan, before }, { jobId });
+    } catch (err) {
+      await inflight.release('fix', host, jobId).catch(() => undefined);
+      this.deps.logger.error({ err }, 'enqueue fix failed');
+      return { reply: refusal('clawmedic cannot reach its Redis queue right now; nothing was started. Try again shortly.') };
+    }
+    await audit.record({
+      event: 'confirmed',
+      action: action === 'restore' ? 'restore' : 'fix',
+      host,
+      actor: who,
+      chat: where,
+      jobId,
+      detail: `cause ${plan.cause}; steps ${plan.steps.map((s) => s.kind).join(',') || 'none'}`,
+    });
+    return { reply: pending(`${host}: fix confirmed, queued (job ${jobId}).`), messageKey: origin.messageKey };
+  }
+
+  private async alertCommand(name: 'mute' | 'unmute' | 'ack', host: string, rest: string[], cmd: Command): Promise<RouterResponse> {
+    const alerts = this.deps.alerts;
+    await this.deps.audit.record({
+      event: 'allowed',
+      action: name,
+      host,
+      actor: { platform: cmd.actor.platform, userId: cmd.actor.userId },
+      chat: { platform: cmd.chat.platform, chatId: cmd.chat.chatId },
+      detail: rest.join(' ').slice(0, 200),
+    });
+    if (!alerts) return { reply: refusal('Alerts are not running in this clawmedic process (no monitor).') };
+    if (name === 'unmute') return { reply: await alerts.unmute(host, cmd.actor) };
+    if (name === 'ack') return { reply: await alerts.ack(host, cmd.actor) };
+    const seconds = parseDuration(rest[0] ?? '1h');
+    if (seconds === undefined) return { reply: refusal('Usage: /mute <host> <duration like 30m, 2h, 1d> [reason]') };
+    return { reply: await alerts.mute(host, seconds, rest.slice(1).join(' ').slice(0, 200), cmd.actor) };
+  }
+}
+
+/** "30m" → 1800; accepts s, m, h, d; undefined when malformed or over 30 days. */
+export function parseDuration(text: string): number | undefined {
+  const m = /^(\d{1,5})([smhd])$/.exec(text);
+  if (!m) return undefined;
+  const seconds = Number(m[1]) * { s: 1, m: 60, h: 3600, d: 86400 }[m[2] as 's' | 'm' | 'h' | 'd'];
+  return seconds > 0 && seconds <= 30 * 86400 ? seconds : undefined;
+}

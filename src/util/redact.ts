@@ -11,7 +11,7 @@ const PATTERNS: Array<[RegExp, string]> = [
   // Private key blocks.
   [/-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?(-----END [A-Z ]*PRIVATE KEY-----|$)/g, `-----BEGIN PRIVATE KEY----- ${REDACTED}`],
   // Telegram bot tokens: 123456789:AA... (35 chars after the colon).
-  [/\b\d{6,12}:[A-Za-z0-9_-]{30,}\b/g, REDACTED],
+  [/(?<![0-9])\d{6,12}:[A-Za-z0-9_-]{30,}/g, REDACTED],
   // URL fragments / query params carrying tokens: #token=..., &bootstrapToken=..., ?token=...
   [/([#?&](?:token|bootstrapToken|access_token|auth|password)=)[^&\s"'<>]+/gi, `$1${REDACTED}`],
   // JSON fields named like secrets: "token": "...", "authToken":"..."

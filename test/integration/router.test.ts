@@ -1,0 +1,192 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Redis } from 'ioredis';
+import { parseConfigText } from '../../src/config/load-config.js';
+import { Router } from '../../src/router/router.js';
+import { ButtonStore } from '../../src/router/button-store.js';
+import { AuditLog } from '../../src/audit/audit-log.js';
+import { Inflight } from '../../src/jobs/inflight.js';
+import { FixAttempts } from '../../src/jobs/fix-attempts.js';
+import { createQueues, type Queues } from '../../src/jobs/queues.js';
+import { createLogger } from '../../src/util/logger.js';
+import type { Actor, ChatRef } from '../../src/domain/types.js';
+import type { FixPlan } from '../../src/domain/diagnosis.js';
+import { cleanupPrefix, TEST_REDIS_URL, uniquePrefix } from '../support/redis.js';
+
+const FP = `SHA256:${'A'.repeat(43)}`;
+const config = parseConfigText(
+  `hosts:
+  - { name: prod, ssh: { host: h, user: u, hostKeyFingerprint: "${FP}" }, supervisor: { kind: systemd-user } }
+  - { name: lab, ssh: { host: h, user: u, hostKeyFingerprint: "${FP}" }, supervisor: { kind: systemd-user } }
+people:
+  - { platform: telegram, userId: 1, role: viewer }
+  - { platform: telegram, userId: 2, role: operator }
+  - { platform: telegram, userId: 4, role: operator }
+chats:
+  - { platform: telegram, chatId: -100, hosts: [prod] }
+fix: { maxAttemptsPerHour: 2 }
+`,
+  'clawmedic.yaml',
+);
+
+const group: ChatRef = { platform: 'telegram', chatId: '-100', isGroup: true };
+const viewer: Actor = { platform: 'telegram', userId: '1' };
+const operator: Actor = { platform: 'telegram', userId: '2' };
+const operator2: Actor = { platform: 'telegram', userId: '4' };
+const stranger: Actor = { platform: 'telegram', userId: '999', displayName: 'admin' };
+const plan: FixPlan = { host: 'prod', cause: 'gateway_down', steps: [{ kind: 'start_gateway', description: 'start', script: 'true', timeoutMs: 1000, mutates: true }], userActions: [], disruptive: true, verifyWindowSec: 1 };
+
+let redis: Redis;
+let queues: Queues;
+let router: Router;
+let buttons: ButtonStore;
+let audit: AuditLog;
+const prefix = uniquePrefix('router');
+
+beforeAll(() => {
+  redis = new Redis(TEST_REDIS_URL);
+  queues = createQueues(redis, prefix);
+  buttons = new ButtonStore(redis, prefix);
+  audit = new AuditLog(redis, prefix);
+  router = new Router({ config, queues, buttons, audit, inflight: new Inflight(redis, prefix), fixAttempts: new FixAttempts(redis, prefix), logger: createLogger('silent') });
+});
+afterAll(async () => {
+  await queues.close();
+  redis.disconnect();
+  await cleanupPrefix(prefix);
+});
+
+const cmd = (actor: Actor, text: string, chat = group) => router.handleCommand({ actor, chat, text });
+
+describe('router: bad input gets a clear message and changes nothing', () => {
+  it('unknown command', async () => {
+    const r = await cmd(operator, '/restart prod');
+    expect(r.reply.tone).toBe('error');
+    expect(r.reply.title).toContain('Unknown command /restart');
+    expect(await queues.diagnose.count()).toBe(0);
+  });
+  it('unknown host, and shell metacharacters in a host name never go further', async () => {
+    for (const bad of ['nope', '$(touch${IFS}/tmp/x)', 'prod;reboot', "prod'", '../etc']) {
+      const r = await cmd(operator, `/diagnose ${bad}`);
+      expect(r.reply.tone).toBe('error');
+      expect(r.reply.title).toContain('Unknown host');
+    }
+    expect(await queues.diagnose.count()).toBe(0);
+  });
+  it('host not bound to this chat', async () => {
+    const r = await cmd(operator, '/diagnose lab');
+    expect(r.reply.title).toBe('Host "lab" is not bound to this chat.');
+    expect(await queues.diagnose.count()).toBe(0);
+  });
+  it('user not in config, whatever their display name', async () => {
+    const r = await cmd(stranger, '/status');
+    expect(r.reply.title).toContain('user id 999 on telegram is not in the config');
+    expect(await queues.diagnose.count()).toBe(0);
+  });
+  it('viewer may not fix', async () => {
+    const r = await cmd(viewer, '/fix prod');
+    expect(r.reply.title).toBe('/fix needs the operator role; you are viewer.');
+    const trail = await audit.recent(undefined, 20);
+    expect(trail.some((e) => e.event === 'denied' && e.action === 'fix' && e.actor?.userId === '1')).toBe(true);
+  });
+});
+
+describe('router: enqueue, join, confirm', () => {
+  it('enqueues a status job for the hosts the chat may see and audits it', async () => {
+    const r = await cmd(viewer, '/status');
+    expect(r.messageKey).toMatch(/^job:/);
+    const jobs = await queues.diagnose.getJobs(['waiting']);
+    expect(jobs).toHaveLength(1);
+    expect(jobs[0]!.name).toBe('status');
+    expect(jobs[0]!.data.hosts).toEqual(['prod']);
+    await queues.diagnose.obliterate({ force: true });
+  });
+
+  it('a repeated request (same platform request id) is idempotent', async () => {
+    await router.handleCommand({ actor: operator, chat: group, text: '/status prod', requestId: 'u-77' });
+    await router.handleCommand({ actor: operator, chat: group, text: '/status prod', requestId: 'u-77' });
+    expect(await queues.diagnose.count()).toBe(1);
+    await queues.diagnose.obliterate({ force: true });
+  });
+
+  it('a second /diagnose of the same host joins the running one', async () => {
+    const a = await cmd(operator, '/diagnose prod');
+    const b = await cmd(operator2, '/diagnose prod');
+    expect(a.reply.tone).toBe('pending');
+    expect(b.reply.title).toContain('already running');
+    expect(await queues.diagnose.count()).toBe(1);
+    await queues.diagnose.obliterate({ force: true });
+    await redis.del(`${prefix}:inflight:diagnose:prod`);
+  });
+
+  it('a host-less /diagnose offers host buttons; the press is re-authorized', async () => {
+    const r = await cmd(operator, '/diagnose');
+    expect(r.reply.buttons?.map((b) => b.label)).toEqual(['prod']);
+    const token = r.reply.buttons![0]!.token;
+    const refused = await router.handleButton({ actor: viewer, chat: group, token });
+    expect(refused.reply.tone).toBe('error');
+    expect(refused.reply.title).toContain('needs the operator role');
+    const ok = await router.handleButton({ actor: operator, chat: group, token });
+    expect(ok.reply.tone).toBe('pending');
+    const again = await router.handleButton({ actor: operator, chat: group, token });
+    expect(again.reply.title).toContain('expired or was already used');
+    await queues.diagnose.obliterate({ force: true });
+    await redis.del(`${prefix}:inflight:diagnose:prod`);
+  });
+
+  it('confirm is bound to the requester, single use, and a second fix is refused while one runs', async () => {
+    const [confirm, cancel] = await buttons.issue(
+      [
+        { action: 'confirm', host: 'prod', platform: 'telegram', chatId: '-100', boundUserId: '2', plan, requestId: 'r1' },
+        { action: 'cancel', host: 'prod', platform: 'telegram', chatId: '-100', boundUserId: '2' },
+      ],
+      60,
+    );
+    const other = await router.handleButton({ actor: operator2, chat: group, token: confirm! });
+    expect(other.reply.title).toContain('Only the person who asked');
+    const ok = await router.handleButton({ actor: operator, chat: group, token: confirm! });
+    expect(ok.reply.title).toContain('fix confirmed');
+    expect(await queues.fix.count()).toBe(1);
+    // Siblings die together: Cancel no longer works.
+    const late = await router.handleButton({ actor: operator, chat: group, token: cancel! });
+    expect(late.reply.title).toContain('expired');
+    // Another confirmation for the same host while the first is in flight.
+    const [confirm2] = await buttons.issue([{ action: 'confirm', host: 'prod', platform: 'telegram', chatId: '-100', boundUserId: '4', plan, requestId: 'r2' }], 60);
+    const busy = await router.handleButton({ actor: operator2, chat: group, token: confirm2! });
+    expect(busy.reply.title).toContain('already running');
+    expect(await queues.fix.count()).toBe(1);
+    const trail = await audit.recent('prod', 20);
+    expect(trail.map((e) => e.event)).toEqual(expect.arrayContaining(['confirmed', 'busy']));
+    await queues.fix.obliterate({ force: true });
+    await redis.del(`${prefix}:inflight:fix:prod`);
+  });
+
+  it('stops after maxAttemptsPerHour fixes and escalates', async () => {
+    const attempts = new FixAttempts(redis, prefix);
+    await attempts.record('prod', 'a');
+    await attempts.record('prod', 'b');
+    const [confirm] = await buttons.issue([{ action: 'confirm', host: 'prod', platform: 'telegram', chatId: '-100', boundUserId: '2', plan, requestId: 'r3' }], 60);
+    const r = await router.handleButton({ actor: operator, chat: group, token: confirm! });
+    expect(r.reply.title).toContain('2 fixes ran in the last hour (limit 2)');
+    expect(await queues.fix.count()).toBe(0);
+  });
+
+  it('a button pressed in another chat does nothing', async () => {
+    const [t] = await buttons.issue([{ action: 'diagnose', host: 'prod', platform: 'telegram', chatId: '-100' }], 60);
+    const r = await router.handleButton({ actor: operator, chat: { platform: 'telegram', chatId: '-555', isGroup: true }, token: t! });
+    expect(r.reply.title).toContain('expired');
+  });
+
+  it('an expired confirmation says so', async () => {
+    const [t] = await buttons.issue([{ action: 'confirm', host: 'prod', platform: 'telegram', chatId: '-100', boundUserId: '2', plan }], 1);
+    await new Promise((r) => setTimeout(r, 1100));
+    const r = await router.handleButton({ actor: operator, chat: group, token: t! });
+    expect(r.reply.title).toContain('expired');
+    const trail = await audit.recent(undefined, 5);
+    expect(trail[0]!.event).toBe('expired');
+  });
+
+  it('/history reads the audit trail of the host', async () => {
+    const r = await cmd(viewer, '/history prod');
+    expect(r.reply.detail).toMatch(/confirmed fix by telegram:2/);
+  });
+});

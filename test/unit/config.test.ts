@@ -1,0 +1,96 @@
+import { describe, expect, it } from 'vitest';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadConfig, parseConfigText } from '../../src/config/load-config.js';
+import { loadSecrets } from '../../src/config/secrets.js';
+import { ConfigError } from '../../src/domain/errors.js';
+
+const FP = `SHA256:${'A'.repeat(43)}`;
+const base = (extra = '') => `hosts:
+  - name: prod
+    ssh: { host: 203.0.113.7, user: claw, hostKeyFingerprint: "${FP}" }
+    supervisor: { kind: systemd-user }
+${extra}`;
+
+function errorOf(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (e) {
+    expect(e).toBeInstanceOf(ConfigError);
+    return (e as Error).message;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('config', () => {
+  it('applies defaults', () => {
+    const c = parseConfigText(base(), 'clawmedic.yaml');
+    expect(c.hosts[0]!.ssh.port).toBe(22);
+    expect(c.hosts[0]!.gateway.port).toBe(18789);
+    expect(c.hosts[0]!.supervisor).toEqual({ kind: 'systemd-user', unit: 'openclaw-gateway.service' });
+    expect(c.hosts[0]!.allowKillPortOwner).toBe(false);
+    expect(c.console.userId).toBe('local');
+    expect(c.redis.keyPrefix).toBe('clawmedic');
+  });
+
+  it('names file, key path, expectation and the bad value', () => {
+    const text = base().replace('user: claw', 'port: "22a", user: claw');
+    expect(errorOf(() => parseConfigText(text, 'dir/clawmedic.yaml'))).toBe(
+      'clawmedic.yaml: hosts[0].ssh.port: expected integer 1-65535, got "22a"',
+    );
+  });
+
+  it('reports unknown keys, bad fingerprints and docker without container', () => {
+    const text = `hosts:
+  - name: a
+    ssh: { host: h, user: u, hostKeyFingerprint: "md5:xx" }
+    supervisor: { kind: docker, container: c }
+    install: docker
+    colour: blue
+`;
+    const msg = errorOf(() => parseConfigText(text, 'clawmedic.yaml'));
+    expect(msg).toContain('clawmedic.yaml: hosts[0].ssh.hostKeyFingerprint: expected a host key fingerprint');
+    expect(msg).toContain('clawmedic.yaml: hosts[0]: unknown key(s) "colour"');
+  });
+
+  it('rejects a host name that could carry shell syntax', () => {
+    const msg = errorOf(() => parseConfigText(base().replace('name: prod', 'name: "prod;rm -rf /"'), 'clawmedic.yaml'));
+    expect(msg).toContain('hosts[0].name: expected a host name');
+  });
+
+  it('checks chat bindings against hosts and duplicate people', () => {
+    const msg = errorOf(() =>
+      parseConfigText(
+        base(`people:
+  - { platform: telegram, userId: 1, role: admin }
+  - { platform: telegram, userId: "1", role: viewer }
+chats:
+  - { platform: telegram, chatId: -100, hosts: [nope] }
+`),
+        'clawmedic.yaml',
+      ),
+    );
+    expect(msg).toContain('people[1].userId: duplicate person telegram:1');
+    expect(msg).toContain('chats[0].hosts[0]: unknown host "nope"');
+  });
+
+  it('reports YAML syntax errors with line and column', () => {
+    expect(errorOf(() => parseConfigText('hosts: [\n  a: b', 'clawmedic.yaml'))).toMatch(/^clawmedic\.yaml: line \d+, column \d+: invalid YAML/);
+  });
+
+  it('reports a missing file clearly', () => {
+    expect(errorOf(() => loadConfig(join(tmpdir(), 'does-not-exist.yaml'), {}))).toContain('file not found');
+  });
+
+  it('loads a file and env secrets, never echoing a secret in an error', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cfg-'));
+    writeFileSync(join(dir, 'clawmedic.yaml'), base());
+    const loaded = loadConfig(join(dir, 'clawmedic.yaml'), { REDIS_URL: 'redis://127.0.0.1:6379' });
+    expect(loaded.hosts[0]!.name).toBe('prod');
+    const bad = 'not-a-token-but-secretish-value';
+    const msg = errorOf(() => loadSecrets({ TELEGRAM_BOT_TOKEN: bad }));
+    expect(msg).toContain('environment: TELEGRAM_BOT_TOKEN');
+    expect(msg).not.toContain(bad);
+  });
+});

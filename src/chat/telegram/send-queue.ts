@@ -1,0 +1,156 @@
+/**
+ * Outgoing Telegram calls, ordered per chat and paced to Telegram's limits (about 1 message/s per chat,
+ * 20/min per group, 30/s overall) with p-queue. 429s are retried by grammY's auto-retry inside the task.
+ */
+import PQueue from 'p-queue';
+import { PermanentDeliveryError } from '../adapter.js';
+import { redact } from '../../util/redact.js';
+
+/** Pacing; defaults are Telegram's published broadcast limits. Tests shrink them. */
+export interface SendQueueLimits {
+  /** Minimum spacing of calls into one chat, ms. Default 1000. */
+  perChatIntervalMs: number;
+  /** Calls per minute into one group/supergroup. Default 20. */
+  perGroupPerMinute: number;
+  /** Calls per second over all chats. Default 30. */
+  globalPerSecond: number;
+}
+
+/** Telegram's documented limits. */
+export const TELEGRAM_SEND_LIMITS: SendQueueLimits = {
+  perChatIntervalMs: 1000,
+  perGroupPerMinute: 20,
+  globalPerSecond: 30,
+};
+
+/** Minimal logger shape (pino-compatible). */
+export interface SendQueueLogger {
+  warn(obj: object, msg?: string): void;
+}
+
+/** The Bot API error shape we classify (grammY's GrammyError has these fields). */
+interface ApiErrorLike {
+  error_code?: unknown;
+  description?: unknown;
+}
+
+/** 403s and the 400s that mean "this chat will never accept a message from us". */
+const PERMANENT_400 = [
+  'chat not found',
+  'have no rights to send',
+  'not enough rights',
+  'chat_write_forbidden',
+  'peer_id_invalid',
+  'user not found',
+  'bot is not a member',
+];
+
+/** Is this Bot API error permanent for the chat (bot blocked/kicked, chat gone, no rights)? */
+export function isPermanentChatError(err: unknown): boolean {
+  const e = err as ApiErrorLike;
+  if (typeof e !== 'object' || e === null || typeof e.error_code !== 'number') return false;
+  if (e.error_code === 403) return true;
+  const description = String(e.description ?? '').toLowerCase();
+  return e.error_code === 400 && PERMANENT_400.some((p) => description.includes(p));
+}
+
+interface ChatLane {
+  queue: PQueue;
+  idleTimer?: NodeJS.Timeout;
+}
+
+/**
+ * Per-chat FIFO lanes (concurrency 1, so order holds even while auto-retry waits out a 429), each
+ * group lane also behind a per-group minute limiter, all behind one global limiter.
+ */
+export class TelegramSendQueue {
+  private readonly limits: SendQueueLimits;
+  private readonly global: PQueue;
+  private readonly lanes = new Map<string, ChatLane>();
+  private readonly groupLimiters = new Map<string, PQueue>();
+  /** Chats whose permanent failure was already logged: one line per chat, not one per message. */
+  private readonly loggedDead = new Set<string>();
+
+  constructor(
+    private readonly logger: SendQueueLogger,
+    limits: Partial<SendQueueLimits> = {},
+  ) {
+    this.limits = { ...TELEGRAM_SEND_LIMITS, ...limits };
+    this.global = new PQueue({ intervalCap: this.limits.globalPerSecond, interval: 1000, strict: true });
+  }
+
+  /**
+   * Run `task` (one Bot API call into `chatId`) in that chat's lane. A permanent chat error becomes
+   * PermanentDeliveryError (logged once per chat); other errors propagate unchanged.
+   */
+  async run<T>(chatId: string, isGroup: boolean, task: () => Promise<T>): Promise<T> {
+    const lane = this.lane(chatId);
+    try {
+      const result = (await lane.queue.add(() => this.paced(chatId, isGroup, task))) as T;
+      this.loggedDead.delete(chatId);
+      return result;
+    } catch (err) {
+      if (!isPermanentChatError(err)) throw err;
+      const description = redact(String((err as ApiErrorLike).description ?? 'forbidden'));
+      if (!this.loggedDead.has(chatId)) {
+        this.loggedDead.add(chatId);
+        this.logger.warn({ chatId, description }, 'telegram: chat does not accept messages from the bot; dropping its messages');
+      }
+      throw new PermanentDeliveryError(`Telegram chat ${chatId}: ${description}`);
+    } finally {
+      void lane.queue.onIdle().then(() => this.scheduleLaneCleanup(chatId, lane));
+    }
+  }
+
+  /** Resolves when every lane has drained (used by stop()). */
+  async onIdle(): Promise<void> {
+    await Promise.all([...this.lanes.values()].map((l) => l.queue.onIdle()));
+    await this.global.onIdle();
+  }
+
+  /** Drop idle lanes and timers (after stop). */
+  close(): void {
+    for (const lane of this.lanes.values()) if (lane.idleTimer) clearTimeout(lane.idleTimer);
+    this.lanes.clear();
+    this.groupLimiters.clear();
+  }
+
+  private paced<T>(chatId: string, isGroup: boolean, task: () => Promise<T>): Promise<T> {
+    const viaGlobal = (): Promise<T> => this.global.add(task) as Promise<T>;
+    if (!isGroup) return viaGlobal();
+    let limiter = this.groupLimiters.get(chatId);
+    if (!limiter) {
+      limiter = new PQueue({ intervalCap: this.limits.perGroupPerMinute, interval: 60_000, strict: true });
+      this.groupLimiters.set(chatId, limiter);
+    }
+    return limiter.add(viaGlobal) as Promise<T>;
+  }
+
+  private lane(chatId: string): ChatLane {
+    let lane = this.lanes.get(chatId);
+    if (!lane) {
+      lane = {
+        queue: new PQueue({ concurrency: 1, intervalCap: 1, interval: this.limits.perChatIntervalMs, strict: true }),
+      };
+      this.lanes.set(chatId, lane);
+    }
+    if (lane.idleTimer) {
+      clearTimeout(lane.idleTimer);
+      delete lane.idleTimer;
+    }
+    return lane;
+  }
+
+  /** Forget a lane once it has been idle for a minute (the group window), so memory stays bounded. */
+  private scheduleLaneCleanup(chatId: string, lane: ChatLane): void {
+    if (lane.queue.size > 0 || lane.queue.pending > 0) return;
+    if (lane.idleTimer) clearTimeout(lane.idleTimer);
+    lane.idleTimer = setTimeout(() => {
+      if (lane.queue.size === 0 && lane.queue.pending === 0 && this.lanes.get(chatId) === lane) {
+        this.lanes.delete(chatId);
+        this.groupLimiters.delete(chatId);
+      }
+    }, 60_000);
+    lane.idleTimer.unref();
+  }
+}

@@ -1,0 +1,478 @@
+/**
+ * Telegram adapter on grammY: updates → Command/ButtonPress for the router, Reply → HTML messages with
+ * inline keyboards, job/alert deliveries edited in place by messageKey, all sends paced per chat.
+ */
+import { createServer, type Server } from 'node:http';
+import { autoRetry, type AutoRetryOptions } from '@grammyjs/auto-retry';
+import { Bot, GrammyError, InputFile, webhookCallback, type Context } from 'grammy';
+import { PermanentDeliveryError, type ChatAdapter, type MessageRefStore, type RouterPort } from '../adapter.js';
+import { ConfigError } from '../../domain/errors.js';
+import type { Actor, ChatRef, Delivery, Reply, RouterResponse } from '../../domain/types.js';
+import { redact, registerSecret } from '../../util/redact.js';
+import { renderTelegram, type TelegramRendered } from './render.js';
+import { TelegramSendQueue, type SendQueueLimits } from './send-queue.js';
+import { TELEGRAM_COMMANDS } from './telegram-commands.js';
+import { TelegramConflictError } from './telegram-conflict-error.js';
+
+export { TelegramConflictError } from './telegram-conflict-error.js';
+
+/** pino-compatible logger subset. */
+export interface TelegramLogger {
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+}
+
+/** Options; only token, router, refs and logger are required. */
+export interface TelegramAdapterOptions {
+  token: string;
+  router: RouterPort;
+  refs: MessageRefStore;
+  logger: TelegramLogger;
+  /** Bot API root (tests point it at the stand-in). Default https://api.telegram.org. */
+  apiRoot?: string;
+  /** Long polling needs no public URL, so it is the default. */
+  mode?: 'polling' | 'webhook';
+  /** Webhook mode: public URL Telegram calls, the secret it sends back, and where we listen (behind a TLS proxy). */
+  webhook?: { url: string; secretToken: string; port: number; path: string; host?: string };
+  /** Expected bot username (without @); a mismatch with getMe is logged. */
+  botUsername?: string;
+  /** Pacing; defaults are Telegram's limits. */
+  limits?: Partial<SendQueueLimits>;
+  /** auto-retry options; defaults: 3 retries, retry_after up to 60 s, network errors go back to the notify queue. */
+  retry?: Partial<AutoRetryOptions>;
+  /** Long-poll timeout, seconds. Default 30. */
+  pollingTimeoutSeconds?: number;
+  /** start() resolves after the first poll answers or this long without a 409. Default 1500 ms. */
+  conflictGraceMs?: number;
+  /** Called when polling stops for good after start() (e.g. a later 409). Default: log only. */
+  onFatal?: (err: Error) => void;
+}
+
+/** Telegram's toast (answerCallbackQuery text) limit. */
+const TOAST_MAX = 200;
+/** Prefix under which chat migrations (group → supergroup) are remembered in the ref store. */
+const MIGRATION_KEY = 'chat-migrated:';
+const ALLOWED_UPDATES = ['message', 'callback_query'] as const;
+
+/** A platform message we sent: where and which id; stored in MessageRefStore as "chatId:messageId". */
+interface MessageRef {
+  chatId: string;
+  messageId: number;
+}
+const formatRef = (r: MessageRef): string => `${r.chatId}:${r.messageId}`;
+function parseRef(s: string | undefined): MessageRef | undefined {
+  if (!s) return undefined;
+  const i = s.lastIndexOf(':');
+  const messageId = Number(s.slice(i + 1));
+  return i > 0 && Number.isInteger(messageId) ? { chatId: s.slice(0, i), messageId } : undefined;
+}
+
+const errorText = (err: unknown): string => redact(err instanceof Error ? err.message : String(err));
+const isApiError = (err: unknown, code: number, text?: string): boolean =>
+  err instanceof GrammyError && err.error_code === code && (text === undefined || err.description.toLowerCase().includes(text));
+
+/** Telegram ChatAdapter: long polling (default) or webhook, grammY underneath. */
+export class TelegramAdapter implements ChatAdapter {
+  readonly platform = 'telegram' as const;
+  private readonly bot: Bot;
+  private readonly queue: TelegramSendQueue;
+  private readonly log: TelegramLogger;
+  /** First sends for a messageKey still in flight: deliver() waits for them so it edits instead of duplicating. */
+  private readonly inflight = new Map<string, Promise<unknown>>();
+  /** Known group → supergroup moves (also persisted in the ref store). */
+  private readonly migrations = new Map<string, string>();
+  private readonly background = new Set<Promise<unknown>>();
+  private webhookServer: Server | undefined;
+  private polling: Promise<void> | undefined;
+  private started = false;
+  private pollWatchInstalled = false;
+  private firstPollAnswered: (() => void) | undefined;
+
+  constructor(private readonly opts: TelegramAdapterOptions) {
+    // grammY errors and fetch causes can carry the URL, which contains the token.
+    registerSecret(opts.token);
+    this.log = opts.logger;
+    this.bot = new Bot(opts.token, { client: { ...(opts.apiRoot ? { apiRoot: opts.apiRoot } : {}) } });
+    this.bot.api.config.use(
+      autoRetry({ maxRetryAttempts: 3, maxDelaySeconds: 60, rethrowHttpErrors: true, ...opts.retry }),
+    );
+    this.queue = new TelegramSendQueue(opts.logger, opts.limits);
+    this.bot.on('message:migrate_to_chat_id', (ctx) => this.onMigrated(String(ctx.chat.id), String(ctx.message.migrate_to_chat_id)));
+    this.bot.on('message:text', (ctx) => this.onText(ctx));
+    this.bot.on('callback_query:data', (ctx) => this.onButton(ctx));
+    this.bot.catch((err) => {
+      this.log.error({ updateId: err.ctx.update.update_id, error: errorText(err.error) }, 'telegram: update handler failed');
+    });
+  }
+
+  /** Register the menu, then poll (or set the webhook); resolves when updates flow. Throws TelegramConflictError on 409. */
+  async start(): Promise<void> {
+    try {
+      await this.bot.init();
+    } catch (err) {
+      if (isApiError(err, 401) || isApiError(err, 404)) {
+        throw new ConfigError('TELEGRAM_BOT_TOKEN was rejected by Telegram (401 Unauthorized): copy the token again from @BotFather.');
+      }
+      throw new Error(`telegram: getMe failed: ${errorText(err)}`);
+    }
+    const me = this.bot.botInfo.username;
+    if (this.opts.botUsername && this.opts.botUsername.replace(/^@/, '').toLowerCase() !== me.toLowerCase()) {
+      this.log.warn({ expected: this.opts.botUsername, actual: me }, 'telegram: bot username differs from configuration');
+    }
+    try {
+      await this.bot.api.setMyCommands(TELEGRAM_COMMANDS.map((c) => ({ command: c.command, description: c.description })));
+    } catch (err) {
+      // The menu is a convenience: typed commands work without it.
+      this.log.warn({ error: errorText(err) }, 'telegram: setMyCommands failed');
+    }
+    if (this.opts.mode === 'webhook') await this.startWebhook();
+    else await this.startPolling();
+    this.started = true;
+    this.log.info({ bot: me, mode: this.opts.mode ?? 'polling' }, 'telegram: started');
+  }
+
+  /** Stop receiving, then let queued sends finish. */
+  async stop(): Promise<void> {
+    if (this.bot.isRunning()) await this.bot.stop().catch((err) => this.log.warn({ error: errorText(err) }, 'telegram: stop'));
+    await this.polling?.catch(() => undefined);
+    if (this.webhookServer) {
+      // The webhook stays registered: Telegram keeps updates for us until we are back.
+      await new Promise<void>((resolve) => this.webhookServer!.close(() => resolve()));
+      this.webhookServer = undefined;
+    }
+    await Promise.allSettled([...this.background]);
+    await this.queue.onIdle();
+    this.queue.close();
+    this.started = false;
+  }
+
+  /**
+   * Send a delivery, or edit the message already sent for its messageKey (falling back to a new message
+   * when that one is gone). PermanentDeliveryError for chats that refuse us; other errors are for the notify queue to retry.
+   */
+  async deliver(delivery: Delivery): Promise<void> {
+    const key = delivery.messageKey;
+    if (key) await this.inflight.get(key)?.catch(() => undefined);
+    if (delivery.reply.private && !delivery.userId && delivery.chat.isGroup) {
+      // Private material (tokenized links) never goes to a group; without a user to DM there is nowhere to send it.
+      throw new PermanentDeliveryError('private reply for a group chat without a userId: not sent');
+    }
+    const toUser = delivery.reply.private && delivery.userId;
+    const target: ChatRef = toUser
+      ? { platform: 'telegram', chatId: delivery.userId!, isGroup: false }
+      : delivery.chat;
+    const rendered = renderTelegram(delivery.reply);
+    const ref = key ? parseRef(await this.opts.refs.get('telegram', key)) : undefined;
+    if (ref) {
+      const refChat = await this.resolveChat(ref.chatId);
+      const targetChat = await this.resolveChat(target.chatId);
+      if (refChat === targetChat) {
+        const edited = await this.editWith({ chatId: refChat, messageId: ref.messageId }, target.isGroup, rendered);
+        if (edited) return;
+      }
+    }
+    await this.sendRendered(target, rendered, key);
+  }
+
+  // ---------------------------------------------------------------- receiving
+
+  private async startPolling(): Promise<void> {
+    // A webhook set by someone else means another program owns this token; deleting it would break that program.
+    const info = await this.bot.api.getWebhookInfo();
+    if (info.url) throw new TelegramConflictError('webhook');
+    let onReady!: () => void;
+    let onFail!: (err: Error) => void;
+    const ready = new Promise<void>((resolve, reject) => {
+      onReady = resolve;
+      onFail = reject;
+    });
+    let isReady = false;
+    this.firstPollAnswered = () => {
+      if (!isReady) {
+        isReady = true;
+        onReady();
+      }
+    };
+    if (!this.pollWatchInstalled) {
+      this.pollWatchInstalled = true;
+      // The first answered getUpdates proves nobody else is polling right now.
+      this.bot.api.config.use(async (prev, method, payload, signal) => {
+        const res = await prev(method, payload, signal);
+        if (method === 'getUpdates' && res.ok) this.firstPollAnswered?.();
+        return res;
+      });
+    }
+    this.polling = this.bot
+      .start({
+        allowed_updates: [...ALLOWED_UPDATES],
+        timeout: this.opts.pollingTimeoutSeconds ?? 30,
+        onStart: () => {
+          setTimeout(() => {
+            if (!isReady) {
+              isReady = true;
+              onReady();
+            }
+          }, this.opts.conflictGraceMs ?? 1500).unref();
+        },
+      })
+      .catch((err: unknown) => {
+        const fatal = isApiError(err, 409) ? new TelegramConflictError('polling') : new Error(`telegram polling stopped: ${errorText(err)}`);
+        if (!isReady) {
+          isReady = true;
+          onFail(fatal);
+          return;
+        }
+        this.log.error({ error: fatal.message }, 'telegram: polling stopped');
+        this.opts.onFatal?.(fatal);
+      });
+    await ready;
+  }
+
+  private async startWebhook(): Promise<void> {
+    const wh = this.opts.webhook;
+    if (!wh) throw new ConfigError('telegram webhook mode needs webhook.url, webhook.secretToken, webhook.port and webhook.path');
+    const handle = webhookCallback(this.bot, 'http', { secretToken: wh.secretToken, onTimeout: 'return' });
+    this.webhookServer = createServer((req, res) => {
+      if (req.method !== 'POST' || (req.url ?? '').split('?')[0] !== wh.path) {
+        res.writeHead(404).end();
+        return;
+      }
+      handle(req, res).catch((err: unknown) => {
+        this.log.warn({ error: errorText(err) }, 'telegram: webhook request failed');
+        if (!res.headersSent) res.writeHead(500).end();
+      });
+    });
+    await new Promise<void>((resolve, reject) => {
+      this.webhookServer!.once('error', reject);
+      this.webhookServer!.listen(wh.port, wh.host ?? '127.0.0.1', () => resolve());
+    });
+    await this.bot.api.setWebhook(wh.url, { secret_token: wh.secretToken, allowed_updates: [...ALLOWED_UPDATES] });
+  }
+
+  private actorOf(from: NonNullable<Context['from']>): Actor {
+    const displayName = [from.first_name, from.last_name].filter(Boolean).join(' ') || from.username;
+    return { platform: 'telegram', userId: String(from.id), ...(displayName ? { displayName } : {}) };
+  }
+
+  private async onText(ctx: Context): Promise<void> {
+    const msg = ctx.message!;
+    const chat = ctx.chat!;
+    if (!ctx.from || ctx.from.is_bot) return;
+    const isGroup = chat.type !== 'private';
+    let text = msg.text ?? '';
+    const entity = msg.entities?.[0];
+    if (entity?.type === 'bot_command' && entity.offset === 0) {
+      const word = text.slice(0, entity.length);
+      const at = word.indexOf('@');
+      if (at !== -1) {
+        // "/status@otherbot" in a group is for another bot.
+        if (word.slice(at + 1).toLowerCase() !== this.bot.botInfo.username.toLowerCase()) return;
+        text = word.slice(0, at) + text.slice(entity.length);
+      }
+    } else if (isGroup) {
+      return; // chatter in groups is not for us
+    }
+    const chatRef: ChatRef = { platform: 'telegram', chatId: String(chat.id), isGroup };
+    const actor = this.actorOf(ctx.from);
+    let response: RouterResponse;
+    try {
+      response = await this.opts.router.handleCommand({ actor, chat: chatRef, text });
+    } catch (err) {
+      this.log.error({ chatId: chatRef.chatId, error: errorText(err) }, 'telegram: router failed on a command');
+      response = { reply: { title: 'Something went wrong handling that command. The error was logged.', tone: 'error' } };
+    }
+    this.track(this.replyTo(chatRef, actor, response));
+  }
+
+  private async onButton(ctx: Context): Promise<void> {
+    const cq = ctx.callbackQuery!;
+    const message = cq.message;
+    const chatId = String(message?.chat.id ?? cq.from.id);
+    const isGroup = message ? message.chat.type !== 'private' : false;
+    const chatRef: ChatRef = { platform: 'telegram', chatId, isGroup };
+    const actor = this.actorOf(cq.from);
+    let response: RouterResponse;
+    try {
+      response = await this.opts.router.handleButton({ actor, chat: chatRef, token: cq.data ?? '' });
+    } catch (err) {
+      this.log.error({ chatId, error: errorText(err) }, 'telegram: router failed on a button');
+      await this.answer(ctx, 'Something went wrong. Please try again.');
+      return;
+    }
+    const reply = response.reply;
+    const toast = [reply.title, ...(reply.body ?? [])].join('\n');
+    if (reply.tone === 'error' && toast.length <= TOAST_MAX && !reply.fields?.length && !reply.detail && !reply.buttons?.length) {
+      // A refusal or an expired button: a toast for the presser, the message stays as it is for everyone else.
+      await this.answer(ctx, toast);
+      return;
+    }
+    if (reply.private && isGroup) {
+      await this.answer(ctx, 'Sent you a private message.');
+      this.track(this.replyTo(chatRef, actor, response));
+      return;
+    }
+    await this.answer(ctx);
+    // Date 0 marks an inaccessible (too old) message: it cannot be edited, so reply with a new one.
+    if (message && message.date !== 0 && reply.tone !== 'error') {
+      const ref: MessageRef = { chatId, messageId: message.message_id };
+      const key = response.messageKey;
+      this.track(
+        this.remember(key, async () => {
+          const rendered = renderTelegram(reply);
+          const edited = await this.editWith(ref, isGroup, rendered);
+          if (!edited) return this.sendRendered(chatRef, rendered, key);
+          if (key) await this.opts.refs.set('telegram', key, formatRef(ref));
+        }),
+      );
+      return;
+    }
+    this.track(this.replyTo(chatRef, actor, response));
+  }
+
+  private async answer(ctx: Context, text?: string): Promise<void> {
+    try {
+      await ctx.answerCallbackQuery(text ? { text } : undefined);
+    } catch (err) {
+      // A late answer (query expired) must not stop the reply itself.
+      this.log.warn({ error: errorText(err) }, 'telegram: answerCallbackQuery failed');
+    }
+  }
+
+  private async onMigrated(oldId: string, newId: string): Promise<void> {
+    this.migrations.set(oldId, newId);
+    await this.opts.refs.set('telegram', MIGRATION_KEY + oldId, newId);
+    this.log.warn(
+      { oldChatId: oldId, newChatId: newId },
+      'telegram: group became a supergroup; messages now go to the new id. Update the chat id in clawmedic.yaml.',
+    );
+  }
+
+  // ---------------------------------------------------------------- sending
+
+  /** Reply to a command in its chat, or privately to the actor when the reply is private. */
+  private async replyTo(chat: ChatRef, actor: Actor, response: RouterResponse): Promise<void> {
+    const rendered = renderTelegram(response.reply);
+    const key = response.messageKey;
+    if (response.reply.private && chat.isGroup) {
+      const dm: ChatRef = { platform: 'telegram', chatId: actor.userId, isGroup: false };
+      try {
+        await this.remember(key, () => this.sendRendered(dm, rendered, key));
+      } catch (err) {
+        if (!(err instanceof PermanentDeliveryError)) throw err;
+        // The user never opened a private chat with the bot; say so in the group without the private content.
+        const hint: Reply = {
+          title: `I can't message ${actor.displayName ?? 'you'} privately yet: open a chat with @${this.bot.botInfo.username}, press Start, then try again.`,
+          tone: 'warn',
+        };
+        await this.sendRendered(chat, renderTelegram(hint), undefined);
+      }
+      return;
+    }
+    await this.remember(key, () => this.sendRendered(chat, rendered, key));
+  }
+
+  /** Run a first send for `key`, visible to deliver() until it is done. */
+  private remember<T>(key: string | undefined, task: () => Promise<T>): Promise<T> {
+    const p = task();
+    if (key) {
+      this.inflight.set(key, p);
+      const clear = (): void => {
+        if (this.inflight.get(key) === p) this.inflight.delete(key);
+      };
+      p.then(clear, clear);
+    }
+    return p;
+  }
+
+  /** Keep a fire-and-forget send visible to stop() and log its failure. */
+  private track(p: Promise<unknown>): void {
+    const tracked = p.catch((err: unknown) => this.log.warn({ error: errorText(err) }, 'telegram: reply not delivered'));
+    this.background.add(tracked);
+    void tracked.finally(() => this.background.delete(tracked));
+  }
+
+  /** Send chunks (keyboard under the last), then the document; remember the first message for `key`. */
+  private async sendRendered(chat: ChatRef, rendered: TelegramRendered, key: string | undefined): Promise<void> {
+    let chatId = await this.resolveChat(chat.chatId);
+    for (let i = 0; i < rendered.chunks.length; i++) {
+      const last = i === rendered.chunks.length - 1;
+      const { result, chatId: usedChat } = await this.call(chatId, chat.isGroup, (id) =>
+        this.bot.api.sendMessage(id, rendered.chunks[i]!, {
+          parse_mode: 'HTML',
+          link_preview_options: { is_disabled: true },
+          ...(last && rendered.keyboard ? { reply_markup: rendered.keyboard } : {}),
+        }),
+      );
+      chatId = usedChat;
+      if (i === 0 && key) await this.opts.refs.set('telegram', key, formatRef({ chatId, messageId: result.message_id }));
+    }
+    if (rendered.document) {
+      const doc = rendered.document;
+      await this.call(chatId, chat.isGroup, (id) =>
+        this.bot.api.sendDocument(id, new InputFile(Buffer.from(doc.content, 'utf8'), doc.filename)),
+      );
+    }
+  }
+
+  /**
+   * Edit a message in place with the rendered reply (extra chunks and the document follow as new messages).
+   * Returns false when the message cannot be edited any more, so the caller sends a new one.
+   */
+  private async editWith(ref: MessageRef, isGroup: boolean, rendered: TelegramRendered): Promise<boolean> {
+    const single = rendered.chunks.length === 1;
+    try {
+      await this.call(ref.chatId, isGroup, (id) =>
+        this.bot.api.editMessageText(id, ref.messageId, rendered.chunks[0]!, {
+          parse_mode: 'HTML',
+          link_preview_options: { is_disabled: true },
+          // Leaving reply_markup out removes the old buttons, whose tokens are spent anyway.
+          ...(single && rendered.keyboard ? { reply_markup: rendered.keyboard } : {}),
+        }),
+      );
+    } catch (err) {
+      if (isApiError(err, 400, 'message is not modified')) return true;
+      if (isApiError(err, 400, 'message to edit not found') || isApiError(err, 400, "message can't be edited") || isApiError(err, 400, 'no text in the message')) {
+        return false;
+      }
+      throw err;
+    }
+    const rest: TelegramRendered = { chunks: rendered.chunks.slice(1) };
+    if (!single && rendered.keyboard) rest.keyboard = rendered.keyboard;
+    if (rendered.document) rest.document = rendered.document;
+    if (rest.chunks.length > 0 || rest.document) await this.sendRendered({ platform: 'telegram', chatId: ref.chatId, isGroup }, rest, undefined);
+    return true;
+  }
+
+  /** One Bot API call into a chat, through its lane; follows a group → supergroup move once. */
+  private async call<T>(chatId: string, isGroup: boolean, fn: (chatId: string) => Promise<T>): Promise<{ result: T; chatId: string }> {
+    try {
+      return { result: await this.queue.run(chatId, isGroup, () => fn(chatId)), chatId };
+    } catch (err) {
+      const moved = err instanceof GrammyError ? err.parameters.migrate_to_chat_id : undefined;
+      if (moved === undefined) throw err;
+      await this.onMigrated(chatId, String(moved));
+      const newId = String(moved);
+      return { result: await this.queue.run(newId, true, () => fn(newId)), chatId: newId };
+    }
+  }
+
+  private async resolveChat(chatId: string): Promise<string> {
+    let current = chatId;
+    for (let hops = 0; hops < 3; hops++) {
+      let next = this.migrations.get(current);
+      if (next === undefined) {
+        next = await this.opts.refs.get('telegram', MIGRATION_KEY + current);
+        if (next !== undefined) this.migrations.set(current, next);
+      }
+      if (next === undefined) return current;
+      current = next;
+    }
+    return current;
+  }
+
+  /** For tests and health checks: has start() completed? */
+  get isStarted(): boolean {
+    return this.started;
+  }
+}

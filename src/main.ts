@@ -45,6 +45,8 @@ export interface AppOptions {
   runner?: RemoteRunner;
   /** Shorter verify window (tests, demo). */
   verifyWindowSec?: number;
+  /** Where the console prints (stdout by default; tests capture it). */
+  consoleWrite?: (text: string) => void;
 }
 
 export interface App {
@@ -96,15 +98,16 @@ export async function createApp(loaded: LoadedConfig, opts: AppOptions): Promise
   const workers: Worker[] = [];
   if (opts.workers && ops) {
     workers.push(
-      startHostWorker({ connection: workerConn, prefix, hosts, ops, notifier, buttons, audit, inflight, logger, metrics, concurrency: config.jobs.concurrency, confirmTtlSec: config.jobs.confirmTtlSec }),
-      startFixWorker({ connection: workerConn, redis, prefix, hosts, ops, notifier, buttons, audit, inflight, fixAttempts, logger, metrics, verifyWindowSec: opts.verifyWindowSec }),
+      // Worker generics differ per queue; the list only needs close()/isRunning().
+      startHostWorker({ connection: workerConn, prefix, hosts, ops, notifier, buttons, audit, inflight, logger, metrics, concurrency: config.jobs.concurrency, confirmTtlSec: config.jobs.confirmTtlSec }) as unknown as Worker,
+      startFixWorker({ connection: workerConn, redis, prefix, hosts, ops, notifier, buttons, audit, inflight, fixAttempts, logger, metrics, verifyWindowSec: opts.verifyWindowSec }) as unknown as Worker,
     );
   }
 
   if (opts.adapters.includes('console')) {
     subscriber = createRedis(secrets.redisUrl, 'subscriber');
     subscriber.on('error', () => undefined);
-    consoleAdapter = new ConsoleAdapter({ router, subscriber, prefix, userId: config.console.userId });
+    consoleAdapter = new ConsoleAdapter({ router, subscriber, prefix, userId: config.console.userId, write: opts.consoleWrite });
     await consoleAdapter.start();
     adapters.set('console', consoleAdapter);
   }
@@ -113,7 +116,7 @@ export async function createApp(loaded: LoadedConfig, opts: AppOptions): Promise
 
   // Deliveries for Telegram/Discord are consumed only where those adapters run.
   if (chatAdapters.length > 0) {
-    workers.push(startNotifyWorker({ connection: workerConn, redis, prefix, adapters, logger }));
+    workers.push(startNotifyWorker({ connection: workerConn, redis, prefix, adapters, logger }) as unknown as Worker);
   }
 
   let http: Server | undefined;
@@ -179,7 +182,9 @@ async function startChatAdapters(
       refs,
       apiRoot: config.telegram.apiRoot,
       mode: config.telegram.mode,
-      webhook: config.telegram.webhook,
+      webhook: config.telegram.webhook && secrets.telegramWebhookSecret
+        ? { ...config.telegram.webhook, secretToken: secrets.telegramWebhookSecret }
+        : undefined,
       logger: ctx.logger,
     });
     await adapter.start();

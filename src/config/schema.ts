@@ -195,6 +195,7 @@ export const configSchema = z
       seen.add(key);
     });
     if (cfg.telegram.mode === 'webhook' && !cfg.telegram.webhook) {
+      // TELEGRAM_WEBHOOK_SECRET (env) is checked at start: it is a secret.
       ctx.addIssue({ code: 'custom', path: ['telegram', 'webhook'], message: 'expected webhook {url, port} for mode: webhook' });
     }
   });

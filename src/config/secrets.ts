@@ -3,6 +3,7 @@
  * the SSH private key. They are registered with the redactor the moment they are read.
  */
 import { readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
 import { z } from 'zod';
 import { ConfigError } from '../domain/errors.js';
 import { registerSecret } from '../util/redact.js';
@@ -18,6 +19,7 @@ const envSchema = z.object({
   DISCORD_TOKEN: z.string().min(20, { error: 'expected a Discord bot token' }).optional().or(z.literal('').transform(() => undefined)),
   DISCORD_APPLICATION_ID: z.string().regex(/^\d{5,25}$/, { error: 'expected the numeric application id' }).optional().or(z.literal('').transform(() => undefined)),
   DISCORD_GUILD_ID: z.string().regex(/^\d{5,25}$/, { error: 'expected a numeric guild id' }).optional().or(z.literal('').transform(() => undefined)),
+  TELEGRAM_WEBHOOK_SECRET: z.string().regex(/^[A-Za-z0-9_-]{16,256}$/, { error: 'expected 16-256 chars of A-Z a-z 0-9 _ -' }).optional().or(z.literal('').transform(() => undefined)),
   SSH_PRIVATE_KEY_PATH: z.string().optional().or(z.literal('').transform(() => undefined)),
   SSH_PRIVATE_KEY: z.string().optional().or(z.literal('').transform(() => undefined)),
 });
@@ -26,6 +28,8 @@ const envSchema = z.object({
 export interface Secrets {
   redisUrl: string;
   telegramToken?: string;
+  /** Telegram's X-Telegram-Bot-Api-Secret-Token for webhook mode. */
+  telegramWebhookSecret?: string;
   discordToken?: string;
   discordApplicationId?: string;
   discordGuildId?: string;
@@ -42,21 +46,23 @@ export function loadSecrets(env: NodeJS.ProcessEnv): Secrets {
   const e = parsed.data;
   let sshPrivateKey = e.SSH_PRIVATE_KEY?.replace(/\\n/g, '\n');
   if (!sshPrivateKey && e.SSH_PRIVATE_KEY_PATH) {
+    const keyPath = e.SSH_PRIVATE_KEY_PATH.replace(/^~(?=\/)/, homedir());
     try {
-      sshPrivateKey = readFileSync(e.SSH_PRIVATE_KEY_PATH, 'utf8');
+      sshPrivateKey = readFileSync(keyPath, 'utf8');
     } catch (err) {
-      throw new ConfigError(`environment: SSH_PRIVATE_KEY_PATH: cannot read ${e.SSH_PRIVATE_KEY_PATH} (${(err as NodeJS.ErrnoException).code})`);
+      throw new ConfigError(`environment: SSH_PRIVATE_KEY_PATH: cannot read ${keyPath} (${(err as NodeJS.ErrnoException).code})`);
     }
   }
   if (e.DISCORD_TOKEN && !e.DISCORD_APPLICATION_ID) {
     throw new ConfigError('environment: DISCORD_APPLICATION_ID: expected the numeric application id when DISCORD_TOKEN is set');
   }
-  for (const s of [e.TELEGRAM_BOT_TOKEN, e.DISCORD_TOKEN, sshPrivateKey]) registerSecret(s);
+  for (const s of [e.TELEGRAM_BOT_TOKEN, e.TELEGRAM_WEBHOOK_SECRET, e.DISCORD_TOKEN, sshPrivateKey]) registerSecret(s);
   const redisPassword = /^rediss?:\/\/[^:@/]*:([^@]+)@/.exec(e.REDIS_URL)?.[1];
   registerSecret(redisPassword);
   return {
     redisUrl: e.REDIS_URL,
     telegramToken: e.TELEGRAM_BOT_TOKEN,
+    telegramWebhookSecret: e.TELEGRAM_WEBHOOK_SECRET,
     discordToken: e.DISCORD_TOKEN,
     discordApplicationId: e.DISCORD_APPLICATION_ID,
     discordGuildId: e.DISCORD_GUILD_ID,

@@ -3,7 +3,7 @@
  * transient failures (connection refused, timeouts) are retried with backoff; the result goes
  * to the requester and everyone who joined, through the notify queue.
  */
-import { Worker, type ConnectionOptions, type Job } from 'bullmq';
+import { UnrecoverableError, Worker, type ConnectionOptions, type Job } from 'bullmq';
 import { DEFAULTS, QUEUES } from '../constants.js';
 import { ClawmedicError } from '../domain/errors.js';
 import type { HostConfig } from '../domain/host.js';
@@ -140,8 +140,8 @@ export function startHostWorker(deps: WorkerDeps): Worker<HostJobData, unknown, 
           await replyToAll(deps, String(job.id), job.data, { title: `${host ?? 'status'}: ${kind} failed: ${message}`, tone: 'error', footer: `job ${job.id}` });
           if (host && kind !== HOST_JOB.status) await deps.inflight.release(kind, host, String(job.id));
           deps.logger.warn({ job: job.id, kind, host, reason: message }, 'host job failed');
-          // Not retryable: mark failed without another attempt.
-          if (!transient) job.discard();
+          // Not retryable (wrong host key, auth refused...): fail now without another attempt.
+          if (!transient) throw new UnrecoverableError(message);
         } else {
           await replyToAll(deps, String(job.id), job.data, { title: `${host}: ${message}; retrying…`, tone: 'pending' });
         }

@@ -37,7 +37,11 @@ export async function waitForRedis(url: string, logger: Logger, maxWaitMs: numbe
   let delay = 500;
   for (;;) {
     const probe = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 2000 });
-    probe.on('error', () => undefined);
+    // The socket error (ECONNREFUSED, ENOTFOUND...) says more than ioredis' "Connection is closed".
+    let socketError: string | undefined;
+    probe.on('error', (e: NodeJS.ErrnoException) => {
+      socketError ??= e.code ?? e.message;
+    });
     try {
       await probe.connect();
       await probe.ping();
@@ -45,7 +49,7 @@ export async function waitForRedis(url: string, logger: Logger, maxWaitMs: numbe
       return;
     } catch (err) {
       probe.disconnect();
-      const reason = (err as NodeJS.ErrnoException).code ?? (err instanceof Error ? err.message : String(err));
+      const reason = socketError ?? (err as NodeJS.ErrnoException).code ?? (err instanceof Error ? err.message : String(err));
       if (Date.now() - started + delay > maxWaitMs) throw new RedisUnavailableError(url, reason);
       logger.warn(`Redis at ${redact(url)} is unreachable (${reason}); retrying in ${Math.round(delay / 1000)} s`);
       await new Promise((r) => setTimeout(r, delay));

@@ -1,0 +1,158 @@
+/**
+ * HostOps over SSH: runs the fixed scripts of src/openclaw/ through the SSH transport and
+ * turns their output into statuses, verdicts and step results. The only place where remote
+ * output meets OpenClaw knowledge; redaction happens before anything leaves this module.
+ */
+import type { LoadedConfig } from '../config/load-config.js';
+import { ClawmedicError, SshTimeoutError } from '../domain/errors.js';
+import type { Cause, FixPlan, FixStep } from '../domain/diagnosis.js';
+import type { HostConfig } from '../domain/host.js';
+import type { RemoteRunner } from '../domain/remote.js';
+import { SshRunner } from '../remote/ssh-runner.js';
+import { buildEvidenceScript, parseEvidence, splitSections } from '../openclaw/evidence.js';
+import { diagnose } from '../openclaw/diagnose.js';
+import { planFix, verifyFix, parseDashboardUrl } from '../openclaw/plan.js';
+import { parseGatewayStatus } from '../openclaw/parse-gateway-status.js';
+import { parseFree } from '../openclaw/parse-free.js';
+import { describeSupervisor, openclawTimed, shellPath, supervisorScript, TIMEOUT_PRELUDE } from '../openclaw/templates.js';
+import { SECTION_MARK, RC_MARK } from '../openclaw/evidence.js';
+import type { Metrics } from '../http/metrics.js';
+import type { Logger } from '../util/logger.js';
+import { redact } from '../util/redact.js';
+import type { HostOps, HostStatus, StepResult } from './host-ops.js';
+
+/** The evidence pass runs many commands, doctor-free; it gets this long in total. */
+const EVIDENCE_TIMEOUT_MS = 150_000;
+/** /status is meant to be quick: gateway status --json (~3 s on 2026.9.6) and free. */
+const STATUS_TIMEOUT_MS = 60_000;
+
+/** The quick /status script: gateway status --json and free -m, each in its own marked section. */
+export function buildStatusScript(host: HostConfig): string {
+  return [
+    TIMEOUT_PRELUDE,
+    `printf '\\n${SECTION_MARK}version\\n'; ${openclawTimed(host, 20, ['--version'])} 2>&1; printf '\\n${RC_MARK}%s\\n' $?`,
+    `printf '\\n${SECTION_MARK}gateway_status\\n'; ${openclawTimed(host, 45, ['gateway', 'status', '--json'])} 2>&1; printf '\\n${RC_MARK}%s\\n' $?`,
+    `printf '\\n${SECTION_MARK}memory\\n'; free -m 2>&1; printf '\\n${RC_MARK}%s\\n' $?`,
+  ].join('\n');
+}
+
+/** The plan that puts back the config backup doctor --fix left (openclaw.json.bak) and restarts the gateway. */
+export function buildRestorePlan(host: HostConfig, cause: Cause): FixPlan {
+  const dir = host.openclaw.stateDir ?? '~/.openclaw';
+  const cfg = `${shellPath(dir)}/openclaw.json`;
+  const restore: FixStep = {
+    kind: 'restore_config_backup',
+    description: `put back ${dir}/openclaw.json.bak (the copy doctor --fix kept); the current file is kept as openclaw.json.clawmedic-<time>`,
+    script: [
+      `[ -f ${cfg}.bak ] || { echo "no backup ${dir}/openclaw.json.bak to restore"; exit 3; }`,
+      `cp -p ${cfg} ${cfg}.clawmedic-$(date +%s) && cp -p ${cfg}.bak ${cfg} && echo "restored openclaw.json from openclaw.json.bak"`,
+    ].join('\n'),
+    timeoutMs: 20_000,
+    mutates: true,
+  };
+  return {
+    host: host.name,
+    cause,
+    steps: [
+      { kind: 'stop_gateway', description: `stop the gateway (${describeSupervisor(host, 'stop')})`, script: supervisorScript(host, 'stop'), timeoutMs: 60_000, mutates: true, continueOnError: true },
+      restore,
+      { kind: 'start_gateway', description: `start the gateway (${describeSupervisor(host, 'start')})`, script: supervisorScript(host, 'start'), timeoutMs: 60_000, mutates: true },
+    ],
+    userActions: [],
+    disruptive: true,
+    verifyWindowSec: 10,
+  };
+}
+
+export interface RemoteHostOpsOptions {
+  logger: Logger;
+  metrics?: Metrics;
+  /** Inject a runner (tests); otherwise an SshRunner with the configured key and deadlines. */
+  runner?: RemoteRunner;
+}
+
+/** Build HostOps backed by SSH. */
+export async function createRemoteHostOps(
+  loaded: LoadedConfig,
+  opts: RemoteHostOpsOptions,
+): Promise<{ ops: HostOps; runner: RemoteRunner; close(): Promise<void> }> {
+  const { config, secrets } = loaded;
+  const runner =
+    opts.runner ??
+    new SshRunner({
+      privateKey: secrets.sshPrivateKey,
+      connectTimeoutMs: config.jobs.connectTimeoutSec * 1000,
+      defaultMaxOutputBytes: config.jobs.maxOutputBytes,
+      logger: opts.logger,
+      onExec: (host, ms, ok) => opts.metrics?.sshExec.observe({ host, outcome: ok ? 'ok' : 'error' }, ms / 1000),
+    });
+  const maxOutputBytes = config.jobs.maxOutputBytes;
+
+  const ops: HostOps = {
+    async status(host) {
+      const started = Date.now();
+      try {
+        const res = await runner.exec(host, buildStatusScript(host), { timeoutMs: STATUS_TIMEOUT_MS, maxOutputBytes });
+        const sections = splitSections(res.stdout);
+        const gs = sections.gateway_status ? parseGatewayStatus(sections.gateway_status.output) : null;
+        const mem = sections.memory ? parseFree(sections.memory.output) : null;
+        const version = /(\d{4}\.\d{1,2}\.\d{1,3})/.exec(sections.version?.output ?? '')?.[1];
+        const listener = gs?.portListeners[0];
+        const status: HostStatus = {
+          host: host.name,
+          reachable: true,
+          probeOk: gs?.probeOk === true,
+          version,
+          listening: listener?.address ?? (gs?.portStatus === 'busy' ? `port ${host.gateway.port} busy` : undefined),
+          probeError: gs?.probeError ? redact(gs.probeError) : gs ? undefined : 'could not read `openclaw gateway status --json`',
+          memoryUsedPct: mem ? Math.round(mem.usedPercent) : undefined,
+          durationMs: Date.now() - started,
+        };
+        return status;
+      } catch (err) {
+        if (!(err instanceof ClawmedicError)) throw err;
+        return { host: host.name, reachable: false, probeOk: false, error: redact(err.message), durationMs: Date.now() - started };
+      }
+    },
+
+    async diagnose(host) {
+      const res = await runner.exec(host, buildEvidenceScript(host), { timeoutMs: EVIDENCE_TIMEOUT_MS, maxOutputBytes });
+      const evidence = parseEvidence(res.stdout);
+      if (res.truncated) evidence.gaps.push(`output over ${maxOutputBytes} bytes was cut`);
+      return diagnose(host, evidence);
+    },
+
+    plan: (host, verdict) => planFix(host, verdict),
+    verify: (before, after) => verifyFix(before, after),
+    restorePlan: (host, cause) => buildRestorePlan(host, cause),
+
+    async runStep(host, step) {
+      const started = Date.now();
+      try {
+        const res = await runner.exec(host, step.script, { timeoutMs: step.timeoutMs, maxOutputBytes });
+        const result: StepResult = {
+          exitCode: res.exitCode,
+          durationMs: res.durationMs,
+          timedOut: false,
+          output: step.secretOutput ? '' : redact(`${res.stdout}${res.stderr ? `\n${res.stderr}` : ''}`.trim()),
+        };
+        if (step.secretOutput) {
+          const url = parseDashboardUrl(res.stdout);
+          if (url) result.secret = url;
+          else result.error = 'the host did not print a dashboard link';
+        }
+        return result;
+      } catch (err) {
+        const timedOut = err instanceof SshTimeoutError;
+        return {
+          exitCode: null,
+          durationMs: Date.now() - started,
+          timedOut,
+          output: '',
+          error: redact(err instanceof Error ? err.message : String(err)),
+        };
+      }
+    },
+  };
+  return { ops, runner, close: () => runner.close() };
+}

@@ -1,0 +1,74 @@
+/**
+ * Constants of the monitor and alerts: Redis key suffixes, timings and limits.
+ * Kept apart from src/constants.ts while other helpers edit that file; they may move there later.
+ */
+
+/** Redis key suffixes under `<keyPrefix>:` used by the monitor. */
+export const MONITOR_KEYS = {
+  /** One hash per incident: `<prefix>:incident:<id>` (field `data` holds the JSON). */
+  incident: 'incident',
+  /** Set of incident ids still open (suspect, firing, or resolved within the flap window) per host. */
+  openIncidents: 'incidents:open',
+  /** Follower lease per host: `<prefix>:monitor:lease:<host>` = process id, PX lease. */
+  lease: 'monitor:lease',
+  /** Live monitor processes (sorted set: process id → last heartbeat ms). */
+  processes: 'monitor:procs',
+  /** Follower resume position per host (JSON: last line's time + hashes). */
+  resume: 'monitor:resume',
+  /** Cached log file path per host, so a reconnect does not run `gateway status` again. */
+  logFile: 'monitor:logfile',
+  /** Latest probe result per host (JSON with consecutive failure counts). */
+  probe: 'monitor:probe',
+  /** Mute per host (JSON, with the mute's own TTL). */
+  mute: 'mute',
+  /** Auto-fix circuit breaker per host (sorted set of fix times). */
+  autoFix: 'monitor:autofix',
+  /** Dedupe of the "clawmedic is blind" notice. */
+  blindNotice: 'monitor:blind',
+} as const;
+
+/** Defaults of the monitor's own timings (the alert policy itself is in clawmedic.yaml `alerts`). */
+export const MONITOR_DEFAULTS = {
+  /** A dead process's hosts are taken over within this long. */
+  leaseMs: 15_000,
+  /** How often each owned host is evaluated (resolve windows, reminders, mute expiry, probe results). */
+  tickMs: 1_000,
+  /** Lines replayed from the end of the log on (re)connect; resume position skips those already seen. */
+  backlogLines: 300,
+  /** Reconnect backoff of a follower (randomized, doubling). */
+  backoffMinMs: 1_000,
+  backoffMaxMs: 30_000,
+  /** A stream that lasted this long resets the backoff. */
+  backoffResetMs: 30_000,
+  /** How often the file follower looks for a newer dated log file (the date rolls at midnight). */
+  rollCheckSec: 30,
+  /** Re-firing within this long after a resolve makes the incident "flapping" instead of a new one. */
+  flapWindowSec: 1800,
+  /** A flapping incident resolves only after this many times the normal quiet window. */
+  flapResolveFactor: 3,
+  /** Resolved incidents stay in Redis for history this long. */
+  resolvedTtlSec: 7 * 86400,
+  /** At most one edit of an alert message per this many ms (Telegram/Discord edit rate limits). */
+  editMinIntervalMs: 5_000,
+  /** Evidence lines kept per incident. */
+  maxEvidence: 6,
+  /** Distinct clients remembered per incident. */
+  maxClients: 20,
+  /** Event times remembered per incident for the firing window. */
+  maxRecent: 200,
+  /** Connection ids remembered per incident to drop a line replayed twice. */
+  maxSeenConns: 100,
+  /** How long a 4008 waits for its 1008 partner line is irrelevant (partner comes first); conns kept this long. */
+  connMemoryMs: 120_000,
+  /** Probe deadline. */
+  probeTimeoutMs: 60_000,
+  /** Mute set while a clawmedic fix runs on the host, in case the "fix finished" call never comes. */
+  fixMuteMaxSec: 900,
+  /** Default mute from the Mute button. */
+  muteButtonDuration: '1h',
+  /** Auto-fix: fixes per host per hour before the breaker opens and admins are asked. */
+  autoFixMaxPerHour: 2,
+} as const;
+
+/** Causes with a fix that is safe to run without a person confirming it (auto-fix, off by default per host). */
+export const AUTO_FIXABLE_CAUSES = new Set<string>(['gateway_down', 'crash_loop', 'out_of_memory', 'gateway_mode_unset']);

@@ -1,0 +1,166 @@
+/**
+ * The whole pipeline with real parts: console → router → BullMQ (real Redis) → worker →
+ * SSH (real sshd) → OpenClaw host stand-in → notify → console. Asserts on what the user sees
+ * and on what ran on the host.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { AddressInfo } from 'node:net';
+import { startHarness, type Harness } from '../support/app-harness.js';
+import type { Reply } from '../../src/domain/types.js';
+import { createApp } from '../../src/main.js';
+import { RedisUnavailableError } from '../../src/jobs/redis.js';
+import { createLogger } from '../../src/util/logger.js';
+
+let h: Harness;
+
+beforeAll(async () => {
+  h = await startHarness({
+    moreHosts: (sshd) => [
+      { name: 'badkey', ssh: { hostKeyFingerprint: sshd.otherHostKeyFingerprint } as never },
+      { name: 'gone', ssh: { port: 1 } as never },
+    ],
+  });
+}, 60_000);
+afterAll(async () => h?.close());
+
+/** Type a command in the console and wait for the final state of its message. */
+async function run(text: string, timeoutMs = 60_000): Promise<Reply> {
+  const con = h.app.console!;
+  const first = await con.input(text);
+  if (!first.messageKey) return first.reply;
+  return con.waitFor(first.messageKey, timeoutMs);
+}
+
+async function press(reply: Reply, action: string): Promise<Reply> {
+  const con = h.app.console!;
+  const button = reply.buttons?.find((b) => b.action === action);
+  expect(button, `a ${action} button`).toBeDefined();
+  const res = await con.press(button!);
+  expect(res.messageKey).toBeDefined();
+  return con.waitFor(res.messageKey!, 120_000);
+}
+
+const ran = async () => (await h.standin.calls()).map((argv) => argv.join(' '));
+
+describe('pipeline: /status, /diagnose, /fix through real Redis and a real sshd', () => {
+  it('/status prod on a healthy host', async () => {
+    await h.standin.setScenario('healthy');
+    await h.standin.clearCalls();
+    const reply = await run('/status prod');
+    expect(reply.title).toBe('prod: OK');
+    expect(reply.tone).toBe('ok');
+    expect(reply.fields?.[0]?.value).toContain('OpenClaw 2026.9.6');
+    expect(await ran()).toContain('openclaw gateway status --json');
+  });
+
+  it('/status prod when the gateway is down says so', async () => {
+    await h.standin.setScenario('gateway_down');
+    const reply = await run('/status prod');
+    expect(reply.title).toBe('prod: GATEWAY DOWN');
+    expect(reply.fields?.[0]?.value).toContain('ECONNREFUSED');
+  });
+
+  it('/diagnose names a token mismatch with evidence, nothing changes on the host', async () => {
+    await h.standin.setScenario('token_mismatch');
+    await h.standin.clearCalls();
+    const reply = await run('/diagnose prod');
+    expect(reply.title).toMatch(/^prod: (token mismatch|stale client|token rotated)/);
+    expect(reply.detail).toMatch(/4008|token_mismatch/);
+    expect(reply.buttons?.map((b) => b.action)).toEqual(['fix', 'diagnose']);
+    const calls = await ran();
+    expect(calls.some((c) => /doctor --fix|^systemctl --user (start|stop|restart) /.test(c))).toBe(false);
+  });
+
+  it('/fix on a stopped gateway: plan → confirm → stop, doctor --fix, start → verified fixed', async () => {
+    await h.standin.setScenario('gateway_down');
+    await h.standin.clearCalls();
+    const plan = await run('/fix prod');
+    expect(plan.title).toContain('confirm the fix?');
+    expect(plan.body?.join('\n')).toMatch(/doctor --fix/);
+    // Nothing ran before the confirmation.
+    expect((await ran()).some((c) => c.includes('doctor --fix'))).toBe(false);
+    const outcome = await press(plan, 'confirm');
+    expect(outcome.title).toMatch(/^prod: fixed/);
+    const calls = await ran();
+    const stop = calls.findIndex((c) => /^systemctl --user stop openclaw-gateway\.service/.test(c));
+    const doctor = calls.findIndex((c) => c === 'openclaw doctor --fix');
+    const start = calls.findIndex((c) => /^systemctl --user start openclaw-gateway\.service/.test(c));
+    expect(stop).toBeGreaterThanOrEqual(0);
+    expect(doctor).toBeGreaterThan(stop);
+    expect(start).toBeGreaterThan(doctor);
+    expect(calls.some((c) => c === 'openclaw restart')).toBe(false);
+    const history = await run('/history prod');
+    expect(history.detail).toMatch(/fix_outcome fix by console:local — fixed/);
+    expect(history.detail).toMatch(/step doctor_fix .*exit 0/);
+  }, 120_000);
+
+  it('/fix for a stale browser tab sends a fresh link privately and restarts nothing', async () => {
+    await h.standin.setScenario('stale_client');
+    await h.standin.clearCalls();
+    const plan = await run('/fix prod');
+    expect(plan.title).toMatch(/stale client/);
+    expect(plan.body?.join('\n')).toContain('(no restart)');
+    expect(plan.body?.join('\n')).not.toMatch(/doctor|restart the gateway|stop the gateway/i);
+    const con = h.app.console!;
+    const seen: Reply[] = [];
+    const orig = con.show.bind(con);
+    con.show = (r: Reply) => {
+      seen.push(r);
+      orig(r);
+    };
+    try {
+      await press(plan, 'confirm');
+    } finally {
+      con.show = orig;
+    }
+    const link = seen.find((r) => r.private);
+    expect(link?.body?.join('\n')).toMatch(/^http:\/\/127\.0\.0\.1:18789\/#token=/m);
+    const calls = await ran();
+    expect(calls).toContain('openclaw dashboard --json --no-open');
+    expect(calls.some((c) => /systemctl --user (stop|start|restart)|doctor --fix/.test(c))).toBe(false);
+    // The tokenized link never reaches the audit trail.
+    const trail = await h.app.audit.recent(undefined, 200);
+    expect(JSON.stringify(trail)).not.toMatch(/#token=/);
+  }, 120_000);
+
+  it('a host key that does not match the pin is refused, naming both fingerprints', async () => {
+    await h.standin.clearCalls();
+    const reply = await run('/status badkey');
+    expect(reply.title).toBe('badkey: UNREACHABLE');
+    expect(reply.fields?.[0]?.value).toContain(`expected ${h.sshd.otherHostKeyFingerprint}, received ${h.sshd.hostKeyFingerprint}`);
+    expect(await ran()).toEqual([]);
+  });
+
+  it('an unreachable host is reported, not crashed on', async () => {
+    const reply = await run('/status gone');
+    expect(reply.title).toBe('gone: UNREACHABLE');
+    expect(reply.fields?.[0]?.value).toMatch(/unreachable/i);
+  });
+
+  it('/diagnose of an unreachable host fails clearly after its retries', async () => {
+    const reply = await run('/diagnose gone', 90_000);
+    expect(reply.tone).toBe('error');
+    expect(reply.title).toMatch(/gone: diagnose failed: .*unreachable/i);
+  }, 100_000);
+
+  it('serves /healthz and /metrics', async () => {
+    const { port } = h.app.http!.address() as AddressInfo;
+    const health = await fetch(`http://127.0.0.1:${port}/healthz`);
+    expect(health.status).toBe(200);
+    expect(await health.json()).toMatchObject({ ok: true, checks: { redis: { ok: true } } });
+    const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    expect(metrics).toMatch(/clawmedic_job_duration_seconds_count\{type="status",outcome="ok"\} [1-9]/);
+    expect(metrics).toMatch(/clawmedic_ssh_exec_seconds_count\{host="prod",outcome="ok"\} [1-9]/);
+  });
+});
+
+describe('pipeline: Redis unreachable at start', () => {
+  it('says so clearly and gives up after the wait instead of crash-looping', async () => {
+    const loaded = { ...h.loaded, secrets: { ...h.loaded.secrets, redisUrl: 'redis://127.0.0.1:1' } };
+    const started = Date.now();
+    const err = await createApp(loaded, { workers: true, adapters: [], http: false, redisWaitMs: 1500, logger: createLogger('silent') }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(RedisUnavailableError);
+    expect((err as Error).message).toBe('Redis at redis://127.0.0.1:1 is unreachable (ECONNREFUSED).');
+    expect(Date.now() - started).toBeLessThan(5000);
+  });
+});

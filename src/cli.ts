@@ -145,6 +145,13 @@ async function main(argv: string[]): Promise<void> {
       await runConsole(loadConfig(configPath(values)), true);
       process.exit(0);
     case 'start': {
+      if (!existsSync(configPath(values))) {
+        // First run on a fresh machine: show the demo instead of an error.
+        process.stdout.write(`No ${configPath(values)} yet (copy clawmedic.example.yaml to configure your hosts): starting the demo.\n`);
+        const { runDemo } = await import('./demo/run-demo.js');
+        await runDemo();
+        process.exit(0);
+      }
       const loaded = loadConfig(configPath(values));
       const chat = (['telegram', 'discord'] as const).filter((p) => (p === 'telegram' ? loaded.secrets.telegramToken : loaded.secrets.discordToken));
       if (chat.length === 0) {

@@ -44,7 +44,6 @@ export const DEFAULTS = {
   buttonTtlSec: 24 * 3600,
   workerConcurrency: 4,
   fixMaxAttemptsPerHour: 3,
-  verifyWindowSec: 20,
   probeIntervalSec: 60,
   fireAfterEvents: 3,
   fireWindowSec: 120,

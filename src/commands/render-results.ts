@@ -93,7 +93,7 @@ export function renderVerdict(verdict: Verdict, footer: string, buttons: ReplyBu
 
 /** The /fix confirmation: verdict, the exact plan, Confirm/Cancel. */
 export function renderPlan(verdict: Verdict, plan: FixPlan, footer: string, buttons: ReplyButton[]): Reply {
-  const base = renderVerdict(verdict, footer);
+  const base = renderVerdict({ ...verdict, findings: verdict.findings.map((f, i) => (i === 0 ? { ...f, userActions: [] } : f)) }, footer);
   const body = [...(base.body ?? [])];
   if (plan.steps.length === 0) {
     body.push('Nothing on the host would fix this; restarting the gateway would not help.');
@@ -101,9 +101,9 @@ export function renderPlan(verdict: Verdict, plan: FixPlan, footer: string, butt
     body.push(`Planned fix (${plan.disruptive ? 'interrupts the gateway briefly' : 'no restart'}):\n${plan.steps.map((s, i) => `${i + 1}. ${clean(s.description)}`).join('\n')}`);
     body.push(`Then verify: probe the gateway and watch the log for ${plan.verifyWindowSec} s.`);
   }
-  if (plan.userActions.length && plan.userActions.join() !== (verdict.findings[0]?.userActions ?? []).join()) {
-    body.push(`On your side:\n${plan.userActions.map((a) => `- ${clean(a)}`).join('\n')}`);
-  }
+  // The finding's and the plan's user actions, each once.
+  const actions = [...new Set([...(verdict.findings[0]?.userActions ?? []), ...plan.userActions])];
+  if (actions.length) body.push(`On your side:\n${actions.map((a) => `- ${clean(a)}`).join('\n')}`);
   return { ...base, title: `${base.title}${plan.steps.length ? ' — confirm the fix?' : ''}`, body, buttons };
 }
 

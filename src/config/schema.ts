@@ -132,10 +132,11 @@ export const configSchema = z
     fix: z
       .object({
         maxAttemptsPerHour: z.number().int().min(1).default(DEFAULTS.fixMaxAttemptsPerHour),
-        verifyWindowSec: durationSec.default(DEFAULTS.verifyWindowSec),
+        /** Overrides the per-cause log window of the runbooks (a stale tab loops every 15 s: they watch longer). */
+        verifyWindowSec: durationSec.optional(),
       })
       .strict()
-      .default({ maxAttemptsPerHour: DEFAULTS.fixMaxAttemptsPerHour, verifyWindowSec: DEFAULTS.verifyWindowSec }),
+      .default({ maxAttemptsPerHour: DEFAULTS.fixMaxAttemptsPerHour }),
     alerts: z
       .object({
         probeIntervalSec: durationSec.default(DEFAULTS.probeIntervalSec),

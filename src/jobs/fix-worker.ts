@@ -33,8 +33,6 @@ export interface FixWorkerDeps {
   fixAttempts: FixAttempts;
   logger: Logger;
   metrics?: Metrics;
-  /** Seconds to wait before the verifying diagnose (overrides plan.verifyWindowSec; tests shorten it). */
-  verifyWindowSec?: number;
   /** Called while a fix runs so the monitor holds alerts for the host (issue 6). */
   onFixRunning?(host: string, running: boolean): Promise<void>;
 }
@@ -108,8 +106,8 @@ async function runFix(deps: FixWorkerDeps, job: Job<FixJobData, unknown, 'fix'>)
     const last = steps[steps.length - 1]!;
     message = `Step "${last.kind}" failed (exit ${last.exitCode ?? (last.timedOut ? 'timeout' : 'none')}); later steps were not run.`;
   } else {
-    await deps.notifier.send({ chat, messageKey, reply: { title: `${host.name}: verifying (probe + ${deps.verifyWindowSec ?? plan.verifyWindowSec} s log window)…`, tone: 'pending', footer: footer() } });
-    await sleep((deps.verifyWindowSec ?? plan.verifyWindowSec) * 1000);
+    await deps.notifier.send({ chat, messageKey, reply: { title: `${host.name}: verifying (probe + ${plan.verifyWindowSec} s log window)…`, tone: 'pending', footer: footer() } });
+    await sleep(plan.verifyWindowSec * 1000);
     after = await deps.ops.diagnose(host);
     const before = job.data.before ?? syntheticBefore(host.name, plan);
     const check = deps.ops.verify(before, after);

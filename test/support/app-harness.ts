@@ -26,6 +26,8 @@ export interface HarnessOptions {
   /** Extra hosts (e.g. one with a wrong pinned key), given the sshd. */
   moreHosts?: (sshd: SshdHandle) => Array<Partial<HostConfig> & { name: string }>;
   app?: Partial<AppOptions>;
+  /** Extra secrets (bot tokens for the chat stand-ins). */
+  secrets?: Partial<LoadedConfig['secrets']>;
 }
 
 /** The stand-in host as an inventory entry named "prod", supervised by a systemd user unit. */
@@ -58,7 +60,7 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
     file: 'clawmedic.yaml',
     config,
     hosts: config.hosts as HostConfig[],
-    secrets: { redisUrl: TEST_REDIS_URL, sshPrivateKey: sshd.privateKey },
+    secrets: { redisUrl: TEST_REDIS_URL, sshPrivateKey: sshd.privateKey, ...opts.secrets },
   };
   const app = await createApp(loaded, {
     workers: true,

@@ -1,0 +1,238 @@
+/**
+ * Fixed remote command templates for OpenClaw hosts: read-only probes and the fix step scripts.
+ * Every inventory value enters a script through shellQuote/shellJoin; chat text never does.
+ */
+import type { HostConfig } from '../domain/host.js';
+import { shellQuote } from '../util/shell-quote.js';
+
+/** Portable `timeout`: hosts without coreutils' timeout (busybox-less macOS) still run the command. */
+export const TIMEOUT_PRELUDE =
+  '_cm_to() { if command -v timeout >/dev/null 2>&1; then timeout "$@"; else shift; "$@"; fi; }';
+
+/** Set XDG_RUNTIME_DIR when an SSH session lacks it, so `systemctl --user` finds the user bus. */
+const XDG_PREFIX = 'XDG_RUNTIME_DIR="${XDG_RUNTIME_DIR:-/run/user/$(id -u)}"';
+
+/** Thrown when the inventory lacks what a template needs (e.g. a docker install without a container). */
+export class TemplateError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'TemplateError';
+  }
+}
+
+/**
+ * Quote a host path; a leading `~/` becomes `"$HOME"/…` so it still expands on the host
+ * (inventory paths for nvm installs are often written that way).
+ */
+export function shellPath(p: string): string {
+  if (p === '~') return '"$HOME"';
+  if (p.startsWith('~/')) return `"$HOME"/${shellQuote(p.slice(2))}`;
+  return shellQuote(p);
+}
+
+/** The container of a docker install (inventory `container`, else the docker supervisor's). */
+export function containerOf(host: HostConfig): string | undefined {
+  if (host.container) return host.container;
+  if (host.supervisor.kind === 'docker') return host.supervisor.container;
+  return undefined;
+}
+
+function requireContainer(host: HostConfig): string {
+  const c = containerOf(host);
+  if (!c) throw new TemplateError(`${host.name}: docker install without a container name in the inventory`);
+  return c;
+}
+
+/**
+ * The shell command line running `openclaw <args>` on the host: with the inventory's bin, profile and
+ * state dir, and through `docker exec <container>` for docker installs. Args are quoted one by one.
+ */
+export function openclawCmd(host: HostConfig, args: readonly string[]): string {
+  const words: string[] = [];
+  const tail = [...(host.openclaw.profile ? ['--profile', host.openclaw.profile] : []), ...args].map(shellQuote);
+  if (host.install === 'docker') {
+    words.push('docker', 'exec');
+    if (host.openclaw.stateDir) words.push('-e', shellQuote(`OPENCLAW_STATE_DIR=${host.openclaw.stateDir}`));
+    words.push(shellQuote(requireContainer(host)), shellQuote(host.openclaw.bin));
+  } else {
+    // `env VAR=value cmd` keeps a quoted assignment working (a quoted prefix assignment would not).
+    if (host.openclaw.stateDir) words.push('env', `OPENCLAW_STATE_DIR=${shellPath(host.openclaw.stateDir)}`);
+    words.push(shellPath(host.openclaw.bin));
+  }
+  return [...words, ...tail].join(' ');
+}
+
+/** `openclawCmd` under `_cm_to <sec>` (needs TIMEOUT_PRELUDE in the script), stdin closed. */
+export function openclawTimed(host: HostConfig, sec: number, args: readonly string[]): string {
+  return `_cm_to ${Math.max(1, Math.round(sec))} ${openclawCmd(host, args)} </dev/null`;
+}
+
+/** What the supervisor can be asked to do. */
+export type SupervisorAction = 'start' | 'stop' | 'restart' | 'status';
+
+/**
+ * The command that starts/stops/restarts the gateway the way this host supervises it:
+ * systemd user unit, docker container, or the inventory's own start/stop commands (trusted, run as given).
+ */
+export function supervisorCmd(host: HostConfig, action: SupervisorAction): string {
+  const s = host.supervisor;
+  switch (s.kind) {
+    case 'systemd-user':
+      if (action === 'status') {
+        return `${XDG_PREFIX} systemctl --user show ${shellQuote(s.unit)} -p ActiveState,SubState,NRestarts,ExecMainStatus,ExecMainCode,Result,ExecStart,DropInPaths --no-pager`;
+      }
+      return `${XDG_PREFIX} systemctl --user ${action} ${shellQuote(s.unit)}`;
+    case 'docker':
+      if (action === 'status') {
+        return `docker inspect -f ${shellQuote(DOCKER_INSPECT_FORMAT)} ${shellQuote(s.container)}`;
+      }
+      return `docker ${action} ${shellQuote(s.container)}`;
+    case 'commands':
+      // Inventory start/stop strings are operator-written shell, trusted like the inventory itself.
+      if (action === 'start') return `( ${s.start} )`;
+      if (action === 'stop') return `( ${s.stop} )`;
+      if (action === 'restart') return `( ${s.stop} ); ( ${s.start} )`;
+      return s.status ? `( ${s.status} )` : 'echo "no status command in the inventory"; exit 2';
+  }
+}
+
+/** Human description of a supervisor action for confirmations ("systemctl --user stop openclaw-gateway.service"). */
+export function describeSupervisor(host: HostConfig, action: SupervisorAction): string {
+  const s = host.supervisor;
+  switch (s.kind) {
+    case 'systemd-user':
+      return `systemctl --user ${action} ${s.unit}`;
+    case 'docker':
+      return `docker ${action} ${s.container}`;
+    case 'commands':
+      return action === 'restart' ? `${s.stop}; ${s.start}` : action === 'status' ? (s.status ?? '(none)') : s[action];
+  }
+}
+
+/** `docker inspect -f` format: key=value pairs the evidence parser reads (Cmd is redacted on the host). */
+export const DOCKER_INSPECT_FORMAT =
+  'Status={{.State.Status}} Running={{.State.Running}} ExitCode={{.State.ExitCode}} OOMKilled={{.State.OOMKilled}} ' +
+  'RestartCount={{.RestartCount}} StartedAt={{.State.StartedAt}} Cmd={{json .Config.Cmd}}';
+
+/** sed program that removes token values from service definitions before they leave the host. */
+export const SED_REDACT_TOKENS =
+  "sed -E -e 's/(--token[= ])[^ ;\"]+/\\1<redacted>/g' -e 's/(\"--token\",\")[^\"]*/\\1<redacted>/g' " +
+  "-e 's/([A-Za-z0-9_]*(TOKEN|SECRET|PASSWORD|API_KEY)[A-Za-z0-9_]*=)[^ ;\"]+/\\1<redacted>/g'";
+
+/** Named read-only commands (each a complete script; safe to retry). */
+export const READ_TEMPLATES = {
+  version: (h: HostConfig) => `${TIMEOUT_PRELUDE}\n${openclawTimed(h, 20, ['--version'])}`,
+  gatewayStatus: (h: HostConfig) => `${TIMEOUT_PRELUDE}\n${openclawTimed(h, 45, ['gateway', 'status', '--json'])} 2>&1`,
+  health: (h: HostConfig) => `${TIMEOUT_PRELUDE}\n${openclawTimed(h, 15, ['health', '--json'])} 2>&1`,
+  supervisorStatus: (h: HostConfig) => `{ ${supervisorCmd(h, 'status')}; } 2>&1 | ${SED_REDACT_TOKENS}`,
+  listeners: (h: HostConfig) =>
+    `ss -tlnp 2>&1 | grep -E ${shellQuote(`^State|:${h.gateway.port}[[:space:]]`)}`,
+} as const;
+export type ReadTemplateName = keyof typeof READ_TEMPLATES;
+
+/** Gateway log lines worth shipping back (everything the log parser can turn into an event). */
+export const LOG_FILTER_ERE =
+  'unauthorized|closed before connect|webchat (dis)?connected|reload|auto-restored|failed during load|failed to load|' +
+  'failed to stage|plugin failed|failed to install bundled|EADDRINUSE|already listening|StateDatabaseCoordinatorContentionError|' +
+  'SIGTERM|shutdown|completed cleanly|ready|loading configuration|heap|Killed process|409|Gateway failed to start|Gateway start blocked';
+
+// ---------------------------------------------------------------------------------------------
+// Fix step scripts. Each is a complete POSIX sh script; values are quoted; exit code is meaningful.
+
+/** `openclaw doctor --fix` (headless: stdin closed, so prompts are skipped). */
+export function doctorFixScript(host: HostConfig): string {
+  return `${TIMEOUT_PRELUDE}\n${openclawTimed(host, 170, ['doctor', '--fix'])} 2>&1`;
+}
+
+/** A fresh tokenized dashboard link (`openclaw dashboard --json --no-open`); the output is secret. */
+export function dashboardLinkScript(host: HostConfig): string {
+  return `${TIMEOUT_PRELUDE}\n${openclawTimed(host, 60, ['dashboard', '--json', '--no-open'])} 2>/dev/null`;
+}
+
+/** `openclaw config set gateway.mode local`. */
+export function setModeLocalScript(host: HostConfig): string {
+  return `${TIMEOUT_PRELUDE}\n${openclawTimed(host, 45, ['config', 'set', 'gateway.mode', 'local'])} 2>&1`;
+}
+
+/** `openclaw plugins disable <id>` (documented CLI; not exercised on the sample install). */
+export function disablePluginScript(host: HostConfig, pluginId: string): string {
+  if (!/^[A-Za-z0-9@][A-Za-z0-9@/._-]{0,127}$/.test(pluginId)) {
+    throw new TemplateError(`refusing an unusual plugin id: ${JSON.stringify(pluginId.slice(0, 40))}`);
+  }
+  return `${TIMEOUT_PRELUDE}\n${openclawTimed(host, 60, ['plugins', 'disable', pluginId])} 2>&1`;
+}
+
+/** Rewrite the systemd unit from the current config (`gateway install --force`), then reload systemd. */
+export function reinstallServiceScript(host: HostConfig): string {
+  if (host.supervisor.kind !== 'systemd-user') {
+    throw new TemplateError(`${host.name}: gateway install --force only applies to systemd installs`);
+  }
+  return [
+    TIMEOUT_PRELUDE,
+    `${openclawTimed(host, 90, ['gateway', 'install', '--force'])} 2>&1 || exit $?`,
+    `${XDG_PREFIX} systemctl --user daemon-reload`,
+  ].join('\n');
+}
+
+/**
+ * Move aside (never delete) the unit's drop-in files that pass `--token`, then reload systemd.
+ * A stale `--token` on `gateway run` overrides the config token for as long as the service exists.
+ */
+export function removeTokenOverrideScript(host: HostConfig): string {
+  if (host.supervisor.kind !== 'systemd-user') {
+    throw new TemplateError(`${host.name}: token override removal is only automated for systemd units`);
+  }
+  const unit = shellQuote(host.supervisor.unit);
+  return [
+    `export ${XDG_PREFIX}`,
+    '_cm_n=0',
+    `for _cm_f in $(systemctl --user show ${unit} -p DropInPaths --value 2>/dev/null); do`,
+    `  if [ -f "$_cm_f" ] && grep -q -e '--token' "$_cm_f"; then`,
+    '    mv "$_cm_f" "$_cm_f.clawmedic-disabled-$(date +%s)" && echo "moved aside drop-in $_cm_f" && _cm_n=$((_cm_n+1))',
+    '  fi',
+    'done',
+    'systemctl --user daemon-reload',
+    'echo "drop-ins moved aside: $_cm_n (the unit file itself is rewritten by gateway install --force)"',
+  ].join('\n');
+}
+
+/**
+ * Stop the process holding the gateway port, only if it still holds it (pid re-checked with ss,
+ * as the user or via `sudo -n`): SIGTERM, then SIGKILL after 3 s.
+ */
+export function killPortOwnerScript(host: HostConfig, pid: number): string {
+  if (!Number.isInteger(pid) || pid <= 1) throw new TemplateError(`invalid pid ${pid}`);
+  const port = host.gateway.port;
+  const pat = shellQuote(`:${port}[[:space:]].*pid=${pid},`);
+  return [
+    `if ss -tlnp 2>/dev/null | grep -Eq ${pat}; then _cm_k=kill;`,
+    `elif sudo -n ss -tlnp 2>/dev/null | grep -Eq ${pat}; then _cm_k='sudo -n kill';`,
+    `else echo "pid ${pid} no longer holds port ${port}; not killing anything"; exit 3; fi`,
+    `$_cm_k ${pid} || exit $?`,
+    'sleep 3',
+    `if kill -0 ${pid} 2>/dev/null || sudo -n kill -0 ${pid} 2>/dev/null; then $_cm_k -9 ${pid}; fi`,
+    `echo "stopped pid ${pid} on port ${port}"`,
+  ].join('\n');
+}
+
+/** Supervisor action as a step script (stderr merged so the step output explains a failure). */
+export function supervisorScript(host: HostConfig, action: 'start' | 'stop' | 'restart'): string {
+  return `{ ${supervisorCmd(host, action)}; } 2>&1`;
+}
+
+/**
+ * Poll `gateway status --json` until the RPC probe answers ok or `sec` passes. Exit 0 only when the
+ * gateway answers: exit codes of restart commands are not trusted (2026.4 exits 0 doing nothing).
+ */
+export function waitForGatewayScript(host: HostConfig, sec: number): string {
+  const status = openclawTimed(host, 30, ['gateway', 'status', '--json']);
+  return [
+    TIMEOUT_PRELUDE,
+    `_cm_end=$(( $(date +%s) + ${Math.max(5, Math.round(sec))} ))`,
+    'while :; do',
+    `  if ${status} 2>/dev/null | tr -d ' \\n\\r\\t' | grep -q '"rpc":{"ok":true'; then echo 'gateway is answering its probe'; exit 0; fi`,
+    `  if [ "$(date +%s)" -ge "$_cm_end" ]; then echo 'gateway did not answer its probe within ${Math.round(sec)} s'; exit 1; fi`,
+    '  sleep 2',
+    'done',
+  ].join('\n');
+}

@@ -1,0 +1,111 @@
+# Shared state handling of the OpenClaw host stand-in (sourced by every executable in bin/).
+# State lives in $CLAWMEDIC_STANDIN_STATE: `state` (key=value), `openclaw.log` (the gateway file log
+# the stand-in serves), `openclaw.json` (config), `loop.lines` (what a failing client logs per
+# observation), `calls.log` (argv of every invocation, tab-separated, \t \n \\ escaped).
+set -u
+S="${CLAWMEDIC_STANDIN_STATE:?CLAWMEDIC_STANDIN_STATE is not set}"
+STANDIN_HOME="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+FX="${CLAWMEDIC_STANDIN_FIXTURES:-$STANDIN_HOME/../../fixtures/openclaw}"
+D="$FX/derived"
+LOG="$S/openclaw.log"
+
+scenario=healthy
+running=1
+restarts=0
+owner_pid=
+pending=
+oom_at=
+# shellcheck disable=SC1091
+[ -f "$S/state" ] && . "$S/state"
+
+log_call() {
+  local out="$1" a
+  shift
+  for a in "$@"; do
+    a=${a//\\/\\\\}
+    a=${a//$'\t'/\\t}
+    a=${a//$'\n'/\\n}
+    out+=$'\t'"$a"
+  done
+  printf '%s\n' "$out" >>"$S/calls.log"
+}
+
+save_state() {
+  printf 'scenario=%s\nrunning=%s\nrestarts=%s\nowner_pid=%s\npending=%s\noom_at=%s\n' \
+    "$scenario" "$running" "$restarts" "$owner_pid" "$pending" "$oom_at" >"$S/state.tmp"
+  mv "$S/state.tmp" "$S/state"
+}
+
+now_iso() { date -u +%Y-%m-%dT%H:%M:%S.%3N+00:00; }
+
+# Append fixture lines to the gateway log, stamped with the current time (real lines, new time).
+append_now() {
+  local t
+  t=$(now_iso)
+  sed -e "s/\"time\":\"[^\"]*\"/\"time\":\"$t\"/" \
+    -e "s/^20[0-9][0-9]-[0-9][0-9]-[0-9][0-9]T[0-9:.]*[+-][0-9][0-9]:[0-9][0-9]/$t/" "$@" >>"$LOG"
+}
+
+# A killed owner may linger as a zombie until its parent reaps it: that no longer holds the port.
+owner_alive() {
+  [ -n "$owner_pid" ] && kill -0 "$owner_pid" 2>/dev/null && ! grep -q '^State:.*Z' "/proc/$owner_pid/status" 2>/dev/null
+}
+
+# Scenarios where a client keeps failing while the gateway runs: every observation logs one more round.
+client_loop_scenario() {
+  case "$scenario" in
+    stale_client | token_mismatch | token_rotated | rate_limited | insecure_context | device_token_mismatch | \
+      origin_not_allowed | config_autorestored | token_override) return 0 ;;
+  esac
+  return 1
+}
+
+observe() {
+  if [ "$running" = 1 ] && client_loop_scenario && [ -s "$S/loop.lines" ]; then
+    # Every reconnect is a new connection: give this round's lines fresh (but paired) conn ids.
+    local p
+    p=$(printf '%04x%04x' $RANDOM $RANDOM)
+    sed -E "s/[0-9a-f]{8}(-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})/$p\1/g" "$S/loop.lines" >"$S/.loop"
+    append_now "$S/.loop"
+  fi
+}
+
+# Start the gateway the way a supervisor would. Returns 0 when it runs afterwards.
+gw_start() {
+  if [ "$running" = 1 ]; then return 0; fi
+  if owner_alive; then
+    append_now "$FX/log-port-conflict.txt"
+    restarts=$((restarts + 1))
+    save_state
+    return 1
+  fi
+  if [ "$scenario" = mode_unset ]; then
+    append_now "$D/log-mode-blocked.stdout.txt"
+    save_state
+    return 1
+  fi
+  if [ -n "$pending" ]; then
+    scenario=$pending
+    pending=
+  fi
+  case "$scenario" in
+    gateway_down | crash_loop | oom | heap_oom | port_conflict) scenario=healthy ;;
+    token_override) [ -f "$S/override.conf" ] || scenario=healthy ;;
+  esac
+  running=1
+  # A manual start resets the supervisor's automatic-restart counter (systemd NRestarts).
+  restarts=0
+  save_state
+  sed -n '3,$p' "$FX/log-crash-restart.stdout.txt" >"$S/.startup"
+  append_now "$S/.startup"
+  return 0
+}
+
+gw_stop() {
+  if [ "$running" = 1 ]; then
+    append_now "$D/log-sigterm.stdout.txt"
+    running=0
+    save_state
+  fi
+  return 0
+}

@@ -1,0 +1,348 @@
+import { describe, expect, it } from 'vitest';
+import type { Verdict } from '../../../src/domain/diagnosis.js';
+import { diagnose, PLUGIN_DEPS_EVIDENCE, TOKEN_OVERRIDE_EVIDENCE } from '../../../src/openclaw/diagnose.js';
+import { parseEvidence } from '../../../src/openclaw/evidence.js';
+import { shiftTimestamps } from '../../support/host-standin/index.js';
+import { dockerHost, evidenceOutput, fx, fxLines, nativeHost } from './helpers.js';
+
+type Parts = Parameters<typeof evidenceOutput>[0];
+const host = nativeHost();
+
+function verdict(parts: Parts, now: string, h = host): Verdict {
+  return diagnose(h, parseEvidence(evidenceOutput(parts)), new Date(now));
+}
+function head(v: Verdict) {
+  return v.findings[0]!;
+}
+function causes(v: Verdict): string[] {
+  return v.findings.map((f) => f.cause);
+}
+const joined = (v: Verdict) => head(v).evidence.join('\n');
+
+/** The text form of `gateway status` recovered from the real file log of the port-conflict minute. */
+function portConflictStatusText(): string {
+  return fx('log-port-conflict.jsonl')
+    .split('\n')
+    .slice(0, 23)
+    .map((l) => (l ? (JSON.parse(l) as { message: string }).message : ''))
+    .join('\n');
+}
+
+describe('diagnose: healthy and noise', () => {
+  it('healthy: probe ok, our listener, a normal start in the log', () => {
+    // Samples: gateway-status-up.json, health-healthy.json, log-crash-restart.jsonl (start lines)
+    const v = verdict({ log: fx('log-crash-restart.jsonl') }, '2026-11-25T15:20:00Z');
+    expect(causes(v)).toEqual(['healthy']);
+    expect(head(v).confidence).toBe('high');
+    expect(v.probeOk).toBe(true);
+    expect(v.openclawVersion).toBe('2026.9.6');
+    expect(joined(v)).toContain('openclaw-gatewa (pid 21774)');
+  });
+
+  it('CLI probe 1008s, 1013 at startup and internal channel checks stay healthy', () => {
+    const log = fxLines('log-host-cli-probe-wrong-token.stdout.txt', 'derived/log-gateway-starting-1013.stdout.txt', 'derived/log-internal-token-mismatch.stdout.txt');
+    const v = verdict({ log }, '2026-11-25T15:05:00Z');
+    expect(causes(v)).toEqual(['healthy']);
+    expect(joined(v)).toMatch(/ignored 3 benign rejection/);
+  });
+
+  it('unknown when the gateway status cannot be read', () => {
+    const v = verdict({ status: 'sh: 1: openclaw: not found', log: '' }, '2026-11-25T15:20:00Z');
+    expect(head(v).cause).toBe('unknown');
+    expect(v.gaps.some((g) => g.startsWith('gateway_status'))).toBe(true);
+  });
+});
+
+describe('diagnose: token causes', () => {
+  it('token_mismatch: two distinct browser clients fail with token_mismatch', () => {
+    // Samples concatenated: log-wrong-token.jsonl (Origin 127.0.0.1) + log-stale-tab-loop.jsonl (Origin localhost)
+    const v = verdict({ log: fxLines('log-wrong-token.jsonl', 'log-stale-tab-loop.jsonl') }, '2026-11-25T15:06:40Z');
+    expect(head(v).cause).toBe('token_mismatch');
+    expect(head(v).confidence).toBe('medium');
+    expect(head(v).summary).toMatch(/^2 client\(s\)/);
+    expect(joined(v)).toContain('http://127.0.0.1:18789');
+    expect(joined(v)).toContain('http://localhost:18789');
+    expect(joined(v)).toMatch(/code=4008 \(connect failed\).*gateway: token_mismatch/);
+    expect(head(v).userActions.join(' ')).toMatch(/fresh dashboard link/);
+  });
+
+  it("token_mismatch: the host's own probe is rejected (no client lines)", () => {
+    // Sample: gateway-status-token-mismatch.json
+    const v = verdict({ status: fx('gateway-status-token-mismatch.json') }, '2026-11-25T15:20:00Z');
+    expect(head(v).cause).toBe('token_mismatch');
+    expect(joined(v)).toContain('AUTH_TOKEN_MISMATCH');
+    expect(v.probeOk).toBe(false);
+  });
+
+  it('token_mismatch with a stale --token in ExecStart: reports the override, never the token', () => {
+    // Samples: gateway-status-token-mismatch.json, log-wrong-token.jsonl; derived systemd show (value redacted on the host)
+    const service = fx('derived/systemd-show-token-override.txt');
+    const v = verdict({ status: fx('gateway-status-token-mismatch.json'), service, log: fx('log-wrong-token.jsonl') }, '2026-11-25T15:02:00Z');
+    expect(head(v).cause).toBe('token_mismatch');
+    expect(head(v).confidence).toBe('high');
+    expect(head(v).evidence[0]).toMatch(new RegExp(`^${TOKEN_OVERRIDE_EVIDENCE}`));
+    // Even if a raw token slipped through, evidence is redacted.
+    const raw = service.replace('--token <redacted>', '--token s3cr3t-token-value');
+    const v2 = verdict({ status: fx('gateway-status-token-mismatch.json'), service: raw, log: fx('log-wrong-token.jsonl') }, '2026-11-25T15:02:00Z');
+    expect(JSON.stringify(v2)).not.toContain('s3cr3t-token-value');
+  });
+
+  it('stale_client: one tab loops, the host probe is fine — no restart needed', () => {
+    // Sample: log-stale-tab-loop.jsonl
+    const v = verdict({ log: fx('log-stale-tab-loop.jsonl') }, '2026-11-25T15:06:40Z');
+    expect(head(v).cause).toBe('stale_client');
+    expect(head(v).confidence).toBe('high');
+    expect(head(v).summary).toMatch(/http:\/\/localhost:18789/);
+    expect(head(v).summary).toMatch(/14 failures, every ~15 s/);
+    expect(joined(v)).toMatch(/stale tab loop/);
+    expect(joined(v)).toMatch(/host probe: ok/);
+  });
+
+  it('stale_client seen long ago is low confidence', () => {
+    const v = verdict({ log: fx('log-stale-tab-loop.jsonl') }, '2026-11-25T15:26:40Z');
+    expect(head(v).cause).toBe('stale_client');
+    expect(head(v).confidence).toBe('low');
+    expect(head(v).weight).toBeLessThan(50);
+    expect(head(v).summary).toMatch(/last seen 20 min ago/);
+  });
+
+  it('token_rotated: 4001 gateway auth changed, then 4008s', () => {
+    // Sample: log-token-rotated-while-connected.jsonl
+    const v = verdict({ log: fx('log-token-rotated-while-connected.jsonl') }, '2026-11-25T15:03:30Z');
+    expect(head(v).cause).toBe('token_rotated');
+    expect(head(v).confidence).toBe('high');
+    expect(head(v).summary).toMatch(/rotated at 15:03:05/);
+    expect(joined(v)).toMatch(/1 connection\(s\) closed with 4001/);
+  });
+
+  it('config_autorestored: auto-restore from backup, then every client fails', () => {
+    // Real lines, times moved after the restore (log-mode-unset-autorestored.jsonl + log-wrong-token.jsonl + stale tab)
+    const restore = Date.parse('2026-11-25T15:23:03.210Z');
+    const after = shiftTimestamps(fxLines('log-wrong-token.jsonl', 'log-stale-tab-loop.jsonl').split('\n'), restore + 120_000);
+    const v = verdict({ log: `${fx('log-mode-unset-autorestored.jsonl')}${after.join('\n')}` }, new Date(restore + 150_000).toISOString());
+    expect(head(v).cause).toBe('config_autorestored');
+    expect(head(v).summary).toMatch(/gateway-mode-missing-vs-last-good/);
+    expect(head(v).summary).toMatch(/2 client\(s\)/);
+  });
+
+  it('device_token_mismatch (derived from the wrong-token lines)', () => {
+    const v = verdict({ log: fx('derived/log-device-token-mismatch.stdout.txt') }, '2026-11-25T15:02:00Z');
+    expect(head(v).cause).toBe('device_token_mismatch');
+    expect(joined(v)).toMatch(/device_token_mismatch/);
+  });
+
+  it('rate_limited leads, with the looping client behind it', () => {
+    // Sample: log-rate-limited.jsonl
+    const v = verdict({ log: fx('log-rate-limited.jsonl') }, '2026-11-25T15:02:00Z');
+    expect(causes(v).slice(0, 2)).toEqual(['rate_limited', 'stale_client']);
+    expect(head(v).summary).toMatch(/locked out for 5 minutes/);
+    expect(joined(v)).toMatch(/rate_limited/);
+  });
+
+  it('2026.4: reason joined from the unauthorized line (stdout has no authReason)', () => {
+    const h4 = nativeHost({ gateway: { port: 18790 } });
+    const v = verdict(
+      { status: fx('2026.4/gateway-status-up.json'), ss: fx('derived/ss-gateway-2026.4.txt'), log: fx('2026.4/log-wrong-token.stdout.txt') },
+      '2026-11-25T15:30:30Z',
+      h4,
+    );
+    expect(head(v).cause).toBe('stale_client');
+    expect(joined(v)).toMatch(/gateway: token_mismatch/);
+  });
+});
+
+describe('diagnose: browser-side refusals', () => {
+  it('insecure_context (derived: cause=control-ui-insecure-auth)', () => {
+    const v = verdict({ log: fx('derived/log-insecure-context.stdout.txt') }, '2026-11-25T15:02:00Z');
+    expect(head(v).cause).toBe('insecure_context');
+    expect(head(v).summary).toMatch(/http:\/\/192\.168\.1\.20:18789/);
+  });
+
+  it('origin_not_allowed (derived: cause=origin-mismatch)', () => {
+    const v = verdict({ log: fx('derived/log-origin-not-allowed.stdout.txt') }, '2026-11-25T15:02:00Z');
+    expect(head(v).cause).toBe('origin_not_allowed');
+    expect(head(v).summary).toMatch(/https:\/\/claw\.example\.com/);
+  });
+});
+
+describe('diagnose: gateway down, crashes, memory', () => {
+  const down = { status: fx('gateway-status-down.json'), ss: fx('derived/ss-nothing.txt'), health: 'Gateway not reachable', healthRc: 1 };
+
+  it('gateway_down after a crash: the log ends without a clean shutdown', () => {
+    // Samples: gateway-status-after-crash.json, first 2 lines of log-crash-restart.jsonl (written before kill -9)
+    const log = fx('log-crash-restart.jsonl').split('\n').slice(30, 46).concat(fx('log-crash-restart.jsonl').split('\n').slice(0, 2)).join('\n');
+    const v = verdict({ ...down, status: fx('gateway-status-after-crash.json'), log }, '2026-11-25T15:10:00Z');
+    expect(head(v).cause).toBe('gateway_down');
+    expect(head(v).confidence).toBe('high');
+    expect(head(v).summary).toMatch(/crashed or was killed/);
+    expect(joined(v)).toMatch(/ECONNREFUSED/);
+    expect(v.gaps).toEqual([]); // health failing while the probe fails is no extra blind spot
+  });
+
+  it('gateway_down after a clean stop', () => {
+    const log = fxLines('log-crash-restart.stdout.txt', 'derived/log-sigterm.stdout.txt');
+    const v = verdict({ ...down, log }, '2026-11-25T15:20:00Z');
+    expect(head(v).cause).toBe('gateway_down');
+    expect(head(v).summary).toMatch(/stopped cleanly/);
+  });
+
+  it('crash_loop: systemd NRestarts climbing', () => {
+    const v = verdict({ ...down, service: fx('derived/systemd-show-crash-loop.txt') }, '2026-11-25T15:20:00Z');
+    expect(head(v).cause).toBe('crash_loop');
+    expect(joined(v)).toMatch(/NRestarts=5/);
+  });
+
+  it('crash_loop from the log alone: repeated starts without clean shutdowns', () => {
+    const start = fx('log-crash-restart.jsonl').split('\n').slice(30, 46);
+    const blocks = [0, 1, 2, 3].map((i) => shiftTimestamps(start, Date.parse('2026-11-25T15:10:00Z') + i * 60_000));
+    const v = verdict({ ...down, log: blocks.flat().join('\n') }, '2026-11-25T15:15:00Z');
+    expect(head(v).cause).toBe('crash_loop');
+    expect(joined(v)).toMatch(/3 starts without a clean shutdown/);
+  });
+
+  it('out_of_memory: kernel OOM kill, systemd oom-kill, RAM > 90 %', () => {
+    // Derived: kernel-oom-journal.txt (pid/process from log-oom-cgroup-350m.txt), systemd-show-oom.txt, free-2g-pressure.txt
+    const v = verdict(
+      { ...down, kernel: fx('derived/kernel-oom-journal.txt'), service: fx('derived/systemd-show-oom.txt'), free: fx('derived/free-2g-pressure.txt'), log: fx('log-oom-cgroup-350m.txt') },
+      '2026-11-25T15:30:00Z',
+    );
+    expect(causes(v).slice(0, 2)).toEqual(['out_of_memory', 'gateway_down']);
+    expect(head(v).weight).toBeGreaterThan(v.findings[1]!.weight);
+    expect(joined(v)).toMatch(/Killed process 28963 \(openclaw-gatewa\)/);
+    expect(joined(v)).toMatch(/memory: 94\.\d% used/);
+    expect(causes(v)).not.toContain('memory_pressure');
+  });
+
+  it('out_of_memory (heap): FATAL ERROR … JavaScript heap out of memory', () => {
+    // Sample: log-oom-heap-limit-128m.txt
+    const v = verdict({ ...down, log: fx('log-oom-heap-limit-128m.txt') }, '2026-11-25T15:27:30Z');
+    expect(head(v).cause).toBe('out_of_memory');
+    expect(head(v).summary).toMatch(/JavaScript heap/);
+  });
+
+  it('an old kernel OOM line does not count once `since` has passed it', () => {
+    const ev = parseEvidence(evidenceOutput({ kernel: fx('derived/kernel-oom-journal.txt') }));
+    const before = diagnose(host, ev, new Date('2026-11-25T15:30:00Z'));
+    expect(causes(before)).toContain('out_of_memory');
+    const after = diagnose(host, ev, new Date('2026-11-25T15:30:00Z'), { since: new Date('2026-11-25T15:28:00Z') });
+    expect(causes(after)).toEqual(['healthy']);
+  });
+
+  it('memory_pressure without an OOM kill', () => {
+    const v = verdict({ free: fx('derived/free-2g-pressure.txt') }, '2026-11-25T15:30:00Z');
+    expect(head(v).cause).toBe('memory_pressure');
+    expect(head(v).confidence).toBe('high');
+  });
+});
+
+describe('diagnose: plugins, port, second gateway, mode, URL, telegram', () => {
+  it('plugin_failure: health plugins.errors + the log lines', () => {
+    // Samples: health-plugin-load-failed.json, log-plugin-load-failed.jsonl
+    const v = verdict({ health: fx('health-plugin-load-failed.json'), log: fx('log-plugin-load-failed.jsonl') }, '2026-11-25T15:26:00Z');
+    expect(head(v).cause).toBe('plugin_failure');
+    expect(head(v).confidence).toBe('high');
+    expect(head(v).evidence[0]).toBe('plugin broken-fixture failed: Error: broken-fixture: intentional load failure');
+  });
+
+  it('plugin_failure on 2026.4: runtime deps missing (unfinished update)', () => {
+    const h4 = nativeHost({ gateway: { port: 18790 } });
+    const v = verdict(
+      { status: fx('2026.4/gateway-status-up.json'), ss: fx('derived/ss-gateway-2026.4.txt'), log: fx('2026.4/log-gateway-start.stdout.txt') },
+      '2026-11-25T15:30:00Z',
+      h4,
+    );
+    expect(head(v).cause).toBe('plugin_failure');
+    expect(head(v).summary).toMatch(/8 plugin\(s\).*runtime dependencies/);
+    expect(head(v).evidence.some((l) => l.startsWith(PLUGIN_DEPS_EVIDENCE))).toBe(true);
+  });
+
+  it('port_conflict: python3 holds the port, the probe gets HTTP 200', () => {
+    // Samples: gateway-status-port-conflict.json, log-port-conflict.jsonl; derived ss line
+    const v = verdict(
+      { status: fx('gateway-status-port-conflict.json'), ss: fx('derived/ss-python-port-conflict.txt'), log: fx('log-port-conflict.jsonl'), healthRc: 1, health: 'x' },
+      '2026-11-25T15:10:00Z',
+    );
+    expect(head(v).cause).toBe('port_conflict');
+    expect(head(v).confidence).toBe('high');
+    expect(head(v).evidence[0]).toMatch(/^port 18789 owner: python3 \(pid 26892\)/);
+    expect(joined(v)).toMatch(/rejected websocket upgrade \(HTTP 200\)/);
+    expect(causes(v)).not.toContain('gateway_down');
+  });
+
+  it('port_conflict with an owner the SSH user cannot see (status text from the real file log)', () => {
+    const v = verdict(
+      { status: 'x', statusText: portConflictStatusText(), ss: fx('derived/ss-owner-hidden.txt'), log: fx('log-port-conflict.txt'), healthRc: 1, health: 'x' },
+      '2026-11-25T15:10:00Z',
+    );
+    expect(head(v).cause).toBe('port_conflict');
+    expect(head(v).confidence).toBe('medium');
+    expect(joined(v)).toMatch(/not visible to the SSH user/);
+    expect(head(v).userActions.join(' ')).toMatch(/sudo ss -tlnp/);
+  });
+
+  it("docker: docker-proxy on the published port is the gateway, not a conflict", () => {
+    const ss = fx('derived/ss-python-port-conflict.txt').replace('"python3",pid=26892', '"docker-proxy",pid=1200');
+    const status = 'Error response from daemon: container 0123 is not running';
+    const service = fx('derived/docker-inspect-running.txt').replace('Status=running Running=true', 'Status=exited Running=false');
+    const v = verdict({ status, ss, service, health: status, healthRc: 1 }, '2026-11-25T15:10:00Z', dockerHost());
+    expect(head(v).cause).toBe('gateway_down');
+    expect(causes(v)).not.toContain('port_conflict');
+    const native = verdict({ status: fx('gateway-status-down.json'), ss, health: 'x', healthRc: 1 }, '2026-11-25T15:10:00Z');
+    expect(head(native).cause).toBe('port_conflict');
+  });
+
+  it('second_gateway: a second gateway run hit the state lock', () => {
+    // Sample: log-second-gateway-run.jsonl
+    const v = verdict({ log: fx('log-second-gateway-run.jsonl') }, '2026-11-25T15:10:00Z');
+    expect(head(v).cause).toBe('second_gateway');
+    expect(joined(v)).toMatch(/StateDatabaseCoordinatorContentionError/);
+  });
+
+  it('gateway_mode_unset: down, config without gateway.mode, start blocked', () => {
+    const v = verdict(
+      { ...{ status: fx('gateway-status-down.json'), ss: fx('derived/ss-nothing.txt') }, config: fx('derived/config-facts-mode-unset.txt'), log: fx('derived/log-mode-blocked.stdout.txt') },
+      '2026-11-25T15:25:00Z',
+    );
+    expect(causes(v).slice(0, 2)).toEqual(['gateway_mode_unset', 'gateway_down']);
+    expect(head(v).confidence).toBe('high');
+  });
+
+  it('gateway.mode missing while the gateway runs: a low-weight warning', () => {
+    const v = verdict({ config: fx('derived/config-facts-mode-unset.txt') }, '2026-11-25T15:25:00Z');
+    expect(head(v).cause).toBe('gateway_mode_unset');
+    expect(head(v).weight).toBeLessThan(50);
+    expect(head(v).summary).toMatch(/auto-restore/);
+  });
+
+  it('gateway_url_mismatch: GATEWAY_URL in the .env differs from the inventory URL', () => {
+    const h = nativeHost({ gateway: { port: 18789, url: 'wss://claw.example.com' }, envFile: '~/openclaw/.env' });
+    const v = verdict({ env: 'GATEWAY_URL=http://10.0.0.5:18789' }, '2026-11-25T15:25:00Z', h);
+    expect(head(v).cause).toBe('gateway_url_mismatch');
+    expect(joined(v)).toMatch(/GATEWAY_URL in ~\/openclaw\/.env is http:\/\/10\.0\.0\.5:18789/);
+    const same = verdict({ env: 'export GATEWAY_URL="https://claw.example.com/"' }, '2026-11-25T15:25:00Z', h);
+    expect(causes(same)).toEqual(['healthy']);
+  });
+
+  it('gateway_url_mismatch: Config (cli) differs from Config (service)', () => {
+    const status = fx('gateway-status-up.json').replace(
+      '"daemon": {\n      "path": "/home/claw/.openclaw/openclaw.json"',
+      '"daemon": {\n      "path": "/home/claw/.openclaw-work/openclaw.json"',
+    );
+    const v = verdict({ status }, '2026-11-25T15:25:00Z');
+    expect(head(v).cause).toBe('gateway_url_mismatch');
+    expect(joined(v)).toMatch(/different profiles/);
+  });
+
+  it('telegram_conflict (derived 409 line)', () => {
+    const v = verdict({ log: fx('derived/log-telegram-409.stdout.txt') }, '2026-11-25T15:20:00Z');
+    expect(head(v).cause).toBe('telegram_conflict');
+  });
+
+  it('several causes at once are ordered by weight', () => {
+    const log = fxLines('log-plugin-load-failed.jsonl', 'log-wrong-token.jsonl', 'log-stale-tab-loop.jsonl');
+    const v = verdict({ log, health: fx('health-plugin-load-failed.json'), free: fx('derived/free-2g-pressure.txt') }, '2026-11-25T15:06:40Z');
+    expect(causes(v)).toEqual(['token_mismatch', 'plugin_failure', 'memory_pressure']);
+    const w = v.findings.map((f) => f.weight);
+    expect([...w].sort((a, b) => b - a)).toEqual(w);
+  });
+});

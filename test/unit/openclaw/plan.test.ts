@@ -1,0 +1,176 @@
+import { describe, expect, it } from 'vitest';
+import type { Cause, Finding, Verdict } from '../../../src/domain/diagnosis.js';
+import type { HostConfig } from '../../../src/domain/host.js';
+import { diagnose } from '../../../src/openclaw/diagnose.js';
+import { parseEvidence } from '../../../src/openclaw/evidence.js';
+import { parseDashboardUrl, planFix, verifyFix } from '../../../src/openclaw/plan.js';
+import { commandsHost, dockerHost, evidenceOutput, fx, fxLines, nativeHost } from './helpers.js';
+
+function v(host: HostConfig, parts: Parameters<typeof evidenceOutput>[0], now: string): Verdict {
+  return diagnose(host, parseEvidence(evidenceOutput(parts)), new Date(now));
+}
+function verdictOf(cause: Cause, over: Partial<Finding> = {}, probeOk = true): Verdict {
+  return {
+    host: 'prod',
+    findings: [{ cause, confidence: 'high', weight: 80, summary: cause, evidence: [], userActions: [], ...over }],
+    probeOk,
+    gaps: [],
+    at: '2026-11-25T15:00:00.000Z',
+  };
+}
+const kinds = (p: { steps: { kind: string }[] }) => p.steps.map((s) => s.kind);
+const down = { status: fx('gateway-status-down.json'), ss: fx('derived/ss-nothing.txt'), health: 'x', healthRc: 1 };
+
+describe('planFix: client-side token causes never restart', () => {
+  it('stale_client: only a fresh dashboard link, secret output, not disruptive', () => {
+    const verdict = v(nativeHost(), { log: fx('log-stale-tab-loop.jsonl') }, '2026-11-25T15:06:40Z');
+    const p = planFix(nativeHost(), verdict);
+    expect(p.cause).toBe('stale_client');
+    expect(kinds(p)).toEqual(['fresh_dashboard_link']);
+    expect(p.steps[0]!.secretOutput).toBe(true);
+    expect(p.steps[0]!.mutates).toBe(false);
+    expect(p.steps[0]!.script).toContain('openclaw dashboard --json --no-open');
+    expect(p.disruptive).toBe(false);
+    expect(p.userActions.join(' ')).toMatch(/fresh dashboard link/);
+  });
+
+  it('token_rotated and token_mismatch (docker): the link through docker exec', () => {
+    const p = planFix(dockerHost(), v(dockerHost(), { log: fx('log-token-rotated-while-connected.jsonl') }, '2026-11-25T15:03:30Z'));
+    expect(p.cause).toBe('token_rotated');
+    expect(p.steps.map((s) => s.script.split('\n').pop())).toEqual(['_cm_to 60 docker exec openclaw openclaw dashboard --json --no-open </dev/null 2>/dev/null']);
+    const m = planFix(nativeHost(), verdictOf('token_mismatch'));
+    expect(kinds(m)).toEqual(['fresh_dashboard_link']);
+  });
+
+  it('stale --token override (systemd): stop → move drop-ins aside → install --force → start → verify → link', () => {
+    const verdict = v(
+      nativeHost(),
+      { status: fx('gateway-status-token-mismatch.json'), service: fx('derived/systemd-show-token-override.txt'), log: fx('log-wrong-token.jsonl') },
+      '2026-11-25T15:02:00Z',
+    );
+    const p = planFix(nativeHost(), verdict);
+    expect(kinds(p)).toEqual(['stop_gateway', 'remove_token_override', 'reinstall_service', 'start_gateway', 'wait_for_gateway', 'fresh_dashboard_link']);
+    expect(p.steps[2]!.script).toContain('openclaw gateway install --force');
+    expect(p.steps[0]!.script).toContain('systemctl --user stop openclaw-gateway.service');
+    expect(p.disruptive).toBe(true);
+    // docker/commands: the override is in files clawmedic does not own: user action only.
+    const d = planFix(dockerHost(), verdict);
+    expect(d.steps).toEqual([]);
+    expect(d.userActions.join(' ')).toMatch(/--token argument/);
+  });
+
+  it('rate limit, insecure context, origin, URL mismatch, telegram: user actions only', () => {
+    for (const cause of ['rate_limited', 'insecure_context', 'origin_not_allowed', 'gateway_url_mismatch', 'telegram_conflict', 'proxy_blocks_websocket', 'device_token_mismatch'] as const) {
+      const p = planFix(nativeHost(), verdictOf(cause, { userActions: ['do the thing'] }));
+      expect(p.steps, cause).toEqual([]);
+      expect(p.userActions.length, cause).toBeGreaterThan(0);
+    }
+  });
+});
+
+describe('planFix: gateway down / crash loop per supervisor', () => {
+  it('systemd: stop → doctor --fix → start → wait (doctor refuses while a gateway runs)', () => {
+    const p = planFix(nativeHost(), v(nativeHost(), down, '2026-11-25T15:20:00Z'));
+    expect(p.cause).toBe('gateway_down');
+    expect(kinds(p)).toEqual(['stop_gateway', 'doctor_fix', 'start_gateway', 'wait_for_gateway']);
+    expect(p.steps[0]!.continueOnError).toBe(true);
+    expect(p.steps[1]!.script).toContain('openclaw doctor --fix </dev/null');
+    expect(p.steps[2]!.script).toContain('systemctl --user start openclaw-gateway.service');
+    expect(p.steps.every((s) => !s.script.includes('gateway restart'))).toBe(true);
+  });
+
+  it('docker: docker restart <container>, then wait', () => {
+    const p = planFix(dockerHost(), verdictOf('crash_loop', {}, false));
+    expect(kinds(p)).toEqual(['restart_gateway', 'wait_for_gateway']);
+    expect(p.steps[0]!.script).toBe('{ docker restart openclaw; } 2>&1');
+    expect(p.steps[1]!.script).toContain('docker exec openclaw openclaw gateway status --json');
+  });
+
+  it('commands: the inventory stop/start strings', () => {
+    const p = planFix(commandsHost(), verdictOf('gateway_down', {}, false));
+    expect(kinds(p)).toEqual(['stop_gateway', 'doctor_fix', 'start_gateway', 'wait_for_gateway']);
+    expect(p.steps[0]!.script).toBe('{ ( openclaw gateway stop --force ); } 2>&1');
+    expect(p.steps[2]!.script).toBe('{ ( nohup openclaw gateway run >/dev/null 2>&1 & ); } 2>&1');
+  });
+
+  it('restart steps never trust their exit code; wait_for_gateway decides', () => {
+    const p = planFix(dockerHost(), verdictOf('out_of_memory', {}, false));
+    expect(p.steps[0]).toMatchObject({ kind: 'restart_gateway', continueOnError: true });
+    expect(p.steps[p.steps.length - 1]!.kind).toBe('wait_for_gateway');
+    expect(p.userActions.join(' ')).toMatch(/RAM/);
+  });
+});
+
+describe('planFix: plugins, port, mode', () => {
+  it('plugin_failure: disable the named plugin, restart, verify', () => {
+    const verdict = v(nativeHost(), { health: fx('health-plugin-load-failed.json'), log: fx('log-plugin-load-failed.jsonl') }, '2026-11-25T15:26:00Z');
+    const p = planFix(nativeHost(), verdict);
+    expect(kinds(p)).toEqual(['disable_plugin', 'restart_gateway', 'wait_for_gateway']);
+    expect(p.steps[0]!.script).toContain('openclaw plugins disable broken-fixture');
+  });
+
+  it('plugin runtime deps missing (2026.4): doctor --fix with the gateway stopped, not disabling', () => {
+    const h4 = nativeHost({ gateway: { port: 18790 } });
+    const verdict = v(h4, { status: fx('2026.4/gateway-status-up.json'), ss: fx('derived/ss-gateway-2026.4.txt'), log: fx('2026.4/log-gateway-start.stdout.txt') }, '2026-11-25T15:30:00Z');
+    expect(kinds(planFix(h4, verdict))).toEqual(['stop_gateway', 'doctor_fix', 'start_gateway', 'wait_for_gateway']);
+  });
+
+  it('port_conflict: kill the owner only when the inventory allows it', () => {
+    const parts = { status: fx('gateway-status-port-conflict.json'), ss: fx('derived/ss-python-port-conflict.txt'), log: fx('log-port-conflict.jsonl'), health: 'x', healthRc: 1 };
+    const denied = planFix(nativeHost(), v(nativeHost(), parts, '2026-11-25T15:10:00Z'));
+    expect(denied.steps).toEqual([]);
+    expect(denied.userActions.join(' ')).toMatch(/python3 \(pid 26892\)/);
+    const allowedHost = nativeHost({ allowKillPortOwner: true });
+    const allowed = planFix(allowedHost, v(allowedHost, parts, '2026-11-25T15:10:00Z'));
+    expect(kinds(allowed)).toEqual(['kill_port_owner', 'start_gateway', 'wait_for_gateway']);
+    expect(allowed.steps[0]!.script).toContain('pid=26892,');
+  });
+
+  it('gateway_mode_unset: config set gateway.mode local, then start', () => {
+    const verdict = v(nativeHost(), { ...down, config: fx('derived/config-facts-mode-unset.txt'), log: fx('derived/log-mode-blocked.stdout.txt') }, '2026-11-25T15:25:00Z');
+    const p = planFix(nativeHost(), verdict);
+    expect(kinds(p)).toEqual(['set_gateway_mode_local', 'start_gateway', 'wait_for_gateway']);
+    expect(p.steps[0]!.script).toContain('openclaw config set gateway.mode local');
+  });
+
+  it('healthy / unknown: nothing to do', () => {
+    expect(planFix(nativeHost(), verdictOf('healthy')).steps).toEqual([]);
+    expect(planFix(nativeHost(), verdictOf('unknown')).steps).toEqual([]);
+  });
+});
+
+describe('verifyFix', () => {
+  it('fixed when the cause is gone and the probe answers', () => {
+    expect(verifyFix(verdictOf('gateway_down', {}, false), verdictOf('healthy')).fixed).toBe(true);
+  });
+  it('not fixed while the cause persists (restart does not cure a stale tab)', () => {
+    const r = verifyFix(verdictOf('stale_client'), verdictOf('stale_client'));
+    expect(r).toMatchObject({ fixed: false });
+    expect(r.reason).toMatch(/still seeing stale_client/);
+  });
+  it('not fixed when the gateway still does not answer', () => {
+    expect(verifyFix(verdictOf('port_conflict', {}, false), verdictOf('unknown', {}, false)).fixed).toBe(false);
+  });
+  it('reports a new headline cause', () => {
+    const r = verifyFix(verdictOf('gateway_down', {}, false), verdictOf('plugin_failure', { weight: 60 }));
+    expect(r.fixed).toBe(true);
+    expect(r.reason).toMatch(/now: plugin_failure/);
+  });
+});
+
+describe('parseDashboardUrl', () => {
+  it('reads the tokenized url of `openclaw dashboard --json --no-open`', () => {
+    // Sample: dashboard.json (token redacted in the sample)
+    expect(parseDashboardUrl(fx('dashboard.json'))).toBe('http://127.0.0.1:18789/#token=<redacted>');
+    expect(parseDashboardUrl('{"ok":false,"error":"x"}')).toBeNull();
+    expect(parseDashboardUrl('{"ok":true,"url":"javascript:alert(1)"}')).toBeNull();
+    expect(parseDashboardUrl('Gateway not reachable')).toBeNull();
+  });
+});
+
+describe('a synthetic combo plans for its headline only', () => {
+  it('token mismatch + plugin failure → the link (no restart for the plugin yet)', () => {
+    const verdict = v(nativeHost(), { log: fxLines('log-plugin-load-failed.jsonl', 'log-wrong-token.jsonl', 'log-stale-tab-loop.jsonl'), health: fx('health-plugin-load-failed.json') }, '2026-11-25T15:06:40Z');
+    expect(kinds(planFix(nativeHost(), verdict))).toEqual(['fresh_dashboard_link']);
+  });
+});

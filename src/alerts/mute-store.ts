@@ -1,0 +1,56 @@
+/**
+ * Mutes per host in Redis: a person's `/mute <host> <duration>` and the mute clawmedic sets on a
+ * host while its own fix runs there. Each is a key with its own TTL, so a mute ends by itself.
+ */
+import type { Redis } from 'ioredis';
+import { MONITOR_DEFAULTS, MONITOR_KEYS } from '../monitor/constants.js';
+
+/** A mute in force. */
+export interface Mute {
+  until: number;
+  reason: string;
+  by: string;
+  /** Set by a running fix rather than a person. */
+  fix?: boolean;
+}
+
+export class MuteStore {
+  constructor(
+    private readonly redis: Redis,
+    private readonly prefix: string,
+  ) {}
+
+  private key(host: string, fix = false): string {
+    return `${this.prefix}:${MONITOR_KEYS.mute}:${host}${fix ? ':fix' : ''}`;
+  }
+
+  /** Mute `host` for `seconds` (replaces an earlier person's mute). */
+  async mute(host: string, seconds: number, reason: string, by: string, now = Date.now()): Promise<Mute> {
+    const m: Mute = { until: now + seconds * 1000, reason, by };
+    await this.redis.set(this.key(host), JSON.stringify(m), 'PX', Math.max(1, Math.round(seconds * 1000)));
+    return m;
+  }
+
+  /** Lift a person's mute; returns the mute that was in force, if any. */
+  async unmute(host: string): Promise<Mute | undefined> {
+    const raw = await this.redis.getdel(this.key(host));
+    return raw ? (JSON.parse(raw) as Mute) : undefined;
+  }
+
+  /** Mark a clawmedic fix running on `host` (mutes its alerts; expires by itself if never cleared). */
+  async setFixRunning(host: string, running: boolean, now = Date.now()): Promise<void> {
+    if (!running) {
+      await this.redis.del(this.key(host, true));
+      return;
+    }
+    const ms = MONITOR_DEFAULTS.fixMuteMaxSec * 1000;
+    const m: Mute = { until: now + ms, reason: 'a clawmedic fix is running', by: 'clawmedic', fix: true };
+    await this.redis.set(this.key(host, true), JSON.stringify(m), 'PX', ms);
+  }
+
+  /** The person's mute and the fix mute of `host`, either absent. */
+  async get(host: string): Promise<{ person?: Mute; fix?: Mute }> {
+    const [p, f] = await this.redis.mget(this.key(host), this.key(host, true));
+    return { person: p ? (JSON.parse(p) as Mute) : undefined, fix: f ? (JSON.parse(f) as Mute) : undefined };
+  }
+}

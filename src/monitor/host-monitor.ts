@@ -1,0 +1,359 @@
+/**
+ * Everything the monitor does for one host while this process holds its lease: follow the log,
+ * turn lines into signals, apply probe results, acks and mutes, advance the incident state machine,
+ * deliver what it asks for, and persist incidents + resume position (fenced by the lease).
+ */
+import type { Redis } from 'ioredis';
+import type { Cause } from '../domain/diagnosis.js';
+import type { HostConfig } from '../domain/host.js';
+import type { RemoteRunner } from '../domain/remote.js';
+import type { Logger } from '../util/logger.js';
+import { redact } from '../util/redact.js';
+import { parseLogLine } from '../openclaw/log-parser.js';
+import type { AlertSender } from '../alerts/alert-sender.js';
+import type { MuteStore } from '../alerts/mute-store.js';
+import { AUTO_FIXABLE_CAUSES, MONITOR_DEFAULTS, MONITOR_KEYS } from './constants.js';
+import { LogFollower } from './follower.js';
+import type { IncidentStore } from './incident-store.js';
+import {
+  ackIncident,
+  applyProbeFailure,
+  applySignal,
+  evaluate,
+  markDone,
+  newIncident,
+  noteTried,
+  type Action,
+  type AlertPolicy,
+  type Incident,
+} from './incident-machine.js';
+import { readProbes, type ProbeResult } from './probe.js';
+import { SignalExtractor } from './signals.js';
+
+/** An ack asked for in chat, waiting for the host's owner to apply it. */
+export interface AckRequest {
+  by: string;
+  at: number;
+}
+
+export interface HostMonitorDeps {
+  host: HostConfig;
+  allHosts: string[];
+  policy: AlertPolicy;
+  processId: string;
+  redis: Redis;
+  prefix: string;
+  runner: RemoteRunner;
+  store: IncidentStore;
+  mutes: MuteStore;
+  sender: AlertSender;
+  logger: Pick<Logger, 'debug' | 'info' | 'warn' | 'error'>;
+  probeIntervalMs: number;
+  tickMs: number;
+  follower?: { backlogLines?: number; rollCheckSec?: number; backoffMinMs?: number; backoffMaxMs?: number };
+  /** Auto-fix for a firing incident (undefined = auto-fix not wired). */
+  autoFix?: (inc: Incident, note: (what: string) => void) => Promise<void>;
+  /** Called when a fenced save finds the lease taken by another process. */
+  onLeaseLost(host: string): void;
+  /** Called with true when this host monitor cannot reach Redis, false when it can again. */
+  onRedisBlind?(blind: boolean): void;
+}
+
+/** Key of the pending ack of a host (consumed by its owner). */
+export function ackRequestKey(prefix: string, host: string): string {
+  return `${prefix}:monitor:ack:${host}`;
+}
+
+export class HostMonitor {
+  private readonly incidents = new Map<Cause, Incident>();
+  private readonly dirty = new Set<Incident>();
+  private readonly finished = new Set<Incident>();
+  private readonly extractor = new SignalExtractor();
+  private follower?: LogFollower;
+  private timer?: NodeJS.Timeout;
+  private ticking?: Promise<void>;
+  private again = false;
+  private stopped = false;
+  private lastProbeSeq = 0;
+  private lastProbeOkAt?: number;
+  private lastReachableAt?: number;
+  private fixRunning = false;
+  private blind = false;
+  private networkBlind = false;
+  private resumeDirty = false;
+
+  constructor(private readonly deps: HostMonitorDeps) {}
+
+  get name(): string {
+    return this.deps.host.name;
+  }
+
+  /** Open incidents (copies) for status and tests. */
+  snapshot(): Incident[] {
+    return [...this.incidents.values()].map((i) => structuredClone(i));
+  }
+
+  /** Load state from Redis, start following, start ticking. */
+  async start(): Promise<void> {
+    const { store, host } = this.deps;
+    for (const inc of await store.loadOpen(host.name)) {
+      const existing = this.incidents.get(inc.family);
+      // One open incident per family; keep the newest if an old crash left two.
+      if (!existing || existing.openedAt < inc.openedAt) this.incidents.set(inc.family, inc);
+    }
+    const resume = await store.loadResume(host.name);
+    const logFile = (await this.deps.redis.get(this.logFileKey())) ?? undefined;
+    const [probe] = await readProbes(this.deps.redis, this.deps.prefix, [host.name]);
+    if (probe) {
+      // Results from before we took the host are history: note the times, count nothing twice.
+      this.lastProbeSeq = probe.seq;
+      if (probe.reachable) this.lastReachableAt = probe.at;
+      if (probe.probeOk) this.lastProbeOkAt = probe.at;
+    }
+    this.follower = new LogFollower({
+      host,
+      runner: this.deps.runner,
+      logger: this.deps.logger,
+      resume,
+      logFile,
+      onLogFile: (p) => void this.deps.redis.set(this.logFileKey(), p).catch(() => undefined),
+      onLine: (line, at) => this.onLine(line, at),
+      onState: (s, err) => this.deps.logger.debug({ host: host.name, state: s, err }, 'log follower'),
+      ...this.deps.follower,
+    });
+    this.follower.start();
+    this.timer = setInterval(() => void this.tick(), this.deps.tickMs);
+    this.timer.unref?.();
+  }
+
+  /** Stop following and ticking; flush what is dirty unless the lease was lost. */
+  async stop(flush = true): Promise<void> {
+    this.stopped = true;
+    clearInterval(this.timer);
+    await this.follower?.stop();
+    await this.ticking;
+    if (flush) await this.save().catch(() => undefined);
+  }
+
+  /** Streams opened by the follower (tests). */
+  get followerConnects(): number {
+    return this.follower?.connects ?? 0;
+  }
+
+  private logFileKey(): string {
+    return `${this.deps.prefix}:${MONITOR_KEYS.logFile}:${this.deps.host.name}`;
+  }
+
+  /** One new log line: parse, correlate, count. Synchronous; delivery happens in the next tick. */
+  onLine(line: string, receivedAt: number): void {
+    this.resumeDirty = true;
+    const ev = parseLogLine(line);
+    if (!ev) return;
+    const now = receivedAt;
+    let fired = false;
+    for (const sig of this.extractor.ingest(ev, receivedAt)) {
+      // Lines replayed from long ago count for nothing: only the firing window matters.
+      if (sig.at < now - this.deps.policy.fireWindowMs && !this.incidents.has(sig.family)) continue;
+      const inc = this.incidentFor(sig.family, 'log', now);
+      const before = inc.phase;
+      if (applySignal(inc, sig, this.deps.policy, now)) {
+        this.dirty.add(inc);
+        if (before !== 'firing' && inc.phase === 'firing') fired = true;
+      }
+    }
+    // Alert within seconds: do not wait for the next tick.
+    if (fired) setImmediate(() => void this.tick());
+  }
+
+  private incidentFor(family: Cause, source: Incident['source'], now: number): Incident {
+    let inc = this.incidents.get(family);
+    if (!inc) {
+      inc = newIncident(this.deps.host.name, family, source, now);
+      this.incidents.set(family, inc);
+    }
+    return inc;
+  }
+
+  /** Advance time once; serialized (a tick asked for while one runs runs right after it). */
+  tick(): Promise<void> {
+    if (this.stopped) return Promise.resolve();
+    if (this.ticking) {
+      this.again = true;
+      return this.ticking;
+    }
+    this.ticking = (async () => {
+      do {
+        this.again = false;
+        try {
+          await this.tickOnce();
+          if (this.blind) {
+            this.blind = false;
+            this.deps.logger.info({ host: this.name }, 'monitor can see again (Redis reachable)');
+            this.deps.onRedisBlind?.(false);
+          }
+        } catch (err) {
+          if (!this.blind) {
+            this.blind = true;
+            // Without Redis nothing can be delivered or stored: say "blind", never "host down".
+            this.deps.logger.warn({ host: this.name, err: redact(err instanceof Error ? err.message : String(err)) }, 'monitor is blind (cannot reach Redis); holding alerts');
+            this.deps.onRedisBlind?.(true);
+          }
+        }
+      } while (this.again && !this.stopped);
+    })().finally(() => {
+      this.ticking = undefined;
+    });
+    return this.ticking;
+  }
+
+  private async tickOnce(): Promise<void> {
+    const { redis, prefix, host, policy } = this.deps;
+    const now = Date.now();
+
+    // Probe results (stored by whichever process ran the probe).
+    const probes = await readProbes(redis, prefix, this.deps.allHosts);
+    const mine = probes[this.deps.allHosts.indexOf(host.name)];
+    this.networkBlind = this.isNetworkBlind(probes, now);
+    if (mine && mine.seq > this.lastProbeSeq) {
+      this.lastProbeSeq = mine.seq;
+      this.applyProbe(mine, now);
+    }
+
+    // Acks asked for in chat (by any process).
+    const ackRaw = await redis.getdel(ackRequestKey(prefix, host.name));
+    if (ackRaw) {
+      const req = JSON.parse(ackRaw) as AckRequest;
+      for (const inc of this.incidents.values()) {
+        if (inc.phase === 'firing' && (inc.firedAt ?? 0) <= req.at && ackIncident(inc, req.by, now)) this.dirty.add(inc);
+      }
+    }
+
+    const mutes = await this.deps.mutes.get(host.name);
+    const fixNow = mutes.fix !== undefined;
+    if (fixNow !== this.fixRunning) {
+      this.fixRunning = fixNow;
+      const hhmm = new Date(now).toISOString().slice(11, 16);
+      for (const inc of this.incidents.values()) {
+        if (inc.phase === 'firing') {
+          noteTried(inc, fixNow ? `a clawmedic fix started at ${hhmm} UTC` : `the fix finished at ${hhmm} UTC`);
+          this.dirty.add(inc);
+        }
+      }
+    }
+    const muted = mutes.person !== undefined || fixNow;
+    const unreachable = this.incidents.get('host_unreachable');
+    const hostDown = unreachable?.phase === 'firing';
+
+    for (const inc of [...this.incidents.values()]) {
+      const isUnreachable = inc.family === 'host_unreachable';
+      const before = `${inc.phase}/${inc.version}`;
+      const ev = evaluate(
+        inc,
+        {
+          now,
+          muted,
+          inhibited: this.networkBlind || (!isUnreachable && hostDown),
+          lastProbeOkAt: this.lastProbeOkAt,
+          lastReachableAt: this.lastReachableAt,
+          autoFix: host.autoFix && this.deps.autoFix !== undefined && AUTO_FIXABLE_CAUSES.has(inc.cause),
+        },
+        policy,
+      );
+      if (`${inc.phase}/${inc.version}` !== before) this.dirty.add(inc);
+      for (const action of ev.actions) await this.run(inc, action, now);
+      if (ev.done) {
+        this.incidents.delete(inc.family);
+        this.finished.add(inc);
+      }
+    }
+    await this.save();
+  }
+
+  private isNetworkBlind(probes: Array<ProbeResult | undefined>, now: number): boolean {
+    if (probes.length < 2) return false;
+    const fresh = 3 * this.deps.probeIntervalMs + MONITOR_DEFAULTS.probeTimeoutMs;
+    return probes.every((p) => p !== undefined && !p.reachable && now - p.at <= fresh);
+  }
+
+  private applyProbe(p: ProbeResult, now: number): void {
+    // "Probe ok" means the latest probe: a failure since the last ok one cancels it (no resolving while down).
+    this.lastReachableAt = p.reachable ? p.at : undefined;
+    this.lastProbeOkAt = p.probeOk ? p.at : undefined;
+    if (!p.family) return;
+    if (p.family === 'host_unreachable' && this.networkBlind) return; // our network, not the host
+    const inc = this.incidentFor(p.family, 'probe', now);
+    applyProbeFailure(
+      inc,
+      {
+        at: p.at,
+        consecutive: p.family === 'host_unreachable' ? p.consecutiveUnreachable : p.consecutiveFailures,
+        evidence: `${new Date(p.at).toISOString().slice(11, 19)} probe: ${p.detail}`,
+      },
+      this.deps.policy,
+      now,
+    );
+    this.dirty.add(inc);
+  }
+
+  private async run(inc: Incident, action: Action, now: number): Promise<void> {
+    const { sender } = this.deps;
+    switch (action.kind) {
+      case 'announce':
+      case 'edit':
+        await sender.send('alert', inc, now);
+        break;
+      case 'remind':
+        await sender.send('reminder', inc, now);
+        break;
+      case 'recover':
+        await sender.send('recovery', inc, now);
+        break;
+      case 'flap_notice':
+        await sender.send('flap_notice', inc, now);
+        break;
+      case 'autofix': {
+        // Marked first: a slow diagnose must not start a second auto-fix on the next tick.
+        markDone(inc, action, now);
+        const note = (what: string) => {
+          noteTried(inc, what);
+          this.dirty.add(inc);
+        };
+        void this.deps.autoFix?.(inc, note).catch((err: unknown) =>
+          note(`auto-fix failed: ${redact(err instanceof Error ? err.message : String(err)).slice(0, 160)}`),
+        );
+        return;
+      }
+    }
+    markDone(inc, action, now);
+    this.dirty.add(inc);
+  }
+
+  private async save(): Promise<void> {
+    if (this.dirty.size === 0 && this.finished.size === 0 && !this.resumeDirty) return;
+    // Take the sets first: lines that arrive while the script runs mark things dirty for the next save.
+    const dirty = [...this.dirty];
+    const finished = [...this.finished];
+    const resumeDirty = this.resumeDirty;
+    this.dirty.clear();
+    this.finished.clear();
+    this.resumeDirty = false;
+    const changes = [
+      ...dirty.filter((i) => !finished.includes(i)).map((incident) => ({ incident, done: false })),
+      ...finished.map((incident) => ({ incident, done: true })),
+    ];
+    let ok: boolean;
+    try {
+      ok = await this.deps.store.save(this.deps.host.name, this.deps.processId, changes, resumeDirty ? this.follower?.position : undefined);
+    } catch (err) {
+      for (const i of dirty) this.dirty.add(i);
+      for (const i of finished) this.finished.add(i);
+      this.resumeDirty ||= resumeDirty;
+      throw err;
+    }
+    if (!ok) {
+      this.deps.logger.warn({ host: this.name }, 'lease lost: another process follows this host now');
+      this.stopped = true;
+      this.deps.onLeaseLost(this.name);
+    }
+  }
+}

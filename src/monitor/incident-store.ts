@@ -1,0 +1,104 @@
+/**
+ * Incidents in Redis: one hash per incident and a set of open incident ids per host, written
+ * together with the follower's resume position in one script that first checks the host's lease
+ * (fencing), so a process that lost a host can never overwrite what the new owner wrote.
+ */
+import type { Redis } from 'ioredis';
+import { MONITOR_DEFAULTS, MONITOR_KEYS } from './constants.js';
+import type { Incident } from './incident-machine.js';
+
+/** Where a follower resumes: the time of the last line it processed and hashes of the lines with that time. */
+export interface ResumePosition {
+  ms: number;
+  hashes: string[];
+}
+
+/**
+ * KEYS: lease, open set, resume key, then one hash key per incident.
+ * ARGV: process id, resume JSON ('' = leave), resolved TTL seconds, then per incident: op ('open'|'done'), JSON.
+ */
+const SAVE = `
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+if ARGV[2] ~= '' then redis.call('SET', KEYS[3], ARGV[2]) end
+local n = #KEYS - 3
+for i = 1, n do
+  local key = KEYS[3 + i]
+  local op = ARGV[2 + 2 * i]
+  local json = ARGV[3 + 2 * i]
+  local d = cjson.decode(json)
+  local id = d['id']
+  redis.call('HSET', key, 'data', json, 'phase', d['phase'], 'host', d['host'], 'cause', d['cause'])
+  if op == 'open' then
+    redis.call('PERSIST', key)
+    redis.call('SADD', KEYS[2], id)
+  else
+    redis.call('EXPIRE', key, tonumber(ARGV[3]))
+    redis.call('SREM', KEYS[2], id)
+  end
+end
+return 1`;
+
+export class IncidentStore {
+  constructor(
+    private readonly redis: Redis,
+    private readonly prefix: string,
+  ) {}
+
+  incidentKey(id: string): string {
+    return `${this.prefix}:${MONITOR_KEYS.incident}:${id}`;
+  }
+
+  openSetKey(host: string): string {
+    return `${this.prefix}:${MONITOR_KEYS.openIncidents}:${host}`;
+  }
+
+  resumeKey(host: string): string {
+    return `${this.prefix}:${MONITOR_KEYS.resume}:${host}`;
+  }
+
+  leaseKey(host: string): string {
+    return `${this.prefix}:${MONITOR_KEYS.lease}:${host}`;
+  }
+
+  /** Open incidents of `host` (suspect, firing, or resolved within the flap window). */
+  async loadOpen(host: string): Promise<Incident[]> {
+    const ids = await this.redis.smembers(this.openSetKey(host));
+    if (ids.length === 0) return [];
+    const pipe = this.redis.pipeline();
+    for (const id of ids) pipe.hget(this.incidentKey(id), 'data');
+    const rows = (await pipe.exec()) ?? [];
+    const out: Incident[] = [];
+    for (const [err, raw] of rows) {
+      if (!err && typeof raw === 'string') out.push(JSON.parse(raw) as Incident);
+    }
+    return out;
+  }
+
+  /** One incident by id (open or recently done). */
+  async get(id: string): Promise<Incident | undefined> {
+    const raw = await this.redis.hget(this.incidentKey(id), 'data');
+    return raw ? (JSON.parse(raw) as Incident) : undefined;
+  }
+
+  async loadResume(host: string): Promise<ResumePosition | undefined> {
+    const raw = await this.redis.get(this.resumeKey(host));
+    return raw ? (JSON.parse(raw) as ResumePosition) : undefined;
+  }
+
+  /**
+   * Save changed incidents (and the resume position) if `processId` still holds the host's lease.
+   * Returns false when the lease is someone else's: the caller must stop following the host.
+   */
+  async save(
+    host: string,
+    processId: string,
+    changes: Array<{ incident: Incident; done: boolean }>,
+    resume: ResumePosition | undefined,
+  ): Promise<boolean> {
+    const keys = [this.leaseKey(host), this.openSetKey(host), this.resumeKey(host), ...changes.map((c) => this.incidentKey(c.incident.id))];
+    const args: string[] = [processId, resume ? JSON.stringify(resume) : '', String(MONITOR_DEFAULTS.resolvedTtlSec)];
+    for (const c of changes) args.push(c.done ? 'done' : 'open', JSON.stringify(c.incident));
+    const ok = await this.redis.eval(SAVE, keys.length, ...keys, ...args);
+    return ok === 1;
+  }
+}

@@ -1,0 +1,7 @@
+/**
+ * Public entry of the monitor (log follower + scheduled probe → incidents → alerts).
+ * main.ts calls startMonitor and plugs `alerts` into the router.
+ */
+export { startMonitor, type MonitorDeps, type MonitorHandle } from './monitor.js';
+export { policyFromConfig, type AlertPolicy, type Incident } from './incident-machine.js';
+export { MONITOR_DEFAULTS, MONITOR_KEYS } from './constants.js';

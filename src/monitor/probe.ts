@@ -1,0 +1,152 @@
+/**
+ * The scheduled probe: a BullMQ job scheduler per host runs the read-only status check
+ * (`HostOps.status`: `openclaw gateway status --json`, which uses the host's own config and never a
+ * guessed credential) on any process's worker, and stores the latest result with consecutive counts.
+ * The process that holds the host's lease reads it from there.
+ */
+import { Queue, Worker, type ConnectionOptions } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { QUEUES } from '../constants.js';
+import type { Cause } from '../domain/diagnosis.js';
+import type { HostConfig } from '../domain/host.js';
+import type { HostOps, HostStatus } from '../jobs/host-ops.js';
+import type { Logger } from '../util/logger.js';
+import { redact } from '../util/redact.js';
+import { MONITOR_DEFAULTS, MONITOR_KEYS } from './constants.js';
+
+/** Job name in the probe queue. */
+export const PROBE_JOB = 'probe';
+
+/** The latest probe of a host, as stored in Redis. */
+export interface ProbeResult {
+  /** Increases with every stored result (the owner applies each once). */
+  seq: number;
+  at: number;
+  reachable: boolean;
+  probeOk: boolean;
+  /** The incident family a failed probe points to. */
+  family?: Cause;
+  /** Short redacted text: the probe error or why SSH failed. */
+  detail: string;
+  consecutiveFailures: number;
+  consecutiveUnreachable: number;
+}
+
+/** Store a result and compute consecutive counts atomically (two probes of a host may overlap). */
+const RECORD = `
+local old = redis.call('GET', KEYS[1])
+local o = {}
+if old then o = cjson.decode(old) end
+local r = cjson.decode(ARGV[1])
+if r['reachable'] then
+  r['consecutiveUnreachable'] = 0
+  if r['probeOk'] then r['consecutiveFailures'] = 0 else r['consecutiveFailures'] = (o['consecutiveFailures'] or 0) + 1 end
+else
+  r['consecutiveUnreachable'] = (o['consecutiveUnreachable'] or 0) + 1
+  r['consecutiveFailures'] = o['consecutiveFailures'] or 0
+end
+r['seq'] = (o['seq'] or 0) + 1
+local out = cjson.encode(r)
+redis.call('SET', KEYS[1], out)
+return out`;
+
+/** Redis key of a host's latest probe result. */
+export function probeResultKey(prefix: string, host: string): string {
+  return `${prefix}:${MONITOR_KEYS.probe}:${host}`;
+}
+
+/** Which incident a probe result points to (undefined = healthy). */
+export function probeFamily(s: Pick<HostStatus, 'reachable' | 'probeOk' | 'probeError' | 'listening'>): Cause | undefined {
+  if (!s.reachable) return 'host_unreachable';
+  if (s.probeOk) return undefined;
+  const err = s.probeError ?? '';
+  if (/rejected websocket upgrade/i.test(err)) return 'port_conflict';
+  if (/token|unauthori[sz]ed|auth/i.test(err)) return 'token_mismatch';
+  return 'gateway_down';
+}
+
+/** Store one status as the host's latest probe result; returns it with counts and seq. */
+export async function recordProbe(redis: Redis, prefix: string, host: string, s: HostStatus, at = Date.now()): Promise<ProbeResult> {
+  const family = probeFamily(s);
+  const detail = redact((s.reachable ? s.probeError ?? (s.probeOk ? 'probe ok' : 'probe failed') : s.error ?? 'host unreachable').slice(0, 300));
+  const partial = { at, reachable: s.reachable, probeOk: s.reachable && s.probeOk, family: family ?? null, detail };
+  const out = (await redis.eval(RECORD, 1, probeResultKey(prefix, host), JSON.stringify(partial))) as string;
+  const r = JSON.parse(out) as ProbeResult & { family: Cause | null };
+  return { ...r, family: r.family ?? undefined };
+}
+
+/** Latest probe results of `hosts` (undefined where none yet). */
+export async function readProbes(redis: Redis, prefix: string, hosts: string[]): Promise<Array<ProbeResult | undefined>> {
+  if (hosts.length === 0) return [];
+  const raws = await redis.mget(...hosts.map((h) => probeResultKey(prefix, h)));
+  return raws.map((r) => {
+    if (!r) return undefined;
+    const p = JSON.parse(r) as ProbeResult & { family: Cause | null };
+    return { ...p, family: p.family ?? undefined };
+  });
+}
+
+/** The probe queue with one job scheduler per host (idempotent: every process may call it). */
+export async function scheduleProbes(queue: Queue, hosts: HostConfig[], intervalMs: number): Promise<void> {
+  for (const h of hosts) {
+    await queue.upsertJobScheduler(`probe:${h.name}`, { every: intervalMs }, {
+      name: PROBE_JOB,
+      data: { host: h.name },
+      opts: { removeOnComplete: { count: 50 }, removeOnFail: { count: 50 }, attempts: 1 },
+    });
+  }
+}
+
+/** Create the probe queue (producer connection). */
+export function createProbeQueue(connection: ConnectionOptions, prefix: string): Queue {
+  return new Queue(QUEUES.probe, { connection, prefix });
+}
+
+/** Run probes in this process; a failing status check is a result too ("unreachable"), never a thrown job. */
+export function startProbeWorker(opts: {
+  connection: ConnectionOptions;
+  redis: Redis;
+  prefix: string;
+  hosts: Map<string, HostConfig>;
+  ops: Pick<HostOps, 'status'>;
+  logger: Pick<Logger, 'warn' | 'debug' | 'error'>;
+  concurrency?: number;
+  timeoutMs?: number;
+}): Worker {
+  const timeoutMs = opts.timeoutMs ?? MONITOR_DEFAULTS.probeTimeoutMs;
+  const worker = new Worker<{ host: string }>(
+    QUEUES.probe,
+    async (job) => {
+      const host = opts.hosts.get(job.data.host);
+      if (!host) return; // removed from the inventory
+      const started = Date.now();
+      let status: HostStatus;
+      try {
+        status = await withTimeout(opts.ops.status(host), timeoutMs);
+      } catch (err) {
+        status = { host: host.name, reachable: false, probeOk: false, error: redact(err instanceof Error ? err.message : String(err)), durationMs: Date.now() - started };
+      }
+      const r = await recordProbe(opts.redis, opts.prefix, host.name, status);
+      opts.logger.debug({ host: host.name, reachable: r.reachable, probeOk: r.probeOk, family: r.family }, 'probe');
+    },
+    { connection: opts.connection, prefix: opts.prefix, concurrency: opts.concurrency ?? 4 },
+  );
+  worker.on('error', (err) => opts.logger.warn({ err: redact(err.message) }, 'probe worker error'));
+  return worker;
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error(`status check timed out after ${Math.round(ms / 1000)} s`)), ms);
+    p.then(
+      (v) => {
+        clearTimeout(t);
+        resolve(v);
+      },
+      (e: unknown) => {
+        clearTimeout(t);
+        reject(e instanceof Error ? e : new Error(String(e)));
+      },
+    );
+  });
+}

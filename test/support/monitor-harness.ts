@@ -1,0 +1,194 @@
+/**
+ * Shared rig of the monitor integration tests: capturing chat adapters behind the real notify
+ * worker, a status-only HostOps over the real SSH runner, real OpenClaw 4008/1008 line pairs.
+ */
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Redis } from 'ioredis';
+import type { Worker } from 'bullmq';
+import type { ChatAdapter } from '../../src/chat/adapter.js';
+import { configSchema, type AppConfig } from '../../src/config/schema.js';
+import type { HostConfig } from '../../src/domain/host.js';
+import type { RemoteRunner } from '../../src/domain/remote.js';
+import type { Delivery, Platform } from '../../src/domain/types.js';
+import { AuditLog } from '../../src/audit/audit-log.js';
+import type { HostOps, HostStatus } from '../../src/jobs/host-ops.js';
+import { Notifier } from '../../src/jobs/notifier.js';
+import { startNotifyWorker } from '../../src/jobs/notify-worker.js';
+import { createQueues, type Queues } from '../../src/jobs/queues.js';
+import { ButtonStore } from '../../src/router/button-store.js';
+import { READ_TEMPLATES } from '../../src/openclaw/templates.js';
+import { parseGatewayStatusJson } from '../../src/openclaw/parse-gateway-status.js';
+import { createLogger } from '../../src/util/logger.js';
+import { startMonitor, type MonitorDeps, type MonitorHandle } from '../../src/monitor/index.js';
+
+const FX = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../fixtures/openclaw');
+/** The real pair of WARN lines one stale tab logs per attempt (unauthorized + closed before connect 4008). */
+const PAIR = readFileSync(path.join(FX, 'log-stale-tab-loop.jsonl'), 'utf8').split('\n').slice(26, 28);
+
+/** One failed connect as the gateway logs it: fresh conn id, current time, optionally another Origin. */
+export function failurePair(opts: { origin?: string; at?: number } = {}): string[] {
+  const conn = randomUUID();
+  const t = new Date(opts.at ?? Date.now()).toISOString().replace('Z', '+00:00');
+  return PAIR.map((l) => {
+    let s = l.replace(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g, (m) => (m.startsWith('eb34b304') ? conn : m));
+    s = s.replace(/"(time|date)":"[^"]*"/g, `"$1":"${t}"`);
+    if (opts.origin) s = s.split('http://localhost:18789').join(opts.origin);
+    return s;
+  });
+}
+
+/** One message as a chat would show it. */
+export interface CapturedMessage {
+  id: number;
+  messageKey?: string;
+  title: string;
+  edits: number;
+  history: string[];
+  buttons: string[];
+}
+
+/** A ChatAdapter that records sends and edits (edit = a delivery whose messageKey it has seen). */
+export class CapturingAdapter implements ChatAdapter {
+  readonly messages: CapturedMessage[] = [];
+  private readonly byKey = new Map<string, CapturedMessage>();
+  constructor(readonly platform: Platform) {}
+  async start(): Promise<void> {}
+  async stop(): Promise<void> {}
+  async deliver(d: Delivery): Promise<void> {
+    const buttons = (d.reply.buttons ?? []).map((b) => b.label);
+    const existing = d.messageKey ? this.byKey.get(d.messageKey) : undefined;
+    if (existing) {
+      existing.edits++;
+      existing.title = d.reply.title;
+      existing.history.push(d.reply.title + (d.reply.fields ?? []).map((f) => ` | ${f.name}: ${f.value}`).join(''));
+      existing.buttons = buttons;
+      return;
+    }
+    const m: CapturedMessage = { id: this.messages.length + 1, messageKey: d.messageKey, title: d.reply.title, edits: 0, history: [d.reply.title + (d.reply.fields ?? []).map((f) => ` | ${f.name}: ${f.value}`).join('')], buttons };
+    this.messages.push(m);
+    if (d.messageKey) this.byKey.set(d.messageKey, m);
+  }
+  /** Messages whose messageKey starts with `prefix`. */
+  withKey(prefix: string): CapturedMessage[] {
+    return this.messages.filter((m) => m.messageKey?.startsWith(prefix));
+  }
+}
+
+/** HostOps with only the probe: `openclaw gateway status --json` over SSH; SSH failure = unreachable. */
+export function statusOps(runner: RemoteRunner): HostOps {
+  const unsupported = () => {
+    throw new Error('not used by these tests');
+  };
+  return {
+    async status(host: HostConfig): Promise<HostStatus> {
+      const started = Date.now();
+      try {
+        const r = await runner.exec(host, READ_TEMPLATES.gatewayStatus(host), { timeoutMs: 15_000 });
+        const gs = parseGatewayStatusJson(r.stdout);
+        return { host: host.name, reachable: true, probeOk: gs?.probeOk === true, probeError: gs?.probeError, durationMs: Date.now() - started };
+      } catch (err) {
+        return { host: host.name, reachable: false, probeOk: false, error: (err as Error).message, durationMs: Date.now() - started };
+      }
+    },
+    diagnose: unsupported,
+    plan: unsupported,
+    runStep: unsupported,
+    verify: unsupported,
+  };
+}
+
+/** A valid AppConfig for `hosts`: one Telegram group seeing all hosts, one Discord channel seeing the first. */
+export function monitorConfig(hosts: HostConfig[], alerts: Partial<AppConfig['alerts']> = {}): AppConfig {
+  return configSchema.parse({
+    hosts,
+    people: [{ platform: 'telegram', userId: '111', role: 'admin', name: 'alice' }],
+    chats: [
+      { platform: 'telegram', chatId: '-1001', hosts: ['*'], alerts: true },
+      { platform: 'discord', chatId: '900', hosts: [hosts[0]!.name], alerts: true },
+      { platform: 'discord', chatId: '901', hosts: ['*'], alerts: false },
+    ],
+    alerts: { probeIntervalSec: 1, fireAfterEvents: 3, fireWindowSec: 60, probeFailuresToFire: 2, resolveAfterSec: 3, reminderIntervalSec: 3600, ...alerts },
+  });
+}
+
+/** Everything one clawmedic process of the tests runs: queues, notify worker with capturing adapters, the monitor. */
+export interface Rig {
+  monitor: MonitorHandle;
+  telegram: CapturingAdapter;
+  discord: CapturingAdapter;
+  redis: Redis;
+  queues: Queues;
+  close(): Promise<void>;
+}
+
+export async function startRig(opts: {
+  redisUrl: string;
+  prefix: string;
+  hosts: HostConfig[];
+  runner: RemoteRunner;
+  config: AppConfig;
+  leaseMs?: number;
+  processId?: string;
+  tuning?: MonitorDeps['tuning'];
+  adapters?: { telegram: CapturingAdapter; discord: CapturingAdapter };
+  /** Consume the notify queue here (default true); a second process may leave it to the first. */
+  notifyWorker?: boolean;
+}): Promise<Rig> {
+  const redis = new Redis(opts.redisUrl, { maxRetriesPerRequest: 2, retryStrategy: () => 200 });
+  const connection = new Redis(opts.redisUrl, { maxRetriesPerRequest: null, retryStrategy: () => 200 });
+  for (const c of [redis, connection]) c.on('error', () => undefined);
+  const logger = createLogger(process.env.LOG_LEVEL ?? 'silent');
+  const queues = createQueues(redis, opts.prefix);
+  for (const q of [queues.diagnose, queues.fix, queues.notify]) q.on('error', () => undefined);
+  const telegram = opts.adapters?.telegram ?? new CapturingAdapter('telegram');
+  const discord = opts.adapters?.discord ?? new CapturingAdapter('discord');
+  const adapters = new Map<Platform, ChatAdapter>([
+    ['telegram', telegram],
+    ['discord', discord],
+  ]);
+  const notifyWorker: Worker | undefined =
+    opts.notifyWorker === false ? undefined : startNotifyWorker({ connection, redis, prefix: opts.prefix, adapters, logger });
+  const monitor = await startMonitor({
+    config: opts.config,
+    hosts: opts.hosts,
+    redis,
+    connection,
+    prefix: opts.prefix,
+    runner: opts.runner,
+    ops: statusOps(opts.runner),
+    notifier: new Notifier(queues, redis, opts.prefix),
+    buttons: new ButtonStore(redis, opts.prefix),
+    audit: new AuditLog(redis, opts.prefix),
+    logger,
+    processId: opts.processId,
+    leaseMs: opts.leaseMs ?? 3000,
+    tuning: { tickMs: 200, editMinIntervalMs: 300, backoffMinMs: 200, backoffMaxMs: 1000, probeIntervalMs: 1000, ...opts.tuning },
+  });
+  return {
+    monitor,
+    telegram,
+    discord,
+    redis,
+    queues,
+    async close() {
+      await monitor.close();
+      await notifyWorker?.close();
+      await queues.close();
+      redis.disconnect();
+      connection.disconnect();
+    },
+  };
+}
+
+/** Poll until `cond` holds or `ms` pass; returns whether it held. */
+export async function waitFor(cond: () => boolean | Promise<boolean>, ms: number, stepMs = 100): Promise<boolean> {
+  const end = Date.now() + ms;
+  for (;;) {
+    if (await cond()) return true;
+    if (Date.now() > end) return false;
+    await new Promise((r) => setTimeout(r, stepMs));
+  }
+}

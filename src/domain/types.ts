@@ -101,6 +101,11 @@ export interface Reply {
   footer?: string;
   /** Only the requester should see it (Discord ephemeral; Telegram: sent to the user's private chat). */
   private?: boolean;
+  /**
+   * A secret meant for the requester alone (a fresh tokenized dashboard link). The only string
+   * adapters do not redact; rendered only when `private` is true, never logged.
+   */
+  secret?: string;
 }
 
 /**

@@ -79,16 +79,16 @@ async function runFix(deps: FixWorkerDeps, job: Job<FixJobData, unknown, 'fix'>)
     if (step.secretOutput && result.secret) {
       // A tokenized dashboard link: only to the requester, privately; never logged or audited.
       await deps.notifier.send({
-        chat: { platform: chat.platform, chatId: actor.platform === 'telegram' ? actor.userId : chat.chatId, isGroup: false },
+        chat,
         userId: actor.userId,
         reply: {
           title: `${host.name}: fresh dashboard link (private)`,
           tone: 'info',
           body: [
             'Open this link in the browser whose tab shows "disconnected (4008)"; it carries the gateway\'s current token. Close the old tab first. Do not share it.',
-            result.secret,
           ],
           private: true,
+          secret: result.secret,
         },
       });
     }
@@ -108,7 +108,8 @@ async function runFix(deps: FixWorkerDeps, job: Job<FixJobData, unknown, 'fix'>)
   } else {
     await deps.notifier.send({ chat, messageKey, reply: { title: `${host.name}: verifying (probe + ${plan.verifyWindowSec} s log window)…`, tone: 'pending', footer: footer() } });
     await sleep(plan.verifyWindowSec * 1000);
-    after = await deps.ops.diagnose(host);
+    // Only what happened since the fix started counts: old 4008s and OOM lines stay in the log.
+    after = await deps.ops.diagnose(host, { since: new Date(started) });
     const before = job.data.before ?? syntheticBefore(host.name, plan);
     const check = deps.ops.verify(before, after);
     if (plan.steps.length === 0 || (plan.userActions.length > 0 && !check.fixed && plan.steps.every((s) => !s.mutates))) {
@@ -141,6 +142,7 @@ export function startFixWorker(deps: FixWorkerDeps): Worker<FixJobData, unknown,
       const { host, actor, chat, messageKey, plan } = job.data;
       const who = { platform: actor.platform, userId: actor.userId };
       const end = deps.metrics?.jobDuration.startTimer({ type: 'fix' });
+      const jobStarted = Date.now();
       await deps.audit.record({ event: 'job_started', action: 'fix', host, actor: who, jobId, detail: `cause ${plan.cause}` });
       await deps.onFixRunning?.(host, true);
       try {
@@ -159,7 +161,7 @@ export function startFixWorker(deps: FixWorkerDeps): Worker<FixJobData, unknown,
             buttons = [{ label: 'Restore config backup', action: 'restore', token: token!, style: 'danger' }];
           }
         }
-        await deps.notifier.send({ chat, messageKey, reply: renderOutcome(outcome, `job ${jobId}`, buttons) });
+        await deps.notifier.send({ chat, messageKey, reply: renderOutcome(outcome, `job ${jobId} · ${formatDuration(Date.now() - jobStarted)}`, buttons) });
         await deps.audit.record({ event: 'fix_outcome', action: 'fix', host, actor: who, jobId, detail: `${outcome.status}: ${outcome.message}`.slice(0, 500) });
         end?.({ outcome: outcome.status });
         return outcome.status;

@@ -38,7 +38,8 @@ export interface StepResult {
 
 export interface HostOps {
   status(host: HostConfig): Promise<HostStatus>;
-  diagnose(host: HostConfig): Promise<Verdict>;
+  /** `since`: ignore log events before it (verifying a fix must not see the 4008s from before the fix). */
+  diagnose(host: HostConfig, opts?: { since?: Date }): Promise<Verdict>;
   plan(host: HostConfig, verdict: Verdict): FixPlan;
   runStep(host: HostConfig, step: FixStep): Promise<StepResult>;
   /** Decide whether the fix worked, comparing the verdicts before and after. */

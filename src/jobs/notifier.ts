@@ -34,7 +34,9 @@ export class Notifier {
       await this.redis.publish(consoleChannel(this.prefix, delivery.chat.chatId), JSON.stringify(data));
       return;
     }
-    await this.queues.notify.add('deliver', data);
+    // A delivery carrying a secret must not linger in Redis as a completed job.
+    const keep = delivery.reply.secret ? { removeOnComplete: true, removeOnFail: true } : {};
+    await this.queues.notify.add('deliver', data, keep);
   }
 }
 

@@ -9,7 +9,7 @@ import type { Cause, FixPlan, FixStep } from '../domain/diagnosis.js';
 import type { HostConfig } from '../domain/host.js';
 import type { RemoteRunner } from '../domain/remote.js';
 import { SshRunner } from '../remote/ssh-runner.js';
-import { buildEvidenceScript, parseEvidence, splitSections } from '../openclaw/evidence.js';
+import { buildEvidenceScript, EVIDENCE_TIMEOUT_MS, parseEvidence, splitSections } from '../openclaw/evidence.js';
 import { diagnose } from '../openclaw/diagnose.js';
 import { planFix, verifyFix, parseDashboardUrl } from '../openclaw/plan.js';
 import { parseGatewayStatus } from '../openclaw/parse-gateway-status.js';
@@ -21,8 +21,6 @@ import type { Logger } from '../util/logger.js';
 import { redact } from '../util/redact.js';
 import type { HostOps, HostStatus, StepResult } from './host-ops.js';
 
-/** The evidence pass runs many commands, doctor-free; it gets this long in total. */
-const EVIDENCE_TIMEOUT_MS = 150_000;
 /** /status is meant to be quick: gateway status --json (~3 s on 2026.9.6) and free. */
 const STATUS_TIMEOUT_MS = 60_000;
 
@@ -115,11 +113,11 @@ export async function createRemoteHostOps(
       }
     },
 
-    async diagnose(host) {
+    async diagnose(host, diagnoseOpts = {}) {
       const res = await runner.exec(host, buildEvidenceScript(host), { timeoutMs: EVIDENCE_TIMEOUT_MS, maxOutputBytes });
       const evidence = parseEvidence(res.stdout);
       if (res.truncated) evidence.gaps.push(`output over ${maxOutputBytes} bytes was cut`);
-      return diagnose(host, evidence);
+      return diagnose(host, evidence, undefined, { since: diagnoseOpts.since });
     },
 
     plan: (host, verdict) => planFix(host, verdict),

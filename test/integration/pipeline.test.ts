@@ -114,13 +114,20 @@ describe('pipeline: /status, /diagnose, /fix through real Redis and a real sshd'
       con.show = orig;
     }
     const link = seen.find((r) => r.private);
-    expect(link?.body?.join('\n')).toMatch(/^http:\/\/127\.0\.0\.1:18789\/#token=/m);
+    expect(link?.secret).toBe('http://127.0.0.1:18789/#token=standin-dashboard-token-7c1e9a');
     const calls = await ran();
     expect(calls).toContain('openclaw dashboard --json --no-open');
     expect(calls.some((c) => /systemctl --user (stop|start|restart)|doctor --fix/.test(c))).toBe(false);
     // The tokenized link never reaches the audit trail.
     const trail = await h.app.audit.recent(undefined, 200);
-    expect(JSON.stringify(trail)).not.toMatch(/#token=/);
+    expect(JSON.stringify(trail)).not.toMatch(/standin-dashboard-token/);
+    // Nor does it stay in Redis as a finished job or anywhere else.
+    const keys = await h.app.redis.keys(`${h.prefix}:*`);
+    for (const key of keys) {
+      const type = await h.app.redis.type(key);
+      const dump = type === 'string' ? await h.app.redis.get(key) : type === 'hash' ? JSON.stringify(await h.app.redis.hgetall(key)) : type === 'stream' ? JSON.stringify(await h.app.redis.xrange(key, '-', '+')) : type === 'list' ? JSON.stringify(await h.app.redis.lrange(key, 0, -1)) : '';
+      expect(dump ?? '', key).not.toContain('standin-dashboard-token');
+    }
   }, 120_000);
 
   it('a host key that does not match the pin is refused, naming both fingerprints', async () => {

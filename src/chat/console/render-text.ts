@@ -10,6 +10,8 @@ const TONE_WORD = { info: 'INFO', pending: '....', ok: ' OK ', warn: 'WARN', err
 export function renderText(reply: Reply, firstButton = 1): string {
   const out: string[] = [`[${TONE_WORD[reply.tone]}] ${reply.title}`];
   for (const p of reply.body ?? []) out.push(p);
+  // The console is the requester's own terminal: a private secret is shown as is.
+  if (reply.private && reply.secret) out.push(reply.secret);
   for (const f of reply.fields ?? []) out.push(`  ${f.name}: ${f.value.replace(/\n/g, '\n    ')}`);
   if (reply.detail) out.push(reply.detail.split('\n').map((l) => `  | ${l}`).join('\n'));
   if (reply.buttons?.length) out.push(reply.buttons.map((b, i) => `[${firstButton + i}] ${b.label}`).join('   '));

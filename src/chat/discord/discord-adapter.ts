@@ -412,10 +412,18 @@ export class DiscordAdapter implements ChatAdapter {
     }
   }
 
-  /** Private replies go to the user's DMs, never into a group channel. */
+  /**
+   * Private replies go to the user's DMs, never into a guild channel. `chat.isGroup` is not
+   * trusted for that: a sender may mark a guild channel as non-group (the fix worker does for
+   * the dashboard link), and a tokenized link posted there is readable by the whole channel.
+   */
   private async targetChannel(delivery: Delivery): Promise<string> {
-    if (!delivery.reply.private || !delivery.chat.isGroup) return delivery.chat.chatId;
-    if (!delivery.userId) throw new PermanentDeliveryError('A private reply needs a user to send it to; it is not posted in a shared channel.');
+    if (!delivery.reply.private) return delivery.chat.chatId;
+    if (!delivery.userId) {
+      const known = this.client.channels.cache.get(delivery.chat.chatId);
+      if (!delivery.chat.isGroup && !(known && !known.isDMBased())) return delivery.chat.chatId;
+      throw new PermanentDeliveryError('A private reply needs a user to send it to; it is not posted in a shared channel.');
+    }
     const cached = this.dmChannels.get(delivery.userId);
     if (cached) return cached;
     try {

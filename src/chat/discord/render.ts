@@ -212,7 +212,9 @@ export function renderReply(reply: Reply): RenderedMessage {
     files.push({ name: DETAIL_FILE_NAME, data });
   }
 
-  return { embeds: [embed], components: renderButtons(reply.buttons), files, ephemeral: reply.private ?? false };
+  // The secret (a tokenized link) is the one value not redacted, and only in a private message.
+  const content = reply.private && reply.secret ? reply.secret : undefined;
+  return { content, embeds: [embed], components: renderButtons(reply.buttons), files, ephemeral: reply.private ?? false };
 }
 
 /** Body of a REST message request (create, edit, interaction response data, follow-up). */

@@ -159,13 +159,13 @@ async function main(argv: string[]): Promise<void> {
         await runConsole(loaded, true);
         process.exit(0);
       }
-      const app = await createApp(loaded, { workers: true, adapters: [...chat], http: true, redisWaitMs: Infinity, logger });
+      const app = await createApp(loaded, { workers: true, adapters: [...chat], http: true, redisWaitMs: Infinity, logger, monitor: true });
       logger.info(`clawmedic running: ${chat.join(', ')}; ${loaded.hosts.length} host(s); http ${loaded.config.http.host}:${loaded.config.http.port}`);
       await closeOnSignal(app, logger);
       process.exit(0);
     }
     case 'worker': {
-      const app = await createApp(loadConfig(configPath(values)), { workers: true, adapters: [], http: true, redisWaitMs: Infinity, logger });
+      const app = await createApp(loadConfig(configPath(values)), { workers: true, adapters: [], http: true, redisWaitMs: Infinity, logger, monitor: true });
       logger.info('clawmedic worker running');
       await closeOnSignal(app, logger);
       process.exit(0);

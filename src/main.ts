@@ -28,6 +28,8 @@ import { createMetrics, type Metrics } from './http/metrics.js';
 import { startHttpServer } from './http/http-server.js';
 import { createLogger, type Logger } from './util/logger.js';
 import type { RemoteRunner } from './domain/remote.js';
+import { startMonitor, type MonitorDeps, type MonitorHandle } from './monitor/index.js';
+import { alertChatsFor } from './alerts/alert-sender.js';
 
 /** What a process runs. */
 export interface AppOptions {
@@ -47,6 +49,10 @@ export interface AppOptions {
   verifyWindowSec?: number;
   /** Where the console prints (stdout by default; tests capture it). */
   consoleWrite?: (text: string) => void;
+  /** Follow host logs, probe and alert (bot and worker processes; not one-shot runs). */
+  monitor?: boolean;
+  /** Monitor timings for tests and the demo. */
+  monitorTuning?: MonitorDeps['tuning'];
 }
 
 export interface App {
@@ -54,6 +60,7 @@ export interface App {
   queues: Queues;
   redis: Redis;
   console?: ConsoleAdapter;
+  monitor?: MonitorHandle;
   adapters: Map<Platform, ChatAdapter>;
   workers: Worker[];
   http?: Server;
@@ -89,10 +96,37 @@ export async function createApp(loaded: LoadedConfig, opts: AppOptions): Promise
   let subscriber: Redis | undefined;
 
   let ops = opts.ops;
+  let runner = opts.runner;
   if (!ops && opts.workers) {
     const built = await createRemoteHostOps(loaded, { logger, metrics, runner: opts.runner });
     ops = built.ops;
+    runner = built.runner;
     closers.push(() => built.close());
+  }
+
+  let monitor: MonitorHandle | undefined;
+  if (opts.monitor && ops && runner) {
+    monitor = await startMonitor({
+      config,
+      hosts: loaded.hosts,
+      redis,
+      connection: workerConn,
+      prefix,
+      runner,
+      ops,
+      notifier,
+      buttons,
+      audit,
+      logger,
+      tuning: opts.monitorTuning,
+      enqueueFix: async (host, plan, verdict) => {
+        const chat = alertChatsFor(config, host)[0];
+        if (!chat) throw new Error(`auto-fix for ${host}: no chat receives its alerts`);
+        await router.autoFix(host, plan, verdict, chat);
+      },
+    });
+    router.setAlerts(monitor.alerts);
+    closers.unshift(() => monitor!.close());
   }
 
   const workers: Worker[] = [];
@@ -100,7 +134,7 @@ export async function createApp(loaded: LoadedConfig, opts: AppOptions): Promise
     workers.push(
       // Worker generics differ per queue; the list only needs close()/isRunning().
       startHostWorker({ connection: workerConn, prefix, hosts, ops, notifier, buttons, audit, inflight, logger, metrics, concurrency: config.jobs.concurrency, confirmTtlSec: config.jobs.confirmTtlSec, verifyWindowSec: opts.verifyWindowSec ?? config.fix.verifyWindowSec }) as unknown as Worker,
-      startFixWorker({ connection: workerConn, redis, prefix, hosts, ops, notifier, buttons, audit, inflight, fixAttempts, logger, metrics }) as unknown as Worker,
+      startFixWorker({ connection: workerConn, redis, prefix, hosts, ops, notifier, buttons, audit, inflight, fixAttempts, logger, metrics, onFixRunning: (host, running) => monitor?.onFixRunning(host, running) ?? Promise.resolve() }) as unknown as Worker,
     );
   }
 
@@ -139,6 +173,7 @@ export async function createApp(loaded: LoadedConfig, opts: AppOptions): Promise
     queues,
     redis,
     console: consoleAdapter,
+    monitor,
     adapters,
     workers,
     http,

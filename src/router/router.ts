@@ -5,7 +5,7 @@
  */
 import type { AppConfig } from '../config/schema.js';
 import { DEFAULTS, HOST_NAME_PATTERN } from '../constants.js';
-import type { ButtonPress, Command, CommandName, Reply, RouterResponse } from '../domain/types.js';
+import type { ButtonPress, ChatRef, Command, CommandName, Reply, RouterResponse } from '../domain/types.js';
 import type { AuditLog } from '../audit/audit-log.js';
 import type { FixPlan, Verdict } from '../domain/diagnosis.js';
 import type { RouterPort } from '../chat/adapter.js';
@@ -45,6 +45,25 @@ const HOST_COMMANDS = new Set<CommandName>(['diagnose', 'fix', 'history', 'mute'
 
 export class Router implements RouterPort {
   constructor(private readonly deps: RouterDeps) {}
+
+  /** Plug in the monitor's alert commands once it runs (it starts after the router). */
+  setAlerts(alerts: AlertCommands): void {
+    this.deps.alerts = alerts;
+  }
+
+  /**
+   * Queue a fix the monitor decided on (auto-fix, opt-in per host) with the same limits as a
+   * confirmed /fix: attempts per hour, one fix per host at a time, audit. Progress goes to `chat`.
+   */
+  async autoFix(host: string, plan: FixPlan, verdict: Verdict, chat: ChatRef): Promise<RouterResponse> {
+    const origin: JobOrigin = {
+      requestId: `auto-${newRequestId()}`,
+      actor: { platform: chat.platform, userId: 'clawmedic-autofix', displayName: 'clawmedic auto-fix' },
+      chat,
+      messageKey: '',
+    };
+    return this.confirmFix(host, plan, verdict, origin, 'confirm');
+  }
 
   hostsFor(actor: Command['actor'], chat: Command['chat']): string[] {
     return roleOf(this.deps.config, actor) ? hostsForChat(this.deps.config, chat) : [];

@@ -68,7 +68,7 @@ describe('followers spread over processes', () => {
       cwd: ROOT,
       env: {
         ...process.env,
-        CM_HARNESS: pathToFileURL(path.join(HERE, 'monitor-harness.ts')).href,
+        CM_HARNESS: pathToFileURL(path.join(HERE, '../support/monitor-harness.ts')).href,
         CM_RUNNER: pathToFileURL(path.join(ROOT, 'src/remote/ssh-runner.ts')).href,
         CM_HOSTS: JSON.stringify(hosts),
         CM_KEY: sshd.privateKeyPath,

@@ -1,0 +1,204 @@
+/**
+ * clawmedic's diagnosis against a REAL OpenClaw gateway over a REAL sshd: each failure state is
+ * brought about for real, the evidence script runs over SshRunner, and diagnose() must name it;
+ * the fixable ones are fixed end to end with planFix()'s steps, run over SSH.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import type { HostConfig } from '../../src/domain/host.js';
+import type { Verdict } from '../../src/domain/diagnosis.js';
+import { buildEvidenceScript, parseEvidence } from '../../src/openclaw/evidence.js';
+import { diagnose } from '../../src/openclaw/diagnose.js';
+import { planFix } from '../../src/openclaw/plan.js';
+import { SshRunner } from '../../src/remote/ssh-runner.js';
+import { hostConfigFor, startSshd, type SshdHandle } from '../support/sshd.js';
+import {
+  GatewayHome,
+  isListening,
+  occupyPort,
+  sleep,
+  staleTab,
+  startControlUiClient,
+  waitUntil,
+} from '../support/real-openclaw/index.js';
+
+const FAST = { initialMs: 200, factor: 1.7, maxMs: 1500 };
+
+describe('clawmedic diagnoses a real OpenClaw gateway over real SSH', () => {
+  let home: GatewayHome;
+  let sshd: SshdHandle;
+  let runner: SshRunner;
+  let host: HostConfig;
+  let supervise: string;
+
+  /** Evidence pass over SSH + diagnose, only log events since `since` (the log file is shared). */
+  async function diagnoseNow(since: Date): Promise<Verdict> {
+    const r = await runner.exec(host, buildEvidenceScript(host), { timeoutMs: 240_000 });
+    const evidence = parseEvidence(r.stdout);
+    return diagnose(host, evidence, undefined, { since });
+  }
+
+  /** Run every step of planFix() over SSH, like the fix worker (stop on a failing step unless allowed). */
+  async function runPlan(verdict: Verdict): Promise<Array<{ kind: string; exitCode: number | null; out: string }>> {
+    const plan = planFix(host, verdict);
+    const results: Array<{ kind: string; exitCode: number | null; out: string }> = [];
+    for (const step of plan.steps) {
+      const r = await runner.exec(host, step.script, { timeoutMs: step.timeoutMs });
+      results.push({ kind: step.kind, exitCode: r.exitCode, out: r.stdout + r.stderr });
+      if (r.exitCode !== 0 && !step.continueOnError) break;
+    }
+    return results;
+  }
+
+  const sh = (script: string): Promise<{ exitCode: number | null; stdout: string }> =>
+    runner.exec(host, script, { timeoutMs: 60_000 });
+  const headline = (v: Verdict): string => v.findings[0]!.cause;
+  const describeVerdict = (v: Verdict): string =>
+    JSON.stringify({ probeOk: v.probeOk, gaps: v.gaps, findings: v.findings.map((f) => [f.cause, f.weight, f.summary]) });
+
+  beforeAll(async () => {
+    home = await GatewayHome.create();
+    // The "supervisor" of this host: start/stop a foreground gateway detached from the SSH session.
+    supervise = path.join(home.dir, 'supervise.sh');
+    const entry = home.install.openclawEntry;
+    writeFileSync(
+      supervise,
+      [
+        '#!/bin/sh',
+        `d=${JSON.stringify(home.dir)}`,
+        'case "$1" in',
+        `start) [ -f "$d/gateway.pid" ] && kill -0 "$(cat "$d/gateway.pid")" 2>/dev/null && { echo already running; exit 0; }`,
+        `  setsid nohup node ${JSON.stringify(entry)} gateway run $(cat "$d/gateway-args" 2>/dev/null) </dev/null >>"$d/gateway.out" 2>&1 &`,
+        '  echo $! >"$d/gateway.pid"; echo started pid $!;;',
+        'stop) [ -f "$d/gateway.pid" ] || { echo not running; exit 0; }',
+        '  p=$(cat "$d/gateway.pid"); kill "$p" 2>/dev/null; i=0; while kill -0 "$p" 2>/dev/null && [ $i -lt 100 ]; do sleep 0.2; i=$((i+1)); done',
+        '  rm -f "$d/gateway.pid"; echo stopped;;',
+        'esac',
+        '',
+      ].join('\n'),
+      { mode: 0o755 },
+    );
+    sshd = await startSshd({
+      binDir: home.install.nodeBinDir,
+      env: { HOME: home.dir, OPENCLAW_STATE_DIR: home.stateDir, NO_COLOR: '1' },
+    });
+    runner = new SshRunner();
+    host = hostConfigFor(sshd, {
+      openclaw: { bin: path.join(home.install.cacheDir, 'node_modules', '.bin', 'openclaw'), stateDir: home.stateDir },
+      gateway: { port: home.port, url: `http://127.0.0.1:${home.port}` },
+      supervisor: { kind: 'commands', start: `sh ${supervise} start`, stop: `sh ${supervise} stop` },
+    });
+    await sh(`sh ${supervise} start`);
+    await waitUntil('gateway listening', () => isListening(home.port), 90_000, 250);
+    await sleep(8000); // past `[gateway] ready` (1013 "gateway starting" before it)
+  });
+
+  afterAll(async () => {
+    await sh(`sh ${supervise} stop`).catch(() => undefined);
+    await runner?.close();
+    await sshd?.stop();
+    await home?.dispose();
+  });
+
+  it('healthy gateway → healthy', async () => {
+    const v = await diagnoseNow(new Date());
+    expect(v.probeOk, describeVerdict(v)).toBe(true);
+    expect(headline(v), describeVerdict(v)).toBe('healthy');
+  });
+
+  it('a stale tab looping on a wrong token → stale_client / token_mismatch; the fresh link fixes the tab', async () => {
+    const since = new Date();
+    const attempts = await staleTab({ url: home.wsUrl, token: 'old-tab-token', origin: `http://localhost:${home.port}`, attempts: 6, backoff: FAST });
+    expect(attempts.every((a) => a.sentCloseCode === 4008)).toBe(true);
+    const v = await diagnoseNow(since);
+    expect(v.probeOk).toBe(true);
+    expect(['stale_client', 'token_mismatch'], describeVerdict(v)).toContain(headline(v));
+    const results = await runPlan(v);
+    const link = results.find((r) => r.kind === 'fresh_dashboard_link');
+    expect(link?.exitCode, JSON.stringify(results.map((r) => [r.kind, r.exitCode]))).toBe(0);
+    const token = decodeURIComponent(/#token=([^&\s"]+)/.exec(link!.out)![1]!);
+    const [fixed] = await staleTab({ url: home.wsUrl, token, origin: `http://localhost:${home.port}`, attempts: 1 });
+    expect(fixed?.helloOk).toBe(true);
+  });
+
+  it('token rotated while a tab is connected → token_rotated', async () => {
+    const since = new Date();
+    const tab = startControlUiClient({ url: home.wsUrl, token: home.token, origin: `http://127.0.0.1:${home.port}`, attempts: 5, holdMs: Infinity, backoff: FAST });
+    await tab.waitFor((a) => a[0]?.helloOk === true, 15_000);
+    await home.rotateToken(`rotated-${Date.now()}`);
+    const attempts = await tab.done;
+    expect(attempts[0]?.closeCode).toBe(4001);
+    const v = await diagnoseNow(since);
+    expect(v.probeOk).toBe(true); // the host's own probe reads the new token
+    expect(headline(v), describeVerdict(v)).toBe('token_rotated');
+    expect(planFix(host, v).steps.map((s) => s.kind)).toEqual(['fresh_dashboard_link']);
+  });
+
+  it('gateway down → gateway_down; the planned stop/doctor/start/wait brings it back', async () => {
+    await sh(`sh ${supervise} stop`);
+    expect(await isListening(home.port)).toBe(false);
+    const since = new Date();
+    const v = await diagnoseNow(since);
+    expect(v.probeOk).toBe(false);
+    expect(headline(v), describeVerdict(v)).toBe('gateway_down');
+    const results = await runPlan(v);
+    const kinds = results.map((r) => `${r.kind}:${r.exitCode}`);
+    expect(kinds.at(-1), kinds.join(' ')).toBe('wait_for_gateway:0');
+    const after = await diagnoseNow(new Date());
+    expect(after.probeOk, describeVerdict(after)).toBe(true);
+  });
+
+  it('another program on the gateway port → port_conflict (not fixed without allowKillPortOwner)', async () => {
+    await sh(`sh ${supervise} stop`);
+    const squatter = await occupyPort(home.port);
+    try {
+      const since = new Date();
+      await sh(`sh ${supervise} start`); // the gateway tries, fails with EADDRINUSE
+      const pidFile = path.join(home.dir, 'gateway.pid');
+      await waitUntil('gateway gave up on the port', async () => (await sh(`kill -0 "$(cat ${pidFile})"`)).exitCode !== 0, 90_000, 2000);
+      const v = await diagnoseNow(since);
+      expect(headline(v), describeVerdict(v)).toBe('port_conflict');
+      const plan = planFix(host, v);
+      expect(plan.steps.some((s) => s.kind === 'kill_port_owner')).toBe(false);
+    } finally {
+      await sh(`sh ${supervise} stop`).catch(() => undefined);
+      await squatter.stop();
+    }
+  });
+
+  it('token rotated, then gateway.mode lost → config_autorestored (the restore brings the older token back)', async () => {
+    await sh(`sh ${supervise} stop`);
+    const before = home.token;
+    // Rotating writes openclaw.json.bak = the config before the write (older token, mode local)...
+    const newest = `rotated-again-${Date.now()}`;
+    await home.rotateToken(newest);
+    // ...and a hand edit then loses gateway.mode: the next start restores the .bak.
+    home.unsetGatewayMode();
+    const since = new Date();
+    await sh(`sh ${supervise} start`);
+    await waitUntil('gateway listening', () => isListening(home.port), 90_000, 250);
+    await sleep(8000);
+    expect(home.readConfig().gateway?.auth?.token).toBe(before);
+    const [a] = await staleTab({ url: home.wsUrl, token: newest, origin: `http://127.0.0.1:${home.port}`, attempts: 1 });
+    expect(a?.error?.details?.code).toBe('AUTH_TOKEN_MISMATCH');
+    const v = await diagnoseNow(since);
+    expect(v.findings.map((f) => f.cause), describeVerdict(v)).toContain('config_autorestored');
+    expect(headline(v), describeVerdict(v)).toBe('config_autorestored');
+    home.token = before;
+  });
+
+  it('gateway started with a stale --token override → token_mismatch (probe fails while the gateway is up)', async () => {
+    await sh(`sh ${supervise} stop`);
+    writeFileSync(path.join(home.dir, 'gateway-args'), '--token stale-override-token\n');
+    const since = new Date();
+    await sh(`sh ${supervise} start`);
+    await waitUntil('gateway listening', () => isListening(home.port), 90_000, 250);
+    await sleep(8000);
+    const v = await diagnoseNow(since);
+    expect(v.probeOk).toBe(false);
+    expect(headline(v), describeVerdict(v)).toBe('token_mismatch');
+    await sh(`sh ${supervise} stop`);
+    writeFileSync(path.join(home.dir, 'gateway-args'), '');
+  });
+});

@@ -69,6 +69,8 @@ export function renderTelegram(reply: Reply, limit = TELEGRAM_TEXT_LIMIT): Teleg
     if (para.trim() === '') continue;
     blocks.push({ sep: '\n\n', prefix: '', text: clean(para), suffix: '' });
   }
+  // The secret (a tokenized link) is the one value not redacted, and only in a private message.
+  if (reply.private && reply.secret) blocks.push({ sep: '\n\n', prefix: '', text: reply.secret, suffix: '' });
   (reply.fields ?? []).forEach((f, i) => {
     blocks.push({ sep: i === 0 ? '\n\n' : '\n', prefix: `<b>${escapeHtml(clean(f.name))}</b>: `, text: clean(f.value), suffix: '' });
   });

@@ -88,7 +88,7 @@ export async function createApp(loaded: LoadedConfig, opts: AppOptions): Promise
   const fixAttempts = new FixAttempts(redis, prefix);
   const notifier = new Notifier(queues, redis, prefix);
   const hosts = new Map<string, HostConfig>(loaded.hosts.map((h) => [h.name, h]));
-  const router = new Router({ config, queues, buttons, audit, inflight, fixAttempts, logger });
+  const router = new Router({ config, queues, buttons, audit, inflight, fixAttempts, logger, notifier });
 
   const adapters = new Map<Platform, ChatAdapter>();
   const closers: Array<() => Promise<unknown>> = [];

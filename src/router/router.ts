@@ -11,6 +11,7 @@ import type { FixPlan, Verdict } from '../domain/diagnosis.js';
 import type { RouterPort } from '../chat/adapter.js';
 import { HOST_JOB, type HostJobName, type JobOrigin } from '../jobs/payloads.js';
 import type { Queues } from '../jobs/queues.js';
+import type { Notifier } from '../jobs/notifier.js';
 import type { Inflight } from '../jobs/inflight.js';
 import type { FixAttempts } from '../jobs/fix-attempts.js';
 import { newRequestId } from '../util/ids.js';
@@ -29,6 +30,8 @@ export interface RouterDeps {
   inflight: Inflight;
   fixAttempts: FixAttempts;
   logger: Logger;
+  /** Sends escalations to the admins (absent in tests that only look at replies). */
+  notifier?: Pick<Notifier, 'send'>;
   /** Hook for alert commands (issue 6); absent → a clear "not configured" reply. */
   alerts?: AlertCommands;
 }
@@ -280,6 +283,7 @@ export class Router implements RouterPort {
     const used = await fixAttempts.count(host);
     if (used >= config.fix.maxAttemptsPerHour) {
       await audit.record({ event: 'escalated', action: 'fix', host, actor: who, chat: where, detail: `${used} attempts in the last hour` });
+      await this.escalate(host, `${used} fixes ran on ${host} in the last hour (limit ${config.fix.maxAttemptsPerHour}) and it still needs one (cause: ${plan.cause}, requested by ${origin.actor.displayName ?? `${origin.actor.platform}:${origin.actor.userId}`}). clawmedic stopped; please look at it by hand.`);
       return {
         reply: refusal(
           `${host}: ${used} fixes ran in the last hour (limit ${config.fix.maxAttemptsPerHour}). Stopping here; an admin should look at it by hand.`,
@@ -314,6 +318,22 @@ export class Router implements RouterPort {
       detail: `cause ${plan.cause}; steps ${plan.steps.map((s) => s.kind).join(',') || 'none'}`,
     });
     return { reply: pending(`${host}: fix confirmed, queued (job ${jobId}).`), messageKey: origin.messageKey };
+  }
+
+  /** Tell every admin privately (their Telegram/Discord DMs); failures to reach one never block the reply. */
+  private async escalate(host: string, message: string): Promise<void> {
+    const notifier = this.deps.notifier;
+    if (!notifier) return;
+    const admins = this.deps.config.people.filter((p) => p.role === 'admin' && p.platform !== 'console');
+    await Promise.allSettled(
+      admins.map((a) =>
+        notifier.send({
+          chat: { platform: a.platform, chatId: a.userId, isGroup: false },
+          userId: a.userId,
+          reply: { title: `Escalation: ${host} needs a person`, tone: 'error', body: [message], private: true },
+        }),
+      ),
+    );
   }
 
   private async alertCommand(name: 'mute' | 'unmute' | 'ack', host: string, rest: string[], cmd: Command): Promise<RouterResponse> {

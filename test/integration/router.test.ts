@@ -21,6 +21,7 @@ people:
   - { platform: telegram, userId: 1, role: viewer }
   - { platform: telegram, userId: 2, role: operator }
   - { platform: telegram, userId: 4, role: operator }
+  - { platform: telegram, userId: 5, role: admin }
 chats:
   - { platform: telegram, chatId: -100, hosts: [prod] }
 fix: { maxAttemptsPerHour: 2 }
@@ -40,6 +41,7 @@ let queues: Queues;
 let router: Router;
 let buttons: ButtonStore;
 let audit: AuditLog;
+const sent: import('../../src/domain/types.js').Delivery[] = [];
 const prefix = uniquePrefix('router');
 
 beforeAll(() => {
@@ -47,7 +49,7 @@ beforeAll(() => {
   queues = createQueues(redis, prefix);
   buttons = new ButtonStore(redis, prefix);
   audit = new AuditLog(redis, prefix);
-  router = new Router({ config, queues, buttons, audit, inflight: new Inflight(redis, prefix), fixAttempts: new FixAttempts(redis, prefix), logger: createLogger('silent') });
+  router = new Router({ config, queues, buttons, audit, inflight: new Inflight(redis, prefix), fixAttempts: new FixAttempts(redis, prefix), logger: createLogger('silent'), notifier: { send: async (d) => void sent.push(d) } });
 });
 afterAll(async () => {
   await queues.close();
@@ -168,6 +170,10 @@ describe('router: enqueue, join, confirm', () => {
     const r = await router.handleButton({ actor: operator, chat: group, token: confirm! });
     expect(r.reply.title).toContain('2 fixes ran in the last hour (limit 2)');
     expect(await queues.fix.count()).toBe(0);
+    // The admins hear about it privately.
+    expect(sent).toHaveLength(1);
+    expect(sent[0]).toMatchObject({ chat: { platform: 'telegram', chatId: '5', isGroup: false }, userId: '5', reply: { private: true } });
+    expect(sent[0]!.reply.body?.[0]).toContain('2 fixes ran on prod in the last hour');
   });
 
   it('a button pressed in another chat does nothing', async () => {

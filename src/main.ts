@@ -81,7 +81,7 @@ export async function createApp(loaded: LoadedConfig, opts: AppOptions): Promise
   const workerConn = createRedis(secrets.redisUrl, 'worker');
   for (const c of [redis, workerConn]) c.on('error', (err) => logger.warn({ err: err.message }, 'redis connection error'));
   const metrics = createMetrics();
-  const queues = createQueues(redis, prefix);
+  const queues = createQueues(redis, prefix, (err) => logger.warn({ err: err.message }, 'queue connection error'));
   const audit = new AuditLog(redis, prefix);
   const buttons = new ButtonStore(redis, prefix);
   const inflight = new Inflight(redis, prefix);

@@ -17,7 +17,12 @@ export interface Queues {
 const KEEP = { removeOnComplete: { age: 24 * 3600, count: 1000 }, removeOnFail: { age: 7 * 24 * 3600, count: 5000 } };
 
 /** Create all queues on `connection` (an ioredis instance or options) under `prefix`. */
-export function createQueues(connection: ConnectionOptions, prefix: string): Queues {
+export function createQueues(
+  connection: ConnectionOptions,
+  prefix: string,
+  /** Connection errors while Redis is away; BullMQ prints them to stderr when nobody listens. */
+  onError: (err: Error) => void = () => undefined,
+): Queues {
   const diagnose = new Queue<HostJobData, unknown, HostJobName>(QUEUES.diagnose, {
     connection,
     prefix,
@@ -35,6 +40,7 @@ export function createQueues(connection: ConnectionOptions, prefix: string): Que
     // Chat outages delay a message, never lose it: many attempts with exponential backoff (max ~1 h total).
     defaultJobOptions: { ...KEEP, attempts: 12, backoff: { type: 'exponential', delay: 1000 } },
   });
+  for (const q of [diagnose, fix, notify]) q.on('error', onError);
   return {
     diagnose,
     fix,

@@ -307,12 +307,13 @@ export class TelegramAdapter implements ChatAdapter {
       await this.answer(ctx, toast);
       return;
     }
+    // Start the reply before answering the query: the job may already deliver while Telegram takes its
+    // 50-300 ms to answer, and deliver() must then find this message in flight to edit, not send a second one.
     if (reply.private && isGroup) {
-      await this.answer(ctx, 'Sent you a private message.');
       this.track(this.replyTo(chatRef, actor, response));
+      await this.answer(ctx, 'Sent you a private message.');
       return;
     }
-    await this.answer(ctx);
     // Date 0 marks an inaccessible (too old) message: it cannot be edited, so reply with a new one.
     if (message && message.date !== 0 && reply.tone !== 'error') {
       const ref: MessageRef = { chatId, messageId: message.message_id };
@@ -325,9 +326,10 @@ export class TelegramAdapter implements ChatAdapter {
           if (key) await this.opts.refs.set('telegram', key, formatRef(ref));
         }),
       );
-      return;
+    } else {
+      this.track(this.replyTo(chatRef, actor, response));
     }
-    this.track(this.replyTo(chatRef, actor, response));
+    await this.answer(ctx);
   }
 
   private async answer(ctx: Context, text?: string): Promise<void> {

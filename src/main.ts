@@ -145,7 +145,20 @@ export async function createApp(loaded: LoadedConfig, opts: AppOptions): Promise
     await consoleAdapter.start();
     adapters.set('console', consoleAdapter);
   }
-  const chatAdapters = await startChatAdapters(loaded, opts, { router, redis, prefix, logger });
+  let chatAdapters: ChatAdapter[];
+  try {
+    chatAdapters = await startChatAdapters(loaded, opts, { router, redis, prefix, logger });
+  } catch (err) {
+    // A chat platform refused us (409, bad token): release everything started so far.
+    await Promise.allSettled([...adapters.values()].map((a) => a.stop()));
+    await Promise.allSettled(workers.map((w) => w.close()));
+    await Promise.allSettled(closers.map((c) => c()));
+    await queues.close().catch(() => undefined);
+    subscriber?.disconnect();
+    redis.disconnect();
+    workerConn.disconnect();
+    throw err;
+  }
   for (const a of chatAdapters) adapters.set(a.platform, a);
 
   // Deliveries for Telegram/Discord are consumed only where those adapters run.

@@ -166,6 +166,7 @@ describe('TelegramAdapter', () => {
         actor: { platform: 'telegram', userId: String(OPERATOR), displayName: 'Ada' },
         chat: { platform: 'telegram', chatId: String(OPERATOR), isGroup: false },
         text: '/status',
+        requestId: expect.stringMatching(/^\d+$/),
       },
     ]);
   });

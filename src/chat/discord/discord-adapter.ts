@@ -252,6 +252,7 @@ export class DiscordAdapter implements ChatAdapter {
       actor: this.actorOf(i),
       chat: this.chatOf(i),
       text: commandText(i.commandName, (name) => i.options.get(name)?.value),
+      requestId: i.id,
     };
     const response = await this.askRouter(() => this.opts.router.handleCommand(cmd));
     await this.answer(i, response, { deferredEphemeral: ephemeral, inPlace: true });

@@ -277,7 +277,8 @@ export class TelegramAdapter implements ChatAdapter {
     const actor = this.actorOf(ctx.from);
     let response: RouterResponse;
     try {
-      response = await this.opts.router.handleCommand({ actor, chat: chatRef, text });
+      // The update id makes a redelivered update (webhook retry, restart) the same request: queued once.
+      response = await this.opts.router.handleCommand({ actor, chat: chatRef, text, requestId: String(ctx.update.update_id) });
     } catch (err) {
       this.log.error({ chatId: chatRef.chatId, error: errorText(err) }, 'telegram: router failed on a command');
       response = { reply: { title: 'Something went wrong handling that command. The error was logged.', tone: 'error' } };

@@ -9,7 +9,7 @@ const REDACTED = '<redacted>';
 
 const PATTERNS: Array<[RegExp, string]> = [
   // Private key blocks.
-  [/-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?(-----END [A-Z ]*PRIVATE KEY-----|$)/g, `-----BEGIN PRIVATE KEY----- ${REDACTED}`],
+  [/-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?(-----END [A-Z ]*PRIVATE KEY-----|$)/g, '<redacted private key>'],
   // Telegram bot tokens: 123456789:AA... (35 chars after the colon).
   [/(?<![0-9])\d{6,12}:[A-Za-z0-9_-]{30,}/g, REDACTED],
   // URL fragments / query params carrying tokens: #token=..., &bootstrapToken=..., ?token=...

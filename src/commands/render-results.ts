@@ -29,7 +29,8 @@ export function renderStatus(statuses: HostStatus[], footer: string): Reply {
         : `${down.length} of ${statuses.length} hosts need attention: ${down.map((s) => s.host).join(', ')}`;
   return {
     title,
-    tone: down.length === 0 ? 'ok' : statuses.some((s) => !s.reachable) ? 'error' : 'warn',
+    // A gateway that does not answer its probe is an outage for every client: error, not a warning.
+    tone: down.length === 0 ? 'ok' : 'error',
     fields: statuses.map((s) => ({
       name: `${s.host}: ${statusWord(s)}`,
       value: clean(

@@ -1,0 +1,167 @@
+/**
+ * Benchmark (issue 5): Discord interactions through the protocol-level stand-in and unmodified
+ * discord.js. (1) `/status prod` interaction → final edit of the deferred reply, against the console
+ * path to the same host in the same run. (2) interaction received → deferral accepted while ten slow
+ * /diagnose jobs run (ten hosts whose `openclaw` takes seconds per call), p99 < 500 ms.
+ *
+ * Run: npx tsx bench/discord-interactions.ts   (env BENCH_ROUNDS, BENCH_SLOW_SECONDS to change them)
+ */
+import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { startHarness } from '../test/support/app-harness.js';
+import { startDiscordStandin, type InteractionHandle, type InteractionView } from '../test/support/discord/discord-standin.js';
+import { atMost, interleaved, isMain, printHeader, printSeries, reportFigure, sleep, summarize, timeMs, type Figure } from './bench-kit.js';
+
+const BENCH = 'discord-interactions';
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 120);
+/** Seconds each `openclaw` call sleeps on a slow host (an evidence pass makes three such calls). */
+const SLOW_SECONDS = Number(process.env.BENCH_SLOW_SECONDS ?? 5);
+const SLOW_HOSTS = Array.from({ length: 10 }, (_, i) => `slow${i + 1}`);
+/** One probe interaction every this many ms while the slow jobs run (open loop: we do not wait for its ack). */
+const PROBE_EVERY_MS = 50;
+const ACK_TARGET_MS = 500;
+
+const finalFor = (host: string) => (v: InteractionView): boolean => {
+  const m = v.original;
+  if (!m || m.loading) return false;
+  const text = `${m.content} ${JSON.stringify(m.embeds)}`;
+  return host === 'prod' ? text.includes('prod: OK') : new RegExp(`${host}: (?!gathering)`).test(text) && !/queued|Diagnosing|gathering/.test(text);
+};
+
+/** Run the benchmark; returns the headline figures. */
+export async function run(): Promise<Figure[]> {
+  printHeader('discord interactions: deferral under load, /status prod interaction → final edit vs console');
+  const dc = await startDiscordStandin();
+  // A slow `openclaw` on the host: the real stand-in behind a sleep, used by the ten slow hosts.
+  const slowDir = await mkdtemp(path.join(tmpdir(), 'clawmedic-bench-slow-'));
+  const slowBin = path.join(slowDir, 'slow-openclaw');
+  await writeFile(slowBin, `#!/bin/sh\nsleep ${SLOW_SECONDS}\nexec openclaw "$@"\n`);
+  await chmod(slowBin, 0o755);
+  const userId = '100000000000000001';
+  const h = await startHarness({
+    app: { adapters: ['console', 'discord'] },
+    secrets: { discordToken: dc.token, discordApplicationId: dc.applicationId, discordGuildId: dc.guildId },
+    moreHosts: () => SLOW_HOSTS.map((name) => ({ name, openclaw: { bin: slowBin } })),
+    extra: {
+      discord: { restApi: dc.restApi },
+      people: [
+        { platform: 'console', userId: 'local', role: 'admin' },
+        { platform: 'discord', userId, role: 'admin' },
+      ],
+      chats: [{ platform: 'discord', chatId: dc.channelId, hosts: ['*'] }],
+      // Ten slow diagnoses and the probes' status jobs all run at once.
+      jobs: { concurrency: 16 },
+    },
+  });
+  const figures: Figure[] = [];
+  const con = h.app.console!;
+  // Instrumentation for "where the time goes": SSH status calls and Discord deliveries, timed in place.
+  const timing = { status: [] as number[], deliver: [] as number[], record: false };
+  const ops = h.app.ops;
+  const status = ops.status.bind(ops);
+  ops.status = async (host) => {
+    const t0 = performance.now();
+    try {
+      return await status(host);
+    } finally {
+      if (timing.record && host.name === 'prod') timing.status.push(performance.now() - t0);
+    }
+  };
+  const adapter = h.app.adapters.get('discord')!;
+  const deliver = adapter.deliver.bind(adapter);
+  adapter.deliver = async (d) => {
+    const t0 = performance.now();
+    try {
+      return await deliver(d);
+    } finally {
+      if (timing.record) timing.deliver.push(performance.now() - t0);
+    }
+  };
+  const consoleStatus = () =>
+    timeMs(async () => {
+      const first = await con.input('/status prod');
+      const final = await con.waitFor(first.messageKey!, 20_000);
+      if (final.title !== 'prod: OK') throw new Error(`console: unexpected reply ${final.title}`);
+    });
+  const discordStatus = () =>
+    timeMs(async () => {
+      const it = dc.userInvokes('status', { host: 'prod' });
+      await it.waitFor(finalFor('prod'), 20_000);
+    });
+
+  try {
+    // ---------------------------------------------------------------- (1) idle: interaction → final edit
+    console.log(`\n## /status prod → final reply, ${ROUNDS} rounds, 10 warm-up, arms interleaved`);
+    const idle = await interleaved(ROUNDS, 10, { discord: discordStatus, console: consoleStatus }, { deadlineMs: 28_000 });
+    const sD = summarize(idle.discord!);
+    const sC = summarize(idle.console!);
+    printSeries('Discord: interaction → final edit', sD);
+    printSeries('console: command → final reply', sC);
+    figures.push(atMost(BENCH, 'Discord /status p99', sD.p99, 1.3 * sC.p99, '1.3 × console p99'));
+    reportFigure(figures[figures.length - 1]!);
+    figures.push(atMost(BENCH, 'Discord /status median', sD.median, 1.3 * sC.median, '1.3 × console median'));
+    reportFigure(figures[figures.length - 1]!);
+
+    // ---------------------------------------------------------------- (2) deferral while ten slow jobs run
+    console.log(`\n## deferral while ten /diagnose jobs run (each openclaw call sleeps ${SLOW_SECONDS} s on the slow hosts)`);
+    const slow: InteractionHandle[] = SLOW_HOSTS.map((host) => dc.userInvokes('diagnose', { host }));
+    const slowStarted = performance.now();
+    await Promise.all(slow.map((s) => s.acknowledged(5_000)));
+    // Wait until every slow job reports that it is gathering evidence: all ten are running now.
+    await Promise.all(slow.map((s) => s.waitFor((v) => /gathering evidence/.test(JSON.stringify(v.original ?? '')), 15_000)));
+    const running = performance.now();
+    const slowDone = slow.map((s, i) =>
+      s.waitFor(finalFor(SLOW_HOSTS[i]!), 120_000).then(() => performance.now()),
+    );
+    let firstDone = Infinity;
+    void Promise.race(slowDone).then((t) => (firstDone = t));
+    const probes: Array<{ at: number; handle: InteractionHandle; kind: string; final?: Promise<number> }> = [];
+    let n = 0;
+    timing.record = true;
+    while (performance.now() < firstDone && performance.now() - running < 40_000) {
+      // Every fourth a /status prod (a real job: ~5 per second), the others /hosts (router only).
+      const kind = n++ % 4 === 0 ? 'status' : 'hosts';
+      const at = performance.now();
+      const handle = kind === 'hosts' ? dc.userInvokes('hosts') : dc.userInvokes('status', { host: 'prod' });
+      // Watch for the final edit from the start, so its time is when it happened.
+      const final = kind === 'status' ? handle.waitFor(finalFor('prod'), 60_000).then(() => performance.now() - at) : undefined;
+      probes.push({ at, handle, kind, final });
+      await sleep(PROBE_EVERY_MS);
+    }
+    const windowEnd = performance.now();
+    const views = await Promise.all(probes.map((p) => p.handle.acknowledged(10_000)));
+    const acks = views.map((v) => v.ackLatencyMs!).filter((x) => Number.isFinite(x));
+    const late = views.filter((v) => v.rejected.length > 0).length;
+    console.log(`  ${probes.length} probe interactions over ${((windowEnd - running) / 1000).toFixed(1)} s while all ten slow jobs ran (${late} refused as late)`);
+    const sAck = summarize(acks);
+    printSeries('interaction dispatched → deferral accepted', sAck);
+    printSeries('  of those: /status prod', summarize(views.filter((_, i) => probes[i]!.kind === 'status').map((v) => v.ackLatencyMs!)));
+    printSeries('  of those: /hosts', summarize(views.filter((_, i) => probes[i]!.kind === 'hosts').map((v) => v.ackLatencyMs!)));
+    // How long the probes' /status took end to end under that load (context, no target).
+    const underLoad = await Promise.all(probes.filter((p) => p.final).map((p) => p.final!));
+    printSeries('/status prod → final edit, under that load', summarize(underLoad));
+    timing.record = false;
+    printSeries('  ops.status(prod) (SSH) under that load', summarize(timing.status));
+    printSeries('  DiscordAdapter.deliver() (notify → REST edit)', summarize(timing.deliver));
+    figures.push(atMost(BENCH, 'deferral p99 with ten slow jobs', sAck.p99, ACK_TARGET_MS, '< 500 ms (Discord allows 3 s)'));
+    reportFigure(figures[figures.length - 1]!);
+    const doneAt = await Promise.all(slowDone);
+    console.log(`  slow diagnoses finished ${((Math.min(...doneAt) - slowStarted) / 1000).toFixed(1)}–${((Math.max(...doneAt) - slowStarted) / 1000).toFixed(1)} s after they were invoked`);
+  } finally {
+    await h.close();
+    await dc.stop();
+    await rm(slowDir, { recursive: true, force: true });
+  }
+  return figures;
+}
+
+if (isMain(import.meta.url)) {
+  run().then(
+    () => process.exit(0),
+    (err) => {
+      console.error(err);
+      process.exit(1);
+    },
+  );
+}

@@ -329,7 +329,7 @@ describe('telegram e2e: outages and conflicts', () => {
     tg.outage(true);
     let restored = false;
     try {
-      expect(titleOf(first)).toMatch(/^⏳ Diagnosing prod…/);
+      expect(titleOf(first)).toMatch(/^⏳ (Diagnosing prod…|prod: gathering evidence)/);
       // The job finishes during the outage and its deliveries fail (and are kept for retry).
       const failedDelivery = async (): Promise<boolean> => {
         const jobs = await h.app.queues.notify.getJobs(['delayed', 'waiting', 'active', 'failed']);
@@ -343,7 +343,7 @@ describe('telegram e2e: outages and conflicts', () => {
       const diag = (await h.app.queues.diagnose.getJobs(['completed'])).filter((j) => j.data.chat.chatId === String(G.outage));
       expect(diag).toHaveLength(1);
       expect(botAfter(G.outage, asked)).toHaveLength(1);
-      expect(titleOf(botAfter(G.outage, asked)[0])).toMatch(/^⏳ Diagnosing prod…/);
+      expect(titleOf(botAfter(G.outage, asked)[0])).toMatch(/^⏳ (Diagnosing prod…|prod: gathering evidence)/);
       await new Promise((r) => setTimeout(r, 1000));
       tg.outage(false);
       restored = true;

@@ -268,7 +268,7 @@ describe('TelegramAdapter', () => {
   });
 
   it('paces messages into one chat', async () => {
-    const a = makeAdapter({ limits: { perChatIntervalMs: 300 } });
+    const a = makeAdapter({ limits: { perChatIntervalMs: 300, perChatBurst: 1 } });
     tg.addChat(OPERATOR, 'private');
     tg.addChat(VIEWER, 'private');
     await Promise.all([

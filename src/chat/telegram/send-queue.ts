@@ -8,8 +8,13 @@ import { redact } from '../../util/redact.js';
 
 /** Pacing; defaults are Telegram's published broadcast limits. Tests shrink them. */
 export interface SendQueueLimits {
-  /** Minimum spacing of calls into one chat, ms. Default 1000. */
+  /** Average spacing of calls into one chat, ms. Default 1000. */
   perChatIntervalMs: number;
+  /**
+   * Calls into one chat that may go back to back before the spacing applies (Telegram allows short
+   * bursts). Default 3: a placeholder and its result edit go out at once, a flood is still paced.
+   */
+  perChatBurst: number;
   /** Calls per minute into one group/supergroup. Default 20. */
   perGroupPerMinute: number;
   /** Calls per second over all chats. Default 30. */
@@ -19,6 +24,7 @@ export interface SendQueueLimits {
 /** Telegram's documented limits. */
 export const TELEGRAM_SEND_LIMITS: SendQueueLimits = {
   perChatIntervalMs: 1000,
+  perChatBurst: 3,
   perGroupPerMinute: 20,
   globalPerSecond: 30,
 };
@@ -130,7 +136,14 @@ export class TelegramSendQueue {
     let lane = this.lanes.get(chatId);
     if (!lane) {
       lane = {
-        queue: new PQueue({ concurrency: 1, intervalCap: 1, interval: this.limits.perChatIntervalMs, strict: true }),
+        // concurrency 1 keeps the order per chat; intervalCap/interval give an average of one call per
+        // perChatIntervalMs with bursts of perChatBurst.
+        queue: new PQueue({
+          concurrency: 1,
+          intervalCap: this.limits.perChatBurst,
+          interval: this.limits.perChatIntervalMs * this.limits.perChatBurst,
+          strict: true,
+        }),
       };
       this.lanes.set(chatId, lane);
     }

@@ -11,7 +11,7 @@ const apiError = (error_code: number, description: string) => Object.assign(new 
 describe('TelegramSendQueue', () => {
   it('keeps order per chat and spaces calls into one chat', async () => {
     const { logger } = recorder();
-    const q = new TelegramSendQueue(logger, { perChatIntervalMs: 150 });
+    const q = new TelegramSendQueue(logger, { perChatIntervalMs: 150, perChatBurst: 1 });
     const seen: Array<{ chat: string; n: number; at: number }> = [];
     const jobs = [0, 1, 2, 3].map((n) =>
       q.run('A', false, async () => {
@@ -25,6 +25,17 @@ describe('TelegramSendQueue', () => {
     expect(await Promise.all(jobs)).toEqual([0, 1, 2, 3]);
     expect(seen.map((s) => s.n)).toEqual([0, 1, 2, 3]);
     for (let i = 1; i < seen.length; i++) expect(seen[i]!.at - seen[i - 1]!.at).toBeGreaterThanOrEqual(140);
+    q.close();
+  });
+
+  it('lets a short burst through at once, then paces to the average rate', async () => {
+    const { logger } = recorder();
+    const q = new TelegramSendQueue(logger, { perChatIntervalMs: 100, perChatBurst: 3 });
+    const t0 = Date.now();
+    const at: number[] = [];
+    await Promise.all([0, 1, 2, 3, 4, 5].map(() => q.run('A', false, async () => void at.push(Date.now() - t0))));
+    expect(at.slice(0, 3).every((t) => t < 80)).toBe(true); // placeholder + result edit are not held back
+    expect(at[3]!).toBeGreaterThanOrEqual(280); // the fourth waits for the 3-call window (3 x 100 ms)
     q.close();
   });
 

@@ -9,7 +9,7 @@ import type { Cause, FixPlan, FixStep } from '../domain/diagnosis.js';
 import type { HostConfig } from '../domain/host.js';
 import type { RemoteRunner } from '../domain/remote.js';
 import { SshRunner } from '../remote/ssh-runner.js';
-import { buildEvidenceScript, EVIDENCE_TIMEOUT_MS, parseEvidence, splitSections } from '../openclaw/evidence.js';
+import { buildEvidenceScript, EVIDENCE_MAX_OUTPUT_BYTES, EVIDENCE_TIMEOUT_MS, parseEvidence, splitSections } from '../openclaw/evidence.js';
 import { diagnose } from '../openclaw/diagnose.js';
 import { planFix, verifyFix, parseDashboardUrl } from '../openclaw/plan.js';
 import { parseGatewayStatus } from '../openclaw/parse-gateway-status.js';
@@ -114,9 +114,10 @@ export async function createRemoteHostOps(
     },
 
     async diagnose(host, diagnoseOpts = {}) {
-      const res = await runner.exec(host, buildEvidenceScript(host), { timeoutMs: EVIDENCE_TIMEOUT_MS, maxOutputBytes });
+      const cap = Math.max(maxOutputBytes, EVIDENCE_MAX_OUTPUT_BYTES);
+      const res = await runner.exec(host, buildEvidenceScript(host), { timeoutMs: EVIDENCE_TIMEOUT_MS, maxOutputBytes: cap });
       const evidence = parseEvidence(res.stdout);
-      if (res.truncated) evidence.gaps.push(`output over ${maxOutputBytes} bytes was cut`);
+      if (res.truncated) evidence.gaps.push(`output over ${cap} bytes was cut`);
       return diagnose(host, evidence, undefined, { since: diagnoseOpts.since });
     },
 

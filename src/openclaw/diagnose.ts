@@ -356,7 +356,17 @@ export function diagnose(host: HostConfig, evidence: Evidence, now?: Date, opts:
         corr.benign.length ? `ignored ${corr.benign.length} benign rejection(s): ${[...new Set(corr.benign.map((b) => b.benignWhy))].join(', ')}` : '',
         svc?.tokenOverride || gs.serviceTokenOverride ? `note: ${TOKEN_OVERRIDE_EVIDENCE} (matches the config right now)` : '',
       ];
-      add('healthy', 'high', 0, `Gateway ${evidence.version ?? gs.gatewayVersion ?? ''} is up and no client is failing`.replace('  ', ' '), ev);
+      // Without the gateway log, failing clients are invisible (the probe uses the current token): say so.
+      const blind = evidence.logSources.length === 0;
+      add(
+        'healthy',
+        blind ? 'low' : 'high',
+        0,
+        blind
+          ? `Gateway ${evidence.version ?? gs.gatewayVersion ?? ''} answers its probe, but its log could not be read, so failing clients cannot be ruled out`.replace('  ', ' ')
+          : `Gateway ${evidence.version ?? gs.gatewayVersion ?? ''} is up and no client is failing`.replace('  ', ' '),
+        blind ? [...ev, 'gap: no gateway log could be read'] : ev,
+      );
     } else {
       add('unknown', 'low', 10, 'Could not tell the gateway state: its status could not be read', evidence.gaps.slice(0, 5).map((g) => `gap: ${g}`));
     }

@@ -42,6 +42,13 @@ export const EVIDENCE_TIMEOUT_MS = 240_000;
 
 /** Lines of log shipped back per source (after the keyword filter). */
 const LOG_LINES = 2000;
+/**
+ * Bytes of log shipped back per source, newest kept (file-log JSON lines are ~1-2 KB each): together
+ * they stay under EVIDENCE_MAX_OUTPUT_BYTES, so the output cap never cuts the newest lines.
+ */
+const LOG_BYTES = { file: 1_200_000, other: 400_000 } as const;
+/** Output cap of the evidence pass: the log byte caps above plus room for every other section. */
+export const EVIDENCE_MAX_OUTPUT_BYTES = 3_000_000;
 
 /**
  * Reads only non-secret facts from openclaw.json (JSON, or JSON5 with comments/trailing commas).
@@ -153,10 +160,10 @@ export function buildEvidenceScript(host: HostConfig): string {
   if (docker && container) {
     const c = shellQuote(container);
     L.push(
-      `_cm_s log_file; _cm_to 30 docker exec ${c} sh -c 'f=$1; [ -n "$f" ] || f=/tmp/openclaw/openclaw-$(date +%F).log; [ -r "$f" ] || f=/tmp/openclaw-$(id -u)/openclaw-$(date +%F).log; [ -r "$f" ] || { echo "no readable log file"; exit 2; }; echo "# $f"; tail -n 20000 "$f" | grep -E "$2" | tail -n ${LOG_LINES}; exit 0' sh "$_cm_log" "$_cm_filter" 2>&1; _cm_e $?`,
+      `_cm_s log_file; _cm_to 30 docker exec ${c} sh -c 'f=$1; [ -n "$f" ] || f=/tmp/openclaw/openclaw-$(date +%F).log; [ -r "$f" ] || f=/tmp/openclaw-$(id -u)/openclaw-$(date +%F).log; [ -r "$f" ] || { echo "no readable log file"; exit 2; }; echo "# $f"; tail -n 20000 "$f" | grep -E "$2" | tail -n ${LOG_LINES} | tail -c ${LOG_BYTES.file}; exit 0' sh "$_cm_log" "$_cm_filter" 2>&1; _cm_e $?`,
     );
     L.push(
-      `_cm_s log_docker; _cm_to 30 docker logs --tail 20000 ${c} 2>&1 | grep -E "$_cm_filter" | tail -n ${LOG_LINES}; _cm_e 0`,
+      `_cm_s log_docker; _cm_to 30 docker logs --tail 20000 ${c} 2>&1 | grep -E "$_cm_filter" | tail -n ${LOG_LINES} | tail -c ${LOG_BYTES.other}; _cm_e 0`,
     );
   } else {
     L.push('if [ -z "$_cm_log" ] || [ ! -r "$_cm_log" ]; then');
@@ -165,12 +172,12 @@ export function buildEvidenceScript(host: HostConfig): string {
     L.push('  done');
     L.push('fi');
     L.push(
-      `_cm_s log_file; if [ -n "$_cm_log" ] && [ -r "$_cm_log" ]; then printf '# %s\\n' "$_cm_log"; tail -n 20000 "$_cm_log" | grep -E "$_cm_filter" | tail -n ${LOG_LINES}; _cm_e 0; else echo "no readable log file (\${_cm_log:-none found})"; _cm_e 2; fi`,
+      `_cm_s log_file; if [ -n "$_cm_log" ] && [ -r "$_cm_log" ]; then printf '# %s\\n' "$_cm_log"; tail -n 20000 "$_cm_log" | grep -E "$_cm_filter" | tail -n ${LOG_LINES} | tail -c ${LOG_BYTES.file}; _cm_e 0; else echo "no readable log file (\${_cm_log:-none found})"; _cm_e 2; fi`,
     );
   }
   if (sup.kind === 'systemd-user') {
     L.push(
-      `_cm_s log_journal; XDG_RUNTIME_DIR="\${XDG_RUNTIME_DIR:-/run/user/$(id -u)}" _cm_to 30 journalctl --user -u ${shellQuote(sup.unit)} --since='2 hours ago' -o short-iso --no-pager -q 2>&1 | grep -E "$_cm_filter" | tail -n ${LOG_LINES}; _cm_e 0`,
+      `_cm_s log_journal; XDG_RUNTIME_DIR="\${XDG_RUNTIME_DIR:-/run/user/$(id -u)}" _cm_to 30 journalctl --user -u ${shellQuote(sup.unit)} --since='2 hours ago' -o short-iso --no-pager -q 2>&1 | grep -E "$_cm_filter" | tail -n ${LOG_LINES} | tail -c ${LOG_BYTES.other}; _cm_e 0`,
     );
   }
   L.push('exit 0');
@@ -476,7 +483,8 @@ export function parseEvidence(stdout: string): Evidence {
     if (!sec) continue;
     if (sec.rc !== 0 && !OPTIONAL_SECTIONS.has(name)) {
       gap(sec);
-      continue;
+      // A section cut by the output cap still holds good lines: parse them; anything else failed outright.
+      if (sec.rc !== null) continue;
     }
     const { source, text } = logBody(sec);
     if (!text.trim()) continue;

@@ -67,7 +67,7 @@ export function renderHostPicker(command: 'diagnose' | 'fix', hosts: string[], t
   return {
     title: `/${command}: which host?`,
     tone: 'info',
-    buttons: hosts.map((h, i) => ({ label: h, action: command, token: tokens[i]!, style: 'secondary' as const })),
+    buttons: hosts.map((h, i) => ({ label: h, action: 'pick' as const, token: tokens[i]!, style: 'secondary' as const })),
   };
 }
 

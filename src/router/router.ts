@@ -5,7 +5,7 @@
  */
 import type { AppConfig } from '../config/schema.js';
 import { DEFAULTS, HOST_NAME_PATTERN } from '../constants.js';
-import type { ButtonPress, ChatRef, Command, CommandName, Reply, RouterResponse } from '../domain/types.js';
+import type { ButtonAction, ButtonPress, ChatRef, Command, CommandName, Reply, RouterResponse } from '../domain/types.js';
 import type { AuditLog } from '../audit/audit-log.js';
 import type { FixPlan, Verdict } from '../domain/diagnosis.js';
 import type { RouterPort } from '../chat/adapter.js';
@@ -43,6 +43,21 @@ export interface AlertCommands {
   ack(host: string, by: Command['actor']): Promise<Reply>;
 }
 
+/**
+ * The command whose role a button press needs. Cancel needs the operator role like the fix it
+ * cancels (and is bound to the requester anyway); 'pick' is only a rendering hint, never stored.
+ */
+const BUTTON_NEEDS: Record<ButtonAction, CommandName> = {
+  confirm: 'fix',
+  fix: 'fix',
+  restore: 'fix',
+  cancel: 'fix',
+  diagnose: 'diagnose',
+  pick: 'diagnose',
+  ack: 'ack',
+  mute: 'mute',
+};
+
 /** Commands that take a host and what pressing a host button in the picker does. */
 const HOST_COMMANDS = new Set<CommandName>(['diagnose', 'fix', 'history', 'mute', 'unmute', 'ack']);
 
@@ -72,7 +87,14 @@ export class Router implements RouterPort {
     return roleOf(this.deps.config, actor) ? hostsForChat(this.deps.config, chat) : [];
   }
 
-  async handleCommand(cmd: Command): Promise<RouterResponse> {
+  /** The name from `people` (the same on every platform) wins over the platform's display name. */
+  private named<T extends { actor: Command['actor'] }>(input: T): T {
+    const person = this.deps.config.people.find((p) => p.platform === input.actor.platform && p.userId === input.actor.userId);
+    return person?.name ? { ...input, actor: { ...input.actor, displayName: person.name } } : input;
+  }
+
+  async handleCommand(input: Command): Promise<RouterResponse> {
+    const cmd = this.named(input);
     const { audit, config } = this.deps;
     const parsed = parseCommand(cmd.text);
     const who = { platform: cmd.actor.platform, userId: cmd.actor.userId };
@@ -157,7 +179,8 @@ export class Router implements RouterPort {
     return { reply: refusal(`Unknown command /${name}. Send /help for the list.`) };
   }
 
-  async handleButton(press: ButtonPress): Promise<RouterResponse> {
+  async handleButton(input: ButtonPress): Promise<RouterResponse> {
+    const press = this.named(input);
     const { buttons, audit, config } = this.deps;
     const who = { platform: press.actor.platform, userId: press.actor.userId };
     const where = { platform: press.chat.platform, chatId: press.chat.chatId };
@@ -167,14 +190,7 @@ export class Router implements RouterPort {
       return { reply: refusal('This button has expired or was already used. Send the command again.') };
     }
     const role = roleOf(config, press.actor);
-    const command: CommandName =
-      state.action === 'confirm' || state.action === 'fix' || state.action === 'restore'
-        ? 'fix'
-        : state.action === 'cancel'
-          ? 'status'
-          : state.action === 'diagnose'
-            ? 'diagnose'
-            : state.action;
+    const command: CommandName = BUTTON_NEEDS[state.action];
     if (!roleAllows(role, command)) {
       await audit.record({ event: 'denied', action: state.action, host: state.host, actor: who, chat: where, detail: `role ${role ?? 'none'}` });
       return { reply: refusal(`Sorry, pressing ${state.action} needs the ${REQUIRED_ROLE[command]} role.`) };

@@ -39,8 +39,8 @@ class TestRouter implements RouterPort {
             tone: 'warn',
             body: ['prod: gateway down', 'staging: ok'],
             buttons: [
-              { label: 'Diagnose prod', action: 'diagnose', token: 'd:prod' },
-              { label: 'Fix prod', action: 'fix', token: 'f:prod' },
+              { label: 'Diagnose prod', action: 'diagnose', token: 'tok-d-prod' },
+              { label: 'Fix prod', action: 'fix', token: 'tok-f-prod' },
             ],
           },
         };
@@ -67,7 +67,7 @@ class TestRouter implements RouterPort {
 
   async handleButton(press: ButtonPress): Promise<RouterResponse> {
     this.presses.push(press);
-    if (press.token === 'f:prod') {
+    if (press.token === 'tok-f-prod') {
       if (press.actor.userId === String(VIEWER)) {
         return { reply: { title: 'Sorry, viewers cannot run /fix on prod. Ask an operator.', tone: 'error' } };
       }
@@ -76,13 +76,13 @@ class TestRouter implements RouterPort {
           title: 'prod: restart the gateway?',
           tone: 'warn',
           buttons: [
-            { label: 'Confirm', action: 'confirm', token: 'c:prod', style: 'danger' },
-            { label: 'Cancel', action: 'cancel', token: 'x:prod' },
+            { label: 'Confirm', action: 'confirm', token: 'tok-c-prod', style: 'danger' },
+            { label: 'Cancel', action: 'cancel', token: 'tok-x-prod' },
           ],
         },
       };
     }
-    if (press.token === 'c:prod') return { reply: { title: 'prod: fix queued', tone: 'pending' }, messageKey: 'job:fix-prod' };
+    if (press.token === 'tok-c-prod') return { reply: { title: 'prod: fix queued', tone: 'pending' }, messageKey: 'job:fix-prod' };
     return { reply: { title: 'This button has expired.', tone: 'error' } };
   }
 
@@ -158,8 +158,8 @@ describe('TelegramAdapter', () => {
     expect(msg!.text!.split('\n')[0]).toBe('⚠️ Fleet: 1 of 2 hosts unhealthy');
     expect(msg!.entities).toContainEqual({ type: 'bold', offset: 3, length: 'Fleet: 1 of 2 hosts unhealthy'.length });
     expect(msg!.buttons).toEqual([
-      { text: 'Diagnose prod', data: 'd:prod' },
-      { text: 'Fix prod', data: 'f:prod' },
+      { text: 'Diagnose prod', data: 'diagnose:tok-d-prod' },
+      { text: 'Fix prod', data: 'fix:tok-f-prod' },
     ]);
     expect(router.commands).toEqual([
       {
@@ -182,31 +182,35 @@ describe('TelegramAdapter', () => {
     expect(router.commands[0]!.actor.userId).toBe(String(VIEWER));
   });
 
-  it('answers a refused button press with a toast and leaves the message alone; an allowed one edits it in place', async () => {
+  it('answers a refused button press with a toast and leaves the message alone; Fix answers in a new message, Confirm edits it in place', async () => {
     await makeAdapter().start();
     await tg.userSends(GROUP, OPERATOR, '/status', { chatType: 'supergroup' });
     const status = await tg.waitFor(() => tg.messagesIn(GROUP)[0]);
 
-    await tg.userPresses(GROUP, VIEWER, status.message_id, 'f:prod');
+    await tg.userPresses(GROUP, VIEWER, status.message_id, 'fix:tok-f-prod');
     const refusal = await tg.waitFor(() => tg.calls('answerCallbackQuery')[0]);
     expect(refusal.params.text).toBe('Sorry, viewers cannot run /fix on prod. Ask an operator.');
-    expect(router.presses[0]).toMatchObject({ token: 'f:prod', actor: { userId: String(VIEWER) }, chat: groupChat(GROUP) });
+    // The router sees only the opaque token; the action prefix is the adapter's own hint.
+    expect(router.presses[0]).toMatchObject({ token: 'tok-f-prod', actor: { userId: String(VIEWER) }, chat: groupChat(GROUP) });
     expect(tg.messagesIn(GROUP)).toHaveLength(1);
     expect(tg.messagesIn(GROUP)[0]!.edits).toBe(0);
 
-    await tg.userPresses(GROUP, OPERATOR, status.message_id, 'f:prod');
+    // Fix under a message (an alert, a verdict) must not overwrite it: the plan comes as a new message.
+    await tg.userPresses(GROUP, OPERATOR, status.message_id, 'fix:tok-f-prod');
     const confirm = await tg.waitFor(() => tg.messagesIn(GROUP).find((m) => m.text?.includes('restart the gateway?')));
-    expect(confirm.message_id).toBe(status.message_id);
+    expect(confirm.message_id).not.toBe(status.message_id);
+    expect(tg.messagesIn(GROUP)[0]!.edits).toBe(0);
     expect(confirm.buttons.map((b) => b.text)).toEqual(['Confirm', 'Cancel']);
     expect(tg.calls('answerCallbackQuery')[1]!.params.text).toBeUndefined();
 
-    await tg.userPresses(GROUP, OPERATOR, status.message_id, 'c:prod');
-    await tg.waitFor(() => tg.messagesIn(GROUP)[0]!.text?.includes('fix queued'));
-    expect(tg.messagesIn(GROUP)[0]!.buttons).toEqual([]);
+    // Confirm continues the plan's own message.
+    await tg.userPresses(GROUP, OPERATOR, confirm.message_id, 'confirm:tok-c-prod');
+    await tg.waitFor(() => tg.messagesIn(GROUP)[1]!.text?.includes('fix queued'));
+    expect(tg.messagesIn(GROUP)[1]!.buttons).toEqual([]);
     // The job's result lands in the same message.
     await adapter!.deliver({ chat: groupChat(GROUP), reply: reply('prod: fixed', { tone: 'ok' }), messageKey: 'job:fix-prod' });
-    expect(tg.messagesIn(GROUP)).toHaveLength(1);
-    expect(tg.messagesIn(GROUP)[0]!.text).toBe('✅ prod: fixed');
+    expect(tg.messagesIn(GROUP)).toHaveLength(2);
+    expect(tg.messagesIn(GROUP)[1]!.text).toBe('✅ prod: fixed');
   });
 
   it('edits a job message in place as it moves queued → running → result, even when the worker is faster than the reply', async () => {

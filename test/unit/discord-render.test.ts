@@ -126,3 +126,10 @@ describe('renderReply', () => {
     expect(toRestBody(renderReply({ title: 'x', tone: 'ok' })).body.flags).toBeUndefined();
   });
 });
+
+describe('embed footer', () => {
+  it('is redacted but not markdown-escaped (Discord shows footers literally)', () => {
+    const out = renderReply({ title: 't', tone: 'info', footer: 'incident prod.token_mismatch.x · job fix-a_b' });
+    expect(out.embeds[0]!.data.footer?.text).toBe('incident prod.token_mismatch.x · job fix-a_b');
+  });
+});

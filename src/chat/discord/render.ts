@@ -161,8 +161,10 @@ export function renderReply(reply: Reply): RenderedMessage {
   const embed = new EmbedBuilder().setColor(TONE_COLOURS[reply.tone]).setTitle(truncate(title, DISCORD_LIMITS.embedTitle));
   shortened ||= title.length > DISCORD_LIMITS.embedTitle;
 
-  const footer = reply.footer ? truncate(safe(reply.footer), DISCORD_LIMITS.embedFooter) : undefined;
-  shortened ||= !!reply.footer && safe(reply.footer).length > DISCORD_LIMITS.embedFooter;
+  // Discord does not format markdown in embed footers: redact only, or users see the escapes.
+  const footerText = reply.footer ? redact(reply.footer) : undefined;
+  const footer = footerText ? truncate(footerText, DISCORD_LIMITS.embedFooter) : undefined;
+  shortened ||= !!footerText && footerText.length > DISCORD_LIMITS.embedFooter;
 
   const bodyText = (reply.body ?? []).map(safe).join('\n\n');
   const detailFits =

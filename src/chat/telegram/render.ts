@@ -7,6 +7,22 @@ import { redact } from '../../util/redact.js';
 
 /** Telegram's limit for one message text (sendMessage / editMessageText). */
 export const TELEGRAM_TEXT_LIMIT = 4096;
+/**
+ * callback_data is `<action>:<token>`: the router only ever sees the token (it re-checks everything);
+ * the action tells the adapter whether the answer replaces the pressed message (Confirm/Cancel/Restore
+ * continue that message) or comes as a new one (Diagnose/Fix/Ack/Mute under an alert must not overwrite it).
+ */
+export const CALLBACK_SEPARATOR = ':';
+
+/** Buttons whose answer edits the message they were pressed on. */
+export const IN_PLACE_ACTIONS: ReadonlySet<string> = new Set(['confirm', 'cancel', 'restore', 'pick']);
+
+/** Split callback_data into the adapter's action hint and the router's token. */
+export function parseCallbackData(data: string): { action?: string; token: string } {
+  const sep = data.indexOf(CALLBACK_SEPARATOR);
+  return sep < 0 ? { token: data } : { action: data.slice(0, sep), token: data.slice(sep + 1) };
+}
+
 /** Telegram's limit for callback_data, in bytes. */
 export const TELEGRAM_CALLBACK_DATA_LIMIT = 64;
 /** Detail longer than this is attached as a file instead of being split over many messages. */
@@ -91,12 +107,12 @@ export function renderTelegram(reply: Reply, limit = TELEGRAM_TEXT_LIMIT): Teleg
   if (reply.buttons && reply.buttons.length > 0) {
     const rows: TelegramInlineButton[][] = [];
     reply.buttons.forEach((b, i) => {
-      if (Buffer.byteLength(b.token, 'utf8') > TELEGRAM_CALLBACK_DATA_LIMIT) {
+      if (Buffer.byteLength(`${b.action}${CALLBACK_SEPARATOR}${b.token}`, 'utf8') > TELEGRAM_CALLBACK_DATA_LIMIT) {
         // The router issues short tokens; a long one is a bug that Telegram would reject (BUTTON_DATA_INVALID).
         throw new Error(`button token for "${b.label}" is longer than ${TELEGRAM_CALLBACK_DATA_LIMIT} bytes`);
       }
       if (i % BUTTONS_PER_ROW === 0) rows.push([]);
-      rows[rows.length - 1]!.push({ text: clean(b.label), callback_data: b.token });
+      rows[rows.length - 1]!.push({ text: clean(b.label), callback_data: `${b.action}${CALLBACK_SEPARATOR}${b.token}` });
     });
     out.keyboard = { inline_keyboard: rows };
   }

@@ -9,7 +9,7 @@ import { PermanentDeliveryError, type ChatAdapter, type MessageRefStore, type Ro
 import { ConfigError } from '../../domain/errors.js';
 import type { Actor, ChatRef, Delivery, Reply, RouterResponse } from '../../domain/types.js';
 import { redact, registerSecret } from '../../util/redact.js';
-import { renderTelegram, type TelegramRendered } from './render.js';
+import { IN_PLACE_ACTIONS, parseCallbackData, renderTelegram, type TelegramRendered } from './render.js';
 import { TelegramSendQueue, type SendQueueLimits } from './send-queue.js';
 import { TELEGRAM_COMMANDS } from './telegram-commands.js';
 import { TelegramConflictError } from './telegram-conflict-error.js';
@@ -293,9 +293,10 @@ export class TelegramAdapter implements ChatAdapter {
     const isGroup = message ? message.chat.type !== 'private' : false;
     const chatRef: ChatRef = { platform: 'telegram', chatId, isGroup };
     const actor = this.actorOf(cq.from);
+    const pressed = parseCallbackData(cq.data ?? '');
     let response: RouterResponse;
     try {
-      response = await this.opts.router.handleButton({ actor, chat: chatRef, token: cq.data ?? '' });
+      response = await this.opts.router.handleButton({ actor, chat: chatRef, token: pressed.token });
     } catch (err) {
       this.log.error({ chatId, error: errorText(err) }, 'telegram: router failed on a button');
       await this.answer(ctx, 'Something went wrong. Please try again.');
@@ -316,7 +317,8 @@ export class TelegramAdapter implements ChatAdapter {
       return;
     }
     // Date 0 marks an inaccessible (too old) message: it cannot be edited, so reply with a new one.
-    if (message && message.date !== 0 && reply.tone !== 'error') {
+    const inPlace = pressed.action === undefined || IN_PLACE_ACTIONS.has(pressed.action);
+    if (inPlace && message && message.date !== 0 && reply.tone !== 'error') {
       const ref: MessageRef = { chatId, messageId: message.message_id };
       const key = response.messageKey;
       this.track(

@@ -89,12 +89,13 @@ describe('renderTelegram', () => {
     for (const c of out.chunks) expect(() => parseTelegramHtml(c)).not.toThrow();
   });
 
-  it('renders buttons as an inline keyboard, three per row, token as callback_data', () => {
-    const buttons = ['Diagnose', 'Fix', 'Ack', 'Mute'].map((label, i) => ({ label, action: 'diagnose' as const, token: `t${i}` }));
+  it('renders buttons as an inline keyboard, three per row, <action>:<token> as callback_data', () => {
+    const actions = ['diagnose', 'fix', 'ack', 'mute'] as const;
+    const buttons = ['Diagnose', 'Fix', 'Ack', 'Mute'].map((label, i) => ({ label, action: actions[i]!, token: `t${i}` }));
     const out = renderTelegram({ ...base, buttons });
     expect(out.keyboard?.inline_keyboard).toEqual([
-      [{ text: 'Diagnose', callback_data: 't0' }, { text: 'Fix', callback_data: 't1' }, { text: 'Ack', callback_data: 't2' }],
-      [{ text: 'Mute', callback_data: 't3' }],
+      [{ text: 'Diagnose', callback_data: 'diagnose:t0' }, { text: 'Fix', callback_data: 'fix:t1' }, { text: 'Ack', callback_data: 'ack:t2' }],
+      [{ text: 'Mute', callback_data: 'mute:t3' }],
     ]);
     expect(renderTelegram(base).keyboard).toBeUndefined();
   });

@@ -98,7 +98,7 @@ export async function createApp(loaded: LoadedConfig, opts: AppOptions): Promise
   let ops = opts.ops;
   let runner = opts.runner;
   if (!ops && opts.workers) {
-    const built = await createRemoteHostOps(loaded, { logger, metrics, runner: opts.runner });
+    const built = await createRemoteHostOps(loaded, { logger, metrics, runner: opts.runner, verifyWindowSec: opts.verifyWindowSec ?? config.fix.verifyWindowSec });
     ops = built.ops;
     runner = built.runner;
     closers.push(() => built.close());
@@ -133,7 +133,7 @@ export async function createApp(loaded: LoadedConfig, opts: AppOptions): Promise
   if (opts.workers && ops) {
     workers.push(
       // Worker generics differ per queue; the list only needs close()/isRunning().
-      startHostWorker({ connection: workerConn, prefix, hosts, ops, notifier, buttons, audit, inflight, logger, metrics, concurrency: config.jobs.concurrency, confirmTtlSec: config.jobs.confirmTtlSec, verifyWindowSec: opts.verifyWindowSec ?? config.fix.verifyWindowSec }) as unknown as Worker,
+      startHostWorker({ connection: workerConn, prefix, hosts, ops, notifier, buttons, audit, inflight, logger, metrics, concurrency: config.jobs.concurrency, confirmTtlSec: config.jobs.confirmTtlSec }) as unknown as Worker,
       startFixWorker({ connection: workerConn, redis, prefix, hosts, ops, notifier, buttons, audit, inflight, fixAttempts, logger, metrics, onFixRunning: (host, running) => monitor?.onFixRunning(host, running) ?? Promise.resolve() }) as unknown as Worker,
     );
   }

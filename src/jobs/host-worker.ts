@@ -32,8 +32,6 @@ export interface WorkerDeps {
   metrics?: Metrics;
   concurrency?: number;
   confirmTtlSec?: number;
-  /** Overrides the runbook's verify window (config fix.verifyWindowSec, tests). */
-  verifyWindowSec?: number;
 }
 
 /** Send `reply` to the requester and to everyone who joined the job. */
@@ -93,7 +91,6 @@ async function runHostJob(deps: WorkerDeps, job: Job<HostJobData, unknown, HostJ
 
   // plan: what /fix shows before anything runs; Confirm is bound to the requester.
   const plan = deps.ops.plan(host, verdict);
-  if (deps.verifyWindowSec !== undefined) plan.verifyWindowSec = deps.verifyWindowSec;
   let buttons: Reply['buttons'] = [];
   if (plan.steps.length > 0) {
     const [confirm, cancel] = await deps.buttons.issue(

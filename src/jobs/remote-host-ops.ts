@@ -67,6 +67,8 @@ export interface RemoteHostOpsOptions {
   metrics?: Metrics;
   /** Inject a runner (tests); otherwise an SshRunner with the configured key and deadlines. */
   runner?: RemoteRunner;
+  /** Overrides every runbook's verify window (config fix.verifyWindowSec; tests shorten it). */
+  verifyWindowSec?: number;
 }
 
 /** Build HostOps backed by SSH. */
@@ -121,7 +123,11 @@ export async function createRemoteHostOps(
       return diagnose(host, evidence, undefined, { since: diagnoseOpts.since });
     },
 
-    plan: (host, verdict) => planFix(host, verdict),
+    plan(host, verdict) {
+      const plan = planFix(host, verdict);
+      if (opts.verifyWindowSec !== undefined) plan.verifyWindowSec = opts.verifyWindowSec;
+      return plan;
+    },
     verify: (before, after) => verifyFix(before, after),
     restorePlan: (host, cause) => buildRestorePlan(host, cause),
 

@@ -133,7 +133,7 @@ export async function createApp(loaded: LoadedConfig, opts: AppOptions): Promise
   if (opts.workers && ops) {
     workers.push(
       // Worker generics differ per queue; the list only needs close()/isRunning().
-      startHostWorker({ connection: workerConn, prefix, hosts, ops, notifier, buttons, audit, inflight, logger, metrics, concurrency: config.jobs.concurrency, confirmTtlSec: config.jobs.confirmTtlSec }) as unknown as Worker,
+      startHostWorker({ connection: workerConn, redis, prefix, hosts, ops, notifier, buttons, audit, inflight, logger, metrics, concurrency: config.jobs.concurrency, confirmTtlSec: config.jobs.confirmTtlSec }) as unknown as Worker,
       startFixWorker({ connection: workerConn, redis, prefix, hosts, ops, notifier, buttons, audit, inflight, fixAttempts, logger, metrics, onFixRunning: (host, running) => monitor?.onFixRunning(host, running) ?? Promise.resolve() }) as unknown as Worker,
     );
   }

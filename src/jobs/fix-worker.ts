@@ -19,6 +19,7 @@ import type { Inflight } from './inflight.js';
 import type { Notifier } from './notifier.js';
 import type { FixJobData } from './payloads.js';
 import type { Metrics } from '../http/metrics.js';
+import { takeHostTurn } from './host-serial.js';
 
 export interface FixWorkerDeps {
   connection: ConnectionOptions;
@@ -137,10 +138,14 @@ function syntheticBefore(host: string, plan: FixPlan): Verdict {
 export function startFixWorker(deps: FixWorkerDeps): Worker<FixJobData, unknown, 'fix'> {
   const worker = new Worker<FixJobData, unknown, 'fix'>(
     QUEUES.fix,
-    async (job) => {
+    async (job, token) => {
       const jobId = String(job.id);
       const { host, actor, chat, messageKey, plan } = job.data;
       const who = { platform: actor.platform, userId: actor.userId };
+      // Wait for a diagnose still running on this host (throws DelayedError: BullMQ retries it later).
+      const turn = await takeHostTurn(deps.redis, deps.prefix, host, job, token, 'fix', (holder) =>
+        deps.notifier.send({ chat, messageKey, reply: { title: `${host}: waiting for the running ${holder?.action ?? 'job'} to finish before fixing…`, tone: 'pending' } }),
+      );
       const end = deps.metrics?.jobDuration.startTimer({ type: 'fix' });
       const jobStarted = Date.now();
       await deps.audit.record({ event: 'job_started', action: 'fix', host, actor: who, jobId, detail: `cause ${plan.cause}` });
@@ -172,6 +177,7 @@ export function startFixWorker(deps: FixWorkerDeps): Worker<FixJobData, unknown,
         end?.({ outcome: 'failed' });
         throw err;
       } finally {
+        await turn.release();
         await deps.inflight.release('fix', host, jobId);
         await deps.onFixRunning?.(host, false);
       }

@@ -4,6 +4,7 @@
  * to the requester and everyone who joined, through the notify queue.
  */
 import { UnrecoverableError, Worker, type ConnectionOptions, type Job } from 'bullmq';
+import type { Redis } from 'ioredis';
 import { DEFAULTS, QUEUES } from '../constants.js';
 import { ClawmedicError } from '../domain/errors.js';
 import type { HostConfig } from '../domain/host.js';
@@ -18,9 +19,12 @@ import type { Inflight } from './inflight.js';
 import type { Notifier } from './notifier.js';
 import { HOST_JOB, type HostJobData, type HostJobName, type JobOrigin } from './payloads.js';
 import type { Metrics } from '../http/metrics.js';
+import { takeHostTurn, type HostTurn } from './host-serial.js';
 
 export interface WorkerDeps {
   connection: ConnectionOptions;
+  /** Producer connection for the per-host lock. */
+  redis: Redis;
   prefix: string;
   hosts: Map<string, HostConfig>;
   ops: HostOps;
@@ -118,10 +122,20 @@ async function runHostJob(deps: WorkerDeps, job: Job<HostJobData, unknown, HostJ
 export function startHostWorker(deps: WorkerDeps): Worker<HostJobData, unknown, HostJobName> {
   const worker = new Worker<HostJobData, unknown, HostJobName>(
     QUEUES.diagnose,
-    async (job) => {
+    async (job, token) => {
       const kind = job.name;
       const host = job.data.hosts.length === 1 ? job.data.hosts[0] : undefined;
       const who = { platform: job.data.actor.platform, userId: job.data.actor.userId };
+      // One diagnose/plan/fix per host at a time; status is a quick read-only probe and never waits.
+      let turn: HostTurn | undefined;
+      if (host && kind !== HOST_JOB.status) {
+        turn = await takeHostTurn(deps.redis, deps.prefix, host, job, token, kind, (holder) =>
+          replyToAll(deps, String(job.id), job.data, {
+            title: `${host}: waiting for the running ${holder?.action ?? 'job'} (job ${holder?.jobId ?? '?'}) to finish…`,
+            tone: 'pending',
+          }),
+        );
+      }
       if (job.attemptsMade === 0) await deps.audit.record({ event: 'job_started', action: kind, host, actor: who, jobId: String(job.id) });
       const end = deps.metrics?.jobDuration.startTimer({ type: kind });
       try {
@@ -146,6 +160,8 @@ export function startHostWorker(deps: WorkerDeps): Worker<HostJobData, unknown, 
           await replyToAll(deps, String(job.id), job.data, { title: `${host}: ${message}; retrying…`, tone: 'pending' });
         }
         throw err;
+      } finally {
+        await turn?.release();
       }
     },
     { connection: deps.connection, prefix: deps.prefix, concurrency: deps.concurrency ?? DEFAULTS.workerConcurrency },

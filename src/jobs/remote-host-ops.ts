@@ -21,8 +21,6 @@ import type { Logger } from '../util/logger.js';
 import { redact } from '../util/redact.js';
 import type { HostOps, HostStatus, StepResult } from './host-ops.js';
 
-/** /status is meant to be quick: gateway status --json (~3 s on 2026.9.6) and free. */
-const STATUS_TIMEOUT_MS = 60_000;
 
 /** The quick /status script: gateway status --json and free -m, each in its own marked section. */
 export function buildStatusScript(host: HostConfig): string {
@@ -87,12 +85,14 @@ export async function createRemoteHostOps(
       onExec: (host, ms, ok) => opts.metrics?.sshExec.observe({ host, outcome: ok ? 'ok' : 'error' }, ms / 1000),
     });
   const maxOutputBytes = config.jobs.maxOutputBytes;
+  // /status is quick (gateway status --json takes ~3 s on 2026.9.6): the configured per-command deadline.
+  const statusTimeoutMs = config.jobs.commandTimeoutSec * 1000;
 
   const ops: HostOps = {
     async status(host) {
       const started = Date.now();
       try {
-        const res = await runner.exec(host, buildStatusScript(host), { timeoutMs: STATUS_TIMEOUT_MS, maxOutputBytes });
+        const res = await runner.exec(host, buildStatusScript(host), { timeoutMs: statusTimeoutMs, maxOutputBytes });
         const sections = splitSections(res.stdout);
         const gs = sections.gateway_status ? parseGatewayStatus(sections.gateway_status.output) : null;
         const mem = sections.memory ? parseFree(sections.memory.output) : null;

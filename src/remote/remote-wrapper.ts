@@ -12,23 +12,27 @@ import { shellQuote } from '../util/shell-quote.js';
  *   the channel closes or the connection drops, so EOF there means "the client is gone": TERM the
  *   group, then KILL what ignored TERM two seconds later. It ignores TERM itself to live that long.
  * - Timer (SECONDS > 0): a remote-side deadline for a client that hangs without closing anything.
- *   Pure sh + sleep because `timeout`/`setsid` are missing on some hosts, and GNU timeout moves the
- *   command into its own process group where `kill 0` and the SSH signal request cannot reach it.
+ *   Pure sh + sleep because `timeout`/`setsid` are missing on some hosts. GNU timeout (which the
+ *   OpenClaw templates use) moves its command into a process group of its own where `kill 0` cannot
+ *   reach it: `pkill -s 0` (the whole SSH session) does.
  * - The script reads /dev/null, never the channel, so it cannot swallow the watchdog's EOF.
  * - Helpers write to /dev/null: a helper holding the channel's stdout would keep the channel open.
  */
 const WRAPPER = [
+  // Stop everything of this session: the process group, and (where procps' pkill exists) the whole
+  // session, which also reaches commands that GNU `timeout` moved into a process group of their own.
+  "z() { kill -$1 0; pkill -$1 -s 0; }",
   'exec 3<&0 </dev/null',
   "( trap '' TERM",
   '  while read -r _ <&3; do :; done',
-  '  kill -TERM 0; sleep 2; kill -KILL 0 ) >/dev/null 2>&1 &',
+  '  z TERM; sleep 2; z KILL ) >/dev/null 2>&1 &',
   'w=$!',
   't=',
   'if [ "$2" -gt 0 ]; then',
   "  ( trap '' TERM",
   "    s=; trap 'kill -KILL $s 2>/dev/null; exit 0' USR1",
   '    sleep "$2" & s=$!',
-  '    wait $s && { kill -TERM 0; sleep 2; kill -KILL 0; } ) >/dev/null 2>&1 3<&- &',
+  '    wait $s && { z TERM; sleep 2; z KILL; } ) >/dev/null 2>&1 3<&- &',
   '  t=$!',
   'fi',
   'exec 3<&-',

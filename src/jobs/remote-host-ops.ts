@@ -20,6 +20,7 @@ import type { Metrics } from '../http/metrics.js';
 import type { Logger } from '../util/logger.js';
 import { redact } from '../util/redact.js';
 import type { HostOps, HostStatus, StepResult } from './host-ops.js';
+import { probeWebSocketUpgrade } from './external-probe.js';
 
 
 /** The quick /status script: gateway status --json and free -m, each in its own marked section. */
@@ -117,8 +118,13 @@ export async function createRemoteHostOps(
 
     async diagnose(host, diagnoseOpts = {}) {
       const cap = Math.max(maxOutputBytes, EVIDENCE_MAX_OUTPUT_BYTES);
-      const res = await runner.exec(host, buildEvidenceScript(host), { timeoutMs: EVIDENCE_TIMEOUT_MS, maxOutputBytes: cap });
+      // The outside view runs alongside the SSH pass: it needs no SSH and costs nothing extra in time.
+      const [res, external] = await Promise.all([
+        runner.exec(host, buildEvidenceScript(host), { timeoutMs: EVIDENCE_TIMEOUT_MS, maxOutputBytes: cap }),
+        host.gateway.url ? probeWebSocketUpgrade(host.gateway.url) : Promise.resolve(undefined),
+      ]);
       const evidence = parseEvidence(res.stdout);
+      if (external) evidence.externalProbe = { url: external.url, ok: external.ok, status: external.status, error: external.error };
       if (res.truncated) evidence.gaps.push(`output over ${cap} bytes was cut`);
       return diagnose(host, evidence, undefined, { since: diagnoseOpts.since });
     },

@@ -327,6 +327,23 @@ export function diagnose(host: HostConfig, evidence: Evidence, now?: Date, opts:
     ]);
   }
 
+  // ---------------------------------------------------------------- proxy / firewall in front of the gateway
+  const ext = evidence.externalProbe;
+  if (ext && !ext.ok && probeOk) {
+    const seen = ext.status !== undefined ? `HTTP ${ext.status}` : ext.error ?? 'no answer';
+    add(
+      'proxy_blocks_websocket',
+      ext.status !== undefined ? 'high' : 'medium',
+      72,
+      `From outside, ${ext.url} refuses the WebSocket upgrade (${seen}) while the gateway answers on the host: a proxy or firewall in front of it drops WebSocket upgrades`,
+      [`upgrade of ${ext.url} from clawmedic: ${seen}`, `probe on the host ${gs?.probeUrl ?? ''}: ok`.replace('  ', ' ')],
+      [
+        'Let WebSocket upgrades through the reverse proxy (nginx: proxy_http_version 1.1; proxy_set_header Upgrade $http_upgrade; proxy_set_header Connection "upgrade"; Caddy and Traefik pass them by default).',
+        'Open the public port (443/8443) for long-lived connections in the firewall or security group; clawmedic does not change proxies or firewalls.',
+      ],
+    );
+  }
+
   // ---------------------------------------------------------------- telegram 409
   const tg = windowEvents.filter((e) => e.kind === 'telegram_conflict');
   if (tg.length > 0) {

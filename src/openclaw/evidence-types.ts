@@ -303,6 +303,11 @@ export interface Evidence {
   envGatewayUrl?: string;
   /** Sections that could not be gathered, with the reason ("health: timed out after 15 s"). */
   gaps: string[];
+  /**
+   * A credential-free WebSocket upgrade of the inventory's public gateway URL, made from where
+   * clawmedic runs (not over SSH); absent when the inventory has no URL.
+   */
+  externalProbe?: { url: string; ok: boolean; status?: number; error?: string };
   /** Raw sections by name (redacted output) for debugging and `/diagnose --raw`. */
   sections: Record<string, EvidenceSection>;
 }

@@ -44,6 +44,8 @@ export const DEFAULTS = {
   buttonTtlSec: 24 * 3600,
   workerConcurrency: 4,
   fixMaxAttemptsPerHour: 3,
+  /** A restarted 2026.9 gateway answers its probe after ~10-15 s; slow hosts get room. */
+  startWaitSec: 90,
   probeIntervalSec: 60,
   fireAfterEvents: 3,
   fireWindowSec: 120,

@@ -98,7 +98,7 @@ export async function createApp(loaded: LoadedConfig, opts: AppOptions): Promise
   let ops = opts.ops;
   let runner = opts.runner;
   if (!ops && opts.workers) {
-    const built = await createRemoteHostOps(loaded, { logger, metrics, runner: opts.runner, verifyWindowSec: opts.verifyWindowSec ?? config.fix.verifyWindowSec });
+    const built = await createRemoteHostOps(loaded, { logger, metrics, runner: opts.runner, verifyWindowSec: opts.verifyWindowSec ?? config.fix.verifyWindowSec, startWaitSec: config.fix.startWaitSec });
     ops = built.ops;
     runner = built.runner;
     closers.push(() => built.close());

@@ -134,9 +134,11 @@ export const configSchema = z
         maxAttemptsPerHour: z.number().int().min(1).default(DEFAULTS.fixMaxAttemptsPerHour),
         /** Overrides the per-cause log window of the runbooks (a stale tab loops every 15 s: they watch longer). */
         verifyWindowSec: durationSec.optional(),
+        /** How long a fix waits for a (re)started gateway to answer its probe (it boots in ~10 s). */
+        startWaitSec: durationSec.default(DEFAULTS.startWaitSec),
       })
       .strict()
-      .default({ maxAttemptsPerHour: DEFAULTS.fixMaxAttemptsPerHour }),
+      .default({ maxAttemptsPerHour: DEFAULTS.fixMaxAttemptsPerHour, startWaitSec: DEFAULTS.startWaitSec }),
     alerts: z
       .object({
         probeIntervalSec: durationSec.default(DEFAULTS.probeIntervalSec),

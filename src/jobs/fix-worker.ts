@@ -155,7 +155,7 @@ export function startFixWorker(deps: FixWorkerDeps): Worker<FixJobData, unknown,
         let buttons: import('../domain/types.js').ReplyButton[] = [];
         const ranDoctor = outcome.steps.some((s) => s.kind === 'doctor_fix' && s.ok);
         const hostConfig = deps.hosts.get(host);
-        if (outcome.status === 'not_fixed' && ranDoctor && hostConfig) {
+        if (outcome.status !== 'fixed' && outcome.status !== 'user_action_needed' && ranDoctor && hostConfig) {
           // doctor --fix rewrote openclaw.json (keeping a .bak): offer to put the old one back.
           const restore = deps.ops.restorePlan?.(hostConfig, plan.cause);
           if (restore) {

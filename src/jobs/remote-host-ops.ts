@@ -11,7 +11,7 @@ import type { RemoteRunner } from '../domain/remote.js';
 import { SshRunner } from '../remote/ssh-runner.js';
 import { buildEvidenceScript, EVIDENCE_MAX_OUTPUT_BYTES, EVIDENCE_TIMEOUT_MS, parseEvidence, splitSections } from '../openclaw/evidence.js';
 import { diagnose } from '../openclaw/diagnose.js';
-import { planFix, verifyFix, parseDashboardUrl } from '../openclaw/plan.js';
+import { planFix, verifyFix, parseDashboardUrl, waitForGatewayStep } from '../openclaw/plan.js';
 import { parseGatewayStatus } from '../openclaw/parse-gateway-status.js';
 import { parseFree } from '../openclaw/parse-free.js';
 import { describeSupervisor, openclawTimed, shellPath, supervisorScript, TIMEOUT_PRELUDE } from '../openclaw/templates.js';
@@ -68,6 +68,8 @@ export interface RemoteHostOpsOptions {
   runner?: RemoteRunner;
   /** Overrides every runbook's verify window (config fix.verifyWindowSec; tests shorten it). */
   verifyWindowSec?: number;
+  /** How long a fix waits for a (re)started gateway to answer its probe (config fix.startWaitSec). */
+  startWaitSec?: number;
 }
 
 /** Build HostOps backed by SSH. */
@@ -132,6 +134,8 @@ export async function createRemoteHostOps(
     plan(host, verdict) {
       const plan = planFix(host, verdict);
       if (opts.verifyWindowSec !== undefined) plan.verifyWindowSec = opts.verifyWindowSec;
+      const waitSec = opts.startWaitSec;
+      if (waitSec !== undefined) plan.steps = plan.steps.map((s) => (s.kind === 'wait_for_gateway' ? waitForGatewayStep(host, waitSec) : s));
       return plan;
     },
     verify: (before, after) => verifyFix(before, after),

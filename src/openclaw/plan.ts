@@ -57,15 +57,17 @@ function stepRestart(host: HostConfig): FixStep {
     continueOnError: true,
   };
 }
-function stepWait(host: HostConfig): FixStep {
+/** The step that waits for the gateway to answer its probe (`sec`: how long; config fix.startWaitSec). */
+export function waitForGatewayStep(host: HostConfig, sec = WAIT_SEC): FixStep {
   return {
     kind: 'wait_for_gateway',
-    description: `wait up to ${WAIT_SEC} s for the gateway to answer its probe`,
-    script: waitForGatewayScript(host, WAIT_SEC),
-    timeoutMs: (WAIT_SEC + 40) * 1000,
+    description: `wait up to ${sec} s for the gateway to answer its probe`,
+    script: waitForGatewayScript(host, sec),
+    timeoutMs: (sec + 40) * 1000,
     mutates: false,
   };
 }
+const stepWait = (host: HostConfig): FixStep => waitForGatewayStep(host);
 function stepDoctor(host: HostConfig): FixStep {
   return {
     kind: 'doctor_fix',

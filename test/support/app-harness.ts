@@ -24,7 +24,7 @@ export interface HarnessOptions {
   /** Extra YAML top-level sections (people, chats, fix...) merged over the defaults. */
   extra?: Record<string, unknown>;
   /** Extra hosts (e.g. one with a wrong pinned key), given the sshd. */
-  moreHosts?: (sshd: SshdHandle) => Array<Partial<HostConfig> & { name: string }>;
+  moreHosts?: (sshd: SshdHandle, standin: Standin) => Array<Partial<HostConfig> & { name: string }>;
   app?: Partial<AppOptions>;
   /** Extra secrets (bot tokens for the chat stand-ins). */
   secrets?: Partial<LoadedConfig['secrets']>;
@@ -46,7 +46,7 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
   const standin = await createStandin();
   const sshd = await startSshd({ binDir: standin.binDir, env: standin.env });
   const prefix = uniquePrefix('app');
-  const hosts = [prodHost(sshd), ...(opts.moreHosts?.(sshd) ?? []).map((h) => ({ ...prodHost(sshd), ...h, ssh: { ...prodHost(sshd).ssh, ...(h.ssh ?? {}) } }))];
+  const hosts = [prodHost(sshd), ...(opts.moreHosts?.(sshd, standin) ?? []).map((h) => ({ ...prodHost(sshd), ...h, ssh: { ...prodHost(sshd).ssh, ...(h.ssh ?? {}) } }))];
   const doc = {
     hosts: hosts.map(toYamlHost),
     people: [{ platform: 'console', userId: 'local', role: 'admin' }],

@@ -84,6 +84,8 @@ const personSchema = z
     userId: platformId,
     role: z.enum(['viewer', 'operator', 'admin'], { error: 'expected viewer | operator | admin' }),
     name: z.string().optional(),
+    /** Hosts this person may name in a private chat (DM) with the bot; "*" = all. */
+    hosts: z.array(nonEmpty, { error: 'expected a list of host names (or ["*"])' }).optional(),
   })
   .strict();
 
@@ -189,6 +191,11 @@ export const configSchema = z
         if (h !== '*' && !names.has(h)) {
           ctx.addIssue({ code: 'custom', path: ['chats', i, 'hosts', j], message: `unknown host "${h}" (not in hosts)` });
         }
+      }),
+    );
+    cfg.people.forEach((p, i) =>
+      (p.hosts ?? []).forEach((h, j) => {
+        if (h !== '*' && !names.has(h)) ctx.addIssue({ code: 'custom', path: ['people', i, 'hosts', j], message: `unknown host "${h}" (not in hosts)` });
       }),
     );
     const seen = new Set<string>();

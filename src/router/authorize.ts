@@ -33,14 +33,20 @@ export function roleAllows(role: Role | undefined, command: CommandName): boolea
 
 /**
  * Host names this chat may see. The console sees every host (it runs on the operator's
- * machine); a chat sees only hosts bound to it in `chats`.
+ * machine); a chat sees only hosts bound to it in `chats`; a private chat (DM) that is not bound
+ * itself sees the hosts bound to the person (`people[].hosts`).
  */
-export function hostsForChat(config: AppConfig, chat: ChatRef): string[] {
+export function hostsForChat(config: AppConfig, chat: ChatRef, actor?: Actor): string[] {
   const all = config.hosts.map((h) => h.name);
   if (chat.platform === 'console') return all;
+  const pick = (names: string[]) => (names.includes('*') ? all : all.filter((h) => names.includes(h)));
   const binding = config.chats.find((c) => c.platform === chat.platform && c.chatId === chat.chatId);
-  if (!binding) return [];
-  return binding.hosts.includes('*') ? all : all.filter((h) => binding.hosts.includes(h));
+  if (binding) return pick(binding.hosts);
+  if (!chat.isGroup && actor) {
+    const person = config.people.find((p) => p.platform === actor.platform && p.userId === actor.userId);
+    if (person?.hosts) return pick(person.hosts);
+  }
+  return [];
 }
 
 /** Commands this actor may run (for /help and Telegram's menu). */

@@ -84,7 +84,7 @@ export class Router implements RouterPort {
   }
 
   hostsFor(actor: Command['actor'], chat: Command['chat']): string[] {
-    return roleOf(this.deps.config, actor) ? hostsForChat(this.deps.config, chat) : [];
+    return roleOf(this.deps.config, actor) ? hostsForChat(this.deps.config, chat, actor) : [];
   }
 
   /** The name from `people` (the same on every platform) wins over the platform's display name. */
@@ -124,7 +124,7 @@ export class Router implements RouterPort {
       return { reply: refusal(`/${name} needs the ${REQUIRED_ROLE[name]} role; you are ${role}.`) };
     }
 
-    const visible = hostsForChat(config, cmd.chat);
+    const visible = hostsForChat(config, cmd.chat, cmd.actor);
     if (name === 'help' || name === 'start') {
       return { reply: renderHelp(commandsFor(config, cmd.actor), visible) };
     }
@@ -199,7 +199,7 @@ export class Router implements RouterPort {
       await audit.record({ event: 'denied', action: state.action, host: state.host, actor: who, chat: where, detail: 'not the requester' });
       return { reply: refusal('Only the person who asked for this fix can confirm or cancel it.') };
     }
-    const problem = this.checkHost(state.host, hostsForChat(config, press.chat));
+    const problem = this.checkHost(state.host, hostsForChat(config, press.chat, press.actor));
     if (problem) return { reply: refusal(problem.message) };
 
     const consumed = await buttons.consume(press.token);

@@ -12,7 +12,7 @@ const config = parseConfigText(
 people:
   - { platform: telegram, userId: 1, role: viewer }
   - { platform: telegram, userId: 2, role: operator }
-  - { platform: discord, userId: "3", role: admin }
+  - { platform: discord, userId: "3", role: admin, hosts: [lab] }
 chats:
   - { platform: telegram, chatId: -100, hosts: [prod] }
   - { platform: discord, chatId: "9", hosts: ["*"] }
@@ -50,6 +50,13 @@ describe('authorize', () => {
     expect(hostsForChat(config, { platform: 'discord', chatId: '9', isGroup: true })).toEqual(['prod', 'lab']);
     expect(hostsForChat(config, { platform: 'telegram', chatId: '-200', isGroup: true })).toEqual([]);
     expect(hostsForChat(config, { platform: 'console', chatId: 'x', isGroup: false })).toEqual(['prod', 'lab']);
+  });
+  it('a DM that is not bound itself sees the hosts bound to the person', () => {
+    const dm = { platform: 'discord' as const, chatId: '7777', isGroup: false };
+    expect(hostsForChat(config, dm, { platform: 'discord', userId: '3' })).toEqual(['lab']);
+    expect(hostsForChat(config, dm, { platform: 'discord', userId: '4' })).toEqual([]);
+    // A group never inherits a person's hosts.
+    expect(hostsForChat(config, { ...dm, isGroup: true }, { platform: 'discord', userId: '3' })).toEqual([]);
   });
 });
 

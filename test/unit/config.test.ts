@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { loadConfig, parseConfigText } from '../../src/config/load-config.js';
 import { loadSecrets } from '../../src/config/secrets.js';
 import { ConfigError } from '../../src/domain/errors.js';
@@ -92,5 +93,14 @@ chats:
     const msg = errorOf(() => loadSecrets({ TELEGRAM_BOT_TOKEN: bad }));
     expect(msg).toContain('environment: TELEGRAM_BOT_TOKEN');
     expect(msg).not.toContain(bad);
+  });
+});
+
+describe('clawmedic.example.yaml', () => {
+  it('is a valid configuration (what the README tells users to copy)', () => {
+    const file = join(fileURLToPath(new URL('../../clawmedic.example.yaml', import.meta.url)));
+    const loaded = loadConfig(file, {});
+    expect(loaded.hosts.map((h) => h.name)).toEqual(['prod', 'homelab', 'lab']);
+    expect(loaded.hosts[1]!.supervisor).toEqual({ kind: 'docker', container: 'openclaw-openclaw-1' });
   });
 });

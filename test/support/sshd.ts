@@ -27,6 +27,11 @@ export interface StartSshdOptions {
    * Default true: a developer's slow rc file (pyenv init: ~200 ms) must not decide test timings.
    */
   skipBashrc?: boolean;
+  /**
+   * sshd_config MaxStartups (unauthenticated connections at once). Default "100:30:200"; a benchmark
+   * that opens hundreds of connections at once raises it so sshd does not drop them.
+   */
+  maxStartups?: string;
 }
 
 /** A running throw-away sshd and everything a client needs to reach it. */
@@ -196,7 +201,7 @@ export async function startSshd(opts: StartSshdOptions = {}): Promise<SshdHandle
     `Subsystem sftp internal-sftp`,
     // Tests open many channels at once on one connection.
     `MaxSessions 20`,
-    `MaxStartups 100:30:200`,
+    `MaxStartups ${opts.maxStartups ?? '100:30:200'}`,
     `SetEnv ${Object.entries(env)
       .map(([k, v]) => `${k}=${v}`)
       .join(' ')}`,

@@ -160,6 +160,8 @@ export class LogFollower {
       return;
     }
     if (!line || !this.filter.accept(line)) return;
-    this.opts.onLine(line, Date.now());
+    // A flat copy: a slice of the SSH data chunk would keep the whole chunk (up to 64 KB) alive for as
+    // long as anything taken from the line (a conn id in an incident) is kept.
+    this.opts.onLine(Buffer.from(line, 'utf8').toString('utf8'), Date.now());
   }
 }

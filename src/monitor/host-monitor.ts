@@ -51,6 +51,8 @@ export interface HostMonitorDeps {
   probeIntervalMs: number;
   tickMs: number;
   follower?: { backlogLines?: number; rollCheckSec?: number; backoffMinMs?: number; backoffMaxMs?: number };
+  /** Probe results of every host, shared by all host monitors of the process (one read per tick, not one per host). */
+  readAllProbes?: () => Promise<Array<ProbeResult | undefined>>;
   /** Auto-fix for a firing incident (undefined = auto-fix not wired). */
   autoFix?: (inc: Incident, note: (what: string) => void) => Promise<void>;
   /** Called when a fenced save finds the lease taken by another process. */
@@ -211,7 +213,7 @@ export class HostMonitor {
     const now = Date.now();
 
     // Probe results (stored by whichever process ran the probe).
-    const probes = await readProbes(redis, prefix, this.deps.allHosts);
+    const probes = await (this.deps.readAllProbes?.() ?? readProbes(redis, prefix, this.deps.allHosts));
     const mine = probes[this.deps.allHosts.indexOf(host.name)];
     this.networkBlind = this.isNetworkBlind(probes, now);
     if (mine && mine.seq > this.lastProbeSeq) {

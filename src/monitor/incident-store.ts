@@ -15,16 +15,23 @@ export interface ResumePosition {
 
 /**
  * KEYS: lease, open set, resume key, then one hash key per incident.
- * ARGV: process id, resume JSON ('' = leave), resolved TTL seconds, then per incident: op ('open'|'done'), JSON.
+ * ARGV: process id, resume JSON ('' = leave), resolved TTL seconds, lease ms, then per incident: op ('open'|'done'), JSON.
+ * A lease that merely expired (nobody took it: a slow renewal round, a Redis hiccup) is taken back
+ * here instead of dropping the host and re-adopting it from older state (lost lines, repeated alerts).
  */
 const SAVE = `
-if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+local holder = redis.call('GET', KEYS[1])
+if holder == false then
+  redis.call('SET', KEYS[1], ARGV[1], 'PX', tonumber(ARGV[4]))
+elseif holder ~= ARGV[1] then
+  return 0
+end
 if ARGV[2] ~= '' then redis.call('SET', KEYS[3], ARGV[2]) end
 local n = #KEYS - 3
 for i = 1, n do
   local key = KEYS[3 + i]
-  local op = ARGV[2 + 2 * i]
-  local json = ARGV[3 + 2 * i]
+  local op = ARGV[3 + 2 * i]
+  local json = ARGV[4 + 2 * i]
   local d = cjson.decode(json)
   local id = d['id']
   redis.call('HSET', key, 'data', json, 'phase', d['phase'], 'host', d['host'], 'cause', d['cause'])
@@ -89,6 +96,9 @@ export class IncidentStore {
    * Save changed incidents (and the resume position) if `processId` still holds the host's lease.
    * Returns false when the lease is someone else's: the caller must stop following the host.
    */
+  /** Lease period, for taking back an expired, untaken lease while saving. */
+  leaseMs: number = MONITOR_DEFAULTS.leaseMs;
+
   async save(
     host: string,
     processId: string,
@@ -96,7 +106,7 @@ export class IncidentStore {
     resume: ResumePosition | undefined,
   ): Promise<boolean> {
     const keys = [this.leaseKey(host), this.openSetKey(host), this.resumeKey(host), ...changes.map((c) => this.incidentKey(c.incident.id))];
-    const args: string[] = [processId, resume ? JSON.stringify(resume) : '', String(MONITOR_DEFAULTS.resolvedTtlSec)];
+    const args: string[] = [processId, resume ? JSON.stringify(resume) : '', String(MONITOR_DEFAULTS.resolvedTtlSec), String(this.leaseMs)];
     for (const c of changes) args.push(c.done ? 'done' : 'open', JSON.stringify(c.incident));
     const ok = await this.redis.eval(SAVE, keys.length, ...keys, ...args);
     return ok === 1;

@@ -44,6 +44,18 @@ export class LeaseManager {
     return (await this.redis.eval(RENEW, 1, this.key(host), this.processId, String(this.leaseMs))) === 1;
   }
 
+  /**
+   * Renew many leases in one round trip (a process with hundreds of hosts must not renew one EVAL at
+   * a time, or the last ones expire before their turn). Returns, per host, whether it is still ours.
+   */
+  async renewAll(hosts: string[]): Promise<boolean[]> {
+    if (hosts.length === 0) return [];
+    const pipe = this.redis.pipeline();
+    for (const h of hosts) pipe.eval(RENEW, 1, this.key(h), this.processId, String(this.leaseMs));
+    const res = (await pipe.exec()) ?? [];
+    return hosts.map((_, i) => !res[i]?.[0] && res[i]?.[1] === 1);
+  }
+
   /** Give the host up (only if it is still ours). */
   async release(host: string): Promise<void> {
     await this.redis.eval(RELEASE, 1, this.key(host), this.processId);

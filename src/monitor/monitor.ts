@@ -27,7 +27,7 @@ import { ackRequestKey, HostMonitor, type AckRequest } from './host-monitor.js';
 import { policyFromConfig, type AlertPolicy, type Incident } from './incident-machine.js';
 import { IncidentStore } from './incident-store.js';
 import { fairShare, LeaseManager } from './leases.js';
-import { createProbeQueue, scheduleProbes, startProbeWorker } from './probe.js';
+import { createProbeQueue, readProbes, scheduleProbes, startProbeWorker, type ProbeResult } from './probe.js';
 
 /** What startMonitor needs; main.ts passes its own instances. */
 export interface MonitorDeps {
@@ -108,6 +108,7 @@ export async function startMonitor(deps: MonitorDeps): Promise<MonitorHandle> {
   const allHosts = deps.hosts.map((h) => h.name);
 
   const store = new IncidentStore(redis, prefix);
+  store.leaseMs = deps.leaseMs ?? MONITOR_DEFAULTS.leaseMs;
   const mutes = new MuteStore(redis, prefix);
   const sender = new AlertSender({ config, notifier: deps.notifier, buttons: deps.buttons });
   const leases = new LeaseManager(redis, prefix, processId, leaseMs);
@@ -174,10 +175,22 @@ export async function startMonitor(deps: MonitorDeps): Promise<MonitorHandle> {
       }
     : undefined;
 
+  // Every host monitor ticks each second and needs every host's probe (to tell "my own network is down"
+  // from "that host is down"): read them once per half tick for the whole process, not once per host.
+  let probeCache: { at: number; value: Promise<Array<ProbeResult | undefined>> } | undefined;
+  const readAllProbes = (): Promise<Array<ProbeResult | undefined>> => {
+    const now = Date.now();
+    if (!probeCache || now - probeCache.at >= (t.tickMs ?? MONITOR_DEFAULTS.tickMs) / 2) {
+      probeCache = { at: now, value: readProbes(redis, prefix, allHosts) };
+    }
+    return probeCache.value;
+  };
+
   const adopt = async (host: HostConfig): Promise<void> => {
     const hm = new HostMonitor({
       host,
       allHosts,
+      readAllProbes,
       policy,
       processId,
       redis,
@@ -214,6 +227,8 @@ export async function startMonitor(deps: MonitorDeps): Promise<MonitorHandle> {
     logger.info({ host: name, processId }, 'no longer following host');
   };
 
+  /** Hosts started at once when adopting (SSH connects and Redis reads overlap). */
+  const ADOPT_BATCH = 25;
   let round: Promise<void> | undefined;
   const orphanRounds = new Map<string, number>();
   const leaseRound = async (): Promise<void> => {
@@ -221,17 +236,22 @@ export async function startMonitor(deps: MonitorDeps): Promise<MonitorHandle> {
     try {
       const live = await leases.heartbeat();
       const share = fairShare(deps.hosts.length, live.length);
-      for (const name of [...owned.keys()]) {
-        if (await leases.renew(name)) continue;
+      const mine = [...owned.keys()];
+      const renewed = await leases.renewAll(mine);
+      for (const [i, name] of mine.entries()) {
+        if (renewed[i]) continue;
         // Expired while Redis was away and nobody took it: take it back without losing memory.
         if (await leases.tryAcquire(name)) continue;
         await drop(name, false);
       }
       if (owned.size < share) {
         const candidates = deps.hosts.filter((h) => !owned.has(h.name)).sort(() => Math.random() - 0.5);
-        for (const h of candidates) {
-          if (owned.size >= share || closed) break;
-          if (await leases.tryAcquire(h.name)) await adopt(h);
+        // Adopt in parallel batches, renewing what we hold between batches: starting hundreds of hosts
+        // one by one takes longer than a lease lives.
+        for (let i = 0; i < candidates.length && owned.size < share && !closed; i += ADOPT_BATCH) {
+          const batch = candidates.slice(i, i + Math.min(ADOPT_BATCH, share - owned.size));
+          await Promise.all(batch.map(async (h) => ((await leases.tryAcquire(h.name)) ? adopt(h) : undefined)));
+          await leases.renewAll([...owned.keys()]);
         }
       } else {
         // Beyond our share, still take a host nobody has held for two rounds: never leave one unfollowed.

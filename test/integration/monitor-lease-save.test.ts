@@ -1,0 +1,42 @@
+/**
+ * Regression (found by bench/monitor-fleet at 500 hosts): a lease that merely expired because a
+ * renewal round ran late made the save fail, so the host was dropped and re-adopted from older
+ * state (lost lines, repeated alerts). Saving now takes an expired, untaken lease back; a lease
+ * another process holds still refuses the save.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Redis } from 'ioredis';
+import { IncidentStore } from '../../src/monitor/incident-store.js';
+import { LeaseManager } from '../../src/monitor/leases.js';
+import { newIncident } from '../../src/monitor/incident-machine.js';
+import { cleanupPrefix, TEST_REDIS_URL, uniquePrefix } from '../support/redis.js';
+
+const prefix = uniquePrefix('lease');
+let redis: Redis;
+beforeAll(() => {
+  redis = new Redis(TEST_REDIS_URL);
+});
+afterAll(async () => {
+  redis.disconnect();
+  await cleanupPrefix(prefix);
+});
+
+describe('incident save and leases', () => {
+  it('takes back an expired, untaken lease; refuses when another process holds it', async () => {
+    const store = new IncidentStore(redis, prefix);
+    store.leaseMs = 5000;
+    const me = new LeaseManager(redis, prefix, 'proc-a', 5000);
+    const inc = newIncident('h1', 'token_mismatch', 'log', Date.now());
+    // Nobody holds h1 (ours expired): the save succeeds and the lease is ours again.
+    expect(await store.save('h1', 'proc-a', [{ incident: inc, done: false }], undefined)).toBe(true);
+    expect(await me.holder('h1')).toBe('proc-a');
+    expect(await redis.pttl(me.key('h1'))).toBeGreaterThan(4000);
+    // Another process took it: the save is refused.
+    await redis.set(me.key('h1'), 'proc-b', 'PX', 5000);
+    expect(await store.save('h1', 'proc-a', [{ incident: inc, done: false }], undefined)).toBe(false);
+    // renewAll answers per host in one round trip.
+    await redis.set(me.key('h2'), 'proc-a', 'PX', 100);
+    expect(await me.renewAll(['h1', 'h2', 'h3'])).toEqual([false, true, false]);
+    expect(await redis.pttl(me.key('h2'))).toBeGreaterThan(4000);
+  });
+});

@@ -129,6 +129,18 @@ export async function interleaved(
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** True when the module at `metaUrl` is the script node was started with (run directly, not imported). */
+/** Run `run` when this file is the entry point (`npx tsx bench/<file>.ts`), exiting 1 on failure. */
+export function runIfMain(metaUrl: string, run: () => Promise<unknown>): void {
+  if (!isMain(metaUrl)) return;
+  run().then(
+    () => process.exit(0),
+    (err) => {
+      console.error(err);
+      process.exit(1);
+    },
+  );
+}
+
 export function isMain(metaUrl: string): boolean {
   const arg = process.argv[1];
   if (!arg) return false;

@@ -13,7 +13,7 @@ import { LOG_FILTER_ERE, SED_REDACT_TOKENS, openclawCmd, supervisorCmd } from '.
 import { shellQuote } from '../src/util/shell-quote.js';
 import type { HostConfig } from '../src/domain/host.js';
 import { RawSsh } from './raw-ssh.js';
-import { atMost, interleaved, isMain, printHeader, printSeries, reportFigure, summarize, timeMs, type Figure } from './bench-kit.js';
+import { atMost, interleaved, runIfMain, printHeader, printSeries, reportFigure, summarize, timeMs, type Figure } from './bench-kit.js';
 
 const BENCH = 'diagnose-pass';
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 150);
@@ -131,12 +131,4 @@ export async function run(): Promise<Figure[]> {
   return figures;
 }
 
-if (isMain(import.meta.url)) {
-  run().then(
-    () => process.exit(0),
-    (err) => {
-      console.error(err);
-      process.exit(1);
-    },
-  );
-}
+runIfMain(import.meta.url, run);

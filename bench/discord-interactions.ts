@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { startHarness } from '../test/support/app-harness.js';
 import { startDiscordStandin, type InteractionHandle, type InteractionView } from '../test/support/discord/discord-standin.js';
-import { atMost, interleaved, isMain, printHeader, printSeries, reportFigure, sleep, summarize, timeMs, type Figure } from './bench-kit.js';
+import { atMost, interleaved, runIfMain, printHeader, printSeries, reportFigure, sleep, summarize, timeMs, type Figure } from './bench-kit.js';
 
 const BENCH = 'discord-interactions';
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 120);
@@ -156,12 +156,4 @@ export async function run(): Promise<Figure[]> {
   return figures;
 }
 
-if (isMain(import.meta.url)) {
-  run().then(
-    () => process.exit(0),
-    (err) => {
-      console.error(err);
-      process.exit(1);
-    },
-  );
-}
+runIfMain(import.meta.url, run);

@@ -9,7 +9,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseLog } from '../src/openclaw/log-parser.js';
-import { atLeast, fmt, isMain, printHeader, reportFigure, summarize, type Figure } from './bench-kit.js';
+import { atLeast, fmt, runIfMain, printHeader, reportFigure, summarize, type Figure } from './bench-kit.js';
 
 const BENCH = 'log-parser';
 const LINES = 100_000;
@@ -98,12 +98,4 @@ export async function run(): Promise<Figure[]> {
   return figures;
 }
 
-if (isMain(import.meta.url)) {
-  run().then(
-    () => process.exit(0),
-    (err) => {
-      console.error(err);
-      process.exit(1);
-    },
-  );
-}
+runIfMain(import.meta.url, run);

@@ -36,7 +36,7 @@ import { failurePair } from '../test/support/monitor-harness.js';
 import { cleanupPrefix, TEST_REDIS_URL, uniquePrefix } from '../test/support/redis.js';
 import { hostConfigFor, startSshd } from '../test/support/sshd.js';
 import { startTelegramStandin, type RecordedCall } from '../test/support/telegram/telegram-standin.js';
-import { atMost, fmt, interleaved, isMain, printHeader, printSeries, reportFigure, sleep, summarize, timeMs, type Figure } from './bench-kit.js';
+import { atMost, fmt, interleaved, runIfMain, printHeader, printSeries, reportFigure, sleep, summarize, timeMs, type Figure } from './bench-kit.js';
 import {
   appendLines,
   bareBullmq,
@@ -362,12 +362,4 @@ export async function run(): Promise<Figure[]> {
   return figures;
 }
 
-if (isMain(import.meta.url)) {
-  run().then(
-    () => process.exit(0),
-    (err) => {
-      console.error(err);
-      process.exit(1);
-    },
-  );
-}
+runIfMain(import.meta.url, run);

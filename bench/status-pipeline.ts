@@ -15,7 +15,7 @@ import { buildStatusScript } from '../src/jobs/remote-host-ops.js';
 import type { HostConfig } from '../src/domain/host.js';
 import { wrapRemoteScript } from '../src/remote/remote-wrapper.js';
 import { RawSsh } from './raw-ssh.js';
-import { atMost, interleaved, isMain, printHeader, printSeries, reportFigure, summarize, timeMs, type Figure } from './bench-kit.js';
+import { atMost, interleaved, runIfMain, printHeader, printSeries, reportFigure, summarize, timeMs, type Figure } from './bench-kit.js';
 
 const BENCH = 'status-pipeline';
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 250);
@@ -234,12 +234,4 @@ export async function run(): Promise<Figure[]> {
   return figures;
 }
 
-if (isMain(import.meta.url)) {
-  run().then(
-    () => process.exit(0),
-    (err) => {
-      console.error(err);
-      process.exit(1);
-    },
-  );
-}
+runIfMain(import.meta.url, run);

@@ -9,7 +9,7 @@ import { startHarness } from '../test/support/app-harness.js';
 import { startTelegramStandin, type RecordedCall } from '../test/support/telegram/telegram-standin.js';
 import type { ChatAdapter } from '../src/chat/adapter.js';
 import type { Delivery } from '../src/domain/types.js';
-import { atMost, interleaved, isMain, printHeader, printSeries, reportFigure, summarize, timeMs, type Figure } from './bench-kit.js';
+import { atMost, interleaved, runIfMain, printHeader, printSeries, reportFigure, summarize, timeMs, type Figure } from './bench-kit.js';
 
 const BENCH = 'telegram-status';
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 40);
@@ -115,12 +115,4 @@ export async function run(): Promise<Figure[]> {
   return figures;
 }
 
-if (isMain(import.meta.url)) {
-  run().then(
-    () => process.exit(0),
-    (err) => {
-      console.error(err);
-      process.exit(1);
-    },
-  );
-}
+runIfMain(import.meta.url, run);

@@ -6,7 +6,6 @@
  */
 import { appendFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { Queue, QueueEvents, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { Client, type ClientChannel } from 'ssh2';
 import type { ChatAdapter, RouterPort } from '../src/chat/adapter.js';
@@ -25,7 +24,7 @@ import { createLogger } from '../src/util/logger.js';
 import { shellQuote } from '../src/util/shell-quote.js';
 import { statusOps } from '../test/support/monitor-harness.js';
 import type { BotApiLayer, ApiError } from '../test/support/telegram/bot-api-layer.js';
-import { cleanupPrefix, TEST_REDIS_URL, uniquePrefix } from '../test/support/redis.js';
+import { TEST_REDIS_URL } from '../test/support/redis.js';
 import { timeMs } from './bench-kit.js';
 
 /** An inventory host of a benchmark with the gateway log file it is followed through. */
@@ -194,31 +193,7 @@ export async function startMonitorRig(opts: {
   return rig;
 }
 
-/** A bare BullMQ round trip: Queue.add → Worker (no-op) → completed seen through QueueEvents (as in status-pipeline). */
-export async function bareBullmq(): Promise<{ roundTrip: () => Promise<number>; close: () => Promise<void> }> {
-  const prefix = uniquePrefix('bench-mon-bull');
-  const producer = new Redis(TEST_REDIS_URL, { maxRetriesPerRequest: 2 });
-  const workerConn = new Redis(TEST_REDIS_URL, { maxRetriesPerRequest: null });
-  const queue = new Queue('bare', { connection: producer, prefix });
-  const worker = new Worker('bare', async () => 'ok', { connection: workerConn, prefix, concurrency: 4 });
-  const events = new QueueEvents('bare', { connection: { url: TEST_REDIS_URL } as never, prefix });
-  await Promise.all([queue.waitUntilReady(), worker.waitUntilReady(), events.waitUntilReady()]);
-  return {
-    roundTrip: () =>
-      timeMs(async () => {
-        const job = await queue.add('j', { host: 'prod', n: 1 }, { removeOnComplete: true });
-        await job.waitUntilFinished(events, 10_000);
-      }),
-    async close() {
-      await worker.close();
-      await events.close();
-      await queue.close();
-      producer.disconnect();
-      workerConn.disconnect();
-      await cleanupPrefix(prefix);
-    },
-  };
-}
+export { bareBullmq } from './bare-bullmq.js';
 
 /** Open a bare ssh2 connection (same pin check as the runner, Nagle off as the runner does). */
 export async function rawConnect(host: HostConfig, privateKey: string): Promise<Client> {

@@ -6,10 +6,10 @@
  *
  * Run: npx tsx bench/status-pipeline.ts   (env BENCH_ROUNDS / BENCH_COLD_ROUNDS to change the counts)
  */
-import { Queue, QueueEvents, Worker } from 'bullmq';
+import { bareBullmq } from './bare-bullmq.js';
 import { Redis } from 'ioredis';
 import { startHarness } from '../test/support/app-harness.js';
-import { TEST_REDIS_URL, cleanupPrefix, uniquePrefix } from '../test/support/redis.js';
+import { TEST_REDIS_URL, uniquePrefix } from '../test/support/redis.js';
 import { SshRunner } from '../src/remote/ssh-runner.js';
 import { buildStatusScript } from '../src/jobs/remote-host-ops.js';
 import type { HostConfig } from '../src/domain/host.js';
@@ -22,31 +22,6 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 250);
 const COLD_ROUNDS = Number(process.env.BENCH_COLD_ROUNDS ?? 60);
 const ECHO_ROUNDS = Number(process.env.BENCH_ECHO_ROUNDS ?? 200);
 
-/** A bare BullMQ round trip: Queue.add → Worker (no-op) → completed seen through QueueEvents. */
-async function bareBullmq(): Promise<{ roundTrip: () => Promise<number>; close: () => Promise<void> }> {
-  const prefix = uniquePrefix('bench-bull');
-  const producer = new Redis(TEST_REDIS_URL, { maxRetriesPerRequest: 2 });
-  const workerConn = new Redis(TEST_REDIS_URL, { maxRetriesPerRequest: null });
-  const queue = new Queue('bare', { connection: producer, prefix });
-  const worker = new Worker('bare', async () => 'ok', { connection: workerConn, prefix, concurrency: 4 });
-  const events = new QueueEvents('bare', { connection: { url: TEST_REDIS_URL } as never, prefix });
-  await Promise.all([queue.waitUntilReady(), worker.waitUntilReady(), events.waitUntilReady()]);
-  return {
-    roundTrip: () =>
-      timeMs(async () => {
-        const job = await queue.add('j', { host: 'prod', n: 1 }, { removeOnComplete: true });
-        await job.waitUntilFinished(events, 10_000);
-      }),
-    async close() {
-      await worker.close();
-      await events.close();
-      await queue.close();
-      producer.disconnect();
-      workerConn.disconnect();
-      await cleanupPrefix(prefix);
-    },
-  };
-}
 
 /** One reply write: PUBLISH of a console-sized payload until the subscriber has it (what the console path pays). */
 async function replyWrite(): Promise<{ write: () => Promise<number>; close: () => Promise<void> }> {

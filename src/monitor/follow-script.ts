@@ -60,14 +60,23 @@ export function buildFollowScript(host: HostConfig, opts: FollowScriptOptions): 
     );
   }
   L.push(`if [ -z "$_cm_lf" ]; then echo '${FOLLOW_MARK}nolog'; exit 3; fi`);
+  // Where tail starts. Resuming, replay from the first line at or after the saved position (the file log's
+  // UTC "date" field, 1 s early; lines seen already are skipped by hash), however many lines came while
+  // disconnected; the follower drops nothing. Every dated line older: start at the end. First start, or a
+  // file without dated lines: the last n lines.
+  const since = opts.resume ? new Date(opts.resume.ms - 1000).toISOString().slice(0, 23) : '';
+  L.push(`_cm_since=${shellQuote(since)}`);
+  L.push(
+    `_cm_start() { _cm_k=; if [ -n "$_cm_since" ]; then _cm_k=$(awk -v t="$_cm_since" '{ i = index($0, "\\"date\\":\\""); if (i > 0) { d = 1; if (substr($0, i + 8, 23) >= t) { print NR; f = 1; exit } } } END { if (!f && d) print NR + 1 }' "$1" 2>/dev/null); fi; if [ -n "$_cm_k" ]; then echo "+$_cm_k"; else echo ${n}; fi; }`,
+  );
   L.push(`echo "${FOLLOW_MARK}logfile=$_cm_lf"`);
   L.push('_cm_dir=$(dirname "$_cm_lf")');
   // A fixed file name: plain tail -F (follows rotation by name).
-  L.push(`case "$(basename "$_cm_lf")" in ${DATED}) ;; *) exec tail -n ${n} -F "$_cm_lf" ;; esac`);
+  L.push(`case "$(basename "$_cm_lf")" in ${DATED}) ;; *) exec tail -n "$(_cm_start "$_cm_lf")" -F "$_cm_lf" ;; esac`);
   // Dated files roll at midnight: follow the newest one and switch when a newer one appears.
   L.push(`_cm_newest() { ls -1 "$_cm_dir"/${DATED} 2>/dev/null | sort | tail -n 1; }`);
   L.push('_cm_cur=$(_cm_newest); [ -n "$_cm_cur" ] || _cm_cur=$_cm_lf');
-  L.push(`tail -n ${n} -F "$_cm_cur" & _cm_p=$!`);
+  L.push(`tail -n "$(_cm_start "$_cm_cur")" -F "$_cm_cur" & _cm_p=$!`);
   L.push(`while sleep ${Math.max(1, Math.round(opts.rollCheckSec))}; do`);
   L.push('  _cm_new=$(_cm_newest)');
   L.push('  if [ -n "$_cm_new" ] && [ "$_cm_new" != "$_cm_cur" ]; then');

@@ -102,7 +102,8 @@ describe('follow scripts', () => {
     expect(buildFollowScript(d, { backlogLines: 100, rollCheckSec: 30 })).toContain("docker logs -f --timestamps --tail 100 openclaw-openclaw-1");
     expect(buildFollowScript(d, { backlogLines: 100, rollCheckSec: 30, resume: { ms: Date.parse('2026-11-25T15:00:00Z'), hashes: [] } })).toMatch(/--since '?2026-11-25T14:59:59.000Z'?/);
     const native = buildFollowScript(host, { backlogLines: 100, rollCheckSec: 30 });
-    expect(native).toContain('tail -n 100 -F');
+    expect(native).toContain('tail -n "$(_cm_start "$_cm_cur")" -F');
+    expect(native).toMatch(/else echo 100; fi/); // no resume position: the last 100 lines
     expect(native).toContain('journalctl --user -u');
     expect(native).not.toMatch(/openclaw'? logs/);
   });
@@ -139,5 +140,42 @@ describe('follow scripts', () => {
     } finally {
       process.kill(-child.pid!, 'SIGKILL');
     }
+  }, 15_000);
+});
+
+describe('follow script resume', () => {
+  const resumeDirs: string[] = [];
+  afterAll(async () => {
+    for (const d of resumeDirs) await rm(d, { recursive: true, force: true });
+  });
+
+  it('replays every line since the saved position, however many came while disconnected', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'clawmedic-resume-'));
+    resumeDirs.push(dir);
+    const file = path.join(dir, 'openclaw-2026-11-25.log');
+    const t0 = Date.parse('2026-11-25T10:00:00.000Z');
+    // 1 000 file-log lines, one per 100 ms; the saved position is line 200's time.
+    const lines = Array.from({ length: 1000 }, (_, i) => `{"1":"line ${i + 1}","_meta":{"date":"${new Date(t0 + i * 100).toISOString()}"},"time":"${new Date(t0 + i * 100).toISOString()}"}`);
+    await writeFile(file, `${lines.join('\n')}\n`);
+    const resume = { ms: t0 + 199 * 100, hashes: [] };
+    const script = buildFollowScript({ ...host, supervisor: { kind: 'commands', start: 'true', stop: 'true' } }, { logFile: file, backlogLines: 300, rollCheckSec: 60, resume });
+    const child = spawn('sh', ['-c', script], { detached: true, stdio: ['ignore', 'pipe', 'ignore'] });
+    const got: string[] = [];
+    child.stdout.setEncoding('utf8');
+    let buf = '';
+    child.stdout.on('data', (c: string) => {
+      buf += c;
+      const parts = buf.split('\n');
+      buf = parts.pop()!;
+      got.push(...parts.filter((l) => l && !l.startsWith('@@')));
+    });
+    try {
+      for (let i = 0; i < 100 && !got.some((l) => l.includes('"line 1000"')); i++) await new Promise((r) => setTimeout(r, 50));
+    } finally {
+      process.kill(-child.pid!, 'SIGKILL');
+    }
+    // From 1 s before the position (line 190) to the end: 811 lines, more than the 300-line backlog.
+    expect(got[0]).toContain('"line 190"');
+    expect(got).toHaveLength(811);
   }, 15_000);
 });

@@ -10,6 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import type { HostConfig } from '../../src/domain/host.js';
+import { freePort } from './free-port.js';
 
 const execFileP = promisify(execFile);
 
@@ -98,18 +99,6 @@ async function fingerprintWithSshKeygen(pubFile: string): Promise<string> {
   return fp;
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 /** Resolves once a TCP connect AND an SSH banner succeed (sshd accepts before it is fully set up otherwise). */
 async function waitForBanner(port: number, child: ChildProcess, deadline: number): Promise<void> {

@@ -3,20 +3,9 @@
  * waiting with a deadline. Kept apart so every harness module uses the same definitions.
  */
 import net from 'node:net';
+import { freePort } from '../free-port.js';
+export { freePort };
 
-/** A TCP port free on 127.0.0.1 right now (the kernel picks it). */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 /** Does a TCP connect to 127.0.0.1:port succeed? (what `connect ECONNREFUSED` is the opposite of) */
 export async function isListening(port: number, host = '127.0.0.1'): Promise<boolean> {

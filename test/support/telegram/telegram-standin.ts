@@ -4,6 +4,7 @@
  */
 import { TelegramServer } from 'telegram-test-api/lib/telegramServer.js';
 import { BotApiLayer, type ApiError, type ChatType, type RecordedCall, type StoredMessage } from './bot-api-layer.js';
+import { freePort } from '../free-port.js';
 
 export type { ApiError, ChatType, RecordedCall, StoredMessage } from './bot-api-layer.js';
 
@@ -205,14 +206,3 @@ export async function startTelegramStandin(opts: StandinOptions = {}): Promise<T
   return standin;
 }
 
-async function freePort(): Promise<number> {
-  const { createServer } = await import('node:net');
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as { port: number }).port;
-      srv.close(() => resolve(port));
-    });
-  });
-}

@@ -8,7 +8,7 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { HostConfig } from '../../src/domain/host.js';
 import type { Verdict } from '../../src/domain/diagnosis.js';
-import { buildEvidenceScript, parseEvidence } from '../../src/openclaw/evidence.js';
+import { buildEvidenceScript, EVIDENCE_MAX_OUTPUT_BYTES, parseEvidence } from '../../src/openclaw/evidence.js';
 import { diagnose } from '../../src/openclaw/diagnose.js';
 import { planFix } from '../../src/openclaw/plan.js';
 import { SshRunner } from '../../src/remote/ssh-runner.js';
@@ -34,7 +34,7 @@ describe('clawmedic diagnoses a real OpenClaw gateway over real SSH', () => {
 
   /** Evidence pass over SSH + diagnose, only log events since `since` (the log file is shared). */
   async function diagnoseNow(since: Date): Promise<Verdict> {
-    const r = await runner.exec(host, buildEvidenceScript(host), { timeoutMs: 240_000 });
+    const r = await runner.exec(host, buildEvidenceScript(host), { timeoutMs: 240_000, maxOutputBytes: EVIDENCE_MAX_OUTPUT_BYTES } /* as production: the shared log can pass 1 MB */);
     const evidence = parseEvidence(r.stdout);
     return diagnose(host, evidence, undefined, { since });
   }

@@ -53,6 +53,13 @@ export interface TelegramAdapterOptions {
 const TOAST_MAX = 200;
 /** Prefix under which chat migrations (group → supergroup) are remembered in the ref store. */
 const MIGRATION_KEY = 'chat-migrated:';
+/**
+ * How long "this chat has not migrated" is believed without asking Redis again. Safe to cache: a send
+ * into a migrated group fails with migrate_to_chat_id, which call() follows at once.
+ */
+const NOT_MIGRATED_TTL_MS = 5 * 60_000;
+/** Bound on that cache (one entry per chat written to). */
+const NOT_MIGRATED_MAX = 10_000;
 const ALLOWED_UPDATES = ['message', 'callback_query'] as const;
 
 /** A platform message we sent: where and which id; stored in MessageRefStore as "chatId:messageId". */
@@ -82,6 +89,8 @@ export class TelegramAdapter implements ChatAdapter {
   private readonly inflight = new Map<string, Promise<unknown>>();
   /** Known group → supergroup moves (also persisted in the ref store). */
   private readonly migrations = new Map<string, string>();
+  /** Chats found not migrated, with when that answer expires: saves a Redis read per call. */
+  private readonly notMigrated = new Map<string, number>();
   private readonly background = new Set<Promise<unknown>>();
   private webhookServer: Server | undefined;
   private polling: Promise<void> | undefined;
@@ -346,6 +355,7 @@ export class TelegramAdapter implements ChatAdapter {
 
   private async onMigrated(oldId: string, newId: string): Promise<void> {
     this.migrations.set(oldId, newId);
+    this.notMigrated.delete(oldId);
     await this.opts.refs.set('telegram', MIGRATION_KEY + oldId, newId);
     this.log.warn(
       { oldChatId: oldId, newChatId: newId },
@@ -467,10 +477,15 @@ export class TelegramAdapter implements ChatAdapter {
     for (let hops = 0; hops < 3; hops++) {
       let next = this.migrations.get(current);
       if (next === undefined) {
+        if ((this.notMigrated.get(current) ?? 0) > Date.now()) return current;
         next = await this.opts.refs.get('telegram', MIGRATION_KEY + current);
         if (next !== undefined) this.migrations.set(current, next);
       }
-      if (next === undefined) return current;
+      if (next === undefined) {
+        if (this.notMigrated.size >= NOT_MIGRATED_MAX) this.notMigrated.clear();
+        this.notMigrated.set(current, Date.now() + NOT_MIGRATED_TTL_MS);
+        return current;
+      }
       current = next;
     }
     return current;

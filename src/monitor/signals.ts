@@ -5,6 +5,7 @@
 import type { Cause } from '../domain/diagnosis.js';
 import { correlate, type ConnFailure } from '../openclaw/correlate.js';
 import type { LogEvent } from '../openclaw/evidence-types.js';
+import { detach } from '../util/detach.js';
 import { redact } from '../util/redact.js';
 import { MONITOR_DEFAULTS } from './constants.js';
 
@@ -94,7 +95,7 @@ export class SignalExtractor {
       case 'closed_before_connect':
         return this.failure(e, at);
       case 'plugin_failure':
-        return [{ family: 'plugin_failure', cause: 'plugin_failure', at, clientKey: e.plugin, evidence: clip(`${hhmmss(e.time, at)} plugin ${e.plugin} failed: ${e.error}`) }];
+        return [{ family: 'plugin_failure', cause: 'plugin_failure', at, clientKey: detach(e.plugin), evidence: clip(`${hhmmss(e.time, at)} plugin ${e.plugin} failed: ${e.error}`) }];
       case 'port_conflict':
         return [{ family: 'port_conflict', cause: 'port_conflict', at, evidence: clip(`${hhmmss(e.time, at)} ${e.text}`) }];
       case 'second_gateway':
@@ -146,6 +147,7 @@ export class SignalExtractor {
       if (at - this.autoRestoreAt >= 0 && at - this.autoRestoreAt <= MARK_WINDOW_MS) mark = 'autorestore';
       else if (at - this.rotationAt >= 0 && at - this.rotationAt <= MARK_WINDOW_MS) mark = 'rotation';
     }
-    return [{ family, cause: family, at, clientKey: f.clientKey, dedupe: f.conn, evidence: failureEvidence(f), mark }];
+    // Detached copies: incidents keep these ids, and a slice would keep the whole log line alive with them.
+    return [{ family, cause: family, at, clientKey: f.clientKey && detach(f.clientKey), dedupe: detach(f.conn), evidence: failureEvidence(f), mark }];
   }
 }

@@ -1,9 +1,11 @@
 /**
  * Mutes per host in Redis: a person's `/mute <host> <duration>` and the mute clawmedic sets on a
  * host while its own fix runs there. Each is a key with its own TTL, so a mute ends by itself.
+ * Every write bumps the monitor's control counter (control-seq.ts) so host monitors notice it.
  */
 import type { Redis } from 'ioredis';
 import { MONITOR_DEFAULTS, MONITOR_KEYS } from '../monitor/constants.js';
+import { bumpControlSeq } from '../monitor/control-seq.js';
 
 /** A mute in force. */
 export interface Mute {
@@ -27,25 +29,26 @@ export class MuteStore {
   /** Mute `host` for `seconds` (replaces an earlier person's mute). */
   async mute(host: string, seconds: number, reason: string, by: string, now = Date.now()): Promise<Mute> {
     const m: Mute = { until: now + seconds * 1000, reason, by };
-    await this.redis.set(this.key(host), JSON.stringify(m), 'PX', Math.max(1, Math.round(seconds * 1000)));
+    await bumpControlSeq(this.redis.multi().set(this.key(host), JSON.stringify(m), 'PX', Math.max(1, Math.round(seconds * 1000))), this.prefix).exec();
     return m;
   }
 
   /** Lift a person's mute; returns the mute that was in force, if any. */
   async unmute(host: string): Promise<Mute | undefined> {
-    const raw = await this.redis.getdel(this.key(host));
+    const res = await bumpControlSeq(this.redis.multi().getdel(this.key(host)), this.prefix).exec();
+    const raw = res?.[0]?.[1] as string | null | undefined;
     return raw ? (JSON.parse(raw) as Mute) : undefined;
   }
 
   /** Mark a clawmedic fix running on `host` (mutes its alerts; expires by itself if never cleared). */
   async setFixRunning(host: string, running: boolean, now = Date.now()): Promise<void> {
     if (!running) {
-      await this.redis.del(this.key(host, true));
+      await bumpControlSeq(this.redis.multi().del(this.key(host, true)), this.prefix).exec();
       return;
     }
     const ms = MONITOR_DEFAULTS.fixMuteMaxSec * 1000;
     const m: Mute = { until: now + ms, reason: 'a clawmedic fix is running', by: 'clawmedic', fix: true };
-    await this.redis.set(this.key(host, true), JSON.stringify(m), 'PX', ms);
+    await bumpControlSeq(this.redis.multi().set(this.key(host, true), JSON.stringify(m), 'PX', ms), this.prefix).exec();
   }
 
   /** The person's mute and the fix mute of `host`, either absent. */

@@ -23,6 +23,8 @@ export const MONITOR_KEYS = {
   mute: 'mute',
   /** Auto-fix circuit breaker per host (sorted set of fix times). */
   autoFix: 'monitor:autofix',
+  /** Change counter of acks and mutes (see control-seq.ts). */
+  controlSeq: 'monitor:controlseq',
   /** Dedupe of the "clawmedic is blind" notice. */
   blindNotice: 'monitor:blind',
 } as const;
@@ -60,6 +62,11 @@ export const MONITOR_DEFAULTS = {
   maxSeenConns: 100,
   /** How long a 4008 waits for its 1008 partner line is irrelevant (partner comes first); conns kept this long. */
   connMemoryMs: 120_000,
+  /**
+   * A host monitor rereads its ack and mute keys at least this often even when the change counter did
+   * not move (a writer that predates the counter, a counter lost with Redis).
+   */
+  controlsRefreshMs: 30_000,
   /** Probe deadline. */
   probeTimeoutMs: 60_000,
   /** Mute set while a clawmedic fix runs on the host, in case the "fix finished" call never comes. */

@@ -53,6 +53,8 @@ export interface HostMonitorDeps {
   follower?: { backlogLines?: number; rollCheckSec?: number; backoffMinMs?: number; backoffMaxMs?: number };
   /** Probe results of every host, shared by all host monitors of the process (one read per tick, not one per host). */
   readAllProbes?: () => Promise<Array<ProbeResult | undefined>>;
+  /** The ack/mute change counter, shared by the process (undefined: read acks and mutes every tick). */
+  readControlSeq?: () => Promise<string | null>;
   /** Auto-fix for a firing incident (undefined = auto-fix not wired). */
   autoFix?: (inc: Incident, note: (what: string) => void) => Promise<void>;
   /** Called when a fenced save finds the lease taken by another process. */
@@ -83,6 +85,8 @@ export class HostMonitor {
   private blind = false;
   private networkBlind = false;
   private resumeDirty = false;
+  /** Acks and mutes as last read, and when they must be read again (see control-seq.ts). */
+  private controls: { seq: string | null | undefined; mutes: Awaited<ReturnType<MuteStore['get']>>; readAt: number; until: number } | undefined;
 
   constructor(private readonly deps: HostMonitorDeps) {}
 
@@ -221,16 +225,7 @@ export class HostMonitor {
       this.applyProbe(mine, now);
     }
 
-    // Acks asked for in chat (by any process).
-    const ackRaw = await redis.getdel(ackRequestKey(prefix, host.name));
-    if (ackRaw) {
-      const req = JSON.parse(ackRaw) as AckRequest;
-      for (const inc of this.incidents.values()) {
-        if (inc.phase === 'firing' && (inc.firedAt ?? 0) <= req.at && ackIncident(inc, req.by, now)) this.dirty.add(inc);
-      }
-    }
-
-    const mutes = await this.deps.mutes.get(host.name);
+    const mutes = await this.readControls(now);
     const fixNow = mutes.fix !== undefined;
     if (fixNow !== this.fixRunning) {
       this.fixRunning = fixNow;
@@ -269,6 +264,29 @@ export class HostMonitor {
       }
     }
     await this.save();
+  }
+
+  /**
+   * Apply an ack asked for in chat (by any process) and return the mutes in force. Reads Redis only
+   * when the change counter moved, a mute ran out, or the last read is older than controlsRefreshMs.
+   */
+  private async readControls(now: number): Promise<Awaited<ReturnType<MuteStore['get']>>> {
+    const { redis, prefix, host } = this.deps;
+    const seq = await this.deps.readControlSeq?.();
+    const c = this.controls;
+    if (c && seq !== undefined && seq === c.seq && now < c.until && now - c.readAt < MONITOR_DEFAULTS.controlsRefreshMs) return c.mutes;
+    const ackRaw = await redis.getdel(ackRequestKey(prefix, host.name));
+    if (ackRaw) {
+      const req = JSON.parse(ackRaw) as AckRequest;
+      for (const inc of this.incidents.values()) {
+        if (inc.phase === 'firing' && (inc.firedAt ?? 0) <= req.at && ackIncident(inc, req.by, now)) this.dirty.add(inc);
+      }
+    }
+    const mutes = await this.deps.mutes.get(host.name);
+    // A mute ends by its key's TTL without a write: read again when the first one runs out.
+    const until = Math.min(mutes.person?.until ?? Infinity, mutes.fix?.until ?? Infinity);
+    this.controls = { seq, mutes, readAt: now, until };
+    return mutes;
   }
 
   private isNetworkBlind(probes: Array<ProbeResult | undefined>, now: number): boolean {

@@ -24,6 +24,7 @@ import { MuteStore } from '../alerts/mute-store.js';
 import { CAUSE_LABELS, renderBlind } from '../alerts/render-incident.js';
 import { AUTO_FIXABLE_CAUSES, MONITOR_DEFAULTS, MONITOR_KEYS } from './constants.js';
 import { ackRequestKey, HostMonitor, type AckRequest } from './host-monitor.js';
+import { bumpControlSeq, ControlSeqReader } from './control-seq.js';
 import { policyFromConfig, type AlertPolicy, type Incident } from './incident-machine.js';
 import { IncidentStore } from './incident-store.js';
 import { fairShare, LeaseManager } from './leases.js';
@@ -186,11 +187,15 @@ export async function startMonitor(deps: MonitorDeps): Promise<MonitorHandle> {
     return probeCache.value;
   };
 
+  const controlSeq = new ControlSeqReader(redis, prefix, (t.tickMs ?? MONITOR_DEFAULTS.tickMs) / 2);
+  const readControlSeq = () => controlSeq.read();
+
   const adopt = async (host: HostConfig): Promise<void> => {
     const hm = new HostMonitor({
       host,
       allHosts,
       readAllProbes,
+      readControlSeq,
       policy,
       processId,
       redis,
@@ -305,6 +310,7 @@ export async function startMonitor(deps: MonitorDeps): Promise<MonitorHandle> {
       const bad = checkHost(host);
       if (bad) return bad;
       const m = await mutes.mute(host, seconds, reason, actorName(by));
+      controlSeq.invalidate();
       return {
         title: `${host}: alerts muted for ${humanDuration(seconds)} (until ${whenShort(m.until)}) by ${m.by}.`,
         tone: 'info',
@@ -318,6 +324,7 @@ export async function startMonitor(deps: MonitorDeps): Promise<MonitorHandle> {
       const bad = checkHost(host);
       if (bad) return bad;
       const was = await mutes.unmute(host);
+      controlSeq.invalidate();
       owned.get(host)?.tick().catch(() => undefined);
       return was
         ? { title: `${host}: alerts resumed by ${actorName(by)} (muted by ${was.by}${was.reason ? `: ${was.reason}` : ''}).`, tone: 'info' }
@@ -334,7 +341,8 @@ export async function startMonitor(deps: MonitorDeps): Promise<MonitorHandle> {
       }
       const req: AckRequest = { by: actorName(by), at: Date.now() };
       // The host's owner (this process or another) applies it on its next tick.
-      await redis.set(ackRequestKey(prefix, host), JSON.stringify(req), 'EX', 86400);
+      await bumpControlSeq(redis.multi().set(ackRequestKey(prefix, host), JSON.stringify(req), 'EX', 86400), prefix).exec();
+      controlSeq.invalidate();
       owned.get(host)?.tick().catch(() => undefined);
       return {
         title: `${host}: acked by ${req.by}: ${pending.map((i) => CAUSE_LABELS[i.cause] ?? i.cause).join('; ')}.`,
@@ -349,6 +357,7 @@ export async function startMonitor(deps: MonitorDeps): Promise<MonitorHandle> {
     processId,
     async onFixRunning(host, running) {
       await mutes.setFixRunning(host, running);
+      controlSeq.invalidate();
       owned.get(host)?.tick().catch(() => undefined);
     },
     ownedHosts: () => [...owned.keys()],

@@ -6,6 +6,8 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Redis } from 'ioredis';
+import { MuteStore } from '../../src/alerts/mute-store.js';
 import type { HostConfig } from '../../src/domain/host.js';
 import { SshRunner } from '../../src/remote/ssh-runner.js';
 import { createStandin, type Standin } from '../support/host-standin/index.js';
@@ -124,6 +126,21 @@ describe('monitor end to end', () => {
     expect(un.title).toContain('alerts resumed by alice');
     expect(await waitFor(() => alertsIn(rig, 'telegram').length === 2, 5000)).toBe(true);
     expect(alertsIn(rig, 'telegram')[1]!.title).toContain('ALERT: alpha');
+  });
+
+  it('a fix started by another process (its own Redis client) reaches this host monitor within two ticks', async () => {
+    // The other process's write bumps the ack/mute counter; this process's cached counter is not told.
+    const other = new Redis(TEST_REDIS_URL);
+    try {
+      const firing = () => rig.monitor.incidents().find((i) => i.phase === 'firing');
+      expect(firing()).toBeDefined();
+      await new MuteStore(other, prefix).setFixRunning('alpha', true);
+      expect(await waitFor(() => firing()?.tried.some((t) => t.startsWith('a clawmedic fix started')), 2500)).toBe(true);
+      await new MuteStore(other, prefix).setFixRunning('alpha', false);
+      expect(await waitFor(() => firing()?.tried.some((t) => t.startsWith('the fix finished')), 2500)).toBe(true);
+    } finally {
+      other.disconnect();
+    }
   });
 
   it('host sshd stopped → exactly one "host unreachable" incident per chat, gateway incidents held; back → recovery', async () => {

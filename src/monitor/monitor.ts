@@ -14,6 +14,7 @@ import type { RemoteRunner } from '../domain/remote.js';
 import type { Actor, Reply } from '../domain/types.js';
 import type { AuditLog } from '../audit/audit-log.js';
 import type { HostOps } from '../jobs/host-ops.js';
+import { queueConnection } from '../jobs/queues.js';
 import type { Notifier } from '../jobs/notifier.js';
 import type { ButtonStore } from '../router/button-store.js';
 import type { AlertCommands } from '../router/router.js';
@@ -117,7 +118,8 @@ export async function startMonitor(deps: MonitorDeps): Promise<MonitorHandle> {
   let closed = false;
   let blindSince: number | undefined;
 
-  const probeQueue: Queue = createProbeQueue(redis, prefix);
+  const probeConnection = queueConnection(redis);
+  const probeQueue: Queue = createProbeQueue(probeConnection.connection, prefix);
   probeQueue.on('error', (err) => logger.debug({ err: redact(err.message) }, 'probe queue error'));
   await scheduleProbes(probeQueue, deps.hosts, probeIntervalMs);
   const probeWorker: Worker | undefined =
@@ -375,6 +377,7 @@ export async function startMonitor(deps: MonitorDeps): Promise<MonitorHandle> {
       await leases.leave().catch(() => undefined);
       await probeWorker?.close();
       await probeQueue.close();
+      probeConnection.close();
     },
   };
 }

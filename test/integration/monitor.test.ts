@@ -135,9 +135,9 @@ describe('monitor end to end', () => {
       const firing = () => rig.monitor.incidents().find((i) => i.phase === 'firing');
       expect(firing()).toBeDefined();
       await new MuteStore(other, prefix).setFixRunning('alpha', true);
-      expect(await waitFor(() => firing()?.tried.some((t) => t.startsWith('a clawmedic fix started')), 2500)).toBe(true);
+      expect(await waitFor(() => firing()?.tried.some((t) => t.startsWith('a clawmedic fix started')) ?? false, 2500)).toBe(true);
       await new MuteStore(other, prefix).setFixRunning('alpha', false);
-      expect(await waitFor(() => firing()?.tried.some((t) => t.startsWith('the fix finished')), 2500)).toBe(true);
+      expect(await waitFor(() => firing()?.tried.some((t) => t.startsWith('the fix finished')) ?? false, 2500)).toBe(true);
     } finally {
       other.disconnect();
     }

@@ -4,4 +4,4 @@ COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund
 COPY . .
 USER node
-CMD ["npx", "clawmedic", "start"]
+CMD ["node", "--optimize-for-size", "bin/clawmedic.js", "start"]

@@ -2,7 +2,9 @@
  * Small toolkit shared by the benchmarks: percentiles, interleaved rounds, printing, and one
  * machine-readable line per figure so bench/run-all.ts can build the summary table.
  */
+import { spawnSync } from 'node:child_process';
 import { pathToFileURL } from 'node:url';
+import { NODE_RUNTIME_FLAGS } from '../src/constants.js';
 
 /** Distribution of one series of samples (milliseconds unless said otherwise). */
 export interface Summary {
@@ -132,6 +134,7 @@ export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeou
 /** Run `run` when this file is the entry point (`npx tsx bench/<file>.ts`), exiting 1 on failure. */
 export function runIfMain(metaUrl: string, run: () => Promise<unknown>): void {
   if (!isMain(metaUrl)) return;
+  if (rerunWithRuntimeFlags()) return;
   run().then(
     () => process.exit(0),
     (err) => {
@@ -151,8 +154,20 @@ export function isMain(metaUrl: string): boolean {
   }
 }
 
+/**
+ * Benchmarks measure clawmedic as it is shipped, so they run with its Node flags (NODE_RUNTIME_FLAGS).
+ * Started without them (`npx tsx bench/x.ts`), this runs the same script again with them, waits for
+ * it, exits with its code and returns true; with them it returns false and the caller goes on.
+ */
+export function rerunWithRuntimeFlags(): boolean {
+  const missing = NODE_RUNTIME_FLAGS.filter((f) => !process.execArgv.includes(f));
+  if (missing.length === 0) return false;
+  const child = spawnSync(process.execPath, [...missing, ...process.execArgv, ...process.argv.slice(1)], { stdio: 'inherit' });
+  process.exit(child.status ?? 1);
+}
+
 /** Header every benchmark prints: what runs where. */
 export function printHeader(title: string): void {
   console.log(`\n# ${title}`);
-  console.log(`  node ${process.version}, ${process.platform}/${process.arch}, started ${new Date().toISOString()}`);
+  console.log(`  node ${process.version} ${NODE_RUNTIME_FLAGS.join(' ')}, ${process.platform}/${process.arch}, started ${new Date().toISOString()}`);
 }

@@ -37,7 +37,7 @@ import { createStandin, shiftTimestamps, STANDIN_FIXTURES_DIR } from '../test/su
 import { failurePair } from '../test/support/monitor-harness.js';
 import { cleanupPrefix, TEST_REDIS_URL, uniquePrefix } from '../test/support/redis.js';
 import { hostConfigFor, startSshd } from '../test/support/sshd.js';
-import { atMost, fmt, isMain, printHeader, printSeries, reportFigure, sleep, summarize, type Figure } from './bench-kit.js';
+import { atMost, fmt, isMain, printHeader, rerunWithRuntimeFlags, printSeries, reportFigure, sleep, summarize, type Figure } from './bench-kit.js';
 import { appendLines, memoryMiB, prepareHostLogs, profileFor, rawConnect, rawFollow, startMonitorRig, TimedRunner } from './monitor-rig.js';
 
 const BENCH = 'monitor-fleet';
@@ -626,6 +626,7 @@ export async function run(): Promise<Figure[]> {
     printSeries('RSS, 5 s samples in phases A and B', steadyRss, 'MiB');
     printSeries('RSS, 5 s samples from the drop until every tail ran again', summarize(mem.rss.filter((_, i) => mem.phase[i] === 'drop')), 'MiB');
     printSeries('heap used, 5 s samples (no forced GC), A and B', summarize(mem.heap.filter((_, i) => mem.phase[i] !== 'drop')), 'MiB');
+    console.log(`  RSS / heap used, every 5 s: ${mem.rss.map((r, i) => `${mem.phase[i]} ${fmt(mem.t[i]!)}s ${fmt(r)}/${fmt(mem.heap[i]!)}`).join(', ')}`);
     console.log(`  heap after full GC, every 10 s: ${mem.gcHeap.map((h, i) => `${mem.gcPhase[i]} ${fmt(mem.gcT[i]!)}s ${fmt(h)}`).join(', ')}`);
     figures.push(atMost(BENCH, `RSS, ${HOSTS} hosts (max of phases A and B)`, steadyRss.max, rssLimit, `1.5 × (idle ${fmt(idle.rss)} MiB + ${HOSTS} × ${fmt(perConn * 1024)} KiB per follow connection)`, 'MiB'));
     reportFigure(figures.at(-1)!);
@@ -701,7 +702,7 @@ if (process.env.CLAWMEDIC_FLEET_CHILD) {
       process.exit(1);
     },
   );
-} else if (isMain(import.meta.url)) {
+} else if (isMain(import.meta.url) && !rerunWithRuntimeFlags()) {
   run().then(
     () => process.exit(0),
     (err) => {

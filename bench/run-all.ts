@@ -9,6 +9,7 @@ import { spawn } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { NODE_RUNTIME_FLAGS } from '../src/constants.js';
 import { FIGURE_LINE, fmt, type Figure } from './bench-kit.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -19,7 +20,8 @@ const BENCHES = ['status-pipeline', 'diagnose-pass', 'log-parser', 'telegram-sta
 function runOne(name: string): Promise<{ figures: Figure[]; code: number; seconds: number }> {
   const started = performance.now();
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', path.join(HERE, `${name}.ts`)], {
+    // With clawmedic's own Node flags: a benchmark measures the program as it is shipped.
+    const child = spawn(process.execPath, [...NODE_RUNTIME_FLAGS, '--import', 'tsx', path.join(HERE, `${name}.ts`)], {
       stdio: ['ignore', 'pipe', 'inherit'],
       env: process.env,
     });

@@ -241,9 +241,11 @@ export class HostMonitor {
     const unreachable = this.incidents.get('host_unreachable');
     const hostDown = unreachable?.phase === 'firing';
 
+    // A copy: lines read while an action awaits may add incidents, which wait for the next tick.
     for (const inc of [...this.incidents.values()]) {
       const isUnreachable = inc.family === 'host_unreachable';
-      const before = `${inc.phase}/${inc.version}`;
+      const phaseBefore = inc.phase;
+      const versionBefore = inc.version;
       const ev = evaluate(
         inc,
         {
@@ -256,7 +258,7 @@ export class HostMonitor {
         },
         policy,
       );
-      if (`${inc.phase}/${inc.version}` !== before) this.dirty.add(inc);
+      if (inc.phase !== phaseBefore || inc.version !== versionBefore) this.dirty.add(inc);
       for (const action of ev.actions) await this.run(inc, action, now);
       if (ev.done) {
         this.incidents.delete(inc.family);

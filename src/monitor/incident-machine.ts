@@ -49,8 +49,8 @@ export interface Incident {
   recent: number[];
   /** Distinct clients seen (capped). */
   clients: string[];
-  /** Connection ids already counted (a replayed line is not counted twice). */
-  seenConns: string[];
+  /** Connection ids already counted, as connKey() numbers (a replayed line is not counted twice). */
+  seenConns: number[];
   evidence: string[];
   /** Consecutive probe failures (probe-sourced incidents). */
   probeFailures: number;

@@ -6,6 +6,14 @@
 import type { Redis } from 'ioredis';
 import { MONITOR_DEFAULTS, MONITOR_KEYS } from './constants.js';
 import type { Incident } from './incident-machine.js';
+import { connKey } from './signals.js';
+
+/** An incident as stored; one saved before conn ids became numbers still counts its replays once. */
+function fromStored(raw: string): Incident {
+  const inc = JSON.parse(raw) as Incident & { seenConns: Array<number | string> };
+  inc.seenConns = inc.seenConns.map((c) => (typeof c === 'string' ? connKey(c) : c));
+  return inc;
+}
 
 /** Where a follower resumes: the time of the last line it processed and hashes of the lines with that time. */
 export interface ResumePosition {
@@ -76,7 +84,7 @@ export class IncidentStore {
     const rows = (await pipe.exec()) ?? [];
     const out: Incident[] = [];
     for (const [err, raw] of rows) {
-      if (!err && typeof raw === 'string') out.push(JSON.parse(raw) as Incident);
+      if (!err && typeof raw === 'string') out.push(fromStored(raw));
     }
     return out;
   }
@@ -84,7 +92,7 @@ export class IncidentStore {
   /** One incident by id (open or recently done). */
   async get(id: string): Promise<Incident | undefined> {
     const raw = await this.redis.hget(this.incidentKey(id), 'data');
-    return raw ? (JSON.parse(raw) as Incident) : undefined;
+    return raw ? fromStored(raw) : undefined;
   }
 
   async loadResume(host: string): Promise<ResumePosition | undefined> {

@@ -9,6 +9,7 @@ import { Redis } from 'ioredis';
 import { IncidentStore } from '../../src/monitor/incident-store.js';
 import { LeaseManager } from '../../src/monitor/leases.js';
 import { newIncident } from '../../src/monitor/incident-machine.js';
+import { connKey } from '../../src/monitor/signals.js';
 import { cleanupPrefix, TEST_REDIS_URL, uniquePrefix } from '../support/redis.js';
 
 const prefix = uniquePrefix('lease');
@@ -39,4 +40,16 @@ describe('incident save and leases', () => {
     expect(await me.renewAll(['h1', 'h2', 'h3'])).toEqual([false, true, false]);
     expect(await redis.pttl(me.key('h2'))).toBeGreaterThan(4000);
   });
+
+  it('an incident saved with conn ids as strings (before they became numbers) loads with the same numbers', async () => {
+    const store = new IncidentStore(redis, prefix);
+    const inc = newIncident('h9', 'token_mismatch', 'log', Date.now());
+    const old = { ...inc, seenConns: ['3f1c2a9e-1111-4a2b-9c3d-0123456789ab', '7d0e5b4c-2222-4f6a-8b1c-fedcba987654'] };
+    await redis.hset(store.incidentKey(inc.id), 'data', JSON.stringify(old));
+    await redis.sadd(store.openSetKey('h9'), inc.id);
+    const [loaded] = await store.loadOpen('h9');
+    expect(loaded!.seenConns).toEqual(old.seenConns.map(connKey));
+    expect((await store.get(inc.id))!.seenConns).toEqual(old.seenConns.map(connKey));
+  });
 });
+

@@ -31,7 +31,7 @@ const policy: AlertPolicy = {
 const T0 = Date.parse('2026-11-25T15:00:00Z');
 let connSeq = 0;
 function sig(at: number, client = 'http://localhost:18789|webchat-ui', extra: Partial<Signal> = {}): Signal {
-  return { family: 'token_mismatch', cause: 'token_mismatch', at, clientKey: client, dedupe: `conn-${connSeq++}`, evidence: `e${at}`, ...extra };
+  return { family: 'token_mismatch', cause: 'token_mismatch', at, clientKey: client, dedupe: connSeq++, evidence: `e${at}`, ...extra };
 }
 function ctx(now: number, over: Partial<EvalContext> = {}): EvalContext {
   return { now, muted: false, inhibited: false, autoFix: false, ...over };

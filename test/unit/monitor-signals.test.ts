@@ -10,7 +10,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseLogLine } from '../../src/openclaw/log-parser.js';
-import { SignalExtractor, type Signal } from '../../src/monitor/signals.js';
+import { connKey, SignalExtractor, type Signal } from '../../src/monitor/signals.js';
+import { randomUUID } from 'node:crypto';
 import { ResumeFilter, lineHash } from '../../src/monitor/follower.js';
 import { buildFollowScript, followModeFor, lineTime } from '../../src/monitor/follow-script.js';
 import type { HostConfig } from '../../src/domain/host.js';
@@ -178,4 +179,20 @@ describe('follow script resume', () => {
     expect(got[0]).toContain('"line 190"');
     expect(got).toHaveLength(811);
   }, 15_000);
+});
+
+describe('connKey', () => {
+  it('is a safe integer, the same for the same id, and tells 200 000 conn ids apart', () => {
+    const ids = Array.from({ length: 200_000 }, () => randomUUID());
+    const keys = new Set<number>();
+    for (const id of ids) {
+      const k = connKey(id);
+      expect(Number.isSafeInteger(k) && k >= 0).toBe(true);
+      keys.add(k);
+    }
+    expect(keys.size).toBe(ids.length);
+    expect(connKey(ids[0]!)).toBe(connKey(`${ids[0]!}`));
+    // Ids that differ only at the end or by length (sequential ids) are told apart too.
+    expect(new Set(['conn-1', 'conn-2', 'conn-10', 'conn-01', 'conn-1 '].map(connKey)).size).toBe(5);
+  });
 });

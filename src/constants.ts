@@ -76,7 +76,8 @@ export const BUTTON_TOKEN_BYTES = 16;
  * shebang, the Dockerfile; a unit test keeps them in step, the benchmarks run with them).
  * --optimize-for-size keeps V8's young generation at 1 MiB instead of letting it grow to 32 MiB, and
  * its old generation closer to what is live: the monitor following 500 hosts measured 134 MiB RSS
- * with it against 168-180 MiB without (bench/README.md), for no measurable CPU. It favours memory
+ * with it against 168-180 MiB without (bench/README.md), for about 3-4 % of a core more CPU there
+ * (more frequent young-generation collections). It favours memory
  * over speed, which is right for a daemon that often shares a 2 GB server with the gateway it watches.
  * Not allowed in NODE_OPTIONS, hence on the command lines.
  */

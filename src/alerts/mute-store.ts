@@ -16,6 +16,12 @@ export interface Mute {
   fix?: boolean;
 }
 
+/** The mutes of one host: a person's and a running fix's, either absent. */
+export interface HostMutes {
+  person?: Mute;
+  fix?: Mute;
+}
+
 export class MuteStore {
   constructor(
     private readonly redis: Redis,
@@ -52,7 +58,7 @@ export class MuteStore {
   }
 
   /** The person's mute and the fix mute of `host`, either absent. */
-  async get(host: string): Promise<{ person?: Mute; fix?: Mute }> {
+  async get(host: string): Promise<HostMutes> {
     const [p, f] = await this.redis.mget(this.key(host), this.key(host, true));
     return { person: p ? (JSON.parse(p) as Mute) : undefined, fix: f ? (JSON.parse(f) as Mute) : undefined };
   }

@@ -4,7 +4,7 @@
  * per half tick and a host monitor reads its own ack and mute keys only when it moved, instead of two
  * Redis commands per host per second (1 000/s at 500 hosts, most of the monitor's CPU and garbage).
  */
-import type { ChainableCommander, Redis } from 'ioredis';
+import type { ChainableCommander } from 'ioredis';
 import { MONITOR_KEYS } from './constants.js';
 
 export function controlSeqKey(prefix: string): string {
@@ -14,32 +14,4 @@ export function controlSeqKey(prefix: string): string {
 /** Add the bump to a MULTI that writes an ack or a mute. */
 export function bumpControlSeq(multi: ChainableCommander, prefix: string): ChainableCommander {
   return multi.incr(controlSeqKey(prefix));
-}
-
-/** The counter as this process last read it: one GET per `maxAgeMs`, shared by all host monitors. */
-export class ControlSeqReader {
-  private cached?: { at: number; value: Promise<string | null> };
-
-  constructor(
-    private readonly redis: Redis,
-    private readonly prefix: string,
-    private readonly maxAgeMs: number,
-  ) {}
-
-  read(now = Date.now()): Promise<string | null> {
-    if (!this.cached || now - this.cached.at >= this.maxAgeMs) {
-      const value = this.redis.get(controlSeqKey(this.prefix));
-      this.cached = { at: now, value };
-      // A failed read is not cached: the next caller asks Redis again.
-      value.catch(() => {
-        if (this.cached?.value === value) this.cached = undefined;
-      });
-    }
-    return this.cached.value;
-  }
-
-  /** This process just wrote an ack or a mute: the next read goes to Redis. */
-  invalidate(): void {
-    this.cached = undefined;
-  }
 }

@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import type { HostConfig } from '../domain/host.js';
 import type { RemoteRunner } from '../domain/remote.js';
 import type { Logger } from '../util/logger.js';
+import { detach } from '../util/detach.js';
 import { redact } from '../util/redact.js';
 import { MONITOR_DEFAULTS } from './constants.js';
 import { buildFollowScript, FOLLOW_MARK, lineTime } from './follow-script.js';
@@ -162,6 +163,6 @@ export class LogFollower {
     if (!line || !this.filter.accept(line)) return;
     // A flat copy: a slice of the SSH data chunk would keep the whole chunk (up to 64 KB) alive for as
     // long as anything taken from the line (a conn id in an incident) is kept.
-    this.opts.onLine(Buffer.from(line, 'utf8').toString('utf8'), Date.now());
+    this.opts.onLine(detach(line), Date.now());
   }
 }

@@ -11,7 +11,7 @@ import type { Logger } from '../util/logger.js';
 import { redact } from '../util/redact.js';
 import { parseLogLine } from '../openclaw/log-parser.js';
 import type { AlertSender } from '../alerts/alert-sender.js';
-import type { MuteStore } from '../alerts/mute-store.js';
+import type { HostMutes, MuteStore } from '../alerts/mute-store.js';
 import { AUTO_FIXABLE_CAUSES, MONITOR_DEFAULTS, MONITOR_KEYS } from './constants.js';
 import { LogFollower } from './follower.js';
 import type { IncidentStore } from './incident-store.js';
@@ -86,7 +86,7 @@ export class HostMonitor {
   private networkBlind = false;
   private resumeDirty = false;
   /** Acks and mutes as last read, and when they must be read again (see control-seq.ts). */
-  private controls: { seq: string | null | undefined; mutes: Awaited<ReturnType<MuteStore['get']>>; readAt: number; until: number } | undefined;
+  private controls: { seq: string | null | undefined; mutes: HostMutes; readAt: number; until: number } | undefined;
 
   constructor(private readonly deps: HostMonitorDeps) {}
 
@@ -272,7 +272,7 @@ export class HostMonitor {
    * Apply an ack asked for in chat (by any process) and return the mutes in force. Reads Redis only
    * when the change counter moved, a mute ran out, or the last read is older than controlsRefreshMs.
    */
-  private async readControls(now: number): Promise<Awaited<ReturnType<MuteStore['get']>>> {
+  private async readControls(now: number): Promise<HostMutes> {
     const { redis, prefix, host } = this.deps;
     const seq = await this.deps.readControlSeq?.();
     const c = this.controls;

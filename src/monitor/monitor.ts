@@ -25,11 +25,12 @@ import { MuteStore } from '../alerts/mute-store.js';
 import { CAUSE_LABELS, renderBlind } from '../alerts/render-incident.js';
 import { AUTO_FIXABLE_CAUSES, MONITOR_DEFAULTS, MONITOR_KEYS } from './constants.js';
 import { ackRequestKey, HostMonitor, type AckRequest } from './host-monitor.js';
-import { bumpControlSeq, ControlSeqReader } from './control-seq.js';
+import { bumpControlSeq, controlSeqKey } from './control-seq.js';
+import { SharedRead } from './shared-read.js';
 import { policyFromConfig, type AlertPolicy, type Incident } from './incident-machine.js';
 import { IncidentStore } from './incident-store.js';
 import { fairShare, LeaseManager } from './leases.js';
-import { createProbeQueue, readProbes, scheduleProbes, startProbeWorker, type ProbeResult } from './probe.js';
+import { createProbeQueue, readProbes, scheduleProbes, startProbeWorker } from './probe.js';
 
 /** What startMonitor needs; main.ts passes its own instances. */
 export interface MonitorDeps {
@@ -179,18 +180,13 @@ export async function startMonitor(deps: MonitorDeps): Promise<MonitorHandle> {
     : undefined;
 
   // Every host monitor ticks each second and needs every host's probe (to tell "my own network is down"
-  // from "that host is down"): read them once per half tick for the whole process, not once per host.
-  let probeCache: { at: number; value: Promise<Array<ProbeResult | undefined>> } | undefined;
-  const readAllProbes = (): Promise<Array<ProbeResult | undefined>> => {
-    const now = Date.now();
-    if (!probeCache || now - probeCache.at >= (t.tickMs ?? MONITOR_DEFAULTS.tickMs) / 2) {
-      probeCache = { at: now, value: readProbes(redis, prefix, allHosts) };
-    }
-    return probeCache.value;
-  };
-
-  const controlSeq = new ControlSeqReader(redis, prefix, (t.tickMs ?? MONITOR_DEFAULTS.tickMs) / 2);
-  const readControlSeq = () => controlSeq.read();
+  // from "that host is down") and the ack/mute counter: each is read once per half tick for the whole
+  // process, not once per host.
+  const halfTick = (t.tickMs ?? MONITOR_DEFAULTS.tickMs) / 2;
+  const probes = new SharedRead(() => readProbes(redis, prefix, allHosts), halfTick);
+  const readAllProbes = () => probes.get();
+  const controlSeq = new SharedRead(() => redis.get(controlSeqKey(prefix)), halfTick);
+  const readControlSeq = () => controlSeq.get();
 
   const adopt = async (host: HostConfig): Promise<void> => {
     const hm = new HostMonitor({

@@ -78,9 +78,28 @@ export const FIX_STEP_KINDS = [
 ] as const;
 export type FixStepKind = (typeof FIX_STEP_KINDS)[number];
 
+/**
+ * Validated parameters of a step (see src/openclaw/step-catalog.ts): the only values besides the
+ * inventory that shape a step's script. What is stored or queued for a plan is kind + params.
+ */
+export interface StepParams {
+  /** disable_plugin: the plugin id (npm-like name). */
+  pluginId?: string;
+  /** kill_port_owner: the pid that holds the gateway port (re-checked on the host before any kill). */
+  pid?: number;
+  /** kill_port_owner: the owner's process name, for the description only. */
+  processName?: string;
+  /** wait_for_gateway: how long to wait for the probe, seconds. */
+  waitSec?: number;
+  /** stop_gateway: go on with later steps if the stop fails (default true). */
+  continueOnError?: boolean;
+}
+
 /** One step of a fix: a named action rendered to a fixed remote script from a template. */
 export interface FixStep {
   kind: FixStepKind;
+  /** The parameters the script was rendered from (absent when the kind takes none). */
+  params?: StepParams;
   /** What the confirmation shows: "stop the gateway (systemctl --user stop openclaw-gateway.service)". */
   description: string;
   /** The remote script to run (built only from templates and inventory values, shell-quoted). */

@@ -5,7 +5,7 @@
  */
 import type { LoadedConfig } from '../config/load-config.js';
 import { ClawmedicError, SshTimeoutError } from '../domain/errors.js';
-import type { Cause, FixPlan, FixStep } from '../domain/diagnosis.js';
+import type { Cause, FixPlan } from '../domain/diagnosis.js';
 import type { HostConfig } from '../domain/host.js';
 import type { RemoteRunner } from '../domain/remote.js';
 import { SshRunner } from '../remote/ssh-runner.js';
@@ -14,7 +14,8 @@ import { diagnose } from '../openclaw/diagnose.js';
 import { planFix, verifyFix, parseDashboardUrl, waitForGatewayStep } from '../openclaw/plan.js';
 import { parseGatewayStatus } from '../openclaw/parse-gateway-status.js';
 import { parseFree } from '../openclaw/parse-free.js';
-import { describeSupervisor, openclawTimed, shellPath, supervisorScript, TIMEOUT_PRELUDE } from '../openclaw/templates.js';
+import { openclawTimed, TIMEOUT_PRELUDE } from '../openclaw/templates.js';
+import { renderStep } from '../openclaw/step-catalog.js';
 import { SECTION_MARK, RC_MARK } from '../openclaw/evidence.js';
 import type { Metrics } from '../http/metrics.js';
 import type { Logger } from '../util/logger.js';
@@ -35,26 +36,10 @@ export function buildStatusScript(host: HostConfig): string {
 
 /** The plan that puts back the config backup doctor --fix left (openclaw.json.bak) and restarts the gateway. */
 export function buildRestorePlan(host: HostConfig, cause: Cause): FixPlan {
-  const dir = host.openclaw.stateDir ?? '~/.openclaw';
-  const cfg = `${shellPath(dir)}/openclaw.json`;
-  const restore: FixStep = {
-    kind: 'restore_config_backup',
-    description: `put back ${dir}/openclaw.json.bak (the copy doctor --fix kept); the current file is kept as openclaw.json.clawmedic-<time>`,
-    script: [
-      `[ -f ${cfg}.bak ] || { echo "no backup ${dir}/openclaw.json.bak to restore"; exit 3; }`,
-      `cp -p ${cfg} ${cfg}.clawmedic-$(date +%s) && cp -p ${cfg}.bak ${cfg} && echo "restored openclaw.json from openclaw.json.bak"`,
-    ].join('\n'),
-    timeoutMs: 20_000,
-    mutates: true,
-  };
   return {
     host: host.name,
     cause,
-    steps: [
-      { kind: 'stop_gateway', description: `stop the gateway (${describeSupervisor(host, 'stop')})`, script: supervisorScript(host, 'stop'), timeoutMs: 60_000, mutates: true, continueOnError: true },
-      restore,
-      { kind: 'start_gateway', description: `start the gateway (${describeSupervisor(host, 'start')})`, script: supervisorScript(host, 'start'), timeoutMs: 60_000, mutates: true },
-    ],
+    steps: [renderStep(host, 'stop_gateway'), renderStep(host, 'restore_config_backup'), renderStep(host, 'start_gateway')],
     userActions: [],
     disruptive: true,
     verifyWindowSec: 10,

@@ -11,84 +11,18 @@ import {
   TOKEN_OVERRIDE_EVIDENCE,
 } from './diagnose.js';
 import { extractJsonObject } from './parse-gateway-status.js';
-import {
-  dashboardLinkScript,
-  describeSupervisor,
-  disablePluginScript,
-  doctorFixScript,
-  killPortOwnerScript,
-  reinstallServiceScript,
-  removeTokenOverrideScript,
-  setModeLocalScript,
-  supervisorScript,
-  waitForGatewayScript,
-} from './templates.js';
+import { DEFAULT_WAIT_SEC, renderStep } from './step-catalog.js';
 
-/** Seconds the gateway gets to answer its probe after a start/restart (it boots in ~10 s). */
-const WAIT_SEC = 90;
-
-function stepStop(host: HostConfig, continueOnError = true): FixStep {
-  return {
-    kind: 'stop_gateway',
-    description: `stop the gateway (${describeSupervisor(host, 'stop')})`,
-    script: supervisorScript(host, 'stop'),
-    timeoutMs: 60_000,
-    mutates: true,
-    continueOnError,
-  };
-}
-function stepStart(host: HostConfig): FixStep {
-  return {
-    kind: 'start_gateway',
-    description: `start the gateway (${describeSupervisor(host, 'start')})`,
-    script: supervisorScript(host, 'start'),
-    timeoutMs: 60_000,
-    mutates: true,
-  };
-}
-function stepRestart(host: HostConfig): FixStep {
-  return {
-    kind: 'restart_gateway',
-    description: `restart the gateway (${describeSupervisor(host, 'restart')})`,
-    script: supervisorScript(host, 'restart'),
-    timeoutMs: 90_000,
-    mutates: true,
-    // The exit code of a restart is not trusted (2026.4 exits 0 doing nothing): wait_for_gateway decides.
-    continueOnError: true,
-  };
-}
 /** The step that waits for the gateway to answer its probe (`sec`: how long; config fix.startWaitSec). */
-export function waitForGatewayStep(host: HostConfig, sec = WAIT_SEC): FixStep {
-  return {
-    kind: 'wait_for_gateway',
-    description: `wait up to ${sec} s for the gateway to answer its probe`,
-    script: waitForGatewayScript(host, sec),
-    timeoutMs: (sec + 40) * 1000,
-    mutates: false,
-  };
+export function waitForGatewayStep(host: HostConfig, sec = DEFAULT_WAIT_SEC): FixStep {
+  return renderStep(host, 'wait_for_gateway', sec === DEFAULT_WAIT_SEC ? {} : { waitSec: sec });
 }
+const stepStop = (host: HostConfig): FixStep => renderStep(host, 'stop_gateway');
+const stepStart = (host: HostConfig): FixStep => renderStep(host, 'start_gateway');
+const stepRestart = (host: HostConfig): FixStep => renderStep(host, 'restart_gateway');
 const stepWait = (host: HostConfig): FixStep => waitForGatewayStep(host);
-function stepDoctor(host: HostConfig): FixStep {
-  return {
-    kind: 'doctor_fix',
-    description: 'run `openclaw doctor --fix` while the gateway is stopped (it refuses while one runs)',
-    script: doctorFixScript(host),
-    timeoutMs: 180_000,
-    mutates: true,
-    // Doctor can fail on unrelated repairs (2026.4 without npm); starting the gateway matters more.
-    continueOnError: true,
-  };
-}
-function stepLink(host: HostConfig): FixStep {
-  return {
-    kind: 'fresh_dashboard_link',
-    description: 'create a fresh tokenized dashboard link (sent to you privately)',
-    script: dashboardLinkScript(host),
-    timeoutMs: 75_000,
-    mutates: false,
-    secretOutput: true,
-  };
-}
+const stepDoctor = (host: HostConfig): FixStep => renderStep(host, 'doctor_fix');
+const stepLink = (host: HostConfig): FixStep => renderStep(host, 'fresh_dashboard_link');
 
 /** A plan that first stops, repairs with doctor and starts again, as `doctor --fix` requires on 2026.9. */
 function stopDoctorStart(host: HostConfig): FixStep[] {
@@ -134,20 +68,8 @@ export function planFix(host: HostConfig, verdict: Verdict): FixPlan {
           return plan(
             [
               stepStop(host),
-              {
-                kind: 'remove_token_override',
-                description: 'move aside the unit drop-ins that pass --token',
-                script: removeTokenOverrideScript(host),
-                timeoutMs: 30_000,
-                mutates: true,
-              },
-              {
-                kind: 'reinstall_service',
-                description: 'rewrite the service from the config (`openclaw gateway install --force`)',
-                script: reinstallServiceScript(host),
-                timeoutMs: 120_000,
-                mutates: true,
-              },
+              renderStep(host, 'remove_token_override'),
+              renderStep(host, 'reinstall_service'),
               stepStart(host),
               stepWait(host),
               stepLink(host),
@@ -188,13 +110,7 @@ export function planFix(host: HostConfig, verdict: Verdict): FixPlan {
       }
       const ids = evidence.map((l) => PLUGIN_EVIDENCE_RE.exec(l)?.[1]).filter((x): x is string => !!x);
       if (ids.length === 0) return plan([], ['Disable the failing plugin (`openclaw plugins disable <id>`) and restart the gateway.']);
-      const steps: FixStep[] = ids.map((id) => ({
-        kind: 'disable_plugin',
-        description: `disable plugin ${id} (\`openclaw plugins disable ${id}\`)`,
-        script: disablePluginScript(host, id),
-        timeoutMs: 75_000,
-        mutates: true,
-      }));
+      const steps: FixStep[] = ids.map((pluginId) => renderStep(host, 'disable_plugin', { pluginId }));
       return plan([...steps, stepRestart(host), stepWait(host)], [`Re-enable ${ids.join(', ')} once fixed (\`openclaw plugins enable <id>\`).`], 60);
     }
 
@@ -204,13 +120,7 @@ export function planFix(host: HostConfig, verdict: Verdict): FixPlan {
       if (owner && Number.isInteger(pid) && host.allowKillPortOwner) {
         return plan(
           [
-            {
-              kind: 'kill_port_owner',
-              description: `stop ${owner[2]} (pid ${pid}) that holds port ${owner[1]}`,
-              script: killPortOwnerScript(host, pid),
-              timeoutMs: 30_000,
-              mutates: true,
-            },
+            renderStep(host, 'kill_port_owner', { pid, ...processNameParam(owner[2]) }),
             host.supervisor.kind === 'docker' ? stepRestart(host) : stepStart(host),
             stepWait(host),
           ],
@@ -224,13 +134,7 @@ export function planFix(host: HostConfig, verdict: Verdict): FixPlan {
     case 'gateway_mode_unset':
       return plan(
         [
-          {
-            kind: 'set_gateway_mode_local',
-            description: 'set gateway.mode to local (`openclaw config set gateway.mode local`)',
-            script: setModeLocalScript(host),
-            timeoutMs: 60_000,
-            mutates: true,
-          },
+          renderStep(host, 'set_gateway_mode_local'),
           ...(verdict.probeOk ? [] : [stepStart(host), stepWait(host)]),
         ],
         [],
@@ -251,6 +155,11 @@ export function planFix(host: HostConfig, verdict: Verdict): FixPlan {
     case 'host_unreachable':
       return plan([]);
   }
+}
+
+/** The port owner's name as a description parameter, when it is a plain process name. */
+function processNameParam(name: string | undefined): { processName?: string } {
+  return name && /^[A-Za-z0-9@/._+:-]{1,64}$/.test(name) ? { processName: name } : {};
 }
 
 /**

@@ -154,9 +154,12 @@ export function setModeLocalScript(host: HostConfig): string {
   return `${TIMEOUT_PRELUDE}\n${openclawTimed(host, 45, ['config', 'set', 'gateway.mode', 'local'])} 2>&1`;
 }
 
+/** Plugin ids as OpenClaw names them (npm-like); anything else is refused before it nears a shell. */
+export const PLUGIN_ID_RE = /^[A-Za-z0-9@][A-Za-z0-9@/._-]{0,127}$/;
+
 /** `openclaw plugins disable <id>` (documented CLI; not exercised on the sample install). */
 export function disablePluginScript(host: HostConfig, pluginId: string): string {
-  if (!/^[A-Za-z0-9@][A-Za-z0-9@/._-]{0,127}$/.test(pluginId)) {
+  if (!PLUGIN_ID_RE.test(pluginId)) {
     throw new TemplateError(`refusing an unusual plugin id: ${JSON.stringify(pluginId.slice(0, 40))}`);
   }
   return `${TIMEOUT_PRELUDE}\n${openclawTimed(host, 60, ['plugins', 'disable', pluginId])} 2>&1`;
@@ -212,6 +215,19 @@ export function killPortOwnerScript(host: HostConfig, pid: number): string {
     'sleep 3',
     `if kill -0 ${pid} 2>/dev/null || sudo -n kill -0 ${pid} 2>/dev/null; then $_cm_k -9 ${pid}; fi`,
     `echo "stopped pid ${pid} on port ${port}"`,
+  ].join('\n');
+}
+
+/**
+ * Put back the config backup doctor --fix left (`openclaw.json.bak`), keeping the current file as
+ * `openclaw.json.clawmedic-<time>`. Every path is quoted (the state dir comes from the inventory).
+ */
+export function restoreConfigBackupScript(host: HostConfig): string {
+  const dir = host.openclaw.stateDir ?? '~/.openclaw';
+  const cfg = `${shellPath(dir)}/openclaw.json`;
+  return [
+    `[ -f ${cfg}.bak ] || { printf '%s\\n' ${shellQuote(`no backup ${dir}/openclaw.json.bak to restore`)}; exit 3; }`,
+    `cp -p ${cfg} ${cfg}.clawmedic-$(date +%s) && cp -p ${cfg}.bak ${cfg} && echo "restored openclaw.json from openclaw.json.bak"`,
   ].join('\n');
 }
 

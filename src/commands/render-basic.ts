@@ -5,20 +5,12 @@
 import type { AuditRecord } from '../audit/audit-log.js';
 import type { HostConfig } from '../domain/host.js';
 import type { CommandName, Reply } from '../domain/types.js';
+import { helpLine, USAGE } from './usage.js';
 
-/** One line per command: what it does. */
-export const COMMAND_HELP: Record<CommandName, string> = {
-  status: '/status [host] — is the gateway up and answering? (all hosts of this chat without a host)',
-  diagnose: '/diagnose <host> — find the root cause of a 4008 with evidence',
-  fix: '/fix <host> — diagnose, show the matching fix, run it after you confirm, verify',
-  hosts: '/hosts — hosts this chat may see',
-  history: '/history <host> — recent actions and results on a host',
-  help: '/help — this list',
-  start: '/start — this list',
-  mute: '/mute <host> <30m|2h|1d> [reason] — hold alerts for a host',
-  unmute: '/unmute <host> — resume alerts',
-  ack: '/ack <host> — acknowledge the open incident (stops reminders)',
-};
+/** One line per command: what it does, with a complete example (kept for callers that list commands). */
+export const COMMAND_HELP: Record<CommandName, string> = Object.fromEntries(
+  Object.keys(USAGE).map((c) => [c, helpLine(c as CommandName)]),
+) as Record<CommandName, string>;
 
 /** A refusal or error the user can act on. */
 export function refusal(message: string): Reply {
@@ -36,7 +28,7 @@ export function renderHelp(commands: CommandName[], hosts: string[]): Reply {
     title: 'clawmedic: diagnose and fix OpenClaw gateways (disconnected 4008: connect failed).',
     tone: 'info',
     body: [
-      commands.filter((c) => c !== 'start').map((c) => COMMAND_HELP[c]).join('\n'),
+      commands.filter((c) => c !== 'start').map((c) => helpLine(c, hosts[0])).join('\n'),
       hosts.length ? `Hosts here: ${hosts.join(', ')}` : 'No hosts are bound to this chat yet.',
     ],
   };

@@ -46,7 +46,8 @@ async function runFix(deps: FixWorkerDeps, job: Job<FixJobData, unknown, 'fix'>)
   const jobId = String(job.id);
   const who = { platform: actor.platform, userId: actor.userId };
   const host = deps.hosts.get(job.data.host);
-  const footer = () => `job ${jobId} · ${formatDuration(Date.now() - started)}`;
+  // Duration only: the job id stays in the audit trail and logs, not in chat.
+  const footer = () => formatDuration(Date.now() - started);
   if (!host) throw new Error(`host "${job.data.host}" is no longer in the inventory`);
 
   // Guard against a stalled job being processed a second time: steps must not run twice.
@@ -166,13 +167,13 @@ export function startFixWorker(deps: FixWorkerDeps): Worker<FixJobData, unknown,
             buttons = [{ label: 'Restore config backup', action: 'restore', token: token!, style: 'danger' }];
           }
         }
-        await deps.notifier.send({ chat, messageKey, reply: renderOutcome(outcome, `job ${jobId} · ${formatDuration(Date.now() - jobStarted)}`, buttons) });
+        await deps.notifier.send({ chat, messageKey, reply: renderOutcome(outcome, formatDuration(Date.now() - jobStarted), buttons) });
         await deps.audit.record({ event: 'fix_outcome', action: 'fix', host, actor: who, jobId, detail: `${outcome.status}: ${outcome.message}`.slice(0, 500) });
         end?.({ outcome: outcome.status });
         return outcome.status;
       } catch (err) {
         const message = redact(err instanceof Error ? err.message : String(err));
-        await deps.notifier.send({ chat, messageKey, reply: { title: `${host}: fix failed: ${message}`, tone: 'error', footer: `job ${jobId}` } });
+        await deps.notifier.send({ chat, messageKey, reply: { title: `${host}: fix failed: ${message}`, tone: 'error' } });
         await deps.audit.record({ event: 'job_failed', action: 'fix', host, actor: who, jobId, detail: message });
         end?.({ outcome: 'failed' });
         throw err;

@@ -44,8 +44,9 @@ export async function replyToAll(deps: Pick<WorkerDeps, 'notifier' | 'inflight'>
   await Promise.all(everyone.map((o) => deps.notifier.send({ chat: o.chat, messageKey: o.messageKey, reply })));
 }
 
-function footerOf(job: Job, startedAt: number): string {
-  return `job ${job.id} · ${formatDuration(Date.now() - startedAt)}`;
+/** How long the job took. The job id stays in the audit trail and logs, never in chat (people read it on a phone). */
+function footerOf(_job: Job, startedAt: number): string {
+  return formatDuration(Date.now() - startedAt);
 }
 
 function hostOf(deps: WorkerDeps, name: string): HostConfig {
@@ -131,7 +132,7 @@ export function startHostWorker(deps: WorkerDeps): Worker<HostJobData, unknown, 
       if (host && kind !== HOST_JOB.status) {
         turn = await takeHostTurn(deps.redis, deps.prefix, host, job, token, kind, (holder) =>
           replyToAll(deps, String(job.id), job.data, {
-            title: `${host}: waiting for the running ${holder?.action ?? 'job'} (job ${holder?.jobId ?? '?'}) to finish…`,
+            title: `${host}: waiting for the running ${holder?.action ?? 'job'} to finish…`,
             tone: 'pending',
           }),
         );
@@ -151,7 +152,7 @@ export function startHostWorker(deps: WorkerDeps): Worker<HostJobData, unknown, 
         end?.({ outcome: finalAttempt ? 'failed' : 'retry' });
         if (finalAttempt) {
           await deps.audit.record({ event: 'job_failed', action: kind, host, actor: who, jobId: String(job.id), detail: message });
-          await replyToAll(deps, String(job.id), job.data, { title: `${host ?? 'status'}: ${kind} failed: ${message}`, tone: 'error', footer: `job ${job.id}` });
+          await replyToAll(deps, String(job.id), job.data, { title: `${host ?? 'status'}: ${kind} failed: ${message}`, tone: 'error' });
           if (host && kind !== HOST_JOB.status) await deps.inflight.release(kind, host, String(job.id));
           deps.logger.warn({ job: job.id, kind, host, reason: message }, 'host job failed');
           // Not retryable (wrong host key, auth refused...): fail now without another attempt.

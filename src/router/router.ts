@@ -19,6 +19,7 @@ import type { Logger } from '../util/logger.js';
 import { parseCommand } from './parse-command.js';
 import { commandsFor, hostsForChat, REQUIRED_ROLE, roleAllows, roleOf } from './authorize.js';
 import type { ButtonStore } from './button-store.js';
+import { usageLine } from '../commands/usage.js';
 import { renderHelp, renderHistory, renderHostList, renderHostPicker, refusal, pending } from '../commands/render-basic.js';
 
 /** Everything the router needs, injected by main.ts (and by tests). */
@@ -142,7 +143,7 @@ export class Router implements RouterPort {
         DEFAULTS.confirmTtlSec,
       );
       if (name === 'diagnose' || name === 'fix') return { reply: renderHostPicker(name, visible, tokens) };
-      return { reply: refusal(`Usage: /${name} <host>. Hosts here: ${visible.join(', ')}`) };
+      return { reply: refusal(`${usageLine(name, visible[0])}. Hosts here: ${visible.join(', ')}`) };
     }
     if (hostArg !== undefined) {
       const problem = this.checkHost(hostArg, visible);
@@ -282,7 +283,9 @@ export class Router implements RouterPort {
     }
     await audit.record({ event: 'allowed', action: kind, host: hosts.length === 1 ? hosts[0] : undefined, actor: who, chat: where, jobId });
     const what = kind === HOST_JOB.status ? 'Checking' : kind === HOST_JOB.plan ? 'Diagnosing before a fix:' : 'Diagnosing';
-    return { reply: pending(`${what} ${hosts.join(', ')}… (job ${jobId})`), messageKey: origin.messageKey };
+    // The job id goes to the audit record above and the logs; chat gets words only.
+    this.deps.logger.info({ jobId, kind, hosts }, 'job queued');
+    return { reply: pending(`${what} ${hosts.join(', ')}…`), messageKey: origin.messageKey };
   }
 
   private async confirmFix(
@@ -315,7 +318,7 @@ export class Router implements RouterPort {
     });
     if (holder && holder.jobId !== jobId) {
       await audit.record({ event: 'busy', action: 'fix', host, actor: who, chat: where, jobId: holder.jobId });
-      return { reply: refusal(`${host}: a fix started by ${holder.startedBy} is already running (job ${holder.jobId}). Not starting a second one.`) };
+      return { reply: refusal(`${host}: a fix started by ${holder.startedBy} is already running. Not starting a second one.`) };
     }
     try {
       await queues.fix.add('fix', { ...origin, host, plan, before }, { jobId });
@@ -333,7 +336,8 @@ export class Router implements RouterPort {
       jobId,
       detail: `cause ${plan.cause}; steps ${plan.steps.map((s) => s.kind).join(',') || 'none'}`,
     });
-    return { reply: pending(`${host}: fix confirmed, queued (job ${jobId}).`), messageKey: origin.messageKey };
+    this.deps.logger.info({ jobId, host }, 'fix queued');
+    return { reply: pending(`${host}: fix confirmed, queued.`), messageKey: origin.messageKey };
   }
 
   /** Tell every admin privately (their Telegram/Discord DMs); failures to reach one never block the reply. */
@@ -366,7 +370,7 @@ export class Router implements RouterPort {
     if (name === 'unmute') return { reply: await alerts.unmute(host, cmd.actor) };
     if (name === 'ack') return { reply: await alerts.ack(host, cmd.actor) };
     const seconds = parseDuration(rest[0] ?? '1h');
-    if (seconds === undefined) return { reply: refusal('Usage: /mute <host> <duration like 30m, 2h, 1d> [reason]') };
+    if (seconds === undefined) return { reply: refusal(`${usageLine('mute', host)} (durations like 30m, 2h, 1d; at most 30d)`) };
     return { reply: await alerts.mute(host, seconds, rest.slice(1).join(' ').slice(0, 200), cmd.actor) };
   }
 }

@@ -92,6 +92,25 @@ describe('router: bad input gets a clear message and changes nothing', () => {
   });
 });
 
+describe('router: usage texts show a complete example (issue 14)', () => {
+  it('/mute without arguments names the duration and a runnable example; a bad duration too; nothing changes', async () => {
+    const bare = await cmd(operator, '/mute');
+    expect(bare.reply.tone).toBe('error');
+    expect(bare.reply.title).toContain('/mute <host> <30m|2h|1d> [reason]');
+    expect(bare.reply.title).toContain('e.g. /mute prod 30m');
+    const bad = await cmd(operator, '/mute prod forever');
+    expect(bad.reply.tone).toBe('error');
+    expect(bad.reply.title).toContain('e.g. /mute prod 30m');
+    expect(await queues.diagnose.count()).toBe(0);
+  });
+  it('/help gives every command it lists a complete example with a host of this chat', async () => {
+    const help = await cmd(operator, '/help');
+    const lines = help.reply.body![0]!.split('\n');
+    for (const line of lines.filter((l) => /<host>/.test(l))) expect(line).toMatch(/Example: \/\w+ prod\b/);
+    expect(lines.find((l) => l.startsWith('/mute'))).toContain('Example: /mute prod 30m');
+  });
+});
+
 describe('router: enqueue, join, confirm', () => {
   it('enqueues a status job for the hosts the chat may see and audits it', async () => {
     const r = await cmd(viewer, '/status');

@@ -358,6 +358,11 @@ export class Router implements RouterPort {
 
   private async alertCommand(name: 'mute' | 'unmute' | 'ack', host: string, rest: string[], cmd: Command): Promise<RouterResponse> {
     const alerts = this.deps.alerts;
+    // Bad input is answered before anything is recorded or changed.
+    const seconds = name === 'mute' ? parseDuration(rest[0] ?? '1h') : undefined;
+    if (name === 'mute' && seconds === undefined) {
+      return { reply: refusal(`${usageLine('mute', host)} (durations like 30m, 2h, 1d; at most 30d)`) };
+    }
     await this.deps.audit.record({
       event: 'allowed',
       action: name,
@@ -369,9 +374,7 @@ export class Router implements RouterPort {
     if (!alerts) return { reply: refusal('Alerts are not running in this clawmedic process (no monitor).') };
     if (name === 'unmute') return { reply: await alerts.unmute(host, cmd.actor) };
     if (name === 'ack') return { reply: await alerts.ack(host, cmd.actor) };
-    const seconds = parseDuration(rest[0] ?? '1h');
-    if (seconds === undefined) return { reply: refusal(`${usageLine('mute', host)} (durations like 30m, 2h, 1d; at most 30d)`) };
-    return { reply: await alerts.mute(host, seconds, rest.slice(1).join(' ').slice(0, 200), cmd.actor) };
+    return { reply: await alerts.mute(host, seconds!, rest.slice(1).join(' ').slice(0, 200), cmd.actor) };
   }
 }
 

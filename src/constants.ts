@@ -11,6 +11,29 @@ export const QUEUES = {
   probe: 'probe',
 } as const;
 
+/**
+ * Chat platforms whose deliveries go through a notify queue of their own ("notify-telegram", ...):
+ * only a process that runs that platform's adapter consumes it, so no delivery is taken by a
+ * process that cannot send it. (Console deliveries go by pub/sub to their terminal.)
+ */
+export const NOTIFY_PLATFORMS = ['telegram', 'discord'] as const;
+export type NotifyPlatform = (typeof NOTIFY_PLATFORMS)[number];
+/** Name of the notify queue of one platform (BullMQ queue names may not contain ':'). */
+export const notifyQueueName = (platform: NotifyPlatform): string => `${QUEUES.notify}-${platform}`;
+
+/**
+ * How a delivery is retried: capped exponential backoff (1 s doubling, at most 5 min apart), for
+ * as long as it has not expired; a delivery nobody could make in `ttlSec` is given up and audited.
+ */
+export const DELIVERY = {
+  ttlSec: 24 * 3600,
+  backoffFirstMs: 1_000,
+  backoffMaxMs: 5 * 60_000,
+  /** Enough attempts that the TTL, not the count, ends the retries (~1000 × 5 min ≫ 24 h). */
+  attempts: 1_000,
+  backoffType: 'capped',
+} as const;
+
 /** Redis key suffixes under `<keyPrefix>:`. */
 export const KEYS = {
   /** Pending /fix confirmations and button tokens: `<prefix>:btn:<token>` (hash, TTL). */

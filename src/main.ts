@@ -163,7 +163,7 @@ export async function createApp(loaded: LoadedConfig, opts: AppOptions): Promise
 
   // Deliveries for Telegram/Discord are consumed only where those adapters run.
   if (chatAdapters.length > 0) {
-    workers.push(startNotifyWorker({ connection: workerConn, redis, prefix, adapters, logger }) as unknown as Worker);
+    workers.push(startNotifyWorker({ connection: workerConn, redis, prefix, adapters, logger, audit }) as unknown as Worker);
   }
 
   let http: Server | undefined;

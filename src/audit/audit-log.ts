@@ -23,7 +23,11 @@ export type AuditEvent =
   | 'step'
   | 'fix_outcome'
   | 'escalated'
-  | 'alert';
+  | 'alert'
+  /** An alert reached its chat (deliveries of alerts are audited both ways). */
+  | 'delivered'
+  /** A delivery was given up: the chat refuses us, or it could not be made before it expired. */
+  | 'undelivered';
 
 export interface AuditEntry {
   event: AuditEvent;

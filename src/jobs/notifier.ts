@@ -6,11 +6,14 @@
  */
 import type { Redis } from 'ioredis';
 import type { Delivery } from '../domain/types.js';
+import { DELIVERY } from '../constants.js';
 import type { Queues } from './queues.js';
 
 /** A delivery as queued: with its place in the order of its messageKey. */
 export interface SequencedDelivery extends Delivery {
   seq?: number;
+  /** Epoch ms after which the delivery is given up (and audited) instead of sent late. */
+  expiresAt?: number;
 }
 
 export class Notifier {
@@ -28,15 +31,17 @@ export class Notifier {
       const [[, n]] = (await this.redis.multi().incr(key).expire(key, 7 * 86400).exec()) as [[Error | null, number]];
       seq = n;
     }
-    const data: SequencedDelivery = { ...delivery, seq };
-    if (delivery.chat.platform === 'console') {
+    const data: SequencedDelivery = { ...delivery, seq, expiresAt: Date.now() + DELIVERY.ttlSec * 1000 };
+    const platform = delivery.chat.platform;
+    if (platform === 'console') {
       // A console lives in one terminal: publish to it directly instead of a queue any process may take.
       await this.redis.publish(consoleChannel(this.prefix, delivery.chat.chatId), JSON.stringify(data));
       return;
     }
     // A delivery carrying a secret must not linger in Redis as a completed job.
     const keep = delivery.reply.secret ? { removeOnComplete: true, removeOnFail: true } : {};
-    await this.queues.notify.add('deliver', data, keep);
+    // The platform's own queue: only a process running its adapter takes it (notify-worker.ts).
+    await this.queues.notify[platform].add('deliver', data, keep);
   }
 }
 

@@ -1,13 +1,16 @@
 /**
- * Consumer side of the notify queue: hands each delivery to the adapter of its platform.
- * Keeps order per chat inside this process, drops edits older than one already shown, and
- * treats "bot blocked / chat gone / missing permission" as final (logged once, not retried)
- * so one dead chat never stalls the others.
+ * Consumer side of the notify queues: one BullMQ worker per platform whose adapter runs in this
+ * process, so a delivery is only ever taken by a process that can send it. Keeps order per chat
+ * inside this process, drops edits older than one already shown, treats "bot blocked / chat gone /
+ * missing permission" as final (logged once, not retried) so one dead chat never stalls the others,
+ * and retries everything else until the delivery expires. Alerts are audited when delivered, and
+ * every delivery given up is audited with why.
  */
-import { Worker, UnrecoverableError, type ConnectionOptions } from 'bullmq';
+import { Worker, UnrecoverableError, type ConnectionOptions, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { QUEUES } from '../constants.js';
+import { DELIVERY, NOTIFY_PLATFORMS, notifyQueueName, type NotifyPlatform } from '../constants.js';
 import { PermanentDeliveryError, type ChatAdapter } from '../chat/adapter.js';
+import type { AuditLog } from '../audit/audit-log.js';
 import type { Platform } from '../domain/types.js';
 import type { Logger } from '../util/logger.js';
 import type { SequencedDelivery } from './notifier.js';
@@ -20,26 +23,43 @@ if seq < cur then return 0 end
 redis.call('SET', KEYS[1], ARGV[1], 'EX', 604800)
 return 1`;
 
+/** messageKeys of alert messages (alerts/alert-sender.ts): their fate is audited either way. */
+const isAlert = (d: SequencedDelivery): boolean => d.messageKey?.startsWith('incident') ?? false;
+
 export interface NotifyWorkerOptions {
   connection: ConnectionOptions;
   redis: Redis;
   prefix: string;
   adapters: Map<Platform, ChatAdapter>;
   logger: Logger;
+  /** Where delivered alerts and given-up deliveries are recorded (optional for benches). */
+  audit?: AuditLog;
   concurrency?: number;
 }
 
-/** Start the notify worker; returns the BullMQ Worker (close() it on shutdown). */
-export function startNotifyWorker(opts: NotifyWorkerOptions): Worker<SequencedDelivery> {
+/** The notify workers of one process, closed and checked together. */
+export interface NotifyWorkers {
+  workers: Worker<SequencedDelivery>[];
+  close(): Promise<void>;
+  isRunning(): boolean;
+}
+
+/** Capped exponential backoff (DELIVERY): 1 s, 2 s, 4 s … at most 5 min apart. */
+export function deliveryBackoffMs(attemptsMade: number): number {
+  return Math.min(DELIVERY.backoffFirstMs * 2 ** Math.max(0, attemptsMade - 1), DELIVERY.backoffMaxMs);
+}
+
+/** Start one notify worker per platform in `adapters` (console excluded: it is fed by pub/sub). */
+export function startNotifyWorker(opts: NotifyWorkerOptions): NotifyWorkers {
   const chains = new Map<string, Promise<unknown>>();
   const reportedDead = new Set<string>();
 
-  const deliverInOrder = async (d: SequencedDelivery): Promise<void> => {
-    const adapter = opts.adapters.get(d.chat.platform);
-    if (!adapter) {
-      // The adapter may come back with its credentials after a restart: retry with backoff.
-      throw new Error(`no ${d.chat.platform} adapter is running in this process`);
-    }
+  const audit = (d: SequencedDelivery, event: 'delivered' | 'undelivered', detail: string): Promise<void> =>
+    opts.audit?.record({ event, action: 'deliver', chat: d.chat, detail: `${d.messageKey ?? 'reply'}: ${detail}` }).catch((err: unknown) => {
+      opts.logger.warn({ err: err instanceof Error ? err.message : String(err) }, 'audit of a delivery failed');
+    }) ?? Promise.resolve();
+
+  const deliverInOrder = async (adapter: ChatAdapter, d: SequencedDelivery): Promise<void> => {
     if (d.messageKey && d.seq !== undefined) {
       const newest = await opts.redis.eval(ADVANCE_SEQ, 1, `${opts.prefix}:shownseq:${d.messageKey}`, String(d.seq));
       if (newest === 0) return; // a newer state of this message is already shown
@@ -47,31 +67,54 @@ export function startNotifyWorker(opts: NotifyWorkerOptions): Worker<SequencedDe
     await adapter.deliver(d);
   };
 
-  const worker = new Worker<SequencedDelivery>(
-    QUEUES.notify,
-    async (job) => {
-      const d = job.data;
-      const chatKey = `${d.chat.platform}:${d.userId ?? d.chat.chatId}`;
-      const previous = chains.get(chatKey) ?? Promise.resolve();
-      const mine = previous.catch(() => undefined).then(() => deliverInOrder(d));
-      chains.set(chatKey, mine);
-      try {
-        await mine;
-      } catch (err) {
-        if (err instanceof PermanentDeliveryError) {
-          if (!reportedDead.has(chatKey)) {
-            reportedDead.add(chatKey);
-            opts.logger.warn({ chat: chatKey, reason: err.message }, 'chat cannot receive messages; dropping deliveries to it');
-          }
-          throw new UnrecoverableError(err.message);
+  const processor = (adapter: ChatAdapter) => async (job: Job<SequencedDelivery>): Promise<void> => {
+    const d = job.data;
+    if (d.expiresAt !== undefined && Date.now() > d.expiresAt) {
+      await audit(d, 'undelivered', `expired after ${job.attemptsMade} attempt(s)`);
+      throw new UnrecoverableError('delivery expired');
+    }
+    const chatKey = `${d.chat.platform}:${d.userId ?? d.chat.chatId}`;
+    const previous = chains.get(chatKey) ?? Promise.resolve();
+    const mine = previous.catch(() => undefined).then(() => deliverInOrder(adapter, d));
+    chains.set(chatKey, mine);
+    try {
+      await mine;
+      if (isAlert(d)) await audit(d, 'delivered', job.attemptsMade > 0 ? `after ${job.attemptsMade + 1} attempts` : 'sent');
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err);
+      if (err instanceof PermanentDeliveryError) {
+        if (!reportedDead.has(chatKey)) {
+          reportedDead.add(chatKey);
+          opts.logger.warn({ chat: chatKey, reason: err.message }, 'chat cannot receive messages; dropping deliveries to it');
         }
-        throw err;
-      } finally {
-        if (chains.get(chatKey) === mine) chains.delete(chatKey);
+        await audit(d, 'undelivered', `chat refuses us: ${message}`);
+        throw new UnrecoverableError(err.message);
       }
+      if (job.attemptsMade + 1 >= (job.opts.attempts ?? 1)) await audit(d, 'undelivered', `gave up after ${job.attemptsMade + 1} attempts: ${message}`);
+      throw err;
+    } finally {
+      if (chains.get(chatKey) === mine) chains.delete(chatKey);
+    }
+  };
+
+  const workers: Worker<SequencedDelivery>[] = [];
+  for (const platform of NOTIFY_PLATFORMS) {
+    const adapter = opts.adapters.get(platform as NotifyPlatform);
+    if (!adapter) continue;
+    const worker = new Worker<SequencedDelivery>(notifyQueueName(platform), processor(adapter), {
+      connection: opts.connection,
+      prefix: opts.prefix,
+      concurrency: opts.concurrency ?? 8,
+      settings: { backoffStrategy: (attemptsMade: number) => deliveryBackoffMs(attemptsMade) },
+    });
+    worker.on('error', (err) => opts.logger.error({ err }, 'notify worker error'));
+    workers.push(worker);
+  }
+  return {
+    workers,
+    async close() {
+      await Promise.all(workers.map((w) => w.close()));
     },
-    { connection: opts.connection, prefix: opts.prefix, concurrency: opts.concurrency ?? 8 },
-  );
-  worker.on('error', (err) => opts.logger.error({ err }, 'notify worker error'));
-  return worker;
+    isRunning: () => workers.every((w) => w.isRunning()),
+  };
 }

@@ -3,13 +3,14 @@
  * connections keep a finite maxRetriesPerRequest so enqueueing fails fast when Redis is gone.
  */
 import { Queue, type ConnectionOptions } from 'bullmq';
-import { QUEUES } from '../constants.js';
+import { DELIVERY, NOTIFY_PLATFORMS, QUEUES, notifyQueueName, type NotifyPlatform } from '../constants.js';
 import type { FixJobData, HostJobData, HostJobName, NotifyJobData } from './payloads.js';
 
 export interface Queues {
   diagnose: Queue<HostJobData, unknown, HostJobName>;
   fix: Queue<FixJobData, unknown, 'fix'>;
-  notify: Queue<NotifyJobData, unknown, 'deliver'>;
+  /** One notify queue per chat platform: only processes running that platform's adapter consume it. */
+  notify: Record<NotifyPlatform, Queue<NotifyJobData, unknown, 'deliver'>>;
   close(): Promise<void>;
 }
 
@@ -50,19 +51,22 @@ export function createQueues(
     // A fix may have half-run: never retried automatically.
     defaultJobOptions: { ...KEEP, attempts: 1 },
   });
-  const notify = new Queue<NotifyJobData, unknown, 'deliver'>(QUEUES.notify, {
-    connection,
-    prefix,
-    // Chat outages delay a message, never lose it: many attempts with exponential backoff (max ~1 h total).
-    defaultJobOptions: { ...KEEP, attempts: 12, backoff: { type: 'exponential', delay: 1000 } },
-  });
-  for (const q of [diagnose, fix, notify]) q.on('error', onError);
+  const notifyQueue = (platform: NotifyPlatform): Queue<NotifyJobData, unknown, 'deliver'> =>
+    new Queue<NotifyJobData, unknown, 'deliver'>(notifyQueueName(platform), {
+      connection,
+      prefix,
+      // Chat outages delay a message, never lose it: retried with capped backoff until it expires (DELIVERY).
+      defaultJobOptions: { ...KEEP, attempts: DELIVERY.attempts, backoff: { type: DELIVERY.backoffType } },
+    });
+  const notify = Object.fromEntries(NOTIFY_PLATFORMS.map((p) => [p, notifyQueue(p)])) as Queues['notify'];
+  const all = [diagnose, fix, ...Object.values(notify)];
+  for (const q of all) q.on('error', onError);
   return {
     diagnose,
     fix,
     notify,
     async close() {
-      await Promise.all([diagnose.close(), fix.close(), notify.close()]);
+      await Promise.all(all.map((q) => q.close()));
       own.close();
     },
   };

@@ -310,7 +310,7 @@ describe('telegram e2e: commands in a group', () => {
     expect(tg.messagesIn(G.stale).some((m) => m.text?.includes('#token='))).toBe(false);
     expect(everythingSentTo(G.stale)).not.toContain(token!);
     // Nor does it stay behind in Redis (queued deliveries, audit trail).
-    const notifyJobs = await h.app.queues.notify.getJobs(['completed', 'failed', 'delayed', 'waiting']);
+    const notifyJobs = await h.app.queues.notify.telegram.getJobs(['completed', 'failed', 'delayed', 'waiting']);
     expect(JSON.stringify(notifyJobs.map((j) => j.data))).not.toContain(token!);
     expect(JSON.stringify(await h.app.audit.recent(undefined, 500))).not.toContain(token!);
 
@@ -332,7 +332,7 @@ describe('telegram e2e: outages and conflicts', () => {
       expect(titleOf(first)).toMatch(/^⏳ (Diagnosing prod…|prod: gathering evidence)/);
       // The job finishes during the outage and its deliveries fail (and are kept for retry).
       const failedDelivery = async (): Promise<boolean> => {
-        const jobs = await h.app.queues.notify.getJobs(['delayed', 'waiting', 'active', 'failed']);
+        const jobs = await h.app.queues.notify.telegram.getJobs(['delayed', 'waiting', 'active', 'failed']);
         return jobs.some((j) => j.data.chat.chatId === String(G.outage) && j.attemptsMade >= 1 && (j.data.reply.buttons?.length ?? 0) > 0);
       };
       const deadline = Date.now() + 30_000;
@@ -355,7 +355,7 @@ describe('telegram e2e: outages and conflicts', () => {
     expect(titleOf(verdict)).toMatch(/^⚠️ prod: (token mismatch|stale client|token rotated)/);
     expect(botAfter(G.outage, asked)).toHaveLength(1);
     // Nothing was given up on.
-    const failed = (await h.app.queues.notify.getJobs(['failed'])).filter((j) => j.data.chat.chatId === String(G.outage));
+    const failed = (await h.app.queues.notify.telegram.getJobs(['failed'])).filter((j) => j.data.chat.chatId === String(G.outage));
     expect(failed).toEqual([]);
   }, 60_000);
 

@@ -16,7 +16,7 @@ import type { Delivery, Platform } from '../../src/domain/types.js';
 import { AuditLog } from '../../src/audit/audit-log.js';
 import type { HostOps, HostStatus } from '../../src/jobs/host-ops.js';
 import { Notifier } from '../../src/jobs/notifier.js';
-import { startNotifyWorker } from '../../src/jobs/notify-worker.js';
+import { startNotifyWorker, type NotifyWorkers } from '../../src/jobs/notify-worker.js';
 import { createQueues, type Queues } from '../../src/jobs/queues.js';
 import { ButtonStore } from '../../src/router/button-store.js';
 import { READ_TEMPLATES } from '../../src/openclaw/templates.js';
@@ -142,14 +142,14 @@ export async function startRig(opts: {
   for (const c of [redis, connection]) c.on('error', () => undefined);
   const logger = createLogger(process.env.LOG_LEVEL ?? 'silent');
   const queues = createQueues(redis, opts.prefix);
-  for (const q of [queues.diagnose, queues.fix, queues.notify]) q.on('error', () => undefined);
+  for (const q of [queues.diagnose, queues.fix, ...Object.values(queues.notify)]) q.on('error', () => undefined);
   const telegram = opts.adapters?.telegram ?? new CapturingAdapter('telegram');
   const discord = opts.adapters?.discord ?? new CapturingAdapter('discord');
   const adapters = new Map<Platform, ChatAdapter>([
     ['telegram', telegram],
     ['discord', discord],
   ]);
-  const notifyWorker: Worker | undefined =
+  const notifyWorker: NotifyWorkers | undefined =
     opts.notifyWorker === false ? undefined : startNotifyWorker({ connection, redis, prefix: opts.prefix, adapters, logger });
   const monitor = await startMonitor({
     config: opts.config,

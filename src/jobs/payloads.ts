@@ -37,5 +37,5 @@ export interface FixJobData extends JobOrigin {
   before?: Verdict;
 }
 
-/** What the notify queue carries: one Delivery. */
-export type NotifyJobData = Delivery;
+/** What the notify queues carry: one Delivery, its place in its messageKey's order, and when it expires. */
+export type NotifyJobData = Delivery & { seq?: number; expiresAt?: number };

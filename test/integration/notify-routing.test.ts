@@ -82,8 +82,8 @@ describe('notify routing', () => {
     startProcess([dc]);
     const sends: Promise<void>[] = [];
     for (let i = 0; i < 20; i++) {
-      sends.push(notifier.send({ chat: tgChat, reply: { title: `tg ${i}` }, messageKey: `job:tg-${i}` }));
-      sends.push(notifier.send({ chat: dcChat, reply: { title: `dc ${i}` }, messageKey: `job:dc-${i}` }));
+      sends.push(notifier.send({ chat: tgChat, reply: { title: `tg ${i}`, tone: 'info' }, messageKey: `job:tg-${i}` }));
+      sends.push(notifier.send({ chat: dcChat, reply: { title: `dc ${i}`, tone: 'info' }, messageKey: `job:dc-${i}` }));
     }
     await Promise.all(sends);
     await until('all 40 delivered', () => tg.messages.length === 20 && dc.messages.length === 20);
@@ -99,9 +99,9 @@ describe('notify routing', () => {
   it('an alert for a platform no process serves waits (not dropped) and is delivered and audited once one starts', async () => {
     const tg = new CapturingAdapter('telegram');
     startProcess([tg]);
-    const alert: Delivery = { chat: dcChat, reply: { title: '🔴 prod: gateway down' }, messageKey: 'incident:prod:gateway_down:1:discord:555' };
+    const alert: Delivery = { chat: dcChat, reply: { title: '🔴 prod: gateway down', tone: 'info' }, messageKey: 'incident:prod:gateway_down:1:discord:555' };
     await notifier.send(alert);
-    await notifier.send({ chat: tgChat, reply: { title: 'tg alongside' }, messageKey: 'job:alongside' });
+    await notifier.send({ chat: tgChat, reply: { title: 'tg alongside', tone: 'info' }, messageKey: 'job:alongside' });
     await until('the Telegram delivery', () => tg.messages.length === 1);
     // The Telegram process did not touch the Discord alert: it is still waiting, never attempted.
     const waiting = await queues.notify.discord.getJobs(['waiting']);
@@ -129,8 +129,8 @@ describe('notify routing', () => {
     };
     const dc = new CapturingAdapter('discord');
     // An alert that expired while no Discord process ran: queued as the Notifier would, with an old expiry.
-    await queues.notify.discord.add('deliver', { chat: dcChat, reply: { title: 'stale alert' }, messageKey: 'incident:old:1:discord:555', expiresAt: Date.now() - 1000 });
-    await notifier.send({ chat: tgChat, reply: { title: 'to a blocked chat' }, messageKey: 'incident:prod:x:1:telegram:-100' });
+    await queues.notify.discord.add('deliver', { chat: dcChat, reply: { title: 'stale alert', tone: 'info' }, messageKey: 'incident:old:1:discord:555', expiresAt: Date.now() - 1000 });
+    await notifier.send({ chat: tgChat, reply: { title: 'to a blocked chat', tone: 'info' }, messageKey: 'incident:prod:x:1:telegram:-100' });
     startProcess([refusing, dc]);
     const records = await until('two undelivered records', async () => {
       const r = (await audit.recent(undefined, 100)).filter((x) => x.event === 'undelivered');

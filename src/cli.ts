@@ -120,6 +120,11 @@ async function main(argv: string[]): Promise<void> {
         `${loaded.file}: OK — ${loaded.hosts.length} host(s), ${loaded.config.people.length} person(s), ${loaded.config.chats.length} chat(s); ` +
           `adapters: ${[loaded.secrets.telegramToken && 'telegram', loaded.secrets.discordToken && 'discord', 'console'].filter(Boolean).join(', ')}\n`,
       );
+      // Said once here instead of as a gap on every diagnose: an unprivileged SSH user cannot read dmesg.
+      process.stdout.write(
+        'Note: kernel OOM kills are read from the journal or dmesg; an SSH user without access to them (group systemd-journal or adm, ' +
+          'or kernel.dmesg_restrict=0) gives clawmedic no kernel OOM evidence, only the supervisor\'s exit status and the gateway log.\n',
+      );
       return;
     }
     case 'hosts': {

@@ -21,6 +21,7 @@ export const CAUSE_LABELS: Record<Cause, string> = {
   port_conflict: 'another program holds the gateway port',
   second_gateway: 'a second gateway was started',
   proxy_blocks_websocket: 'proxy/firewall blocks WebSocket upgrades',
+  dns_unresolved: "the gateway's name does not resolve (DNS)",
   gateway_url_mismatch: 'gateway URL/profile mismatch',
   origin_not_allowed: 'Control UI origin not allowed (4008)',
   gateway_mode_unset: 'gateway.mode is not set',

@@ -38,7 +38,7 @@ export function renderStatus(statuses: HostStatus[], footer: string): Reply {
           s.error,
           s.version ? `OpenClaw ${s.version}` : undefined,
           s.listening ? `listening ${s.listening}` : s.reachable ? 'nothing listening on the gateway port' : undefined,
-          s.probeError ? `probe: ${s.probeError}` : undefined,
+          s.probeError ? `probe: ${probeErrorText(s.probeError)}` : undefined,
           s.memoryUsedPct !== undefined ? `memory ${s.memoryUsedPct}% used` : undefined,
           `checked in ${formatDuration(s.durationMs)}`,
         ]
@@ -48,6 +48,17 @@ export function renderStatus(statuses: HostStatus[], footer: string): Reply {
     })),
     footer,
   };
+}
+
+/**
+ * A probe error as one short line: a foreign program on the gateway port answers the WebSocket
+ * upgrade with its own HTTP body (a whole HTML page); that body never reaches the chat.
+ */
+export function probeErrorText(err: string): string {
+  const first = err.split('\n')[0]!;
+  const cut = first.replace(/\s*[:(]?\s*<[!a-zA-Z][\s\S]*$/, '').replace(/<[^>]*>?/g, ' ').replace(/\s+/g, ' ').trim();
+  const body = cut.length < first.trim().length ? ' (its HTTP body not shown: not the gateway)' : '';
+  return `${cut.length > 160 ? `${cut.slice(0, 159)}…` : cut}${body}`;
 }
 
 function statusWord(s: HostStatus): string {
@@ -82,9 +93,10 @@ export function renderVerdict(verdict: Verdict, footer: string, buttons: ReplyBu
     title: verdictTitle(verdict),
     tone: toneOf(verdict),
     body,
+    // The headline shows its evidence; "Also" lines show each finding's summary (and whether it is over).
     fields: verdict.findings.slice(0, 6).map((f, i) => ({
-      name: `${i === 0 ? 'Cause' : 'Also'}: ${f.cause.replace(/_/g, ' ')} (${f.confidence})`,
-      value: clean(f.evidence.slice(0, 5).join('\n') || f.summary).slice(0, 1000),
+      name: `${i === 0 ? 'Cause' : 'Also'}: ${f.cause.replace(/_/g, ' ')} (${f.confidence}${f.supersededBy ? ', over' : f.current === false ? ', earlier' : ''})`,
+      value: clean(i === 0 ? f.evidence.slice(0, 5).join('\n') || f.summary : f.summary).slice(0, 1000),
     })),
     detail: verdict.findings.flatMap((f) => f.evidence.map((e) => `[${f.cause}] ${clean(e)}`)).join('\n') || undefined,
     buttons,
@@ -96,8 +108,15 @@ export function renderVerdict(verdict: Verdict, footer: string, buttons: ReplyBu
 export function renderPlan(verdict: Verdict, plan: FixPlan, footer: string, buttons: ReplyButton[]): Reply {
   const base = renderVerdict({ ...verdict, findings: verdict.findings.map((f, i) => (i === 0 ? { ...f, userActions: [] } : f)) }, footer);
   const body = [...(base.body ?? [])];
-  if (plan.steps.length === 0) {
-    body.push('Nothing on the host would fix this; restarting the gateway would not help.');
+  const head = verdict.findings[0];
+  if (plan.steps.length === 0 && (!head || head.cause === 'healthy')) {
+    body.push('The gateway is healthy: there is nothing to fix.');
+  } else if (plan.steps.length === 0) {
+    body.push(
+      plan.userActions.length
+        ? 'clawmedic has no host step for this: what fixes it is on your side (below).'
+        : 'clawmedic has no host step for this cause; see the evidence above.',
+    );
   } else {
     body.push(`Planned fix (${plan.disruptive ? 'interrupts the gateway briefly' : 'no restart'}):\n${plan.steps.map((s, i) => `${i + 1}. ${clean(s.description)}`).join('\n')}`);
     body.push(`Then verify: probe the gateway and watch the log for ${plan.verifyWindowSec} s.`);

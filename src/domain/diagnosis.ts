@@ -18,6 +18,7 @@ export const CAUSES = [
   'port_conflict',
   'second_gateway',
   'proxy_blocks_websocket',
+  'dns_unresolved',
   'gateway_url_mismatch',
   'origin_not_allowed',
   'gateway_mode_unset',
@@ -32,6 +33,34 @@ export type Cause = (typeof CAUSES)[number];
 
 export type Confidence = 'high' | 'medium' | 'low';
 
+/**
+ * Typed facts a rule found, read by the fix planner (never re-parsed from evidence text).
+ * No secret ever goes here: token values are never read into a finding.
+ */
+export interface FindingDetails {
+  /** port_conflict: who holds the gateway port. `visible: false` = another Linux user's process the SSH user cannot see. */
+  portOwner?: { pid?: number; process?: string; user?: string; visible: boolean };
+  /** plugin_failure: ids of the plugins that fail to load. */
+  pluginIds?: string[];
+  /** plugin_failure: the plugins' runtime modules are missing (an unfinished update), not a bad plugin. */
+  pluginDepsMissing?: boolean;
+  /**
+   * token causes: where the token the gateway checks comes from. `override` = the running gateway was
+   * started with `--token` (it differs from its config); `service_override` = the service definition
+   * passes `--token` (systemd drop-in / ExecStart, container command).
+   */
+  tokenSource?: 'config' | 'override' | 'service_override' | 'rotation' | 'restore';
+  /** client causes: the browser Origin (or remote address) and client id of the failing client. */
+  origin?: string;
+  clientId?: string;
+  /** rate_limited: ISO time the lockout ends (10 failures in 60 s → 5 minutes). */
+  lockoutUntil?: string;
+  /** dns_unresolved: the name that does not resolve. */
+  hostname?: string;
+  /** Why `openclaw doctor --fix` cannot work on this host (2026.4 without a safe npm executable). */
+  doctorUnavailable?: string;
+}
+
 /** One named cause with the lines that prove it (already redacted). */
 export interface Finding {
   cause: Cause;
@@ -44,12 +73,22 @@ export interface Finding {
   evidence: string[];
   /** What the user must do themselves (re-open dashboard, clear site data, raise RAM...). */
   userActions: string[];
+  /** ISO time the cause was first seen in the window (absent: a state, not an event). */
+  since?: string;
+  /** ISO time the cause was last seen (absent: a state seen by this pass). */
+  lastSeen?: string;
+  /** Seen within the live window or confirmed by the live probe: the cause of what fails now. */
+  current?: boolean;
+  /** What made this finding history: "gateway restart at 15:04:10", "successful connect from … at …". */
+  supersededBy?: string;
+  /** Typed facts for the planner. */
+  details?: FindingDetails;
 }
 
 /** The result of a diagnose pass over one host. */
 export interface Verdict {
   host: string;
-  /** Ordered by weight, highest first; `findings[0]` is the headline. Never empty: 'healthy' or 'unknown' at worst. */
+  /** Current before old, then confidence, then weight; `findings[0]` is the headline. Never empty: 'healthy' or 'unknown' at worst. */
   findings: Finding[];
   /** OpenClaw version seen on the host, if any ("2026.9.6"). */
   openclawVersion?: string;

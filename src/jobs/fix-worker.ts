@@ -14,6 +14,7 @@ import { renderOutcome, renderProgress, formatDuration } from '../commands/rende
 import type { Logger } from '../util/logger.js';
 import { redact } from '../util/redact.js';
 import type { FixAttempts } from './fix-attempts.js';
+import { isDisruptive } from '../openclaw/step-catalog.js';
 import type { HostOps } from './host-ops.js';
 import type { Inflight } from './inflight.js';
 import type { Notifier } from './notifier.js';
@@ -61,7 +62,8 @@ async function runFix(deps: FixWorkerDeps, job: Job<FixJobData, unknown, 'fix'>)
       message: 'This fix was interrupted (clawmedic restarted while it ran); the host state is unknown. Run /diagnose before trying again.',
     };
   }
-  await deps.fixAttempts.record(host.name, jobId);
+  // The hourly limit counts disruptive fixes only (stop, start, restart, kill).
+  if (plan.steps.some((s) => isDisruptive(s.kind))) await deps.fixAttempts.record(host.name, jobId);
 
   const steps: FixOutcome['steps'] = [];
   let failed = false;
@@ -114,7 +116,11 @@ async function runFix(deps: FixWorkerDeps, job: Job<FixJobData, unknown, 'fix'>)
     after = await deps.ops.diagnose(host, { since: new Date(started) });
     const before = job.data.before ?? syntheticBefore(host.name, plan);
     const check = deps.ops.verify(before, after);
-    if (plan.steps.length === 0 || (plan.userActions.length > 0 && !check.fixed && plan.steps.every((s) => !s.mutates))) {
+    if (check.status === 'user_action_needed') {
+      // The host part worked; what still fails is on the user's side (a tab, a device, a lockout).
+      status = 'user_action_needed';
+      message = `${check.reason}\nAction needed on your side: ${check.action ?? plan.userActions[0] ?? 'see /diagnose'}`;
+    } else if (plan.steps.length === 0 || (plan.userActions.length > 0 && !check.fixed && plan.steps.every((s) => !s.mutates))) {
       status = check.fixed ? 'fixed' : 'user_action_needed';
       message = check.fixed ? check.reason : `${check.reason}\nOn your side:\n${plan.userActions.map((a) => `- ${a}`).join('\n')}`;
     } else {

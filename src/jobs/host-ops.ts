@@ -43,7 +43,8 @@ export interface HostOps {
   plan(host: HostConfig, verdict: Verdict): FixPlan;
   runStep(host: HostConfig, step: FixStep): Promise<StepResult>;
   /** Decide whether the fix worked, comparing the verdicts before and after. */
-  verify(before: Verdict, after: Verdict): { fixed: boolean; reason: string };
+  /** `status` user_action_needed: the host part worked, `action` names what the user must do. */
+  verify(before: Verdict, after: Verdict): { fixed: boolean; reason: string; status?: 'fixed' | 'not_fixed' | 'user_action_needed'; action?: string };
   /** Plan that puts back the openclaw.json backup doctor --fix left, offered when a fix did not help. */
   restorePlan?(host: HostConfig, cause: FixPlan['cause']): FixPlan | undefined;
 }

@@ -2,16 +2,10 @@
  * Fix runbooks: the plan that matches a verdict's headline cause on this host's supervisor, the
  * verification of a fix by a fresh verdict, and the parser of the fresh dashboard link.
  */
-import type { Cause, FixPlan, FixStep, Verdict } from '../domain/diagnosis.js';
+import type { Cause, Finding, FixPlan, FixStep, Verdict } from '../domain/diagnosis.js';
 import type { HostConfig } from '../domain/host.js';
-import {
-  PLUGIN_DEPS_EVIDENCE,
-  PLUGIN_EVIDENCE_RE,
-  PORT_OWNER_EVIDENCE_RE,
-  TOKEN_OVERRIDE_EVIDENCE,
-} from './diagnose.js';
 import { extractJsonObject } from './parse-gateway-status.js';
-import { DEFAULT_WAIT_SEC, renderStep } from './step-catalog.js';
+import { DEFAULT_WAIT_SEC, isDisruptive, renderStep } from './step-catalog.js';
 
 /** The step that waits for the gateway to answer its probe (`sec`: how long; config fix.startWaitSec). */
 export function waitForGatewayStep(host: HostConfig, sec = DEFAULT_WAIT_SEC): FixStep {
@@ -24,56 +18,75 @@ const stepWait = (host: HostConfig): FixStep => waitForGatewayStep(host);
 const stepDoctor = (host: HostConfig): FixStep => renderStep(host, 'doctor_fix');
 const stepLink = (host: HostConfig): FixStep => renderStep(host, 'fresh_dashboard_link');
 
-/** A plan that first stops, repairs with doctor and starts again, as `doctor --fix` requires on 2026.9. */
-function stopDoctorStart(host: HostConfig): FixStep[] {
+/** Restart through the inventory's supervisor: stop + start for `commands` (no restart verb), else restart. */
+function restartSteps(host: HostConfig): FixStep[] {
+  if (host.supervisor.kind === 'commands') return [stepStop(host), stepStart(host), stepWait(host)];
+  return [stepRestart(host), stepWait(host)];
+}
+
+/**
+ * Stop, repair with doctor, start again, as `doctor --fix` requires on 2026.9. Without doctor
+ * (it cannot work on this host, see FindingDetails.doctorUnavailable) only the restart.
+ */
+function stopDoctorStart(host: HostConfig, doctorWorks: boolean): FixStep[] {
   if (host.supervisor.kind === 'docker') {
     // doctor inside the container would race the gateway it runs; the container restart is the fix.
     return [stepRestart(host), stepWait(host)];
   }
+  if (!doctorWorks) return [stepStop(host), stepStart(host), stepWait(host)];
   return [stepStop(host), stepDoctor(host), stepStart(host), stepWait(host)];
 }
 
 const FRESH_LINK_ACTION =
   'Open the fresh dashboard link clawmedic sends you privately in each browser that shows 4008 (or clear the site data and re-pair); do not share it.';
 
+/** A current auth lockout on the host: a fresh link would be refused (AUTH_RATE_LIMITED) until it ends. */
+function currentLockout(verdict: Verdict): Finding | undefined {
+  return verdict.findings.find((f) => f.cause === 'rate_limited' && f.current !== false && !f.supersededBy);
+}
+
 /**
- * The fix for the verdict's headline cause on this host, steps rendered from templates only.
- * Causes whose fix is on the user's side get no steps, only userActions.
+ * The fix for the verdict's headline cause on this host, steps rendered from the step catalog and
+ * chosen from the finding's typed details. Causes whose fix is on the user's side get no steps.
  */
 export function planFix(host: HostConfig, verdict: Verdict): FixPlan {
   const head = verdict.findings[0];
   const cause: Cause = head?.cause ?? 'unknown';
+  const details = head?.details ?? {};
   const userActions = [...(head?.userActions ?? [])];
   const plan = (steps: FixStep[], extra: string[] = [], verifyWindowSec = 45): FixPlan => ({
     host: host.name,
     cause,
     steps,
     userActions: [...userActions, ...extra.filter((a) => !userActions.includes(a))],
-    disruptive: steps.some((s) => s.kind === 'stop_gateway' || s.kind === 'restart_gateway' || s.kind === 'start_gateway' || s.kind === 'kill_port_owner'),
+    disruptive: steps.some((s) => isDisruptive(s.kind)),
     verifyWindowSec,
   });
-  const evidence = head?.evidence ?? [];
+  const doctorUnavailable = verdict.findings.find((f) => f.details?.doctorUnavailable)?.details?.doctorUnavailable;
+  const lockout = currentLockout(verdict);
+  /** The fresh link, unless a lockout would refuse it: then only when to retry. */
+  const linkPlan = (): FixPlan => {
+    if (lockout) {
+      const until = lockout.details?.lockoutUntil;
+      return plan([], [
+        `The auth rate limit is on${lockout.details?.origin ? ` for ${lockout.details.origin}` : ''}${until ? ` until ${until.slice(11, 19)} UTC` : ''}: close the looping tab first, then send /fix again after that time for a fresh link.`,
+      ]);
+    }
+    return plan([stepLink(host)], [FRESH_LINK_ACTION], 60);
+  };
 
   switch (cause) {
     case 'stale_client':
     case 'token_rotated':
     case 'config_autorestored':
       // Restarting cannot fix a client that holds an old token: hand it the current one.
-      return plan([stepLink(host)], [FRESH_LINK_ACTION], 60);
+      return linkPlan();
 
     case 'token_mismatch': {
-      const override = evidence.some((l) => l.startsWith(TOKEN_OVERRIDE_EVIDENCE));
-      if (override) {
+      if (details.tokenSource === 'service_override') {
         if (host.supervisor.kind === 'systemd-user') {
           return plan(
-            [
-              stepStop(host),
-              renderStep(host, 'remove_token_override'),
-              renderStep(host, 'reinstall_service'),
-              stepStart(host),
-              stepWait(host),
-              stepLink(host),
-            ],
+            [stepStop(host), renderStep(host, 'remove_token_override'), renderStep(host, 'reinstall_service'), stepStart(host), stepWait(host), stepLink(host)],
             [FRESH_LINK_ACTION],
             60,
           );
@@ -84,7 +97,11 @@ export function planFix(host: HostConfig, verdict: Verdict): FixPlan {
             : 'Remove the --token argument from the start command in the clawmedic inventory / your supervisor, then restart the gateway.',
         ]);
       }
-      return plan([stepLink(host)], [FRESH_LINK_ACTION], 60);
+      if (details.tokenSource === 'override') {
+        // Started by hand with `gateway run --token X`: a start through the supervisor uses the config token.
+        return plan(restartSteps(host), [], 60);
+      }
+      return linkPlan();
     }
 
     case 'device_token_mismatch':
@@ -92,7 +109,7 @@ export function planFix(host: HostConfig, verdict: Verdict): FixPlan {
 
     case 'gateway_down':
     case 'crash_loop':
-      return plan(stopDoctorStart(host), [], 60);
+      return plan(stopDoctorStart(host, !doctorUnavailable), doctorUnavailable ? [`doctor --fix is not offered: ${doctorUnavailable}.`] : [], 60);
 
     case 'out_of_memory':
       return plan(
@@ -105,22 +122,22 @@ export function planFix(host: HostConfig, verdict: Verdict): FixPlan {
       return plan([], ['Add RAM or swap, or lower the load; restart the gateway in a quiet moment if it has grown.']);
 
     case 'plugin_failure': {
-      if (evidence.some((l) => l.startsWith(PLUGIN_DEPS_EVIDENCE))) {
-        return plan(stopDoctorStart(host), ['If plugins still fail, finish the update with `openclaw update`.'], 60);
+      if (details.pluginDepsMissing) {
+        if (doctorUnavailable) return plan([], [`doctor --fix cannot repair this host: ${doctorUnavailable}.`]);
+        return plan(stopDoctorStart(host, true), ['If plugins still fail, finish the update with `openclaw update`.'], 60);
       }
-      const ids = evidence.map((l) => PLUGIN_EVIDENCE_RE.exec(l)?.[1]).filter((x): x is string => !!x);
+      const ids = details.pluginIds ?? [];
       if (ids.length === 0) return plan([], ['Disable the failing plugin (`openclaw plugins disable <id>`) and restart the gateway.']);
       const steps: FixStep[] = ids.map((pluginId) => renderStep(host, 'disable_plugin', { pluginId }));
-      return plan([...steps, stepRestart(host), stepWait(host)], [`Re-enable ${ids.join(', ')} once fixed (\`openclaw plugins enable <id>\`).`], 60);
+      return plan([...steps, ...restartSteps(host)], [`Re-enable ${ids.join(', ')} once fixed (\`openclaw plugins enable <id>\`).`], 60);
     }
 
     case 'port_conflict': {
-      const owner = evidence.map((l) => PORT_OWNER_EVIDENCE_RE.exec(l)).find((m) => m);
-      const pid = owner ? Number(owner[3]) : NaN;
-      if (owner && Number.isInteger(pid) && host.allowKillPortOwner) {
+      const owner = details.portOwner;
+      if (owner?.visible && owner.pid !== undefined && Number.isInteger(owner.pid) && host.allowKillPortOwner) {
         return plan(
           [
-            renderStep(host, 'kill_port_owner', { pid, ...processNameParam(owner[2]) }),
+            renderStep(host, 'kill_port_owner', { pid: owner.pid, ...processNameParam(owner.process) }),
             host.supervisor.kind === 'docker' ? stepRestart(host) : stepStart(host),
             stepWait(host),
           ],
@@ -128,24 +145,18 @@ export function planFix(host: HostConfig, verdict: Verdict): FixPlan {
           60,
         );
       }
-      return plan([], owner ? [] : [`Find what holds port ${host.gateway.port} (\`sudo ss -tlnp | grep ${host.gateway.port}\`) and stop it.`]);
+      return plan([], owner?.visible ? [] : [`Find what holds port ${host.gateway.port} (\`sudo ss -tlnp | grep :${host.gateway.port}\`) and stop it.`]);
     }
 
     case 'gateway_mode_unset':
-      return plan(
-        [
-          renderStep(host, 'set_gateway_mode_local'),
-          ...(verdict.probeOk ? [] : [stepStart(host), stepWait(host)]),
-        ],
-        [],
-        60,
-      );
+      return plan([renderStep(host, 'set_gateway_mode_local'), ...(verdict.probeOk ? [] : [stepStart(host), stepWait(host)])], [], 60);
 
     case 'rate_limited':
     case 'insecure_context':
     case 'origin_not_allowed':
     case 'gateway_url_mismatch':
     case 'proxy_blocks_websocket':
+    case 'dns_unresolved':
     case 'telegram_conflict':
     case 'second_gateway':
       return plan([]);
@@ -162,23 +173,77 @@ function processNameParam(name: string | undefined): { processName?: string } {
   return name && /^[A-Za-z0-9@/._+:-]{1,64}$/.test(name) ? { processName: name } : {};
 }
 
+/** Causes whose remedy is in the user's hands (a browser tab, a device, a client): a restart cannot end them. */
+const CLIENT_CAUSES = new Set<Cause>([
+  'stale_client',
+  'token_rotated',
+  'config_autorestored',
+  'token_mismatch',
+  'device_token_mismatch',
+  'rate_limited',
+  'insecure_context',
+  'origin_not_allowed',
+]);
+
+/** The verdict of a fix: fixed, not fixed, or fixed on the host with something left on the user's side. */
+export interface FixCheck {
+  fixed: boolean;
+  status: 'fixed' | 'not_fixed' | 'user_action_needed';
+  reason: string;
+  /** user_action_needed: what the user must do (named, from the finding that still fails). */
+  action?: string;
+}
+
 /**
- * Did the fix work? Compares the verdict before with a fresh one taken after the fix (log window
- * starting at the fix): fixed when the original cause is gone and the gateway answers its probe.
+ * Did the fix work? `after` is a verdict over the window since the fix started. Fixed only when
+ * the gateway answers its probe AND nothing of the same cause (and, for client causes, the same
+ * client) failed again in the window. A client cause still failing on a healthy gateway, or a new
+ * client-side failure (e.g. a lockout), is "action needed on your side", naming the action.
  */
-export function verifyFix(before: Verdict, after: Verdict): { fixed: boolean; reason: string } {
-  const cause = before.findings[0]?.cause ?? 'unknown';
-  const still = after.findings.find((f) => f.cause === cause);
+export function verifyFix(before: Verdict, after: Verdict): FixCheck {
+  const beforeHead = before.findings[0];
+  const cause = beforeHead?.cause ?? 'unknown';
+  const live = (f: Finding) => !f.supersededBy && f.cause !== 'healthy' && f.cause !== 'unknown';
   const head = after.findings[0];
-  if (cause === 'healthy') return { fixed: after.probeOk, reason: after.probeOk ? 'still healthy' : `gateway now: ${head?.summary ?? 'not answering'}` };
-  if (still) return { fixed: false, reason: `still seeing ${cause}: ${still.summary}` };
+  if (cause === 'healthy') {
+    return after.probeOk
+      ? { fixed: true, status: 'fixed', reason: 'still healthy' }
+      : { fixed: false, status: 'not_fixed', reason: `gateway now: ${head?.summary ?? 'not answering'}` };
+  }
   if (!after.probeOk) {
-    return { fixed: false, reason: `${cause} is gone but the gateway does not answer its probe${head ? `: ${head.summary}` : ''}` };
+    const still = after.findings.find((f) => f.cause === cause && live(f));
+    return {
+      fixed: false,
+      status: 'not_fixed',
+      reason: still ? `still seeing ${cause}: ${still.summary}` : `${cause} is gone but the gateway does not answer its probe${head ? `: ${head.summary}` : ''}`,
+    };
   }
-  if (head && head.cause !== 'healthy' && head.weight >= 50) {
-    return { fixed: true, reason: `${cause} is gone; now: ${head.cause} (${head.summary})` };
+  const sameClient = (f: Finding) => {
+    const o = beforeHead?.details?.origin;
+    return !o || !f.details?.origin || f.details.origin === o;
+  };
+  const still = after.findings.find((f) => f.cause === cause && live(f) && sameClient(f));
+  if (still) {
+    if (CLIENT_CAUSES.has(cause)) {
+      const action = still.userActions[0] ?? 'close the failing tab or client and reconnect with the current token';
+      return { fixed: false, status: 'user_action_needed', reason: `the gateway answers, but ${still.summary}`, action };
+    }
+    return { fixed: false, status: 'not_fixed', reason: `still seeing ${cause}: ${still.summary}` };
   }
-  return { fixed: true, reason: `${cause} is gone and the gateway answers its probe` };
+  const clientLeft = after.findings.find((f) => live(f) && f.current !== false && CLIENT_CAUSES.has(f.cause) && f.weight >= 50);
+  if (clientLeft) {
+    const action = clientLeft.userActions[0] ?? 'close the failing tab or client and reconnect with the current token';
+    return {
+      fixed: false,
+      status: 'user_action_needed',
+      reason: `${cause} is gone and the gateway answers, but now: ${clientLeft.summary}`,
+      action,
+    };
+  }
+  if (head && live(head) && head.weight >= 50) {
+    return { fixed: true, status: 'fixed', reason: `${cause} is gone; now: ${head.cause} (${head.summary})` };
+  }
+  return { fixed: true, status: 'fixed', reason: `${cause} is gone and the gateway answers its probe` };
 }
 
 /**

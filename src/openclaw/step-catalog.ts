@@ -25,6 +25,17 @@ import {
 /** Seconds the gateway gets to answer its probe after a start/restart (it boots in ~10 s). */
 export const DEFAULT_WAIT_SEC = 90;
 
+/**
+ * Step kinds that interrupt the gateway or kill a process. Only these count against the hourly fix
+ * limit and mute alerts; a fresh link, a config edit or a wait does not.
+ */
+export const DISRUPTIVE_STEP_KINDS: ReadonlySet<FixStepKind> = new Set<FixStepKind>(['stop_gateway', 'start_gateway', 'restart_gateway', 'kill_port_owner']);
+
+/** Does a step of this kind stop, start, restart or kill? */
+export function isDisruptive(kind: FixStepKind): boolean {
+  return DISRUPTIVE_STEP_KINDS.has(kind);
+}
+
 /** A process name shown in a description only (never executed). */
 const PROCESS_NAME_RE = /^[A-Za-z0-9@/._+:-]{1,64}$/;
 
@@ -96,6 +107,9 @@ export function renderStep(host: HostConfig, kind: FixStepKind, params: StepPara
         script: supervisorScript(host, 'start'),
         timeoutMs: 60_000,
         mutates: true,
+        // A start can exit non-zero while the gateway comes up anyway: the probe (wait_for_gateway,
+        // which every plan puts after a start) decides, not the exit code.
+        continueOnError: true,
       };
     case 'restart_gateway':
       return {
@@ -120,7 +134,8 @@ export function renderStep(host: HostConfig, kind: FixStepKind, params: StepPara
     case 'doctor_fix':
       return {
         ...base,
-        description: 'run `openclaw doctor --fix` while the gateway is stopped (it refuses while one runs)',
+        description:
+          'run `openclaw doctor --fix` while the gateway is stopped (it refuses while one runs); doctor may change openclaw.json (it keeps openclaw.json.bak): the result lists the keys it changed',
         script: doctorFixScript(host),
         timeoutMs: 180_000,
         mutates: true,

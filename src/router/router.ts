@@ -14,6 +14,7 @@ import type { Queues } from '../jobs/queues.js';
 import type { Notifier } from '../jobs/notifier.js';
 import type { Inflight } from '../jobs/inflight.js';
 import type { FixAttempts } from '../jobs/fix-attempts.js';
+import { isDisruptive } from '../openclaw/step-catalog.js';
 import { newRequestId } from '../util/ids.js';
 import type { Logger } from '../util/logger.js';
 import { parseCommand } from './parse-command.js';
@@ -299,8 +300,10 @@ export class Router implements RouterPort {
     const who = { platform: origin.actor.platform, userId: origin.actor.userId };
     const where = { platform: origin.chat.platform, chatId: origin.chat.chatId };
     if (!plan) return { reply: refusal('This confirmation has no plan attached; send /fix again.') };
-    const used = await fixAttempts.count(host);
-    if (used >= config.fix.maxAttemptsPerHour) {
+    // Only fixes that stop, start, restart or kill count (a fresh link or a config edit does not).
+    const disruptive = plan.steps.some((s) => isDisruptive(s.kind));
+    const used = disruptive ? await fixAttempts.count(host) : 0;
+    if (disruptive && used >= config.fix.maxAttemptsPerHour) {
       await audit.record({ event: 'escalated', action: 'fix', host, actor: who, chat: where, detail: `${used} attempts in the last hour` });
       await this.escalate(host, `${used} fixes ran on ${host} in the last hour (limit ${config.fix.maxAttemptsPerHour}) and it still needs one (cause: ${plan.cause}, requested by ${origin.actor.displayName ?? `${origin.actor.platform}:${origin.actor.userId}`}). clawmedic stopped; please look at it by hand.`);
       return {

@@ -195,6 +195,26 @@ describe('router: enqueue, join, confirm', () => {
     expect(sent[0]!.reply.body?.[0]).toContain('2 fixes ran on prod in the last hour');
   });
 
+  it('the limit counts disruptive fixes only: a fresh-link fix still runs when it is used up', async () => {
+    const attempts = new FixAttempts(redis, prefix);
+    await attempts.record('prod', 'a');
+    await attempts.record('prod', 'b');
+    const linkPlan: FixPlan = {
+      host: 'prod',
+      cause: 'stale_client',
+      steps: [{ kind: 'fresh_dashboard_link', description: 'link', script: 'true', timeoutMs: 1000, mutates: false, secretOutput: true }],
+      userActions: [],
+      disruptive: false,
+      verifyWindowSec: 1,
+    };
+    const [confirm] = await buttons.issue([{ action: 'confirm', host: 'prod', platform: 'telegram', chatId: '-100', boundUserId: '2', plan: linkPlan, requestId: 'r-link' }], 60);
+    const r = await router.handleButton({ actor: operator, chat: group, token: confirm! });
+    expect(r.reply.title).toContain('fix confirmed');
+    expect(await queues.fix.count()).toBe(1);
+    await queues.fix.obliterate({ force: true });
+    await redis.del(`${prefix}:inflight:fix:prod`);
+  });
+
   it('a button pressed in another chat does nothing', async () => {
     const [t] = await buttons.issue([{ action: 'diagnose', host: 'prod', platform: 'telegram', chatId: '-100' }], 60);
     const r = await router.handleButton({ actor: operator, chat: { platform: 'telegram', chatId: '-555', isGroup: true }, token: t! });

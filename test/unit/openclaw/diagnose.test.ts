@@ -118,8 +118,10 @@ describe('diagnose: token causes', () => {
   it('config_autorestored: auto-restore from backup, then every client fails', () => {
     // Real lines, times moved after the restore (log-mode-unset-autorestored.jsonl + log-wrong-token.jsonl + stale tab)
     const restore = Date.parse('2026-11-25T15:23:03.210Z');
-    const after = shiftTimestamps(fxLines('log-wrong-token.jsonl', 'log-stale-tab-loop.jsonl').split('\n'), restore + 120_000);
-    const v = verdict({ log: `${fx('log-mode-unset-autorestored.jsonl')}${after.join('\n')}` }, new Date(restore + 150_000).toISOString());
+    // Each client's lines moved to after the restore (what fails before it is another phase now).
+    const wrong = shiftTimestamps(fx('log-wrong-token.jsonl').split('\n'), restore + 20_000);
+    const tab = shiftTimestamps(fx('log-stale-tab-loop.jsonl').split('\n'), restore + 140_000);
+    const v = verdict({ log: `${fx('log-mode-unset-autorestored.jsonl')}${[...wrong, ...tab].join('\n')}` }, new Date(restore + 150_000).toISOString());
     expect(head(v).cause).toBe('config_autorestored');
     expect(head(v).summary).toMatch(/gateway-mode-missing-vs-last-good/);
     expect(head(v).summary).toMatch(/2 client\(s\)/);
@@ -135,7 +137,9 @@ describe('diagnose: token causes', () => {
     // Sample: log-rate-limited.jsonl
     const v = verdict({ log: fx('log-rate-limited.jsonl') }, '2026-11-25T15:02:00Z');
     expect(causes(v).slice(0, 2)).toEqual(['rate_limited', 'stale_client']);
-    expect(head(v).summary).toMatch(/locked out for 5 minutes/);
+    expect(head(v).summary).toMatch(/locked out since 15:01:\d\d until 15:0[67]:\d\d UTC/);
+    expect(head(v).summary).toMatch(/even the right token is refused/);
+    expect(head(v).details?.origin).toBe('http://127.0.0.1:18789');
     expect(joined(v)).toMatch(/rate_limited/);
   });
 
@@ -338,11 +342,12 @@ describe('diagnose: plugins, port, second gateway, mode, URL, telegram', () => {
     expect(head(v).cause).toBe('telegram_conflict');
   });
 
-  it('several causes at once are ordered by weight', () => {
+  it('several causes at once: current first, then confidence, then weight', () => {
+    // The plugin failure (high: the health RPC reports it) outranks a medium two-client token mismatch.
     const log = fxLines('log-plugin-load-failed.jsonl', 'log-wrong-token.jsonl', 'log-stale-tab-loop.jsonl');
     const v = verdict({ log, health: fx('health-plugin-load-failed.json'), free: fx('derived/free-2g-pressure.txt') }, '2026-11-25T15:06:40Z');
-    expect(causes(v)).toEqual(['token_mismatch', 'plugin_failure', 'memory_pressure']);
-    const w = v.findings.map((f) => f.weight);
-    expect([...w].sort((a, b) => b - a)).toEqual(w);
+    expect(causes(v)).toEqual(['plugin_failure', 'memory_pressure', 'token_mismatch']);
+    expect(v.findings.map((f) => f.confidence)).toEqual(['high', 'high', 'medium']);
+    expect(v.findings.every((f) => f.current)).toBe(true);
   });
 });

@@ -112,7 +112,18 @@ describe('planFix: plugins, port, mode', () => {
   it('plugin runtime deps missing (2026.4): doctor --fix with the gateway stopped, not disabling', () => {
     const h4 = nativeHost({ gateway: { port: 18790 } });
     const verdict = v(h4, { status: fx('2026.4/gateway-status-up.json'), ss: fx('derived/ss-gateway-2026.4.txt'), log: fx('2026.4/log-gateway-start.stdout.txt') }, '2026-11-25T15:30:00Z');
-    expect(kinds(planFix(h4, verdict))).toEqual(['stop_gateway', 'doctor_fix', 'start_gateway', 'wait_for_gateway']);
+    // 2026.4 without npm: doctor --fix fails the same way ("Unable to resolve a safe npm executable"): not offered.
+    const p = planFix(h4, verdict);
+    expect(kinds(p)).toEqual([]);
+    expect(p.userActions.join(' ')).toMatch(/safe npm executable/);
+    expect(p.userActions.join(' ')).toMatch(/npm on the PATH/);
+    expect(verdict.findings[0]!.details?.doctorUnavailable).toMatch(/safe npm executable/);
+  });
+
+  it('plugin runtime deps missing where doctor can work: doctor --fix with the gateway stopped, not disabling', () => {
+    const verdict = v(nativeHost(), { health: fx('health-plugin-load-failed.json') }, '2026-11-25T15:30:00Z');
+    verdict.findings[0]!.details = { pluginIds: ['broken'], pluginDepsMissing: true };
+    expect(kinds(planFix(nativeHost(), verdict))).toEqual(['stop_gateway', 'doctor_fix', 'start_gateway', 'wait_for_gateway']);
   });
 
   it('port_conflict: kill the owner only when the inventory allows it', () => {
@@ -145,8 +156,12 @@ describe('verifyFix', () => {
   });
   it('not fixed while the cause persists (restart does not cure a stale tab)', () => {
     const r = verifyFix(verdictOf('stale_client'), verdictOf('stale_client'));
-    expect(r).toMatchObject({ fixed: false });
-    expect(r.reason).toMatch(/still seeing stale_client/);
+    // The gateway answers; what still fails is the user's tab: action needed on their side, named.
+    expect(r).toMatchObject({ fixed: false, status: 'user_action_needed' });
+    expect(r.action).toBeTruthy();
+    const host = verifyFix(verdictOf('plugin_failure'), verdictOf('plugin_failure'));
+    expect(host).toMatchObject({ fixed: false, status: 'not_fixed' });
+    expect(host.reason).toMatch(/still seeing plugin_failure/);
   });
   it('not fixed when the gateway still does not answer', () => {
     expect(verifyFix(verdictOf('port_conflict', {}, false), verdictOf('unknown', {}, false)).fixed).toBe(false);
@@ -169,8 +184,8 @@ describe('parseDashboardUrl', () => {
 });
 
 describe('a synthetic combo plans for its headline only', () => {
-  it('token mismatch + plugin failure → the link (no restart for the plugin yet)', () => {
+  it('token mismatch (medium) + plugin failure (high, current) → the plugin fix, not the link', () => {
     const verdict = v(nativeHost(), { log: fxLines('log-plugin-load-failed.jsonl', 'log-wrong-token.jsonl', 'log-stale-tab-loop.jsonl'), health: fx('health-plugin-load-failed.json') }, '2026-11-25T15:06:40Z');
-    expect(kinds(planFix(nativeHost(), verdict))).toEqual(['fresh_dashboard_link']);
+    expect(kinds(planFix(nativeHost(), verdict))).toEqual(['disable_plugin', 'restart_gateway', 'wait_for_gateway']);
   });
 });

@@ -1,0 +1,47 @@
+/** plugin_failure: plugins that fail to load in the running gateway (health) or since its last start (log). */
+import type { PluginFailureEvent } from '../evidence-types.js';
+import { finding, firstMsOf, lastMsOf, type Rule } from './context.js';
+
+const DEPS_MISSING_RE = /bundled runtime deps|Cannot find module|ERR_MODULE_NOT_FOUND|safe npm executable/i;
+const NO_NPM_RE = /Unable to resolve a safe npm executable/i;
+
+export const pluginRule: Rule = (ctx) => {
+  const fails = new Map<string, string>();
+  for (const p of ctx.evidence.health?.pluginErrors ?? []) fails.set(p.id, p.error);
+  const all = ctx.evidence.logEvents;
+  const sinceStart = ctx.lastStart ? all.slice(all.indexOf(ctx.lastStart)) : all;
+  const events = sinceStart.filter((e): e is PluginFailureEvent => e.kind === 'plugin_failure' && (Number.isNaN(e.ms) || e.ms >= ctx.sinceMs));
+  for (const e of events) if (!fails.has(e.plugin)) fails.set(e.plugin, e.error);
+  if (fails.size === 0) return null;
+  const ids = [...fails.keys()];
+  const errors = [...fails.values()];
+  const depsMissing = errors.every((err) => DEPS_MISSING_RE.test(err));
+  // 2026.4 without npm on PATH: doctor --fix tries to install the same deps and fails the same way.
+  const noNpm = errors.some((err) => NO_NPM_RE.test(err)) || sinceStart.some((e) => NO_NPM_RE.test(e.text));
+  const ev = ids.slice(0, 6).map((id) => `plugin ${id} failed: ${fails.get(id)}`);
+  if (depsMissing) ev.push('plugin runtime deps missing: the plugins\' modules are missing (an update that did not finish)');
+  if (noNpm) ev.push('"Unable to resolve a safe npm executable": no npm on the gateway user\'s PATH, so neither the gateway nor doctor --fix can install them');
+  return finding({
+    cause: 'plugin_failure',
+    confidence: ctx.evidence.health?.pluginErrors.length ? 'high' : 'medium',
+    weight: ctx.down ? 60 : 48,
+    summary: depsMissing
+      ? `${ids.length} plugin(s) failed to load because their runtime dependencies are missing: ${ids.slice(0, 5).join(', ')}`
+      : `${ids.length} plugin(s) failed to load: ${ids.slice(0, 5).join(', ')}`,
+    evidence: ev,
+    userActions: noNpm
+      ? ['Put npm on the PATH of the user that runs the gateway (install Node with npm), then run `openclaw doctor --fix` with the gateway stopped, or `openclaw update`.']
+      : depsMissing
+        ? ['Finish the update (`openclaw update`, or stop the gateway and run `openclaw doctor --fix`).']
+        : [],
+    since: firstMsOf(events),
+    lastSeen: lastMsOf(events),
+    // Failed in the process that runs now (since its last start), or reported by its health RPC.
+    current: true,
+    details: {
+      pluginIds: ids,
+      ...(depsMissing ? { pluginDepsMissing: true } : {}),
+      ...(noNpm ? { doctorUnavailable: 'Unable to resolve a safe npm executable (no npm for the gateway user)' } : {}),
+    },
+  });
+};

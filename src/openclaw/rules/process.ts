@@ -1,0 +1,132 @@
+/** The gateway process: down, crash loop, out of memory, memory pressure, a second gateway. */
+import type { Finding } from '../../domain/diagnosis.js';
+import { clip, eventLine, finding, lastMsOf, type Rule, type RuleContext } from './context.js';
+import { probeErrorLine } from './port.js';
+
+function memLine(ctx: RuleContext): string {
+  const mem = ctx.evidence.containerMemory ?? ctx.evidence.memory;
+  return mem ? `memory: ${mem.usedPercent}% used${mem.totalMb ? ` of ${mem.totalMb} MB` : ''} (${mem.source})` : '';
+}
+export { memLine };
+
+export const memoryRule: Rule = (ctx) => {
+  const { svc, down } = ctx;
+  const oomSince = Math.max(ctx.now - 2 * 3600_000, ctx.sinceMs);
+  const oomKernel = ctx.evidence.kernelOom.filter((e) => e.kind === 'kernel_oom' && e.openclaw && (Number.isNaN(e.ms) || e.ms >= oomSince));
+  const heapOom = ctx.windowEvents.filter((e) => e.kind === 'heap_oom');
+  const exit137 = svc?.source === 'docker' ? svc.exitStatus === 137 : svc?.exitStatus === 9 && svc.result !== 'success';
+  const mem = ctx.evidence.containerMemory ?? ctx.evidence.memory;
+  const ml = memLine(ctx);
+  if (oomKernel.length > 0 || heapOom.length > 0 || svc?.oomKilled === true || (down && exit137)) {
+    const ev: string[] = [];
+    for (const e of oomKernel.slice(-3)) ev.push(eventLine(e));
+    for (const e of heapOom.slice(-2)) ev.push(e.time ? eventLine(e) : clip(e.text));
+    if (svc?.oomKilled) ev.push(`supervisor: ${svc.summary} (killed by the OOM killer)`);
+    else if (exit137 && svc) ev.push(`supervisor: ${svc.summary} (exit 137 = SIGKILL)`);
+    if (ml) ev.push(ml);
+    const heapOnly = heapOom.length > 0 && oomKernel.length === 0 && !svc?.oomKilled;
+    const last = lastMsOf([...oomKernel, ...heapOom]);
+    return finding({
+      cause: 'out_of_memory',
+      confidence: oomKernel.length > 0 || svc?.oomKilled || heapOom.length > 0 ? 'high' : 'medium',
+      weight: down ? 96 : 62,
+      summary: heapOnly
+        ? `The gateway ran out of JavaScript heap (FATAL ERROR … heap out of memory)${down ? ' and is down' : ''}`
+        : `The kernel killed the gateway for lack of memory${down ? ' and it is down' : ' (it is running again now)'}`,
+      evidence: ev,
+      userActions: heapOnly
+        ? ['Raise the Node heap limit (NODE_OPTIONS=--max-old-space-size=…) or the server RAM; an idle 2026.9 gateway holds 600–800 MB.']
+        : [
+            'Give the server more RAM or add swap; an idle 2026.9 gateway holds 600–800 MB RSS plus ~170 MB in helpers.',
+            'Set a MemoryMax/limit that fits, and run fewer concurrent jobs.',
+          ],
+      lastSeen: last,
+      // Down right now, or killed within the live window: the cause of what fails now.
+      current: down || (Number.isFinite(last) && last >= ctx.liveMs),
+    });
+  }
+  if (mem && mem.usedPercent > 80) {
+    return finding({
+      cause: 'memory_pressure',
+      confidence: mem.usedPercent > 90 ? 'high' : 'medium',
+      weight: mem.usedPercent > 90 ? 45 : 35,
+      summary: `Memory is ${mem.usedPercent}% used: the gateway risks being OOM-killed`,
+      evidence: [ml],
+      userActions: ['Add RAM or swap, or run fewer concurrent jobs; an idle 2026.9 gateway holds 600–800 MB.'],
+      current: true,
+    });
+  }
+  return null;
+};
+
+export const downRule: Rule = (ctx) => {
+  const { svc, gs, down, port } = ctx;
+  const restarts = svc?.restarts ?? 0;
+  const unclean = ctx.uncleanRestarts;
+  const crashLoop = restarts >= 3 || unclean >= 3;
+  if (down && crashLoop) {
+    const ev: string[] = [];
+    if (svc) ev.push(`supervisor: ${svc.summary}`);
+    if (unclean) ev.push(`log: ${unclean} starts without a clean shutdown in the last ${ctx.windowMin} min`);
+    if (gs?.probeError) ev.push(`probe: ${probeErrorLine(gs.probeError)}`);
+    return finding({
+      cause: 'crash_loop',
+      confidence: 'high',
+      weight: 92,
+      summary: `The gateway keeps crashing and restarting (${Math.max(restarts, unclean)} restarts)`,
+      evidence: ev,
+      userActions: ['If it crashes again after the restart, check the plugins and memory findings and the gateway log.'],
+      current: true,
+    });
+  }
+  if (!down && crashLoop) {
+    const starts = ctx.startTimes.filter((t) => t >= ctx.sinceMs);
+    const last = starts.length ? starts[starts.length - 1]! : NaN;
+    return finding({
+      cause: 'crash_loop',
+      confidence: 'medium',
+      weight: 70,
+      summary: `The gateway answers now but restarted ${Math.max(restarts, unclean)} times recently`,
+      evidence: [svc ? `supervisor: ${svc.summary}` : '', unclean ? `log: ${unclean} starts without a clean shutdown` : ''],
+      lastSeen: last,
+      current: Number.isFinite(last) && last >= ctx.liveMs,
+    });
+  }
+  if (!down) return null;
+  const ev: string[] = [];
+  if (gs?.probeError) ev.push(`probe ${gs.probeUrl ?? ''}: ${probeErrorLine(gs.probeError)}`.trim());
+  if (gs?.portStatus) ev.push(`port ${port}: ${gs.portStatus}${ctx.listeners.length === 0 ? ', nothing listening' : ''}`);
+  if (svc) ev.push(`supervisor: ${svc.summary}`);
+  if (ctx.lastLifecycle) ev.push(`last lifecycle line: ${eventLine(ctx.lastLifecycle)}`);
+  const crashed = ctx.lastLifecycle !== undefined && !ctx.stoppedCleanly;
+  return finding({
+    cause: 'gateway_down',
+    confidence: 'high',
+    weight: 90,
+    summary: crashed
+      ? 'The gateway is down and its log ends without a clean shutdown: it crashed or was killed'
+      : ctx.stoppedCleanly
+        ? 'The gateway is down: it was stopped cleanly and nothing started it again'
+        : 'The gateway is down: nothing answers on its port',
+    evidence: ev,
+    current: true,
+  });
+};
+
+export const secondGatewayRule: Rule = (ctx) => {
+  const second = ctx.windowEvents.filter((e) => e.kind === 'second_gateway');
+  if (second.length === 0) return null;
+  const last = lastMsOf(second);
+  return finding({
+    cause: 'second_gateway',
+    confidence: 'high',
+    weight: ctx.probeOk ? 50 : 55,
+    summary: `Something started a second gateway while one runs (${second.length}× "another OpenClaw process owns gateway-lifecycle")`,
+    evidence: second.slice(-2).map(eventLine),
+    userActions: ['Make sure only one supervisor starts the gateway (a systemd unit, a container, a cron job or a shell — not two of them).'],
+    lastSeen: last,
+    current: !Number.isFinite(last) || last >= ctx.liveMs,
+  });
+};
+
+export type { Finding };

@@ -6,6 +6,7 @@ import type { FixOutcome, FixPlan, Verdict } from '../domain/diagnosis.js';
 import type { Reply, ReplyButton, ReplyTone } from '../domain/types.js';
 import type { HostStatus } from '../jobs/host-ops.js';
 import { redact } from '../util/redact.js';
+import { DOCTOR_BACKUP_MARK, DOCTOR_CHANGED_MARK } from '../openclaw/templates.js';
 
 const CONFIDENCE_WORD = { high: 'high confidence', medium: 'medium confidence', low: 'low confidence' } as const;
 
@@ -151,10 +152,16 @@ export function renderOutcome(outcome: FixOutcome, footer: string, buttons: Repl
     failed: 'fix failed',
     user_action_needed: 'action needed on your side',
   }[outcome.status];
+  // doctor --fix may have rewritten openclaw.json: show which keys (never values) and the backup.
+  const sideEffects = outcome.steps
+    .filter((s) => s.kind === 'doctor_fix')
+    .flatMap((s) => s.output.split('\n'))
+    .filter((l) => l.startsWith(DOCTOR_CHANGED_MARK) || l.startsWith(DOCTOR_BACKUP_MARK))
+    .map((l) => l.replace(/^clawmedic: /, ''));
   return {
     title: `${outcome.host}: ${word} (${outcome.cause.replace(/_/g, ' ')})`,
     tone,
-    body: [clean(outcome.message)],
+    body: [clean(outcome.message), ...(sideEffects.length ? [clean(`Side effects of doctor --fix:\n${sideEffects.map((l) => `- ${l}`).join('\n')}`)] : [])],
     fields: outcome.steps.map((s) => ({
       name: `${s.ok ? 'ok' : 'FAILED'} ${s.kind}`,
       value: `exit ${s.exitCode ?? (s.timedOut ? 'timeout' : 'none')}, ${formatDuration(s.durationMs)}`,

@@ -139,14 +139,70 @@ export const LOG_FILTER_ERE =
 // ---------------------------------------------------------------------------------------------
 // Fix step scripts. Each is a complete POSIX sh script; values are quoted; exit code is meaningful.
 
-/** `openclaw doctor --fix` (headless: stdin closed, so prompts are skipped). */
+/** First word of the line listing the config keys doctor changed (read by the fix result). */
+export const DOCTOR_CHANGED_MARK = 'clawmedic: doctor changed config keys:';
+/** First word of the line naming the config backup doctor left. */
+export const DOCTOR_BACKUP_MARK = 'clawmedic: config backup:';
+
+/**
+ * Compares two openclaw.json files and prints the dotted paths whose values differ, never a value
+ * (the config holds the gateway token). Run by the host's node, the one OpenClaw itself runs on.
+ */
+const CONFIG_KEY_DIFF_JS =
+  "const fs=require('fs');const r=(f)=>{try{return JSON.parse(fs.readFileSync(f,'utf8'))}catch{return null}};" +
+  "const a=r(process.argv[1]),b=r(process.argv[2]);if(!a||!b)process.exit(0);const out=[];" +
+  "const o=(x)=>x!==null&&typeof x==='object'&&!Array.isArray(x);" +
+  "const w=(x,y,p)=>{if(o(x)&&o(y)){for(const k of new Set([...Object.keys(x),...Object.keys(y)]))w(x[k],y[k],p?p+'.'+k:k)}" +
+  "else if(JSON.stringify(x)!==JSON.stringify(y))out.push(p||'(whole file)')};w(a,b,'');" +
+  "console.log(process.argv[3]+' '+(out.length?out.slice(0,40).join(', ')+(out.length>40?' (+'+(out.length-40)+' more)':''):'none'))";
+
+/**
+ * `openclaw doctor --fix` (headless: stdin closed, so prompts are skipped). Doctor may rewrite
+ * openclaw.json: on a native install the script snapshots it first and reports the changed key
+ * paths (never values) and the backup doctor left, so the result can show its side effects.
+ */
 export function doctorFixScript(host: HostConfig): string {
-  return `${TIMEOUT_PRELUDE}\n${openclawTimed(host, 170, ['doctor', '--fix'])} 2>&1`;
+  const run = `${openclawTimed(host, 170, ['doctor', '--fix'])} 2>&1`;
+  if (host.install === 'docker') return `${TIMEOUT_PRELUDE}\n${run}`;
+  const cfg = `${shellPath(host.openclaw.stateDir ?? '~/.openclaw')}/openclaw.json`;
+  return [
+    TIMEOUT_PRELUDE,
+    `_cm_snap=$(mktemp 2>/dev/null || echo /tmp/clawmedic-doctor.$$); cp -p ${cfg} "$_cm_snap" 2>/dev/null`,
+    run,
+    '_cm_rc=$?',
+    `if command -v node >/dev/null 2>&1 && [ -s "$_cm_snap" ]; then node -e ${shellQuote(CONFIG_KEY_DIFF_JS)} "$_cm_snap" ${cfg} ${shellQuote(DOCTOR_CHANGED_MARK)}; fi`,
+    `_cm_bak=$(ls -1t ${cfg}.bak* 2>/dev/null | head -n 1); [ -n "$_cm_bak" ] && printf '%s %s\n' ${shellQuote(DOCTOR_BACKUP_MARK)} "$_cm_bak"`,
+    'rm -f "$_cm_snap"',
+    'exit $_cm_rc',
+  ].join('\n');
 }
 
-/** A fresh tokenized dashboard link (`openclaw dashboard --json --no-open`); the output is secret. */
+/**
+ * Builds the dashboard link from the config file on the host, for OpenClaw 2026.4 (no `dashboard
+ * --json`; the plain command prints the URL without the token). Prints `{"ok":true,"url":…}` like
+ * 2026.9; the token stays on the host until it reaches the step's secret output.
+ */
+const LINK_FROM_CONFIG_JS =
+  "const fs=require('fs');let c;try{c=JSON.parse(fs.readFileSync(process.argv[1],'utf8'))}catch{process.exit(3)}" +
+  "const g=c.gateway||{};const t=g.auth&&g.auth.token;if(typeof t!=='string'||!t)process.exit(4);" +
+  "const port=Number(g.port)||Number(process.argv[2]);const tls=g.tls&&g.tls.enabled;" +
+  "console.log(JSON.stringify({ok:true,url:(tls?'https':'http')+'://127.0.0.1:'+port+'/#token='+encodeURIComponent(t)}))";
+
+/**
+ * A fresh tokenized dashboard link; the output is secret (delivered privately, never logged or
+ * queued). `openclaw dashboard --json --no-open` on 2026.9; where that option does not exist
+ * (2026.4: "unknown option") the link is built on the host from the config file's token.
+ */
 export function dashboardLinkScript(host: HostConfig): string {
-  return `${TIMEOUT_PRELUDE}\n${openclawTimed(host, 60, ['dashboard', '--json', '--no-open'])} 2>/dev/null`;
+  const json = `${openclawTimed(host, 60, ['dashboard', '--json', '--no-open'])} 2>/dev/null`;
+  if (host.install === 'docker') return `${TIMEOUT_PRELUDE}\n${json}`;
+  const cfg = `${shellPath(host.openclaw.stateDir ?? '~/.openclaw')}/openclaw.json`;
+  return [
+    TIMEOUT_PRELUDE,
+    `_cm_o=$(${json}) && printf '%s' "$_cm_o" | grep -q '"url"' && { printf '%s\n' "$_cm_o"; exit 0; }`,
+    `command -v node >/dev/null 2>&1 || { echo '{"ok":false,"error":"no dashboard --json and no node to read the config"}'; exit 1; }`,
+    `node -e ${shellQuote(LINK_FROM_CONFIG_JS)} ${cfg} ${host.gateway.port}`,
+  ].join('\n');
 }
 
 /** `openclaw config set gateway.mode local`. */

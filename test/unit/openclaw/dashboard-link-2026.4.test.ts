@@ -1,0 +1,51 @@
+/**
+ * Item 9: on 2026.4 `openclaw dashboard --json` is an unknown option (real output in
+ * fixtures/openclaw/2026.4/dashboard-json-unknown-option.txt). The link step builds the link on the
+ * host from the config file's token; on 2026.9 it keeps `dashboard --json`'s answer.
+ */
+import { chmodSync, mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parseDashboardUrl } from '../../../src/openclaw/plan.js';
+import { dashboardLinkScript } from '../../../src/openclaw/templates.js';
+import { fx, nativeHost } from './helpers.js';
+
+function setup(fakeCli: string) {
+  const dir = mkdtempSync(path.join(tmpdir(), 'cm-link-'));
+  writeFileSync(path.join(dir, 'openclaw.json'), JSON.stringify({ gateway: { mode: 'local', port: 18790, auth: { mode: 'token', token: 'tok/with+odd=chars' } } }));
+  const bin = path.join(dir, 'openclaw');
+  writeFileSync(bin, fakeCli);
+  chmodSync(bin, 0o755);
+  return { dir, host: nativeHost({ openclaw: { bin, stateDir: dir }, gateway: { port: 18790 } }) };
+}
+
+describe('fresh dashboard link', () => {
+  it('2026.4: unknown option → the link is built on the host from the config token', () => {
+    const out = fx('2026.4/dashboard-json-unknown-option.txt').split('\n')[0]!;
+    const { dir, host } = setup(`#!/bin/sh\necho "${out}" >&2\nexit 1\n`);
+    const r = spawnSync('sh', ['-c', dashboardLinkScript(host)], { encoding: 'utf8' });
+    expect(r.status).toBe(0);
+    expect(parseDashboardUrl(r.stdout)).toBe('http://127.0.0.1:18790/#token=tok%2Fwith%2Bodd%3Dchars');
+    rmSync(dir, { recursive: true });
+  });
+
+  it('2026.9: the answer of dashboard --json is kept', () => {
+    const json = fx('dashboard.json').replace(/\n/g, ' ');
+    const { dir, host } = setup(`#!/bin/sh\necho '${json}'\n`);
+    const r = spawnSync('sh', ['-c', dashboardLinkScript(host)], { encoding: 'utf8' });
+    expect(r.status).toBe(0);
+    expect(parseDashboardUrl(r.stdout)).toBe('http://127.0.0.1:18789/#token=<redacted>');
+    rmSync(dir, { recursive: true });
+  });
+
+  it('no token in the config: fails, prints no link', () => {
+    const { dir, host } = setup('#!/bin/sh\nexit 1\n');
+    writeFileSync(path.join(dir, 'openclaw.json'), '{"gateway":{"mode":"local"}}');
+    const r = spawnSync('sh', ['-c', dashboardLinkScript(host)], { encoding: 'utf8' });
+    expect(r.status).not.toBe(0);
+    expect(parseDashboardUrl(r.stdout)).toBeNull();
+    rmSync(dir, { recursive: true });
+  });
+});

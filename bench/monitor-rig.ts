@@ -20,6 +20,7 @@ import { createQueues, type Queues } from '../src/jobs/queues.js';
 import { MONITOR_KEYS, startMonitor, type MonitorDeps, type MonitorHandle } from '../src/monitor/index.js';
 import { fingerprintOf, fingerprintsMatch } from '../src/remote/host-key.js';
 import { ButtonStore } from '../src/router/button-store.js';
+import { JobSigner } from '../src/util/job-signer.js';
 import { createLogger } from '../src/util/logger.js';
 import { shellQuote } from '../src/util/shell-quote.js';
 import { statusOps } from '../test/support/monitor-harness.js';
@@ -176,7 +177,7 @@ export async function startMonitorRig(opts: {
     runner: opts.runner,
     ops: statusOps(opts.runner),
     notifier,
-    buttons: new ButtonStore(redis, opts.prefix),
+    buttons: new ButtonStore(redis, opts.prefix, JobSigner.ephemeral()),
     audit: new AuditLog(redis, opts.prefix),
     logger: monitorLogger,
     leaseMs: opts.leaseMs,

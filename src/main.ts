@@ -30,6 +30,8 @@ import { createLogger, type Logger } from './util/logger.js';
 import type { RemoteRunner } from './domain/remote.js';
 import { startMonitor, type MonitorDeps, type MonitorHandle } from './monitor/index.js';
 import { alertChatsFor } from './alerts/alert-sender.js';
+import { ConfigError } from './domain/errors.js';
+import { JOB_KEY_ENV, JobSigner } from './util/job-signer.js';
 
 /** What a process runs. */
 export interface AppOptions {
@@ -75,20 +77,29 @@ export async function createApp(loaded: LoadedConfig, opts: AppOptions): Promise
   const { config, secrets } = loaded;
   const logger = opts.logger ?? createLogger();
   const prefix = config.redis.keyPrefix;
-  await waitForRedis(secrets.redisUrl, logger, opts.redisWaitMs);
+  // Every process signs (router: fix jobs, buttons) or verifies (fix worker) what goes through Redis.
+  if (!secrets.jobKey) {
+    throw new ConfigError(
+      `environment: ${JOB_KEY_ENV}: not set. clawmedic signs queued fixes and buttons with it so that write access to Redis alone cannot run anything on a host; ` +
+        'set the same value on every clawmedic process (generate one with: openssl rand -hex 32).',
+    );
+  }
+  const signer = new JobSigner(secrets.jobKey);
+  const redisTls = { tlsCa: secrets.redisTlsCa };
+  await waitForRedis(secrets.redisUrl, logger, opts.redisWaitMs, redisTls);
 
-  const redis = createRedis(secrets.redisUrl, 'producer');
-  const workerConn = createRedis(secrets.redisUrl, 'worker');
+  const redis = createRedis(secrets.redisUrl, 'producer', redisTls);
+  const workerConn = createRedis(secrets.redisUrl, 'worker', redisTls);
   for (const c of [redis, workerConn]) c.on('error', (err) => logger.warn({ err: err.message }, 'redis connection error'));
   const metrics = createMetrics();
   const queues = createQueues(redis, prefix, (err) => logger.warn({ err: err.message }, 'queue connection error'));
   const audit = new AuditLog(redis, prefix);
-  const buttons = new ButtonStore(redis, prefix);
+  const buttons = new ButtonStore(redis, prefix, signer);
   const inflight = new Inflight(redis, prefix);
   const fixAttempts = new FixAttempts(redis, prefix);
   const notifier = new Notifier(queues, redis, prefix);
   const hosts = new Map<string, HostConfig>(loaded.hosts.map((h) => [h.name, h]));
-  const router = new Router({ config, queues, buttons, audit, inflight, fixAttempts, logger, notifier });
+  const router = new Router({ config, queues, buttons, audit, inflight, fixAttempts, logger, notifier, signer });
 
   const adapters = new Map<Platform, ChatAdapter>();
   const closers: Array<() => Promise<unknown>> = [];
@@ -134,12 +145,12 @@ export async function createApp(loaded: LoadedConfig, opts: AppOptions): Promise
     workers.push(
       // Worker generics differ per queue; the list only needs close()/isRunning().
       startHostWorker({ connection: workerConn, redis, prefix, hosts, ops, notifier, buttons, audit, inflight, logger, metrics, concurrency: config.jobs.concurrency, confirmTtlSec: config.jobs.confirmTtlSec }) as unknown as Worker,
-      startFixWorker({ connection: workerConn, redis, prefix, hosts, ops, notifier, buttons, audit, inflight, fixAttempts, logger, metrics, onFixRunning: (host, running) => monitor?.onFixRunning(host, running) ?? Promise.resolve() }) as unknown as Worker,
+      startFixWorker({ connection: workerConn, redis, prefix, hosts, ops, notifier, buttons, audit, inflight, fixAttempts, logger, metrics, signer, onFixRunning: (host, running) => monitor?.onFixRunning(host, running) ?? Promise.resolve() }) as unknown as Worker,
     );
   }
 
   if (opts.adapters.includes('console')) {
-    subscriber = createRedis(secrets.redisUrl, 'subscriber');
+    subscriber = createRedis(secrets.redisUrl, 'subscriber', redisTls);
     subscriber.on('error', () => undefined);
     consoleAdapter = new ConsoleAdapter({ router, subscriber, prefix, userId: config.console.userId, write: opts.consoleWrite });
     await consoleAdapter.start();

@@ -27,7 +27,9 @@ export type AuditEvent =
   /** An alert reached its chat (deliveries of alerts are audited both ways). */
   | 'delivered'
   /** A delivery was given up: the chat refuses us, or it could not be made before it expired. */
-  | 'undelivered';
+  | 'undelivered'
+  /** Stored or queued data failed its signature or validation (forged or edited): nothing ran. */
+  | 'refused';
 
 export interface AuditEntry {
   event: AuditEvent;

@@ -22,6 +22,12 @@ const envSchema = z.object({
   TELEGRAM_WEBHOOK_SECRET: z.string().regex(/^[A-Za-z0-9_-]{16,256}$/, { error: 'expected 16-256 chars of A-Z a-z 0-9 _ -' }).optional().or(z.literal('').transform(() => undefined)),
   SSH_PRIVATE_KEY_PATH: z.string().optional().or(z.literal('').transform(() => undefined)),
   SSH_PRIVATE_KEY: z.string().optional().or(z.literal('').transform(() => undefined)),
+  CLAWMEDIC_JOB_KEY: z
+    .string()
+    .regex(/^[A-Za-z0-9+/=_-]{32,512}$/, { error: 'expected at least 32 characters of letters and digits (generate one with: openssl rand -hex 32)' })
+    .optional()
+    .or(z.literal('').transform(() => undefined)),
+  REDIS_TLS_CA_FILE: z.string().optional().or(z.literal('').transform(() => undefined)),
 });
 
 /** Secrets after validation. `sshPrivateKey` is the key text itself (read from the path when given). */
@@ -34,6 +40,10 @@ export interface Secrets {
   discordApplicationId?: string;
   discordGuildId?: string;
   sshPrivateKey?: string;
+  /** Key that signs queued fix jobs and button state (CLAWMEDIC_JOB_KEY); required to start the app. */
+  jobKey?: string;
+  /** PEM of the CA that signed the Redis server's certificate (rediss:// with a private CA). */
+  redisTlsCa?: string;
 }
 
 /** Validate env secrets; names the variable (never its value) on error. */
@@ -56,9 +66,20 @@ export function loadSecrets(env: NodeJS.ProcessEnv): Secrets {
   if (e.DISCORD_TOKEN && !e.DISCORD_APPLICATION_ID) {
     throw new ConfigError('environment: DISCORD_APPLICATION_ID: expected the numeric application id when DISCORD_TOKEN is set');
   }
-  for (const s of [e.TELEGRAM_BOT_TOKEN, e.TELEGRAM_WEBHOOK_SECRET, e.DISCORD_TOKEN, sshPrivateKey]) registerSecret(s);
+  let redisTlsCa: string | undefined;
+  if (e.REDIS_TLS_CA_FILE) {
+    const caPath = e.REDIS_TLS_CA_FILE.replace(/^~(?=\/)/, homedir());
+    try {
+      redisTlsCa = readFileSync(caPath, 'utf8');
+    } catch (err) {
+      throw new ConfigError(`environment: REDIS_TLS_CA_FILE: cannot read ${caPath} (${(err as NodeJS.ErrnoException).code})`);
+    }
+  }
+  for (const s of [e.TELEGRAM_BOT_TOKEN, e.TELEGRAM_WEBHOOK_SECRET, e.DISCORD_TOKEN, sshPrivateKey, e.CLAWMEDIC_JOB_KEY]) registerSecret(s);
   const redisPassword = /^rediss?:\/\/[^:@/]*:([^@]+)@/.exec(e.REDIS_URL)?.[1];
   registerSecret(redisPassword);
+  // A percent-encoded password is what the URL carries; the decoded one is what could be echoed back.
+  if (redisPassword) registerSecret(safeDecode(redisPassword));
   return {
     redisUrl: e.REDIS_URL,
     telegramToken: e.TELEGRAM_BOT_TOKEN,
@@ -67,5 +88,15 @@ export function loadSecrets(env: NodeJS.ProcessEnv): Secrets {
     discordApplicationId: e.DISCORD_APPLICATION_ID,
     discordGuildId: e.DISCORD_GUILD_ID,
     sshPrivateKey,
+    jobKey: e.CLAWMEDIC_JOB_KEY,
+    redisTlsCa,
   };
+}
+
+function safeDecode(s: string): string {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return s;
+  }
 }

@@ -4,6 +4,7 @@
  * console — so a newcomer sees /status → /diagnose → /fix work with nothing configured.
  * It reuses the test suite's host stand-in on purpose: the demo shows exactly what is tested.
  */
+import { randomBytes } from 'node:crypto';
 import { createInterface } from 'node:readline';
 import { stringify } from 'yaml';
 import { parseConfigText, type LoadedConfig } from '../config/load-config.js';
@@ -37,7 +38,8 @@ export async function runDemo(scenario = process.env.DEMO_SCENARIO ?? 'stale_cli
     file: 'demo.yaml',
     config,
     hosts: config.hosts as HostConfig[],
-    secrets: { redisUrl: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', sshPrivateKey: sshd.privateKey },
+    // The demo is one process that signs and runs its own jobs: a key made for this run is enough.
+    secrets: { redisUrl: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', sshPrivateKey: sshd.privateKey, jobKey: randomBytes(32).toString('hex') },
   };
   const app = await createApp(loaded, { workers: true, adapters: ['console'], http: false, redisWaitMs: 10_000, logger: createLogger('warn'), verifyWindowSec: 2 });
   const con = app.console!;

@@ -21,6 +21,8 @@ import type { Notifier } from './notifier.js';
 import type { FixJobData } from './payloads.js';
 import type { Metrics } from '../http/metrics.js';
 import { takeHostTurn } from './host-serial.js';
+import { guardFixJob } from './fix-job-guard.js';
+import type { JobSigner } from '../util/job-signer.js';
 
 export interface FixWorkerDeps {
   connection: ConnectionOptions;
@@ -35,15 +37,17 @@ export interface FixWorkerDeps {
   fixAttempts: FixAttempts;
   logger: Logger;
   metrics?: Metrics;
+  /** Verifies each job's signature (CLAWMEDIC_JOB_KEY); unsigned or edited jobs are refused. */
+  signer: JobSigner;
   /** Called while a fix runs so the monitor holds alerts for the host (issue 6). */
   onFixRunning?(host: string, running: boolean): Promise<void>;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function runFix(deps: FixWorkerDeps, job: Job<FixJobData, unknown, 'fix'>): Promise<FixOutcome> {
+async function runFix(deps: FixWorkerDeps, job: Job<FixJobData, unknown, 'fix'>, plan: FixPlan): Promise<FixOutcome> {
   const started = Date.now();
-  const { plan, actor, chat, messageKey } = job.data;
+  const { actor, chat, messageKey } = job.data;
   const jobId = String(job.id);
   const who = { platform: actor.platform, userId: actor.userId };
   const host = deps.hosts.get(job.data.host);
@@ -147,7 +151,11 @@ export function startFixWorker(deps: FixWorkerDeps): Worker<FixJobData, unknown,
     QUEUES.fix,
     async (job, token) => {
       const jobId = String(job.id);
-      const { host, actor, chat, messageKey, plan } = job.data;
+      // Signature, inventory and parameters first; the scripts come from the templates, never from the job.
+      const guarded = await guardFixJob(deps, jobId, job.data);
+      if (!guarded.ok) return 'refused';
+      const plan = guarded.plan;
+      const { host, actor, chat, messageKey } = job.data;
       const who = { platform: actor.platform, userId: actor.userId };
       // Wait for a diagnose still running on this host (throws DelayedError: BullMQ retries it later).
       const turn = await takeHostTurn(deps.redis, deps.prefix, host, job, token, 'fix', (holder) =>
@@ -158,7 +166,7 @@ export function startFixWorker(deps: FixWorkerDeps): Worker<FixJobData, unknown,
       await deps.audit.record({ event: 'job_started', action: 'fix', host, actor: who, jobId, detail: `cause ${plan.cause}` });
       await deps.onFixRunning?.(host, true);
       try {
-        const outcome = await runFix(deps, job);
+        const outcome = await runFix(deps, job, plan);
         let buttons: import('../domain/types.js').ReplyButton[] = [];
         const ranDoctor = outcome.steps.some((s) => s.kind === 'doctor_fix' && s.ok);
         const hostConfig = deps.hosts.get(host);

@@ -2,7 +2,8 @@
  * Job payloads carried by BullMQ. Plain JSON; no functions, no secrets (a tokenized
  * dashboard link is produced inside the worker and delivered privately, never queued here).
  */
-import type { FixPlan, Verdict } from '../domain/diagnosis.js';
+import type { Verdict } from '../domain/diagnosis.js';
+import type { StoredPlan } from '../openclaw/stored-plan.js';
 import type { Actor, ChatRef, Delivery } from '../domain/types.js';
 
 /** Job names in the diagnose queue. */
@@ -31,10 +32,12 @@ export interface HostJobData extends JobOrigin {
 
 export interface FixJobData extends JobOrigin {
   host: string;
-  /** The plan exactly as the user confirmed it. */
-  plan: FixPlan;
+  /** The plan the user confirmed, as kinds and parameters: the worker renders the scripts from the inventory. */
+  plan: StoredPlan;
   /** The verdict the plan came from, to compare with after the fix. */
   before?: Verdict;
+  /** HMAC of the rest (CLAWMEDIC_JOB_KEY, bound to the job id): a job without a valid one is refused. */
+  sig: string;
 }
 
 /** What the notify queues carry: one Delivery, its place in its messageKey's order, and when it expires. */

@@ -37,7 +37,7 @@ export function isDisruptive(kind: FixStepKind): boolean {
 }
 
 /** A process name shown in a description only (never executed). */
-const PROCESS_NAME_RE = /^[A-Za-z0-9@/._+:-]{1,64}$/;
+export const PROCESS_NAME_RE = /^[A-Za-z0-9@/._+:-]{1,64}$/;
 
 /**
  * Check a step's parameters: right types, in range, and only those the kind uses. Throws

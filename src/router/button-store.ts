@@ -2,12 +2,19 @@
  * Button tokens in Redis: the opaque token in callback_data / custom_id points here.
  * Single use (consumed with GETDEL, siblings such as Confirm/Cancel die together),
  * expiring (TTL), and surviving a bot restart because the state is in Redis, not memory.
+ * Each state is signed (HMAC bound to its token, key outside Redis) and a plan is kept as kinds
+ * and parameters only: a state edited or written in Redis is reported as forged, never acted on.
  */
 import type { Redis } from 'ioredis';
 import { KEYS } from '../constants.js';
 import type { FixPlan, Verdict } from '../domain/diagnosis.js';
 import type { ButtonAction, Platform } from '../domain/types.js';
+import { toStoredPlan, type StoredPlan } from '../openclaw/stored-plan.js';
 import { newToken } from '../util/ids.js';
+import type { JobSigner } from '../util/job-signer.js';
+
+/** What peek/consume return for a state whose signature does not match (edited or written by someone else). */
+export const FORGED_BUTTON = 'forged' as const;
 
 /** What a token stands for. */
 export interface ButtonState {
@@ -17,8 +24,8 @@ export interface ButtonState {
   chatId: string;
   /** Only this user may press it (confirmations are bound to the requester). */
   boundUserId?: string;
-  /** For confirm: the plan shown to the user, run as shown. */
-  plan?: FixPlan;
+  /** For confirm: the plan shown to the user (kinds and parameters; scripts are rebuilt when it runs). */
+  plan?: StoredPlan;
   /** For confirm: the verdict the plan came from (verification compares against it). */
   verdict?: Verdict;
   /** Request this button continues (job ids derive from it). */
@@ -30,10 +37,14 @@ export interface ButtonState {
   issuedAt: string;
 }
 
+/** What a caller hands to issue(): a rendered plan is stored in its stored form. */
+export type ButtonStateInput = Omit<ButtonState, 'issuedAt' | 'siblings' | 'plan'> & { plan?: FixPlan | StoredPlan };
+
 export class ButtonStore {
   constructor(
     private readonly redis: Redis,
     private readonly prefix: string,
+    private readonly signer: JobSigner,
   ) {}
 
   private key(token: string): string {
@@ -41,32 +52,54 @@ export class ButtonStore {
   }
 
   /** Issue one token per state; tokens issued in one call are siblings. */
-  async issue(states: Array<Omit<ButtonState, 'issuedAt' | 'siblings'>>, ttlSec: number): Promise<string[]> {
+  async issue(states: ButtonStateInput[], ttlSec: number): Promise<string[]> {
     const tokens = states.map(() => newToken());
     const issuedAt = new Date().toISOString();
     const pipe = this.redis.multi();
     states.forEach((s, i) => {
       const siblings = tokens.filter((_, j) => j !== i);
-      pipe.set(this.key(tokens[i]!), JSON.stringify({ ...s, siblings, issuedAt }), 'EX', Math.ceil(ttlSec));
+      const state: ButtonState = { ...s, plan: s.plan ? toStoredPlan(s.plan) : undefined, siblings, issuedAt };
+      // Round-trip through JSON first so what is signed is exactly what a reader will parse.
+      const stored = JSON.parse(JSON.stringify(state)) as ButtonState;
+      const sig = this.signer.sign('button', tokens[i]!, stored);
+      pipe.set(this.key(tokens[i]!), JSON.stringify({ ...stored, sig }), 'EX', Math.ceil(ttlSec));
     });
     await pipe.exec();
     return tokens;
   }
 
   /** Look without consuming (to authorize first: a refused press leaves the button usable by others). */
-  async peek(token: string): Promise<ButtonState | undefined> {
+  async peek(token: string): Promise<ButtonState | typeof FORGED_BUTTON | undefined> {
     if (!/^[A-Za-z0-9_-]{10,64}$/.test(token)) return undefined;
     const raw = await this.redis.get(this.key(token));
-    return raw ? (JSON.parse(raw) as ButtonState) : undefined;
+    return raw ? this.open(token, raw) : undefined;
   }
 
-  /** Consume atomically; undefined if it expired or someone else used it first. Siblings are deleted too. */
-  async consume(token: string): Promise<ButtonState | undefined> {
+  /**
+   * Consume atomically; undefined if it expired or someone else used it first, FORGED_BUTTON if its
+   * signature does not match. Siblings are deleted only for a genuine state (a forged list could name any key).
+   */
+  async consume(token: string): Promise<ButtonState | typeof FORGED_BUTTON | undefined> {
     if (!/^[A-Za-z0-9_-]{10,64}$/.test(token)) return undefined;
     const raw = await this.redis.getdel(this.key(token));
     if (!raw) return undefined;
-    const state = JSON.parse(raw) as ButtonState;
-    if (state.siblings?.length) await this.redis.del(...state.siblings.map((t) => this.key(t)));
+    const state = this.open(token, raw);
+    if (state === FORGED_BUTTON) return state;
+    const siblings = (state.siblings ?? []).filter((t) => /^[A-Za-z0-9_-]{10,64}$/.test(t));
+    if (siblings.length) await this.redis.del(...siblings.map((t) => this.key(t)));
     return state;
+  }
+
+  /** Parse and check the signature of a stored state. */
+  private open(token: string, raw: string): ButtonState | typeof FORGED_BUTTON {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(raw);
+    } catch {
+      return FORGED_BUTTON;
+    }
+    if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) return FORGED_BUTTON;
+    const { sig, ...state } = parsed as ButtonState & { sig?: unknown };
+    return this.signer.verify('button', token, state, sig) ? (state as ButtonState) : FORGED_BUTTON;
   }
 }

@@ -5,7 +5,7 @@
  */
 import type { AppConfig } from '../config/schema.js';
 import { DEFAULTS, HOST_NAME_PATTERN } from '../constants.js';
-import type { ButtonAction, ButtonPress, ChatRef, Command, CommandName, Reply, RouterResponse } from '../domain/types.js';
+import type { ButtonAction, ButtonPress, ChatRef, Command, CommandName, Platform, Reply, RouterResponse } from '../domain/types.js';
 import type { AuditLog } from '../audit/audit-log.js';
 import type { FixPlan, Verdict } from '../domain/diagnosis.js';
 import type { RouterPort } from '../chat/adapter.js';
@@ -15,12 +15,15 @@ import type { Notifier } from '../jobs/notifier.js';
 import type { Inflight } from '../jobs/inflight.js';
 import type { FixAttempts } from '../jobs/fix-attempts.js';
 import { isDisruptive } from '../openclaw/step-catalog.js';
+import { sealFixJob } from '../jobs/fix-job-guard.js';
+import { toStoredPlan, type StoredPlan } from '../openclaw/stored-plan.js';
+import type { JobSigner } from '../util/job-signer.js';
 import { newRequestId } from '../util/ids.js';
 import type { Logger } from '../util/logger.js';
 import { parseCommand } from './parse-command.js';
 import { commandsFor, hostsForChat, REQUIRED_ROLE, roleAllows, roleOf } from './authorize.js';
-import type { ButtonStore } from './button-store.js';
 import { usageLine } from '../commands/usage.js';
+import { FORGED_BUTTON, type ButtonStore } from './button-store.js';
 import { renderHelp, renderHistory, renderHostList, renderHostPicker, refusal, pending } from '../commands/render-basic.js';
 
 /** Everything the router needs, injected by main.ts (and by tests). */
@@ -32,6 +35,8 @@ export interface RouterDeps {
   inflight: Inflight;
   fixAttempts: FixAttempts;
   logger: Logger;
+  /** Signs queued fix jobs (CLAWMEDIC_JOB_KEY): the fix worker runs only jobs it can verify. */
+  signer: JobSigner;
   /** Sends escalations to the admins (absent in tests that only look at replies). */
   notifier?: Pick<Notifier, 'send'>;
   /** Hook for alert commands (issue 6); absent → a clear "not configured" reply. */
@@ -82,7 +87,7 @@ export class Router implements RouterPort {
       chat,
       messageKey: '',
     };
-    return this.confirmFix(host, plan, verdict, origin, 'confirm');
+    return this.confirmFix(host, toStoredPlan(plan), verdict, origin, 'confirm');
   }
 
   hostsFor(actor: Command['actor'], chat: Command['chat']): string[] {
@@ -187,6 +192,7 @@ export class Router implements RouterPort {
     const who = { platform: press.actor.platform, userId: press.actor.userId };
     const where = { platform: press.chat.platform, chatId: press.chat.chatId };
     const state = await buttons.peek(press.token);
+    if (state === FORGED_BUTTON) return this.refuseForgedButton(who, where);
     if (!state || state.platform !== press.chat.platform || state.chatId !== press.chat.chatId) {
       await audit.record({ event: 'expired', action: 'button', actor: who, chat: where });
       return { reply: refusal('This button has expired or was already used. Send the command again.') };
@@ -205,6 +211,7 @@ export class Router implements RouterPort {
     if (problem) return { reply: refusal(problem.message) };
 
     const consumed = await buttons.consume(press.token);
+    if (consumed === FORGED_BUTTON) return this.refuseForgedButton(who, where);
     if (!consumed) return { reply: refusal('This button has expired or was already used. Send the command again.') };
 
     const origin: JobOrigin = {
@@ -235,6 +242,13 @@ export class Router implements RouterPort {
         });
     }
     return { reply: refusal('This button does nothing any more.') };
+  }
+
+  /** A button whose stored state fails its signature was edited or written in Redis by someone else. */
+  private async refuseForgedButton(who: { platform: Platform; userId: string }, where: { platform: Platform; chatId: string }): Promise<RouterResponse> {
+    await this.deps.audit.record({ event: 'refused', action: 'button', actor: who, chat: where, detail: 'button state failed its signature check (edited or forged in Redis); nothing was run' });
+    this.deps.logger.warn({ actor: who }, 'refused a button whose stored state failed its signature check');
+    return { reply: refusal('This button cannot be used (its stored state failed a check). Nothing was run; send the command again.') };
   }
 
   /** Validate a typed host name: pattern first (nothing odd goes further), then existence, then binding. */
@@ -291,7 +305,7 @@ export class Router implements RouterPort {
 
   private async confirmFix(
     host: string,
-    plan: FixPlan | undefined,
+    plan: StoredPlan | undefined,
     before: Verdict | undefined,
     origin: JobOrigin,
     action: 'confirm' | 'restore',
@@ -324,7 +338,7 @@ export class Router implements RouterPort {
       return { reply: refusal(`${host}: a fix started by ${holder.startedBy} is already running. Not starting a second one.`) };
     }
     try {
-      await queues.fix.add('fix', { ...origin, host, plan, before }, { jobId });
+      await queues.fix.add('fix', sealFixJob(this.deps.signer, jobId, { ...origin, host, plan, before }), { jobId });
     } catch (err) {
       await inflight.release('fix', host, jobId).catch(() => undefined);
       this.deps.logger.error({ err }, 'enqueue fix failed');

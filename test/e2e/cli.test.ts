@@ -3,6 +3,7 @@
  * check, host-key fingerprint, and one command through the whole pipeline with `run`.
  */
 import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -16,6 +17,8 @@ import { cleanupPrefix, TEST_REDIS_URL, uniquePrefix } from '../support/redis.js
 
 const run = promisify(execFile);
 const BIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../bin/clawmedic.js');
+/** The signing key an operator's .env holds (every clawmedic process of one install shares it). */
+const JOB_KEY = randomBytes(32).toString('hex');
 
 let dir: string;
 let standin: Standin;
@@ -26,7 +29,7 @@ async function clawmedic(args: string[], env: Record<string, string> = {}): Prom
   try {
     const r = await run(process.execPath, [BIN, ...args], {
       cwd: dir,
-      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? dir, REDIS_URL: TEST_REDIS_URL, LOG_LEVEL: 'silent', ...env },
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? dir, REDIS_URL: TEST_REDIS_URL, CLAWMEDIC_JOB_KEY: JOB_KEY, LOG_LEVEL: 'silent', ...env },
       timeout: 60_000,
     });
     return { code: 0, stdout: r.stdout, stderr: r.stderr };

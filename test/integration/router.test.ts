@@ -3,6 +3,7 @@ import { Redis } from 'ioredis';
 import { parseConfigText } from '../../src/config/load-config.js';
 import { Router } from '../../src/router/router.js';
 import { ButtonStore } from '../../src/router/button-store.js';
+import { JobSigner } from '../../src/util/job-signer.js';
 import { AuditLog } from '../../src/audit/audit-log.js';
 import { Inflight } from '../../src/jobs/inflight.js';
 import { FixAttempts } from '../../src/jobs/fix-attempts.js';
@@ -43,13 +44,14 @@ let buttons: ButtonStore;
 let audit: AuditLog;
 const sent: import('../../src/domain/types.js').Delivery[] = [];
 const prefix = uniquePrefix('router');
+const signer = JobSigner.ephemeral();
 
 beforeAll(() => {
   redis = new Redis(TEST_REDIS_URL);
   queues = createQueues(redis, prefix);
-  buttons = new ButtonStore(redis, prefix);
+  buttons = new ButtonStore(redis, prefix, signer);
   audit = new AuditLog(redis, prefix);
-  router = new Router({ config, queues, buttons, audit, inflight: new Inflight(redis, prefix), fixAttempts: new FixAttempts(redis, prefix), logger: createLogger('silent'), notifier: { send: async (d) => void sent.push(d) } });
+  router = new Router({ config, queues, buttons, audit, inflight: new Inflight(redis, prefix), fixAttempts: new FixAttempts(redis, prefix), logger: createLogger('silent'), signer, notifier: { send: async (d) => void sent.push(d) } });
 });
 afterAll(async () => {
   await queues.close();

@@ -11,6 +11,7 @@
  *     (HostOps keeps it as the step's secret) carries the new token and the tab connects with it.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { stringify } from 'yaml';
@@ -150,7 +151,7 @@ describe('clawmedic fixes a real OpenClaw gateway over real SSH (HostOps, as the
       file: 'clawmedic.yaml',
       config,
       hosts: config.hosts as HostConfig[],
-      secrets: { redisUrl: 'redis://127.0.0.1:6379', sshPrivateKey: sshd.privateKey },
+      secrets: { redisUrl: 'redis://127.0.0.1:6379', sshPrivateKey: sshd.privateKey, jobKey: randomBytes(32).toString('hex') },
     };
     host = loaded.hosts[0]!;
     // No runner injected: the SshRunner comes from the secrets + jobs config, as in production.

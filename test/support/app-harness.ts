@@ -2,6 +2,7 @@
  * Brings up a whole clawmedic process for tests: a real sshd with the OpenClaw host stand-in
  * on its PATH, real Redis under a unique prefix, and createApp() exactly as the CLI wires it.
  */
+import { randomBytes } from 'node:crypto';
 import { parseConfigText, type LoadedConfig } from '../../src/config/load-config.js';
 import type { HostConfig } from '../../src/domain/host.js';
 import { createApp, type App, type AppOptions } from '../../src/main.js';
@@ -60,7 +61,8 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
     file: 'clawmedic.yaml',
     config,
     hosts: config.hosts as HostConfig[],
-    secrets: { redisUrl: TEST_REDIS_URL, sshPrivateKey: sshd.privateKey, ...opts.secrets },
+    // A fresh signing key per harness, as an operator's .env would hold one.
+    secrets: { redisUrl: TEST_REDIS_URL, sshPrivateKey: sshd.privateKey, jobKey: randomBytes(32).toString('hex'), ...opts.secrets },
   };
   const app = await createApp(loaded, {
     workers: true,

@@ -19,6 +19,7 @@ import { Notifier } from '../../src/jobs/notifier.js';
 import { startNotifyWorker, type NotifyWorkers } from '../../src/jobs/notify-worker.js';
 import { createQueues, type Queues } from '../../src/jobs/queues.js';
 import { ButtonStore } from '../../src/router/button-store.js';
+import { JobSigner } from '../../src/util/job-signer.js';
 import { READ_TEMPLATES } from '../../src/openclaw/templates.js';
 import { parseGatewayStatusJson } from '../../src/openclaw/parse-gateway-status.js';
 import { createLogger } from '../../src/util/logger.js';
@@ -160,7 +161,7 @@ export async function startRig(opts: {
     runner: opts.runner,
     ops: statusOps(opts.runner),
     notifier: new Notifier(queues, redis, opts.prefix),
-    buttons: new ButtonStore(redis, opts.prefix),
+    buttons: new ButtonStore(redis, opts.prefix, JobSigner.ephemeral()),
     audit: new AuditLog(redis, opts.prefix),
     logger,
     processId: opts.processId,

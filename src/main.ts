@@ -32,6 +32,9 @@ import { startMonitor, type MonitorDeps, type MonitorHandle } from './monitor/in
 import { alertChatsFor } from './alerts/alert-sender.js';
 import { ConfigError } from './domain/errors.js';
 import { JOB_KEY_ENV, JobSigner } from './util/job-signer.js';
+import { DEFAULTS } from './constants.js';
+import { describeReceive } from './chat/receive-health.js';
+import { startReceiveWatch } from './chat/receive-watch.js';
 
 /** What a process runs. */
 export interface AppOptions {
@@ -55,6 +58,8 @@ export interface AppOptions {
   monitor?: boolean;
   /** Monitor timings for tests and the demo. */
   monitorTuning?: MonitorDeps['tuning'];
+  /** Grace and check period of the adapter receive watch (tests shorten them); defaults from DEFAULTS. */
+  receiveWatch?: { graceMs: number; checkMs: number };
 }
 
 export interface App {
@@ -175,6 +180,17 @@ export async function createApp(loaded: LoadedConfig, opts: AppOptions): Promise
   // Deliveries for Telegram/Discord are consumed only where those adapters run.
   if (chatAdapters.length > 0) {
     workers.push(startNotifyWorker({ connection: workerConn, redis, prefix, adapters, logger, audit }) as unknown as Worker);
+    // An adapter that stops receiving (Telegram 409, Discord gateway gone) is told to the admins elsewhere.
+    const watch = startReceiveWatch({
+      adapters,
+      config,
+      notifier,
+      audit,
+      logger,
+      graceMs: opts.receiveWatch?.graceMs ?? DEFAULTS.receiveDownGraceSec * 1000,
+      checkMs: opts.receiveWatch?.checkMs ?? DEFAULTS.receiveCheckSec * 1000,
+    });
+    closers.unshift(async () => watch.close());
   }
 
   let http: Server | undefined;
@@ -186,7 +202,14 @@ export async function createApp(loaded: LoadedConfig, opts: AppOptions): Promise
       checks: {
         redis: async () => ({ ok: (await redis.ping()) === 'PONG' }),
         workers: async () => ({ ok: workers.every((w) => w.isRunning()), detail: `${workers.length} running` }),
-        adapters: async () => ({ ok: true, detail: [...adapters.keys()].join(',') || 'none' }),
+        // An adapter that cannot receive makes the process unhealthy: which one, since when, why.
+        adapters: async () => {
+          const states = [...adapters].map(([platform, a]) => ({ platform, s: a.receiveState?.() ?? { ok: true as const } }));
+          const down = states.filter((x) => !x.s.ok);
+          return down.length === 0
+            ? { ok: true, detail: [...adapters.keys()].join(',') || 'none' }
+            : { ok: false, detail: down.map((x) => describeReceive(x.platform, x.s)).join('; ') };
+        },
       },
     });
   }

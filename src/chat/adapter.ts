@@ -4,6 +4,7 @@
  * Reply/Delivery back; nothing outside src/chat/<platform>/ imports platform libraries.
  */
 import type { ButtonPress, Command, Delivery, Platform, RouterResponse } from '../domain/types.js';
+import type { ReceiveState } from './receive-health.js';
 
 /** The router as adapters see it: one call per incoming command or button press. */
 export interface RouterPort {
@@ -40,4 +41,6 @@ export interface ChatAdapter {
    * Throws PermanentDeliveryError for chats that will never accept it; other errors are retried by the notify queue.
    */
   deliver(delivery: Delivery): Promise<void>;
+  /** Can it receive right now? Adapters that can lose their inbound connection report it (see receive-health.ts). */
+  receiveState?(): ReceiveState;
 }

@@ -314,16 +314,22 @@ describe('TelegramAdapter', () => {
     expect(message).not.toContain(tg.token);
   });
 
-  it('reports a later conflict (a second poller on the same token) through onFatal', async () => {
-    const fatal: Error[] = [];
-    await makeAdapter({ onFatal: (e) => fatal.push(e) }).start();
-    // Another process starts polling with our token: Telegram terminates our pending poll with 409.
+  it('a later conflict (a second poller on the same token) marks receiving down; polling goes on and recovers', async () => {
+    const a = makeAdapter();
+    await a.start();
+    expect(a.receiveState()).toEqual({ ok: true });
+    // Another process polls with our token: Telegram terminates our pending poll with 409, and our next ones too.
+    tg.inject('getUpdates', '409', 2);
     const other = fetch(`${tg.apiRoot}/bot${tg.token}/getUpdates?timeout=1`);
-    await tg.waitFor(() => fatal[0], 5000, 'onFatal');
-    expect(fatal[0]).toBeInstanceOf(TelegramConflictError);
-    expect(logs.some((l) => l.level === 'error' && JSON.stringify(l.obj).includes('OpenClaw'))).toBe(true);
+    const down = await tg.waitFor(() => { const s = a.receiveState(); return s.ok ? undefined : s; }, 5000, 'receiving down');
+    expect(down.reason).toMatch(/409 Conflict/);
+    expect(logs.some((l) => l.level === 'error' && JSON.stringify(l.obj).includes('409'))).toBe(true);
     await other;
-  });
+    // The injected 409s run out (the other poller went away): polling resumes by itself and a command is answered.
+    await tg.waitFor(() => a.receiveState().ok, 15_000, 'receiving again');
+    await tg.userSends(OPERATOR, OPERATOR, '/help');
+    await tg.waitFor(() => tg.messagesIn(OPERATOR).length > 0, 10_000, 'the /help answer');
+  }, 30_000);
 
   it('never sends a private reply into a group when it has no user to DM', async () => {
     const a = makeAdapter();

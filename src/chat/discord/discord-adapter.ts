@@ -23,6 +23,7 @@ import type { Logger } from 'pino';
 import { PermanentDeliveryError, type ChatAdapter, type MessageRefStore, type RouterPort } from '../adapter.js';
 import type { Actor, ButtonAction, ChatRef, Command, Delivery, Reply, RouterResponse } from '../../domain/types.js';
 import { redact, registerSecret } from '../../util/redact.js';
+import { ReceiveHealth, type ReceiveState } from '../receive-health.js';
 import { HOST_OPTION, commandText, registerCommands } from './commands.js';
 import { DISCORD_LIMITS, renderReply, toRestBody, type RenderedMessage } from './render.js';
 
@@ -111,6 +112,7 @@ export class DiscordAdapter implements ChatAdapter {
   private readonly pendingRefs = new Map<string, Promise<void>>();
   private started = false;
   private stopping = false;
+  private readonly health = new ReceiveHealth();
 
   constructor(private readonly opts: DiscordAdapterOptions) {
     registerSecret(opts.token);
@@ -173,11 +175,21 @@ export class DiscordAdapter implements ChatAdapter {
       this.inFlight.add(p);
     });
     // Reconnects and resumes are discord.js's job; we only say what happened.
-    this.client.on(Events.ShardDisconnect, (ev, shard) => log.warn({ shard, code: ev.code }, 'Discord: gateway disconnected'));
-    this.client.on(Events.ShardReconnecting, (shard) => {
-      if (!this.stopping) log.info({ shard }, 'Discord: gateway reconnecting');
+    // Without the gateway no interaction reaches us: /healthz and the receive watch say so (receive-health.ts).
+    this.client.on(Events.ShardDisconnect, (ev, shard) => {
+      if (!this.stopping) this.health.markDown(`gateway disconnected (code ${ev.code})`);
+      log.warn({ shard, code: ev.code }, 'Discord: gateway disconnected');
     });
-    this.client.on(Events.ShardResume, (shard, replayed) => log.info({ shard, replayed }, 'Discord: gateway session resumed'));
+    this.client.on(Events.ShardReconnecting, (shard) => {
+      if (this.stopping) return;
+      this.health.markDown('gateway reconnecting');
+      log.info({ shard }, 'Discord: gateway reconnecting');
+    });
+    this.client.on(Events.ShardReady, () => this.health.markOk());
+    this.client.on(Events.ShardResume, (shard, replayed) => {
+      this.health.markOk();
+      log.info({ shard, replayed }, 'Discord: gateway session resumed');
+    });
     this.client.on(Events.ShardError, (err, shard) => log.warn({ shard, err: describe(err) }, 'Discord: gateway error'));
     this.client.on(Events.Error, (err) => log.error({ err: describe(err) }, 'Discord: client error'));
     this.client.on(Events.Warn, (msg) => log.warn({ detail: redact(msg) }, 'Discord: warning'));
@@ -364,6 +376,11 @@ export class DiscordAdapter implements ChatAdapter {
   }
 
   // ---------------------------------------------------------------- outgoing
+
+  /** Connected to the gateway (interactions can reach us), or down since when. */
+  receiveState(): ReceiveState {
+    return this.health.state;
+  }
 
   /**
    * Send a delivery, or edit the message its messageKey already names: through the interaction

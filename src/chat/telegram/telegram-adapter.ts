@@ -13,6 +13,7 @@ import { IN_PLACE_ACTIONS, parseCallbackData, renderTelegram, type TelegramRende
 import { TelegramSendQueue, type SendQueueLimits } from './send-queue.js';
 import { TELEGRAM_COMMANDS } from './telegram-commands.js';
 import { TelegramConflictError } from './telegram-conflict-error.js';
+import { ReceiveHealth, type ReceiveState } from '../receive-health.js';
 
 export { TelegramConflictError } from './telegram-conflict-error.js';
 
@@ -45,8 +46,6 @@ export interface TelegramAdapterOptions {
   pollingTimeoutSeconds?: number;
   /** start() resolves after the first poll answers or this long without a 409. Default 1500 ms. */
   conflictGraceMs?: number;
-  /** Called when polling stops for good after start() (e.g. a later 409). Default: log only. */
-  onFatal?: (err: Error) => void;
 }
 
 /** Telegram's toast (answerCallbackQuery text) limit. */
@@ -61,6 +60,22 @@ const NOT_MIGRATED_TTL_MS = 5 * 60_000;
 /** Bound on that cache (one entry per chat written to). */
 const NOT_MIGRATED_MAX = 10_000;
 const ALLOWED_UPDATES = ['message', 'callback_query'] as const;
+/** Polling after a failure: 1 s doubling up to 30 s (a second poller may stop any moment; Telegram may be down for long). */
+const POLL_BACKOFF_FIRST_MS = 1_000;
+const POLL_BACKOFF_MAX_MS = 30_000;
+
+/** Resolve after `ms`, or at once when `signal` aborts. */
+function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener('abort', done, { once: true });
+  });
+}
 
 /** A platform message we sent: where and which id; stored in MessageRefStore as "chatId:messageId". */
 interface MessageRef {
@@ -94,9 +109,9 @@ export class TelegramAdapter implements ChatAdapter {
   private readonly background = new Set<Promise<unknown>>();
   private webhookServer: Server | undefined;
   private polling: Promise<void> | undefined;
+  private pollAbort: AbortController | undefined;
+  private readonly health = new ReceiveHealth();
   private started = false;
-  private pollWatchInstalled = false;
-  private firstPollAnswered: (() => void) | undefined;
 
   constructor(private readonly opts: TelegramAdapterOptions) {
     // grammY errors and fetch causes can carry the URL, which contains the token.
@@ -143,7 +158,7 @@ export class TelegramAdapter implements ChatAdapter {
 
   /** Stop receiving, then let queued sends finish. */
   async stop(): Promise<void> {
-    if (this.bot.isRunning()) await this.bot.stop().catch((err) => this.log.warn({ error: errorText(err) }, 'telegram: stop'));
+    this.pollAbort?.abort();
     await this.polling?.catch(() => undefined);
     if (this.webhookServer) {
       // The webhook stays registered: Telegram keeps updates for us until we are back.
@@ -190,52 +205,76 @@ export class TelegramAdapter implements ChatAdapter {
     // A webhook set by someone else means another program owns this token; deleting it would break that program.
     const info = await this.bot.api.getWebhookInfo();
     if (info.url) throw new TelegramConflictError('webhook');
-    let onReady!: () => void;
-    let onFail!: (err: Error) => void;
+    let settle!: (err?: Error) => void;
     const ready = new Promise<void>((resolve, reject) => {
-      onReady = resolve;
-      onFail = reject;
+      let done = false;
+      settle = (err) => {
+        if (done) return;
+        done = true;
+        if (err) reject(err);
+        else resolve();
+      };
     });
-    let isReady = false;
-    this.firstPollAnswered = () => {
-      if (!isReady) {
-        isReady = true;
-        onReady();
-      }
-    };
-    if (!this.pollWatchInstalled) {
-      this.pollWatchInstalled = true;
-      // The first answered getUpdates proves nobody else is polling right now.
-      this.bot.api.config.use(async (prev, method, payload, signal) => {
-        const res = await prev(method, payload, signal);
-        if (method === 'getUpdates' && res.ok) this.firstPollAnswered?.();
-        return res;
-      });
-    }
-    this.polling = this.bot
-      .start({
-        allowed_updates: [...ALLOWED_UPDATES],
-        timeout: this.opts.pollingTimeoutSeconds ?? 30,
-        onStart: () => {
-          setTimeout(() => {
-            if (!isReady) {
-              isReady = true;
-              onReady();
-            }
-          }, this.opts.conflictGraceMs ?? 1500).unref();
-        },
-      })
-      .catch((err: unknown) => {
-        const fatal = isApiError(err, 409) ? new TelegramConflictError('polling') : new Error(`telegram polling stopped: ${errorText(err)}`);
-        if (!isReady) {
-          isReady = true;
-          onFail(fatal);
-          return;
-        }
-        this.log.error({ error: fatal.message }, 'telegram: polling stopped');
-        this.opts.onFatal?.(fatal);
-      });
+    // A poll still pending after the grace period means nobody else is polling right now.
+    const grace = setTimeout(() => settle(), this.opts.conflictGraceMs ?? 1500);
+    grace.unref();
+    this.pollAbort = new AbortController();
+    this.polling = this.pollLoop(this.pollAbort.signal, settle).finally(() => clearTimeout(grace));
     await ready;
+  }
+
+  /**
+   * Our own long-poll loop instead of bot.start(), which stops for good on the first 409. A 409 at
+   * start is refused (another program owns the token); later, any failure (409 from a second poller,
+   * network, 5xx) marks receiving down and polling goes on with capped exponential backoff, because
+   * the other poller may be a mistake that ends.
+   */
+  private async pollLoop(signal: AbortSignal, settle: (err?: Error) => void): Promise<void> {
+    let offset: number | undefined;
+    let failures = 0;
+    let started = false;
+    while (!signal.aborted) {
+      let updates: Awaited<ReturnType<Bot['api']['getUpdates']>>;
+      try {
+        updates = await this.bot.api.getUpdates(
+          { ...(offset !== undefined ? { offset } : {}), timeout: this.opts.pollingTimeoutSeconds ?? 30, allowed_updates: [...ALLOWED_UPDATES] },
+          // grammY types its signal with the abort-controller polyfill; Node's AbortSignal is what it uses at runtime.
+          signal as unknown as Parameters<Bot['api']['getUpdates']>[1],
+        );
+      } catch (err) {
+        if (signal.aborted) return;
+        const conflict = isApiError(err, 409);
+        if (!started) {
+          if (conflict) {
+            settle(new TelegramConflictError('polling'));
+            return;
+          }
+          if (isApiError(err, 401)) {
+            settle(new Error(`telegram polling stopped: ${errorText(err)}`));
+            return;
+          }
+        }
+        const reason = conflict ? 'another program polls this bot token (409 Conflict)' : `getUpdates failed: ${errorText(err)}`;
+        if (failures === 0) this.log.error({ error: reason }, 'telegram: cannot receive updates; polling goes on with backoff');
+        this.health.markDown(reason);
+        const wait = Math.min(POLL_BACKOFF_FIRST_MS * 2 ** failures, POLL_BACKOFF_MAX_MS);
+        failures++;
+        await abortableSleep(wait, signal);
+        continue;
+      }
+      if (!started) {
+        started = true;
+        settle();
+      }
+      if (failures > 0) this.log.info({ failedPolls: failures }, 'telegram: receiving updates again');
+      failures = 0;
+      this.health.markOk();
+      for (const update of updates) {
+        offset = update.update_id + 1;
+        // Handlers log their own errors (bot.catch); one bad update never stops the loop.
+        await this.bot.handleUpdate(update).catch((err: unknown) => this.log.error({ updateId: update.update_id, error: errorText(err) }, 'telegram: update failed'));
+      }
+    }
   }
 
   private async startWebhook(): Promise<void> {
@@ -489,6 +528,11 @@ export class TelegramAdapter implements ChatAdapter {
       current = next;
     }
     return current;
+  }
+
+  /** Receiving or not (polling answered, or failing since when); webhook mode cannot tell and says ok. */
+  receiveState(): ReceiveState {
+    return this.health.state;
   }
 
   /** For tests and health checks: has start() completed? */

@@ -96,6 +96,9 @@ class Reject extends Error {
   }
 }
 
+/** What Telegram answers the older of two concurrent pollers. */
+const CONFLICT: ApiError = { error_code: 409, description: 'Conflict: terminated by other getUpdates request; make sure that only one bot instance is running' };
+
 /** The HTTP server bots talk to (apiRoot). */
 export class BotApiLayer {
   readonly chats = new Map<number, ChatState>();
@@ -111,6 +114,7 @@ export class BotApiLayer {
   private pumping = false;
   private pulling: Promise<unknown> = Promise.resolve();
   private offline = false;
+  private conflicting = false;
   private server: Server | undefined;
 
   constructor(
@@ -150,6 +154,15 @@ export class BotApiLayer {
       this.pendingPoll?.res.destroy();
       for (const s of this.sockets) s.destroy();
     }
+  }
+
+  /**
+   * Simulate a second poller on the token while `on`: the pending poll and every getUpdates answer 409
+   * (updates stay queued for whoever polls next, as with a poller that does not confirm them).
+   */
+  setConflict(on: boolean): void {
+    this.conflicting = on;
+    if (on) this.pendingPoll?.finish({ ok: false, ...CONFLICT }, 409);
   }
 
   /** Make the next `times` calls of `method` (optionally only into `chatId`) fail with `error`. */
@@ -274,6 +287,7 @@ export class BotApiLayer {
     if (injected) return fail(injected, method, params);
     try {
       if (method === 'getUpdates') {
+        if (this.conflicting) return fail(CONFLICT, method, params);
         this.record(method, params, 200);
         return await this.getUpdates(params, req, res, send);
       }

@@ -49,6 +49,8 @@ export interface TelegramStandin {
   migrateGroup(oldId: number, newId: number): void;
   /** Telegram unreachable (connections reset) until called with false. */
   outage(on: boolean): void;
+  /** Another poller on the token until called with false: getUpdates answers 409 (pending poll included). */
+  conflict(on: boolean): void;
   stop(): Promise<void>;
 }
 
@@ -196,6 +198,10 @@ export async function startTelegramStandin(opts: StandinOptions = {}): Promise<T
 
     outage(on) {
       layer.setOffline(on);
+    },
+
+    conflict(on) {
+      layer.setConflict(on);
     },
 
     async stop() {

@@ -5,45 +5,11 @@
 import type { Cause } from '../domain/diagnosis.js';
 import type { Reply, ReplyButton } from '../domain/types.js';
 import type { Incident } from '../monitor/incident-machine.js';
+import { ALERT_NEXT_STEP, CAUSE_LABELS } from '../commands/cause-words.js';
 
-/** Plain-language name of each cause, as the alert title shows it. */
-export const CAUSE_LABELS: Record<Cause, string> = {
-  token_mismatch: 'clients present a wrong gateway token (4008 connect failed)',
-  device_token_mismatch: 'a paired device presents an old device token (4008)',
-  stale_client: 'one browser tab keeps using an old gateway token (4008 connect failed)',
-  token_rotated: 'gateway token was rotated; clients still use the old one (4008)',
-  config_autorestored: 'config auto-restored from a backup with another token (4008)',
-  gateway_down: 'gateway is down',
-  crash_loop: 'gateway keeps crashing',
-  out_of_memory: 'gateway ran out of memory',
-  memory_pressure: 'memory nearly full',
-  plugin_failure: 'a plugin fails to load',
-  port_conflict: 'another program holds the gateway port',
-  second_gateway: 'a second gateway was started',
-  proxy_blocks_websocket: 'proxy/firewall blocks WebSocket upgrades',
-  dns_unresolved: "the gateway's name does not resolve (DNS)",
-  gateway_url_mismatch: 'gateway URL/profile mismatch',
-  origin_not_allowed: 'Control UI origin not allowed (4008)',
-  gateway_mode_unset: 'gateway.mode is not set',
-  rate_limited: 'auth rate limit hit (clients locked out)',
-  insecure_context: 'Control UI opened over plain HTTP (4008)',
-  telegram_conflict: "OpenClaw's Telegram bot is polled twice (409)",
-  host_unreachable: 'host unreachable over SSH',
-  healthy: 'healthy',
-  unknown: 'clients fail to connect (4008), reason not logged',
-};
-
-/** What the reader should do first, per cause (short; /diagnose gives the full story). */
-const NEXT_STEP: Partial<Record<Cause, string>> = {
-  stale_client: 'No restart needed: reopen the dashboard with a fresh link (Fix sends one privately) or clear the site data.',
-  token_mismatch: 'Give the clients the current token (fresh dashboard link); check for a stale --token override. Diagnose for details.',
-  token_rotated: 'Reopen the dashboard with the new token (fresh link); remote CLIs need gateway.remote.token updated.',
-  config_autorestored: 'The restored backup carries another token: hand out a fresh dashboard link, check openclaw.json.',
-  device_token_mismatch: 'Re-pair the device or rotate its device token.',
-  rate_limited: 'Stop the client sending the wrong token and wait 5 minutes.',
-  gateway_down: 'Diagnose names why; Fix restarts it the way this host supervises it.',
-  host_unreachable: 'Check the server and its SSH daemon; gateway alerts for this host are held meanwhile.',
-};
+/** Cause wording lives in one place (src/commands/cause-words.ts); re-exported for the monitor. */
+export { CAUSE_LABELS };
+const NEXT_STEP = ALERT_NEXT_STEP;
 
 function when(ms: number | undefined): string {
   if (ms === undefined || !Number.isFinite(ms)) return '-';
@@ -113,7 +79,7 @@ export function renderAlert(inc: Incident, now: number, opts: { tokens?: AlertBu
     tone: inc.phase === 'resolved' ? 'ok' : inc.ackedBy ? 'warn' : 'error',
     body: body.length ? body : undefined,
     fields,
-    detail: inc.evidence.length ? inc.evidence.join('\n') : undefined,
+    evidence: inc.evidence.length ? { label: 'Evidence', lines: inc.evidence } : undefined,
     buttons: inc.phase === 'firing' ? buttons(opts.tokens, inc, opts.muteLabel ?? '1h') : undefined,
     footer: `incident ${inc.id}`,
   };

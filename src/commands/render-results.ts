@@ -2,13 +2,13 @@
  * Replies for job results: status, verdict, fix plan, progress and outcome. Every string
  * passes through redact() here, the last stop before a chat.
  */
-import type { FixOutcome, FixPlan, Verdict } from '../domain/diagnosis.js';
+import type { Cause, FixOutcome, FixPlan, Verdict } from '../domain/diagnosis.js';
 import type { Reply, ReplyButton, ReplyTone } from '../domain/types.js';
 import type { HostStatus } from '../jobs/host-ops.js';
 import { redact } from '../util/redact.js';
 import { DOCTOR_BACKUP_MARK, DOCTOR_CHANGED_MARK } from '../openclaw/templates.js';
+import { CAUSE_SHORT, summaryLine } from './cause-words.js';
 
-const CONFIDENCE_WORD = { high: 'high confidence', medium: 'medium confidence', low: 'low confidence' } as const;
 
 /** "1.2 s" / "350 ms". */
 export function formatDuration(ms: number): string {
@@ -19,36 +19,69 @@ function clean(text: string): string {
   return redact(text);
 }
 
-/** /status: one field per host, summary first. */
-export function renderStatus(statuses: HostStatus[], footer: string): Reply {
+/** An alert the monitor holds open for a host, as /status mentions it. */
+export interface OpenAlert {
+  cause: Cause;
+  /** When it fired (epoch ms). */
+  since: number;
+  acked?: boolean;
+}
+
+/** "07:41 UTC" */
+function clock(ms: number): string {
+  return `${new Date(ms).toISOString().slice(11, 16)} UTC`;
+}
+
+/** "1 open alert: stale tab since 07:41 UTC" / "2 open alerts: …, …" */
+export function openAlertsText(alerts: OpenAlert[]): string {
+  const each = alerts.map((a) => `${CAUSE_SHORT[a.cause]} since ${clock(a.since)}${a.acked ? ' (acked)' : ''}`);
+  return `${alerts.length} open alert${alerts.length === 1 ? '' : 's'}: ${each.join(', ')}`;
+}
+
+/**
+ * /status: the summary first; one field per host when several, one detail line when one. An open
+ * alert is named next to the probe result, so "gateway OK" never contradicts the alert in the same chat.
+ */
+export function renderStatus(statuses: HostStatus[], footer: string, openAlerts: Record<string, OpenAlert[]> = {}): Reply {
   const down = statuses.filter((s) => !s.reachable || !s.probeOk);
+  const alerting = statuses.filter((s) => (openAlerts[s.host]?.length ?? 0) > 0);
+  const word = (s: HostStatus): string => {
+    const alerts = openAlerts[s.host] ?? [];
+    const w = statusWord(s);
+    return alerts.length ? `${w === 'OK' ? 'gateway OK' : w} · ${openAlertsText(alerts)}` : w;
+  };
   const title =
     statuses.length === 1
-      ? `${statuses[0]!.host}: ${statusWord(statuses[0]!)}`
+      ? `${statuses[0]!.host}: ${word(statuses[0]!)}`
       : down.length === 0
-        ? `All ${statuses.length} hosts OK`
+        ? `All ${statuses.length} hosts OK${alerting.length ? ` · open alerts on ${alerting.map((s) => s.host).join(', ')}` : ''}`
         : `${down.length} of ${statuses.length} hosts need attention: ${down.map((s) => s.host).join(', ')}`;
-  return {
+  const reply: Reply = {
     title,
-    // A gateway that does not answer its probe is an outage for every client: error, not a warning.
-    tone: down.length === 0 ? 'ok' : 'error',
-    fields: statuses.map((s) => ({
-      name: `${s.host}: ${statusWord(s)}`,
-      value: clean(
-        [
-          s.error,
-          s.version ? `OpenClaw ${s.version}` : undefined,
-          s.listening ? `listening ${s.listening}` : s.reachable ? 'nothing listening on the gateway port' : undefined,
-          s.probeError ? `probe: ${probeErrorText(s.probeError)}` : undefined,
-          s.memoryUsedPct !== undefined ? `memory ${s.memoryUsedPct}% used` : undefined,
-          `checked in ${formatDuration(s.durationMs)}`,
-        ]
-          .filter(Boolean)
-          .join('\n'),
-      ),
-    })),
+    // A gateway that does not answer its probe is an outage for every client: error, not a warning;
+    // an open alert on a gateway that answers is a warning, not a green tick.
+    tone: down.length > 0 ? 'error' : alerting.length > 0 ? 'warn' : 'ok',
     footer,
   };
+  // One host: its title already says "prod: OK", so the details follow as one line, not a field repeating it.
+  if (statuses.length === 1) reply.body = [statusDetails(statuses[0]!, ' · ')];
+  else reply.fields = statuses.map((s) => ({ name: `${s.host}: ${word(s)}`, value: statusDetails(s, '\n') }));
+  return reply;
+}
+
+function statusDetails(s: HostStatus, sep: string): string {
+  return clean(
+    [
+      s.error,
+      s.version ? `OpenClaw ${s.version}` : undefined,
+      s.listening ? `listening ${s.listening}` : s.reachable ? 'nothing listening on the gateway port' : undefined,
+      s.probeError ? `probe: ${probeErrorText(s.probeError)}` : undefined,
+      s.memoryUsedPct !== undefined ? `memory ${s.memoryUsedPct}% used` : undefined,
+      `checked in ${formatDuration(s.durationMs)}`,
+    ]
+      .filter(Boolean)
+      .join(sep),
+  );
 }
 
 /**
@@ -75,63 +108,83 @@ function toneOf(verdict: Verdict): ReplyTone {
   return verdict.probeOk ? 'warn' : 'error';
 }
 
-/** Headline like "prod: token mismatch (high confidence)". */
+/** The one summary line: "prod: stale tab (high confidence) — reopen the dashboard with a fresh link; no restart". */
 export function verdictTitle(verdict: Verdict): string {
   const head = verdict.findings[0];
   if (!head) return `${verdict.host}: no verdict`;
-  if (head.cause === 'healthy') return `${verdict.host}: healthy`;
-  return `${verdict.host}: ${head.cause.replace(/_/g, ' ')} (${CONFIDENCE_WORD[head.confidence]})`;
+  return summaryLine(verdict.host, head.cause, head.confidence);
 }
 
-/** /diagnose result: headline, summary, evidence per finding, user actions, Fix/Diagnose buttons. */
+/** Every finding's evidence, headline first, each line once (the renderers fold it). */
+function verdictEvidence(verdict: Verdict): Reply['evidence'] {
+  const lines = verdict.findings.flatMap((f) => f.evidence);
+  return lines.length ? { label: 'Evidence', lines } : undefined;
+}
+
+/** "Also possible: port conflict (medium), plugin failure (low)" for the findings after the headline. */
+function alsoLine(verdict: Verdict): string | undefined {
+  const rest = verdict.findings.slice(1, 4).filter((f) => f.cause !== 'healthy');
+  return rest.length ? `Also possible: ${rest.map((f) => `${CAUSE_SHORT[f.cause]} (${f.confidence})`).join(', ')}` : undefined;
+}
+
+function bulletList(items: string[]): string {
+  return items.map((a) => `• ${clean(a)}`).join('\n');
+}
+
+/**
+ * /diagnose result: the summary line, the finding's one-line explanation, what you can do, and
+ * the evidence once (folded by the renderers). Fix/Diagnose buttons.
+ */
 export function renderVerdict(verdict: Verdict, footer: string, buttons: ReplyButton[] = []): Reply {
   const head = verdict.findings[0];
   const body: string[] = [];
-  if (head) body.push(clean(head.summary));
-  if (head?.userActions.length) body.push(`What you can do:\n${head.userActions.map((a) => `- ${clean(a)}`).join('\n')}`);
+  if (head && head.cause !== 'healthy') body.push(clean(head.summary));
+  if (head?.userActions.length) body.push(bulletList(head.userActions));
+  const also = alsoLine(verdict);
+  if (also) body.push(also);
   if (verdict.gaps.length) body.push(`Could not check: ${clean(verdict.gaps.join('; '))}`);
   return {
     title: verdictTitle(verdict),
     tone: toneOf(verdict),
     body,
-    // The headline shows its evidence; "Also" lines show each finding's summary (and whether it is over).
-    fields: verdict.findings.slice(0, 6).map((f, i) => ({
-      name: `${i === 0 ? 'Cause' : 'Also'}: ${f.cause.replace(/_/g, ' ')} (${f.confidence}${f.supersededBy ? ', over' : f.current === false ? ', earlier' : ''})`,
-      value: clean(i === 0 ? f.evidence.slice(0, 5).join('\n') || f.summary : f.summary).slice(0, 1000),
-    })),
-    detail: verdict.findings.flatMap((f) => f.evidence.map((e) => `[${f.cause}] ${clean(e)}`)).join('\n') || undefined,
+    evidence: verdictEvidence(verdict),
     buttons,
     footer: `${footer}${verdict.openclawVersion ? ` · OpenClaw ${verdict.openclawVersion}` : ''}`,
   };
 }
 
-/** The /fix confirmation: verdict, the exact plan, Confirm/Cancel. */
+/** The /fix confirmation: summary, the exact plan, the user's side once (the plan's list), Confirm/Cancel. */
 export function renderPlan(verdict: Verdict, plan: FixPlan, footer: string, buttons: ReplyButton[]): Reply {
-  const base = renderVerdict({ ...verdict, findings: verdict.findings.map((f, i) => (i === 0 ? { ...f, userActions: [] } : f)) }, footer);
-  const body = [...(base.body ?? [])];
   const head = verdict.findings[0];
-  if (plan.steps.length === 0 && (!head || head.cause === 'healthy')) {
-    body.push('The gateway is healthy: there is nothing to fix.');
-  } else if (plan.steps.length === 0) {
-    body.push(
-      plan.userActions.length
-        ? 'clawmedic has no host step for this: what fixes it is on your side (below).'
-        : 'clawmedic has no host step for this cause; see the evidence above.',
-    );
+  const body: string[] = [];
+  if (head && head.cause !== 'healthy') body.push(clean(head.summary));
+  if (plan.steps.length === 0) {
+    body.push('Nothing on the host would fix this; restarting the gateway would not help.');
   } else {
-    body.push(`Planned fix (${plan.disruptive ? 'interrupts the gateway briefly' : 'no restart'}):\n${plan.steps.map((s, i) => `${i + 1}. ${clean(s.description)}`).join('\n')}`);
-    body.push(`Then verify: probe the gateway and watch the log for ${plan.verifyWindowSec} s.`);
+    body.push(
+      `Planned fix (${plan.disruptive ? 'interrupts the gateway briefly' : 'no restart'}), then a ${plan.verifyWindowSec} s check:\n` +
+        plan.steps.map((s, i) => `${i + 1}. ${clean(s.description)}`).join('\n'),
+    );
   }
-  // The finding's and the plan's user actions, each once.
-  const actions = [...new Set([...(verdict.findings[0]?.userActions ?? []), ...plan.userActions])];
-  if (actions.length) body.push(`On your side:\n${actions.map((a) => `- ${clean(a)}`).join('\n')}`);
-  return { ...base, title: `${base.title}${plan.steps.length ? ' — confirm the fix?' : ''}`, body, buttons };
+  // plan.userActions already holds the finding's actions plus the plan's own: one list, one wording.
+  if (plan.userActions.length) body.push(`On your side:\n${bulletList(plan.userActions)}`);
+  const also = alsoLine(verdict);
+  if (also) body.push(also);
+  if (verdict.gaps.length) body.push(`Could not check: ${clean(verdict.gaps.join('; '))}`);
+  return {
+    title: `${verdictTitle(verdict)}${plan.steps.length ? ' — confirm the fix?' : ''}`,
+    tone: toneOf(verdict),
+    body,
+    evidence: verdictEvidence(verdict),
+    buttons,
+    footer: `${footer}${verdict.openclawVersion ? ` · OpenClaw ${verdict.openclawVersion}` : ''}`,
+  };
 }
 
 /** Progress while a fix runs (edits the same message). */
 export function renderProgress(host: string, plan: FixPlan, done: number, current: string | undefined, footer: string): Reply {
   return {
-    title: `${host}: fixing ${plan.cause.replace(/_/g, ' ')} — step ${Math.min(done + 1, plan.steps.length)}/${plan.steps.length}`,
+    title: `${host}: fixing ${CAUSE_SHORT[plan.cause]} — step ${Math.min(done + 1, plan.steps.length)}/${plan.steps.length}`,
     tone: 'pending',
     body: [
       plan.steps
@@ -159,7 +212,7 @@ export function renderOutcome(outcome: FixOutcome, footer: string, buttons: Repl
     .filter((l) => l.startsWith(DOCTOR_CHANGED_MARK) || l.startsWith(DOCTOR_BACKUP_MARK))
     .map((l) => l.replace(/^clawmedic: /, ''));
   return {
-    title: `${outcome.host}: ${word} (${outcome.cause.replace(/_/g, ' ')})`,
+    title: `${outcome.host}: ${word} (${CAUSE_SHORT[outcome.cause]})`,
     tone,
     body: [clean(outcome.message), ...(sideEffects.length ? [clean(`Side effects of doctor --fix:\n${sideEffects.map((l) => `- ${l}`).join('\n')}`)] : [])],
     fields: outcome.steps.map((s) => ({

@@ -86,6 +86,13 @@ export interface ReplyField {
   inline?: boolean;
 }
 
+/** Evidence shown once, folded under the summary (plain text lines; adapters redact and escape). */
+export interface ReplyEvidence {
+  /** Heading of the folded block, e.g. "Evidence". */
+  label: string;
+  lines: string[];
+}
+
 /**
  * A platform-neutral message. Every string in it is already redacted and is plain text:
  * adapters escape it for their markup (HTML for Telegram, markdown-safe for Discord).
@@ -97,10 +104,12 @@ export interface Reply {
   /** Paragraphs of plain text after the title. */
   body?: string[];
   fields?: ReplyField[];
-  /** Preformatted output (command output, evidence lines); adapters may attach it as a file when long. */
+  /** Evidence lines, shown once and folded (Telegram expandable blockquote, Discord embed field, console indented). */
+  evidence?: ReplyEvidence;
+  /** Preformatted output (command output); adapters may attach it as a file when long. */
   detail?: string;
   buttons?: ReplyButton[];
-  /** Footer: job id, duration. */
+  /** Footer: duration, versions (never job ids: those stay in the audit trail and logs). */
   footer?: string;
   /** Only the requester should see it (Discord ephemeral; Telegram: sent to the user's private chat). */
   private?: boolean;

@@ -11,7 +11,8 @@ import type { HostConfig } from '../domain/host.js';
 import type { Reply } from '../domain/types.js';
 import type { AuditLog } from '../audit/audit-log.js';
 import type { ButtonStore } from '../router/button-store.js';
-import { renderPlan, renderStatus, renderVerdict, formatDuration } from '../commands/render-results.js';
+import { type OpenAlert, renderPlan, renderStatus, renderVerdict, formatDuration } from '../commands/render-results.js';
+import { IncidentStore } from '../monitor/incident-store.js';
 import type { Logger } from '../util/logger.js';
 import { redact } from '../util/redact.js';
 import type { HostOps } from './host-ops.js';
@@ -49,6 +50,26 @@ function footerOf(_job: Job, startedAt: number): string {
   return formatDuration(Date.now() - startedAt);
 }
 
+/**
+ * The monitor's firing incidents per host, read from its incident store, so /status can say
+ * "gateway OK · 1 open alert: …". A read failure only drops the mention; the probe result stands.
+ */
+async function openAlertsOf(deps: WorkerDeps, hosts: string[]): Promise<Record<string, OpenAlert[]>> {
+  const store = new IncidentStore(deps.redis, deps.prefix);
+  const out: Record<string, OpenAlert[]> = {};
+  await Promise.all(
+    hosts.map(async (h) => {
+      const open = await store.loadOpen(h).catch((err: unknown) => {
+        deps.logger.warn({ err, host: h }, 'status: cannot read open incidents');
+        return [];
+      });
+      const firing = open.filter((i) => i.phase === 'firing').sort((a, b) => (a.firedAt ?? a.openedAt) - (b.firedAt ?? b.openedAt));
+      if (firing.length) out[h] = firing.map((i) => ({ cause: i.cause, since: i.firedAt ?? i.openedAt, acked: !!i.ackedBy }));
+    }),
+  );
+  return out;
+}
+
 function hostOf(deps: WorkerDeps, name: string): HostConfig {
   const host = deps.hosts.get(name);
   if (!host) throw new ClawmedicError(`host "${name}" is no longer in the inventory`, 'UNKNOWN_HOST');
@@ -63,8 +84,11 @@ async function runHostJob(deps: WorkerDeps, job: Job<HostJobData, unknown, HostJ
   const single = data.hosts.length === 1 ? data.hosts[0] : undefined;
 
   if (job.name === HOST_JOB.status) {
-    const statuses = await Promise.all(data.hosts.map((h) => deps.ops.status(hostOf(deps, h))));
-    await replyToAll(deps, jobId, data, renderStatus(statuses, footerOf(job, startedAt)));
+    const [statuses, openAlerts] = await Promise.all([
+      Promise.all(data.hosts.map((h) => deps.ops.status(hostOf(deps, h)))),
+      openAlertsOf(deps, data.hosts),
+    ]);
+    await replyToAll(deps, jobId, data, renderStatus(statuses, footerOf(job, startedAt), openAlerts));
     return statuses.map((s) => `${s.host}:${s.reachable ? (s.probeOk ? 'ok' : 'probe-failed') : 'unreachable'}`).join(' ');
   }
 

@@ -324,7 +324,7 @@ describe('alerts e2e: gateway log → monitor → Telegram group AND Discord cha
     const result = done.followups.find((f) => /^prod: /.test(dTitle(f)))!;
     expect(result.id).not.toBe(dAlert2);
     expect(result.ephemeral).toBe(false);
-    expect(dTitle(result)).toMatch(/^prod: (token mismatch|stale client|token rotated)/);
+    expect(dTitle(result)).toMatch(/^prod: (token mismatch|stale tab|token rotated)/);
     expect(dButtons(result).map((b) => b.label)).toEqual(['Fix', 'Diagnose again']);
     expect(dMessages().some((m) => m.id === result.id)).toBe(true);
 

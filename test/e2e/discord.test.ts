@@ -194,7 +194,7 @@ describe('Discord e2e: slash commands → router → BullMQ → sshd → host st
     await ackedInTime(i, 5);
     const v = await i.waitFor((x) => titleOf(x.original) === 'prod: OK', 20_000);
     expect(embedOf(v.original).color).toBe(TONE_COLOURS.ok);
-    expect(embedOf(v.original).fields?.[0]?.value).toContain('OpenClaw 2026.9.6');
+    expect(embedOf(v.original).description).toContain('OpenClaw 2026.9.6');
     expect(v.original?.ephemeral).toBe(false);
     expect(v.followups).toEqual([]);
     expect(s.messagesIn(s.channelId).filter((m) => m.interactionId === i.id)).toHaveLength(1);
@@ -291,7 +291,7 @@ describe('Discord e2e: slash commands → router → BullMQ → sshd → host st
     // It really hung past Discord's deadline: the answer came after the SSH connect deadline.
     expect(Date.now() - acked.createdAt).toBeGreaterThanOrEqual(CONNECT_TIMEOUT_SEC * 1000);
     expect(embedOf(v.original).color).toBe(TONE_COLOURS.error);
-    expect(embedOf(v.original).fields?.[0]?.value).toContain(`hang: SSH connect timed out after ${CONNECT_TIMEOUT_SEC} s`);
+    expect(embedOf(v.original).description).toContain(`hang: SSH connect timed out after ${CONNECT_TIMEOUT_SEC} s`);
     expect(v.followups).toEqual([]);
     expect(v.rejected).toEqual([]);
   }, 30_000);
@@ -301,14 +301,14 @@ describe('Discord e2e: slash commands → router → BullMQ → sshd → host st
     await h.standin.clearCalls();
     const i = s.userInvokes('fix', { host: 'prod' }, OPERATOR);
     await ackedInTime(i, 5);
-    const planned = await i.waitFor((x) => /stale client/.test(titleOf(x.original)) && buttonsOf(x.original).length > 0, 30_000);
+    const planned = await i.waitFor((x) => /stale tab/.test(titleOf(x.original)) && buttonsOf(x.original).length > 0, 30_000);
     const plan = planned.original!;
     expect(embedOf(plan).description).toContain('(no restart)');
     const press = s.userPresses(plan, customId(plan, 'confirm'), OPERATOR);
     await ackedInTime(press, 6);
     const { final } = await follow(plan.id, (m) => /^prod: (fixed|NOT fixed|fix failed|action needed)/.test(titleOf(m)), 60_000);
     // The user still has to open the link, so "action needed" is as good as it gets right away.
-    expect(titleOf(final)).toMatch(/^prod: (fixed|action needed on your side) \(stale client\)$/);
+    expect(titleOf(final)).toMatch(/^prod: (fixed|action needed on your side) \(stale tab\)$/);
     expect(buttonsOf(final)).toEqual([]);
 
     // The link reached the operator privately: a DM (or an ephemeral message only they can see).

@@ -141,7 +141,7 @@ describe('telegram e2e: commands in a group', () => {
     const verdict = await waitMessage(G.diagnose, asked, (m) => m.buttons.length > 0, 30_000, 'the verdict');
 
     expect(botAfter(G.diagnose, asked)).toHaveLength(1);
-    expect(titleOf(verdict)).toMatch(/^⚠️ prod: (token mismatch|stale client|token rotated)/);
+    expect(titleOf(verdict)).toMatch(/^⚠️ prod: (token mismatch|stale tab|token rotated)/);
     expect(verdict.text).toMatch(/4008|token_mismatch/);
     expect(verdict.buttons.map((b) => b.text)).toEqual(['Fix', 'Diagnose again']);
     expect(verdict.edits).toBeGreaterThanOrEqual(1);
@@ -293,7 +293,7 @@ describe('telegram e2e: commands in a group', () => {
     const dmBefore = tg.messagesIn(OPERATOR).length;
     const asked = await say(G.stale, OPERATOR, '/fix prod');
     const plan = await waitMessage(G.stale, asked, (m) => m.buttons.length > 0, 30_000, 'the fix plan');
-    expect(titleOf(plan)).toMatch(/stale client/);
+    expect(titleOf(plan)).toMatch(/stale tab/);
     expect(plan.text).toContain('(no restart)');
     await tg.userPresses(G.stale, OPERATOR, plan.message_id, buttonData(plan, /^Confirm fix$/));
 
@@ -303,7 +303,7 @@ describe('telegram e2e: commands in a group', () => {
     const token = /^http:\/\/127\.0\.0\.1:18789\/#token=([A-Za-z0-9._~-]{8,})$/m.exec(dm.text ?? '')?.[1];
     expect(token, dm.text).toBeDefined();
     const outcome = await waitMessage(G.stale, asked, (m) => !/^⏳/.test(titleOf(m)) && m.buttons.length === 0 && m.edits > plan.edits, 60_000, 'the outcome');
-    expect(titleOf(outcome)).toMatch(/^.+ prod: (fixed|action needed on your side) \(stale client\)/);
+    expect(titleOf(outcome)).toMatch(/^.+ prod: (fixed|action needed on your side) \(stale tab\)/);
     expect(botAfter(G.stale, asked)).toHaveLength(1);
     // Not in the group: not in what it shows now, and not in anything ever sent or edited there.
     expect(everythingSentTo(G.stale)).not.toContain('#token=');
@@ -352,7 +352,7 @@ describe('telegram e2e: outages and conflicts', () => {
     }
     const verdict = await waitMessage(G.outage, asked, (m) => m.buttons.length > 0, 30_000, 'the verdict after the outage');
     expect(verdict.message_id).toBe(first.message_id);
-    expect(titleOf(verdict)).toMatch(/^⚠️ prod: (token mismatch|stale client|token rotated)/);
+    expect(titleOf(verdict)).toMatch(/^⚠️ prod: (token mismatch|stale tab|token rotated)/);
     expect(botAfter(G.outage, asked)).toHaveLength(1);
     // Nothing was given up on.
     const failed = (await h.app.queues.notify.telegram.getJobs(['failed'])).filter((j) => j.data.chat.chatId === String(G.outage));

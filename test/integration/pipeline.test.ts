@@ -10,6 +10,9 @@ import type { Reply } from '../../src/domain/types.js';
 import { createApp } from '../../src/main.js';
 import { RedisUnavailableError } from '../../src/jobs/redis.js';
 import { createLogger } from '../../src/util/logger.js';
+import { Redis } from 'ioredis';
+import { IncidentStore } from '../../src/monitor/incident-store.js';
+import { TEST_REDIS_URL } from '../support/redis.js';
 
 let h: Harness;
 
@@ -49,23 +52,46 @@ describe('pipeline: /status, /diagnose, /fix through real Redis and a real sshd'
     const reply = await run('/status prod');
     expect(reply.title).toBe('prod: OK');
     expect(reply.tone).toBe('ok');
-    expect(reply.fields?.[0]?.value).toContain('OpenClaw 2026.9.6');
+    expect(reply.body?.[0]).toContain('OpenClaw 2026.9.6');
     expect(await ran()).toContain('openclaw gateway status --json');
+  });
+
+  it('/status prod with an open alert says both: the gateway answers, and the alert is open (issue 14)', async () => {
+    await h.standin.setScenario('healthy');
+    // A firing stale-tab incident, as the monitor stores it.
+    const redis = new Redis(TEST_REDIS_URL);
+    const store = new IncidentStore(redis, h.prefix);
+    const firedAt = Date.parse('2026-11-25T07:41:20Z');
+    const id = 'prod.stale_client.test';
+    const incident = { id, host: 'prod', cause: 'stale_client', family: 'token_mismatch', phase: 'firing', openedAt: firedAt - 30_000, firedAt, seenConns: [] };
+    await redis.hset(store.incidentKey(id), 'data', JSON.stringify(incident));
+    await redis.sadd(store.openSetKey('prod'), id);
+    try {
+      const reply = await run('/status prod');
+      expect(reply.title).toBe('prod: gateway OK · 1 open alert: stale tab since 07:41 UTC');
+      expect(reply.tone).toBe('warn');
+    } finally {
+      await redis.srem(store.openSetKey('prod'), id);
+      await redis.del(store.incidentKey(id));
+      redis.disconnect();
+    }
+    // Closed: back to a plain OK.
+    expect((await run('/status prod')).title).toBe('prod: OK');
   });
 
   it('/status prod when the gateway is down says so', async () => {
     await h.standin.setScenario('gateway_down');
     const reply = await run('/status prod');
     expect(reply.title).toBe('prod: GATEWAY DOWN');
-    expect(reply.fields?.[0]?.value).toContain('ECONNREFUSED');
+    expect(reply.body?.[0]).toContain('ECONNREFUSED');
   });
 
   it('/diagnose names a token mismatch with evidence, nothing changes on the host', async () => {
     await h.standin.setScenario('token_mismatch');
     await h.standin.clearCalls();
     const reply = await run('/diagnose prod');
-    expect(reply.title).toMatch(/^prod: (token mismatch|stale client|token rotated)/);
-    expect(reply.detail).toMatch(/4008|token_mismatch/);
+    expect(reply.title).toMatch(/^prod: (token mismatch|stale tab|token rotated)/);
+    expect(reply.evidence?.lines.join('\n')).toMatch(/4008|token_mismatch/);
     expect(reply.buttons?.map((b) => b.action)).toEqual(['fix', 'diagnose']);
     const calls = await ran();
     expect(calls.some((c) => /doctor --fix|^systemctl --user (start|stop|restart) /.test(c))).toBe(false);
@@ -98,7 +124,7 @@ describe('pipeline: /status, /diagnose, /fix through real Redis and a real sshd'
     await h.standin.setScenario('stale_client');
     await h.standin.clearCalls();
     const plan = await run('/fix prod');
-    expect(plan.title).toMatch(/stale client/);
+    expect(plan.title).toMatch(/stale tab/);
     expect(plan.body?.join('\n')).toContain('(no restart)');
     expect(plan.body?.join('\n')).not.toMatch(/doctor|restart the gateway|stop the gateway/i);
     const con = h.app.console!;
@@ -134,14 +160,14 @@ describe('pipeline: /status, /diagnose, /fix through real Redis and a real sshd'
     await h.standin.clearCalls();
     const reply = await run('/status badkey');
     expect(reply.title).toBe('badkey: UNREACHABLE');
-    expect(reply.fields?.[0]?.value).toContain(`expected ${h.sshd.otherHostKeyFingerprint}, received ${h.sshd.hostKeyFingerprint}`);
+    expect(reply.body?.[0]).toContain(`expected ${h.sshd.otherHostKeyFingerprint}, received ${h.sshd.hostKeyFingerprint}`);
     expect(await ran()).toEqual([]);
   });
 
   it('an unreachable host is reported, not crashed on', async () => {
     const reply = await run('/status gone');
     expect(reply.title).toBe('gone: UNREACHABLE');
-    expect(reply.fields?.[0]?.value).toMatch(/unreachable/i);
+    expect(reply.body?.[0]).toMatch(/unreachable/i);
   });
 
   it('/diagnose of an unreachable host fails clearly after its retries', async () => {

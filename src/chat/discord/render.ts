@@ -15,6 +15,7 @@ import {
 } from 'discord.js';
 import type { Reply, ReplyButton, ReplyTone } from '../../domain/types.js';
 import { redact } from '../../util/redact.js';
+import { evidenceLines } from '../evidence-lines.js';
 
 /** Discord's limits (API reference) and the deadlines the adapter works against. */
 export const DISCORD_LIMITS = {
@@ -127,9 +128,31 @@ function plainText(reply: Reply, detail: string | undefined): string {
   const parts = [redact(reply.title)];
   if (reply.body?.length) parts.push(reply.body.map(redact).join('\n\n'));
   if (reply.fields?.length) parts.push(reply.fields.map((f) => `${redact(f.name)}: ${redact(f.value)}`).join('\n'));
+  const evidence = evidenceLines(reply.evidence);
+  if (evidence.length) parts.push(`${redact(reply.evidence!.label)}:\n${evidence.join('\n')}`);
   if (detail) parts.push(detail);
   if (reply.footer) parts.push(redact(reply.footer));
   return parts.join('\n\n') + '\n';
+}
+
+/**
+ * Join lines into at most `max` characters once escaped, dropping whole lines from the end (with a
+ * count) instead of cutting one in half.
+ */
+function fitLines(lines: string[], max: number): string {
+  const kept: string[] = [];
+  let used = 0;
+  for (const [i, line] of lines.entries()) {
+    const escaped = escapeDiscordMarkdown(line);
+    const more = `… ${lines.length - i} more`;
+    if (used + escaped.length + 1 + more.length + 1 > max) {
+      kept.push(more);
+      break;
+    }
+    kept.push(escaped);
+    used += escaped.length + 1;
+  }
+  return kept.join('\n');
 }
 
 /** Button rows: five per row, at most five rows; custom_id is the router's opaque token. */
@@ -181,11 +204,15 @@ export function renderReply(reply: Reply): RenderedMessage {
   // what is left after keeping room for (part of) the description; the description gets the rest.
   let used = (embed.data.title?.length ?? 0) + (footer?.length ?? 0);
   const descriptionReserve = Math.min(description.length, DESCRIPTION_RESERVE);
-  const allFields = reply.fields ?? [];
+  // Evidence once, as its own embed field after the others (Discord has no folding; a field keeps it apart).
+  const evidence = evidenceLines(reply.evidence);
+  const allFields: Array<{ name: string; value: string; inline?: boolean }> = [...(reply.fields ?? [])];
+  const evidenceField = evidence.length ? { name: reply.evidence!.label, value: fitLines(evidence, DISCORD_LIMITS.embedFieldValue) } : undefined;
+  if (evidenceField) allFields.push(evidenceField);
   const fields: Array<{ name: string; value: string; inline: boolean }> = [];
   for (const f of allFields.slice(0, DISCORD_LIMITS.embedFields)) {
     const rawName = safe(f.name) || '\u200b';
-    const rawValue = safe(f.value) || '\u200b';
+    const rawValue = (f === evidenceField ? f.value : safe(f.value)) || '\u200b';
     const name = truncate(rawName, DISCORD_LIMITS.embedFieldName);
     const value = truncate(rawValue, DISCORD_LIMITS.embedFieldValue);
     if (used + name.length + value.length > DISCORD_LIMITS.embedTotal - descriptionReserve) break;

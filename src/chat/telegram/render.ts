@@ -4,6 +4,7 @@
  */
 import type { Reply, ReplyTone } from '../../domain/types.js';
 import { redact } from '../../util/redact.js';
+import { evidenceLines } from '../evidence-lines.js';
 
 /** Telegram's limit for one message text (sendMessage / editMessageText). */
 export const TELEGRAM_TEXT_LIMIT = 4096;
@@ -76,7 +77,8 @@ const clean = (s: string): string => redact(s);
 
 /**
  * Render a platform-neutral Reply as Telegram HTML chunks, keyboard and optional document.
- * Title first (one line: tone mark + bold title), then body, fields, detail (<pre>) and footer.
+ * Title first (one line: tone mark + bold title), then body, fields, evidence (expandable blockquote),
+ * detail (<pre>) and footer.
  */
 export function renderTelegram(reply: Reply, limit = TELEGRAM_TEXT_LIMIT): TelegramRendered {
   const blocks: Block[] = [];
@@ -90,6 +92,16 @@ export function renderTelegram(reply: Reply, limit = TELEGRAM_TEXT_LIMIT): Teleg
   (reply.fields ?? []).forEach((f, i) => {
     blocks.push({ sep: i === 0 ? '\n\n' : '\n', prefix: `<b>${escapeHtml(clean(f.name))}</b>: `, text: clean(f.value), suffix: '' });
   });
+  // Evidence once, folded: Telegram shows the first lines of an expandable blockquote and opens it on tap.
+  const evidence = evidenceLines(reply.evidence);
+  if (evidence.length) {
+    blocks.push({
+      sep: '\n\n',
+      prefix: `<b>${escapeHtml(clean(reply.evidence!.label))}</b>\n<blockquote expandable>`,
+      text: evidence.join('\n'),
+      suffix: '</blockquote>',
+    });
+  }
   let document: TelegramRendered['document'];
   if (reply.detail !== undefined && reply.detail.trim() !== '') {
     const detail = clean(reply.detail);

@@ -65,7 +65,9 @@ export function parseTelegramHtml(html: string): { text: string; entities: Parse
             `can't parse entities: Unmatched end tag at byte offset ${byteOffset(i)}, expected "</${top?.tag ?? ''}>", found "</${name}>"`,
           );
         }
-        const entity: ParsedEntity = { type: TAG_TYPES[name]!, offset: top.start, length: text.length - top.start };
+        // <blockquote expandable> is its own entity type in the Bot API.
+        const type = name === 'blockquote' && /\bexpandable\b/.test(top.attrs) ? 'expandable_blockquote' : TAG_TYPES[name]!;
+        const entity: ParsedEntity = { type, offset: top.start, length: text.length - top.start };
         const href = /href\s*=\s*"([^"]*)"/.exec(top.attrs)?.[1];
         if (name === 'a' && href) entity.url = href;
         if (entity.length > 0) entities.push(entity);

@@ -121,10 +121,17 @@ function verdictEvidence(verdict: Verdict): Reply['evidence'] {
   return lines.length ? { label: 'Evidence', lines } : undefined;
 }
 
-/** "Also possible: port conflict (medium), plugin failure (low)" for the findings after the headline. */
-function alsoLine(verdict: Verdict): string | undefined {
+/**
+ * The findings after the headline, one short field each: their summary, marked when the problem
+ * is over (superseded by a restart) or earlier than what fails now. Their evidence is in the folded block.
+ */
+function alsoFields(verdict: Verdict): Reply['fields'] {
   const rest = verdict.findings.slice(1, 4).filter((f) => f.cause !== 'healthy');
-  return rest.length ? `Also possible: ${rest.map((f) => `${CAUSE_SHORT[f.cause]} (${f.confidence})`).join(', ')}` : undefined;
+  if (!rest.length) return undefined;
+  return rest.map((f) => ({
+    name: `Also: ${CAUSE_SHORT[f.cause]} (${f.confidence}${f.supersededBy ? ', over' : f.current === false ? ', earlier' : ''})`,
+    value: clean(f.summary).slice(0, 300),
+  }));
 }
 
 function bulletList(items: string[]): string {
@@ -140,13 +147,12 @@ export function renderVerdict(verdict: Verdict, footer: string, buttons: ReplyBu
   const body: string[] = [];
   if (head && head.cause !== 'healthy') body.push(clean(head.summary));
   if (head?.userActions.length) body.push(bulletList(head.userActions));
-  const also = alsoLine(verdict);
-  if (also) body.push(also);
   if (verdict.gaps.length) body.push(`Could not check: ${clean(verdict.gaps.join('; '))}`);
   return {
     title: verdictTitle(verdict),
     tone: toneOf(verdict),
     body,
+    fields: alsoFields(verdict),
     evidence: verdictEvidence(verdict),
     buttons,
     footer: `${footer}${verdict.openclawVersion ? ` · OpenClaw ${verdict.openclawVersion}` : ''}`,
@@ -158,8 +164,14 @@ export function renderPlan(verdict: Verdict, plan: FixPlan, footer: string, butt
   const head = verdict.findings[0];
   const body: string[] = [];
   if (head && head.cause !== 'healthy') body.push(clean(head.summary));
-  if (plan.steps.length === 0) {
-    body.push('Nothing on the host would fix this; restarting the gateway would not help.');
+  if (plan.steps.length === 0 && (!head || head.cause === 'healthy')) {
+    body.push('The gateway is healthy: there is nothing to fix.');
+  } else if (plan.steps.length === 0) {
+    body.push(
+      plan.userActions.length
+        ? 'clawmedic has no host step for this: what fixes it is on your side (below).'
+        : 'clawmedic has no host step for this cause; see the evidence below.',
+    );
   } else {
     body.push(
       `Planned fix (${plan.disruptive ? 'interrupts the gateway briefly' : 'no restart'}), then a ${plan.verifyWindowSec} s check:\n` +
@@ -168,13 +180,12 @@ export function renderPlan(verdict: Verdict, plan: FixPlan, footer: string, butt
   }
   // plan.userActions already holds the finding's actions plus the plan's own: one list, one wording.
   if (plan.userActions.length) body.push(`On your side:\n${bulletList(plan.userActions)}`);
-  const also = alsoLine(verdict);
-  if (also) body.push(also);
   if (verdict.gaps.length) body.push(`Could not check: ${clean(verdict.gaps.join('; '))}`);
   return {
     title: `${verdictTitle(verdict)}${plan.steps.length ? ' — confirm the fix?' : ''}`,
     tone: toneOf(verdict),
     body,
+    fields: alsoFields(verdict),
     evidence: verdictEvidence(verdict),
     buttons,
     footer: `${footer}${verdict.openclawVersion ? ` · OpenClaw ${verdict.openclawVersion}` : ''}`,

@@ -76,8 +76,6 @@ export const DEFAULTS = {
   resolveAfterSec: 120,
   reminderIntervalSec: 3600,
   httpPort: 9464,
-  /** How many entries /history shows. */
-  historyLimit: 10,
   /** A chat adapter that cannot receive this long is reported to the admins on the other platforms (a 409 from a short-lived second poller stays quiet). */
   receiveDownGraceSec: 60,
   /** How often adapters' receive state is checked for that. */

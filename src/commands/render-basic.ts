@@ -2,7 +2,6 @@
  * Replies that need no job: help, host list, host picker, history, refusals, pending notes.
  * Platform-neutral Reply objects; adapters render them.
  */
-import type { AuditRecord } from '../audit/audit-log.js';
 import type { HostConfig } from '../domain/host.js';
 import type { CommandName, Reply } from '../domain/types.js';
 import { helpLine, USAGE } from './usage.js';
@@ -61,14 +60,4 @@ export function renderHostPicker(command: 'diagnose' | 'fix', hosts: string[], t
     tone: 'info',
     buttons: hosts.map((h, i) => ({ label: h, action: 'pick' as const, token: tokens[i]!, style: 'secondary' as const })),
   };
-}
-
-/** /history <host>: newest first. */
-export function renderHistory(host: string, records: AuditRecord[]): Reply {
-  if (records.length === 0) return { title: `${host}: no history yet.`, tone: 'info' };
-  const lines = records.map((r) => {
-    const who = r.actor ? ` by ${r.actor.platform}:${r.actor.userId}` : '';
-    return `${r.at.replace('T', ' ').slice(0, 19)}  ${r.event} ${r.action}${who}${r.detail ? ` — ${r.detail}` : ''}`;
-  });
-  return { title: `${host}: last ${records.length} events`, tone: 'info', detail: lines.join('\n') };
 }

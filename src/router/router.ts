@@ -24,7 +24,8 @@ import { parseCommand } from './parse-command.js';
 import { commandsFor, hostsForChat, REQUIRED_ROLE, roleAllows, roleOf } from './authorize.js';
 import { usageLine } from '../commands/usage.js';
 import { FORGED_BUTTON, type ButtonStore } from './button-store.js';
-import { renderHelp, renderHistory, renderHostList, renderHostPicker, refusal, pending } from '../commands/render-basic.js';
+import { HISTORY_ALL, HISTORY_SCAN, renderHistory } from '../commands/render-history.js';
+import { renderHelp, renderHostList, renderHostPicker, refusal, pending } from '../commands/render-basic.js';
 
 /** Everything the router needs, injected by main.ts (and by tests). */
 export interface RouterDeps {
@@ -92,6 +93,13 @@ export class Router implements RouterPort {
 
   hostsFor(actor: Command['actor'], chat: Command['chat']): string[] {
     return roleOf(this.deps.config, actor) ? hostsForChat(this.deps.config, chat, actor) : [];
+  }
+
+  /** A person's name from the config ("Alice"), or "telegram:101" for someone the config does not name. */
+  private nameOf(actor: { platform: string; userId: string }): string {
+    if (actor.userId === 'clawmedic-autofix') return 'auto-fix';
+    const person = this.deps.config.people.find((p) => p.platform === actor.platform && p.userId === actor.userId);
+    return person?.name ?? `${actor.platform}:${actor.userId}`;
   }
 
   /** The name from `people` (the same on every platform) wins over the platform's display name. */
@@ -176,7 +184,11 @@ export class Router implements RouterPort {
         return this.enqueueHostJob(HOST_JOB.plan, [hostArg!], origin);
       case 'history': {
         await audit.record({ event: 'allowed', action: name, host: hostArg, actor: who, chat: where });
-        return { reply: renderHistory(hostArg!, await audit.recent(hostArg, DEFAULTS.historyLimit)) };
+        const all = args.slice(1).includes('--all');
+        const unknown = args.slice(1).find((a) => a !== '--all');
+        if (unknown !== undefined) return { reply: refusal(usageLine('history', hostArg)) };
+        const records = await audit.recent(hostArg, all ? HISTORY_ALL : HISTORY_SCAN);
+        return { reply: renderHistory(hostArg!, records, (a) => this.nameOf(a), all) };
       }
       case 'mute':
       case 'unmute':

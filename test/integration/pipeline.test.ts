@@ -116,8 +116,10 @@ describe('pipeline: /status, /diagnose, /fix through real Redis and a real sshd'
     expect(start).toBeGreaterThan(doctor);
     expect(calls.some((c) => c === 'openclaw restart')).toBe(false);
     const history = await run('/history prod');
-    expect(history.detail).toMatch(/fix_outcome fix by console:local — fixed/);
-    expect(history.detail).toMatch(/step doctor_fix .*exit 0/);
+    expect(history.detail).toMatch(/fix result: fixed/);
+    // Each step's record is in the full trail.
+    const all = await run('/history prod --all');
+    expect(all.detail).toMatch(/step doctor_fix .*exit 0/);
   }, 120_000);
 
   it('/fix for a stale browser tab sends a fresh link privately and restarts nothing', async () => {

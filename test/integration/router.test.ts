@@ -21,7 +21,7 @@ const config = parseConfigText(
 people:
   - { platform: telegram, userId: 1, role: viewer }
   - { platform: telegram, userId: 2, role: operator }
-  - { platform: telegram, userId: 4, role: operator }
+  - { platform: telegram, userId: 4, role: operator, name: Bea }
   - { platform: telegram, userId: 5, role: admin }
 chats:
   - { platform: telegram, chatId: -100, hosts: [prod] }
@@ -234,6 +234,23 @@ describe('router: enqueue, join, confirm', () => {
 
   it('/history reads the audit trail of the host', async () => {
     const r = await cmd(viewer, '/history prod');
-    expect(r.reply.detail).toMatch(/confirmed fix by telegram:2/);
+    expect(r.reply.detail).toMatch(/fix confirmed by telegram:2/);
+  });
+  it('/history shows fixes and diagnoses first with names from the config; status checks are collapsed; --all lists everything (issue 14)', async () => {
+    const who = { platform: 'telegram' as const, userId: '4' };
+    await audit.record({ event: 'confirmed', action: 'fix', host: 'prod', actor: who, jobId: 'fix-hist', detail: 'cause gateway_down; steps start_gateway' });
+    await audit.record({ event: 'fix_outcome', action: 'fix', host: 'prod', actor: who, jobId: 'fix-hist', detail: 'fixed: gateway answers again' });
+    for (let i = 0; i < 3; i++) await audit.record({ event: 'allowed', action: 'status', host: 'prod', actor: who, jobId: `status-h${i}` });
+    const r = await cmd(viewer, '/history prod');
+    const lines = r.reply.detail!.split('\n');
+    expect(lines[0]).toMatch(/fix result: fixed: gateway answers again$/);
+    expect(lines[1]).toMatch(/fix confirmed by Bea \(cause gateway_down; steps start_gateway\)$/);
+    expect(r.reply.detail).not.toMatch(/status|telegram:4|fix-hist/);
+    expect(r.reply.body![0]).toMatch(/^\d+ status checks \(last .* by Bea\) not listed\.$/);
+    const all = await cmd(viewer, '/history prod --all');
+    expect(all.reply.detail!.split('\n').filter((l) => /allowed status by Bea/.test(l))).toHaveLength(3);
+    const bad = await cmd(viewer, '/history prod --everything');
+    expect(bad.reply.tone).toBe('error');
+    expect(bad.reply.title).toContain('e.g. /history prod');
   });
 });

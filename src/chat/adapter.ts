@@ -14,6 +14,11 @@ export interface RouterPort {
   handleButton(press: ButtonPress): Promise<RouterResponse>;
   /** Host names this actor may name in this chat (for autocomplete and host pickers). */
   hostsFor(actor: Command['actor'], chat: Command['chat']): string[];
+  /**
+   * May this actor run this command at all (known person, role high enough)? Pure config, no I/O:
+   * adapters ask it before acknowledging so a refusal is private from the first frame (Discord).
+   */
+  mayRun?(actor: Command['actor'], command: string): boolean;
 }
 
 /** Where adapters remember which platform message a logical messageKey was sent as (Redis-backed). */

@@ -5,7 +5,7 @@
  */
 import type { AppConfig } from '../config/schema.js';
 import { DEFAULTS, HOST_NAME_PATTERN } from '../constants.js';
-import type { ButtonAction, ButtonPress, ChatRef, Command, CommandName, Platform, Reply, RouterResponse } from '../domain/types.js';
+import { COMMAND_NAMES, type ButtonAction, type ButtonPress, type ChatRef, type Command, type CommandName, type Platform, type Reply, type RouterResponse } from '../domain/types.js';
 import type { AuditLog } from '../audit/audit-log.js';
 import type { FixPlan, Verdict } from '../domain/diagnosis.js';
 import type { RouterPort } from '../chat/adapter.js';
@@ -89,6 +89,13 @@ export class Router implements RouterPort {
       messageKey: '',
     };
     return this.confirmFix(host, toStoredPlan(plan), verdict, origin, 'confirm');
+  }
+
+  mayRun(actor: Command['actor'], command: string): boolean {
+    const name = (COMMAND_NAMES as readonly string[]).includes(command) ? (command as CommandName) : undefined;
+    if (!name) return false;
+    const role = roleOf(this.deps.config, actor);
+    return !!role && roleAllows(role, name);
   }
 
   hostsFor(actor: Command['actor'], chat: Command['chat']): string[] {

@@ -215,23 +215,26 @@ describe('Discord e2e: slash commands → router → BullMQ → sshd → host st
     await h.standin.setScenario('gateway_down');
     await h.standin.clearCalls();
 
-    // A viewer runs /fix: acknowledged, then only the viewer sees the refusal.
+    // A viewer runs /fix: deferred ephemeral from the start (issue 14: no public "thinking…" that is
+    // then deleted), and only the viewer sees the refusal, in that same response.
     const fix = s.userInvokes('fix', { host: 'prod' }, VIEWER);
     await ackedInTime(fix, 5);
-    const refused = await fix.waitFor((x) => x.followups.length > 0, 10_000);
-    expect(refused.original?.deleted).toBe(true); // the public "thinking…" is removed
-    expect(refused.followups[0]!.ephemeral).toBe(true);
-    expect(refused.followups[0]!.visibleTo).toBe(VIEWER.userId);
-    expect(titleOf(refused.followups[0])).toBe('/fix needs the operator role; you are viewer.');
-    expect(embedOf(refused.followups[0]).color).toBe(TONE_COLOURS.error);
+    const refused = await fix.waitFor((x) => titleOf(x.original) === '/fix needs the operator role; you are viewer.', 10_000);
+    expect(refused.original?.ephemeral).toBe(true);
+    expect(refused.original?.deleted).toBeFalsy();
+    expect(refused.original?.visibleTo).toBe(VIEWER.userId);
+    expect(refused.followups).toEqual([]);
+    expect(embedOf(refused.original).color).toBe(TONE_COLOURS.error);
+    expect(s.messagesIn(s.channelId).filter((m) => m.interactionId === fix.id && !m.ephemeral)).toEqual([]);
 
     // A stranger (not in config) is refused the same way, even for /status.
     const status = s.userInvokes('status', { host: 'prod' }, STRANGER);
     await ackedInTime(status, 5);
-    const strangerView = await status.waitFor((x) => x.followups.length > 0, 10_000);
-    expect(strangerView.followups[0]!.ephemeral).toBe(true);
-    expect(strangerView.followups[0]!.visibleTo).toBe(STRANGER.userId);
-    expect(titleOf(strangerView.followups[0])).toContain(`user id ${STRANGER.userId} on discord is not in the config`);
+    const strangerView = await status.waitFor((x) => /is not in the config/.test(titleOf(x.original)), 10_000);
+    expect(strangerView.original?.ephemeral).toBe(true);
+    expect(strangerView.original?.visibleTo).toBe(STRANGER.userId);
+    expect(strangerView.followups).toEqual([]);
+    expect(titleOf(strangerView.original)).toContain(`user id ${STRANGER.userId} on discord is not in the config`);
 
     // An operator's plan: the viewer and the stranger press Confirm; both are refused, the plan stays.
     const plan = await planFix(OPERATOR);

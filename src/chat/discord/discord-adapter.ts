@@ -251,7 +251,9 @@ export class DiscordAdapter implements ChatAdapter {
 
   private async onCommand(i: ChatInputCommandInteraction, receivedAt: number): Promise<void> {
     // Acknowledge first, before the router, Redis or anything else: the 3 s deadline is Discord's.
-    const ephemeral = this.ephemeralCommands.has(i.commandName);
+    // Whether the answer is a refusal is known from the config alone (no I/O): such an answer is
+    // deferred ephemeral, so nobody sees a public "thinking…" that is then deleted.
+    const ephemeral = this.ephemeralCommands.has(i.commandName) || this.opts.router.mayRun?.(this.actorOf(i), i.commandName) === false;
     try {
       await i.deferReply(ephemeral ? { flags: MessageFlags.Ephemeral } : {});
     } catch (err) {

@@ -3,6 +3,7 @@
  * Adapters translate platform events into Command/ButtonPress for the router and render
  * Reply/Delivery back; nothing outside src/chat/<platform>/ imports platform libraries.
  */
+import type { Menu } from '../router/menus.js';
 import type { ButtonPress, Command, Delivery, Platform, RouterResponse } from '../domain/types.js';
 import type { ReceiveState } from './receive-health.js';
 
@@ -19,6 +20,8 @@ export interface RouterPort {
    * adapters ask it before acknowledging so a refusal is private from the first frame (Discord).
    */
   mayRun?(actor: Command['actor'], command: string): boolean;
+  /** Command menus by role for a platform's "/" menu (src/router/menus.ts). */
+  menus?(platform: Platform): Menu[];
 }
 
 /** Where adapters remember which platform message a logical messageKey was sent as (Redis-backed). */

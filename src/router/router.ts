@@ -21,6 +21,7 @@ import type { JobSigner } from '../util/job-signer.js';
 import { newRequestId } from '../util/ids.js';
 import type { Logger } from '../util/logger.js';
 import { parseCommand } from './parse-command.js';
+import { menusFor, type Menu } from './menus.js';
 import { commandsFor, hostsForChat, REQUIRED_ROLE, roleAllows, roleOf } from './authorize.js';
 import { usageLine } from '../commands/usage.js';
 import { FORGED_BUTTON, type ButtonStore } from './button-store.js';
@@ -89,6 +90,10 @@ export class Router implements RouterPort {
       messageKey: '',
     };
     return this.confirmFix(host, toStoredPlan(plan), verdict, origin, 'confirm');
+  }
+
+  menus(platform: Platform): Menu[] {
+    return menusFor(this.deps.config, platform);
   }
 
   mayRun(actor: Command['actor'], command: string): boolean {

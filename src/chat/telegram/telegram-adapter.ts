@@ -11,7 +11,7 @@ import type { Actor, ChatRef, Delivery, Reply, RouterResponse } from '../../doma
 import { redact, registerSecret } from '../../util/redact.js';
 import { IN_PLACE_ACTIONS, parseCallbackData, renderTelegram, type TelegramRendered } from './render.js';
 import { TelegramSendQueue, type SendQueueLimits } from './send-queue.js';
-import { TELEGRAM_COMMANDS } from './telegram-commands.js';
+import { TELEGRAM_COMMANDS, telegramMenu, telegramScope } from './telegram-commands.js';
 import { TelegramConflictError } from './telegram-conflict-error.js';
 import { ReceiveHealth, type ReceiveState } from '../receive-health.js';
 
@@ -144,12 +144,7 @@ export class TelegramAdapter implements ChatAdapter {
     if (this.opts.botUsername && this.opts.botUsername.replace(/^@/, '').toLowerCase() !== me.toLowerCase()) {
       this.log.warn({ expected: this.opts.botUsername, actual: me }, 'telegram: bot username differs from configuration');
     }
-    try {
-      await this.bot.api.setMyCommands(TELEGRAM_COMMANDS.map((c) => ({ command: c.command, description: c.description })));
-    } catch (err) {
-      // The menu is a convenience: typed commands work without it.
-      this.log.warn({ error: errorText(err) }, 'telegram: setMyCommands failed');
-    }
+    await this.setMenus();
     if (this.opts.mode === 'webhook') await this.startWebhook();
     else await this.startPolling();
     this.started = true;
@@ -273,6 +268,25 @@ export class TelegramAdapter implements ChatAdapter {
         offset = update.update_id + 1;
         // Handlers log their own errors (bot.catch); one bad update never stops the loop.
         await this.bot.handleUpdate(update).catch((err: unknown) => this.log.error({ updateId: update.update_id, error: errorText(err) }, 'telegram: update failed'));
+      }
+    }
+  }
+
+  /**
+   * One menu per audience (strangers, each bound chat, each person there and in their DM), so nobody
+   * is shown a command only to be refused. Without the router's menus everyone gets the full list.
+   */
+  private async setMenus(): Promise<void> {
+    const menus = this.opts.router.menus?.('telegram');
+    const calls = menus
+      ? menus.map((m) => ({ commands: telegramMenu(m.commands), scope: telegramScope(m.scope) }))
+      : [{ commands: telegramMenu(TELEGRAM_COMMANDS.map((c) => c.command)), scope: undefined }];
+    for (const call of calls) {
+      try {
+        await this.bot.api.setMyCommands(call.commands, call.scope ? { scope: call.scope } : {});
+      } catch (err) {
+        // The menu is a convenience: typed commands work without it (a chat the bot left refuses its scope).
+        this.log.warn({ error: errorText(err), scope: call.scope?.type }, 'telegram: setMyCommands failed');
       }
     }
   }

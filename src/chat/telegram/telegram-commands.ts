@@ -1,8 +1,9 @@
 /**
  * The command menu clawmedic registers with setMyCommands, so commands show in Telegram's "/" menu.
- * Who may run what is the router's decision (/help lists only what this user may run).
+ * Each audience gets its role's menu (src/router/menus.ts); who may run what stays the router's decision.
  */
 import type { CommandName } from '../../domain/types.js';
+import type { MenuScope } from '../../router/menus.js';
 
 /** One entry of Telegram's command menu. */
 export interface TelegramMenuCommand {
@@ -22,3 +23,15 @@ export const TELEGRAM_COMMANDS: readonly TelegramMenuCommand[] = [
   { command: 'ack', description: 'Acknowledge the current alert: /ack <host>' },
   { command: 'help', description: 'What you may run here' },
 ];
+
+/** Telegram's BotCommandScope for a platform-neutral menu scope. */
+export function telegramScope(scope: MenuScope): { type: 'default' } | { type: 'chat'; chat_id: number } | { type: 'chat_member'; chat_id: number; user_id: number } {
+  if (scope.kind === 'default') return { type: 'default' };
+  if (scope.kind === 'chat') return { type: 'chat', chat_id: Number(scope.chatId) };
+  return { type: 'chat_member', chat_id: Number(scope.chatId), user_id: Number(scope.userId) };
+}
+
+/** The menu entries (with descriptions) for a list of commands, in TELEGRAM_COMMANDS order. */
+export function telegramMenu(commands: readonly CommandName[]): Array<{ command: string; description: string }> {
+  return TELEGRAM_COMMANDS.filter((c) => commands.includes(c.command)).map((c) => ({ command: c.command, description: c.description }));
+}

@@ -104,6 +104,8 @@ export class BotApiLayer {
   readonly chats = new Map<number, ChatState>();
   readonly calls: RecordedCall[] = [];
   commands: Array<{ command: string; description: string }> = [];
+  /** Menus set per scope (setMyCommands with a scope), keyed by the scope as JSON; the default scope is `commands`. */
+  scopedCommands = new Map<string, Array<{ command: string; description: string }>>();
   private readonly buffer: Array<Record<string, unknown>> = [];
   private readonly waiters = new Set<() => void>();
   private readonly injections = new Map<string, Injection[]>();
@@ -454,7 +456,13 @@ export class BotApiLayer {
           if (!/^[a-z0-9_]{1,32}$/.test(c.command)) throw new Reject(bad('BOT_COMMAND_INVALID'));
           if (!c.description || c.description.length > 256) throw new Reject(bad('BOT_COMMAND_DESCRIPTION_INVALID'));
         }
-        this.commands = commands.map((c) => ({ command: c.command, description: c.description }));
+        const list = commands.map((c) => ({ command: c.command, description: c.description }));
+        const scope = p.scope as { type: string } | undefined;
+        if (!scope || scope.type === 'default') this.commands = list;
+        else {
+          if (!['chat', 'chat_member', 'chat_administrators', 'all_private_chats', 'all_group_chats', 'all_chat_administrators'].includes(scope.type)) throw new Reject(bad('BOT_COMMAND_SCOPE_INVALID'));
+          this.scopedCommands.set(JSON.stringify(scope), list);
+        }
         return true;
       }
       case 'getMyCommands':

@@ -355,6 +355,15 @@ describe('DiscordAdapter against the Discord stand-in', () => {
     expect(standin.registeredCommands().map((c) => c.name)).toEqual(global.names);
     const fix = standin.registeredCommands().find((c) => c.name === 'fix');
     expect(fix.options[0]).toMatchObject({ name: 'host', required: true, autocomplete: true });
+    // Menus by role (issue 14): operator commands are hidden by default from members without Manage
+    // Server (0x20); what a viewer may run is shown to everyone.
+    const registered = standin.registeredCommands(standin.guildId);
+    for (const name of ['diagnose', 'fix', 'mute', 'unmute', 'ack']) {
+      expect(registered.find((c) => c.name === name).default_member_permissions, name).toBe('32');
+    }
+    for (const name of ['status', 'hosts', 'history', 'help']) {
+      expect(registered.find((c) => c.name === name).default_member_permissions ?? null, name).toBeNull();
+    }
 
     // Global commands reach DMs: host autocomplete there comes from the hosts bound to the user.
     const dm = await standin.userAutocompletes('diagnose', { host: '' }, 'host', { ...VIEWER, guildId: null });

@@ -5,12 +5,15 @@
  */
 import {
   InteractionContextType,
+  PermissionFlagsBits,
   REST,
   Routes,
   SlashCommandBuilder,
   type RESTPostAPIChatInputApplicationCommandsJSONBody,
   type SlashCommandStringOption,
 } from 'discord.js';
+import type { CommandName } from '../../domain/types.js';
+import { REQUIRED_ROLE } from '../../router/authorize.js';
 
 /** Name of the option that names a host; it autocompletes from the hosts bound to the chat. */
 export const HOST_OPTION = 'host';
@@ -22,12 +25,24 @@ const FREE_TEXT_OPTIONS: ReadonlySet<string> = new Set(['reason']);
 const hostOption = (required: boolean, description: string) => (o: SlashCommandStringOption) =>
   o.setName(HOST_OPTION).setDescription(description).setRequired(required).setAutocomplete(true).setMaxLength(HOST_MAX_LENGTH);
 
-const command = (name: string, description: string): SlashCommandBuilder =>
-  new SlashCommandBuilder()
+/**
+ * Commands that change something or need the operator role (REQUIRED_ROLE). Discord cannot name
+ * clawmedic's people, so these are hidden by default from members without Manage Server; a server
+ * admin lets operators see them under Server Settings → Integrations (per role or member). The
+ * router still decides every use.
+ */
+const OPERATOR_COMMANDS: ReadonlySet<string> = new Set(
+  (Object.keys(REQUIRED_ROLE) as CommandName[]).filter((c) => REQUIRED_ROLE[c] !== 'viewer'),
+);
+
+const command = (name: string, description: string): SlashCommandBuilder => {
+  const builder = new SlashCommandBuilder()
     .setName(name)
     .setDescription(description)
     // Usable in servers and in the bot's DMs (DMs see the hosts bound to the user).
     .setContexts(InteractionContextType.Guild, InteractionContextType.BotDM);
+  return OPERATOR_COMMANDS.has(name) ? builder.setDefaultMemberPermissions(PermissionFlagsBits.ManageGuild) : builder;
+};
 
 /**
  * Every slash command clawmedic registers. Option order is the order the router reads

@@ -57,8 +57,8 @@ describe('external WebSocket probe', () => {
     const con = h.app.console!;
     const res = await con.input('/diagnose proxied');
     const reply = await con.waitFor(res.messageKey!, 60_000);
-    expect(reply.title).toMatch(/^proxied: proxy blocks websocket \(high confidence\)/);
+    expect(reply.title).toMatch(/^proxied: proxy blocks WebSocket \(high confidence\)/);
     expect(reply.body?.join('\n')).toMatch(/Let WebSocket upgrades through the reverse proxy/);
-    expect(reply.detail).toContain(`upgrade of ${proxyUrl} from clawmedic: HTTP 400`);
+    expect(reply.evidence?.lines.join('\n')).toContain(`upgrade of ${proxyUrl} from clawmedic: HTTP 400`);
   }, 60_000);
 });

@@ -37,6 +37,8 @@ function buttons(t: AlertButtonTokens | undefined, inc: Incident, muteLabel: str
     { label: 'Diagnose', action: 'diagnose', token: t.diagnose, style: 'primary' },
     { label: 'Fix', action: 'fix', token: t.fix, style: 'danger' },
   ];
+  // A used Ack or Mute is gone; while muted, reminders are held anyway, so Ack goes too.
+  if (inc.mutedBy) return out;
   if (!inc.ackedBy) out.push({ label: 'Ack', action: 'ack', token: t.ack, style: 'secondary' });
   out.push({ label: `Mute ${muteLabel}`, action: 'mute', token: t.mute, style: 'secondary' });
   return out;
@@ -55,9 +57,11 @@ export function renderAlert(inc: Incident, now: number, opts: { tokens?: AlertBu
       ? 'RESOLVED'
       : inc.flapping
         ? 'FLAPPING'
-        : inc.ackedBy
-          ? 'ACKED'
-          : 'ALERT';
+        : inc.mutedBy
+          ? 'MUTED'
+          : inc.ackedBy
+            ? 'ACKED'
+            : 'ALERT';
   const fields = [
     { name: 'Host', value: inc.host, inline: true },
     { name: 'Cause', value: inc.cause, inline: true },
@@ -67,6 +71,9 @@ export function renderAlert(inc: Incident, now: number, opts: { tokens?: AlertBu
     { name: 'Count', value: counts(inc), inline: true },
   ];
   if (inc.ackedBy) fields.push({ name: 'Acked by', value: `${inc.ackedBy} at ${when(inc.ackedAt)}`, inline: false });
+  if (inc.mutedBy && inc.phase === 'firing') {
+    fields.push({ name: 'Muted by', value: `${inc.mutedBy} until ${when(inc.mutedUntil)}`, inline: false });
+  }
   if (inc.tried.length) fields.push({ name: 'Tried', value: inc.tried.join('\n'), inline: false });
   if (inc.phase === 'resolved') fields.push({ name: 'Resolved', value: `${when(inc.resolvedAt)} (open ${duration((inc.resolvedAt ?? now) - (inc.firedAt ?? inc.openedAt))})`, inline: false });
   const body: string[] = [];
@@ -76,7 +83,7 @@ export function renderAlert(inc: Incident, now: number, opts: { tokens?: AlertBu
   }
   return {
     title: `${state}: ${inc.host}: ${label}`,
-    tone: inc.phase === 'resolved' ? 'ok' : inc.ackedBy ? 'warn' : 'error',
+    tone: inc.phase === 'resolved' ? 'ok' : inc.ackedBy || inc.mutedBy ? 'warn' : 'error',
     body: body.length ? body : undefined,
     fields,
     evidence: inc.evidence.length ? { label: 'Evidence', lines: inc.evidence } : undefined,

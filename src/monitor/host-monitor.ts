@@ -17,6 +17,7 @@ import { LogFollower } from './follower.js';
 import type { IncidentStore } from './incident-store.js';
 import {
   ackIncident,
+  applyMute,
   applyProbeFailure,
   applySignal,
   evaluate,
@@ -236,6 +237,9 @@ export class HostMonitor {
           this.dirty.add(inc);
         }
       }
+    }
+    for (const inc of this.incidents.values()) {
+      if (applyMute(inc, mutes.person)) this.dirty.add(inc);
     }
     const muted = mutes.person !== undefined || fixNow;
     const unreachable = this.incidents.get('host_unreachable');

@@ -63,6 +63,11 @@ export interface Incident {
   flapping: boolean;
   ackedBy?: string;
   ackedAt?: number;
+  /** A person's mute of the host as the alert message shows it (absent: not muted). */
+  mutedBy?: string;
+  mutedUntil?: number;
+  /** The mute changed since the message last showed it: one edit goes out even while muted. */
+  muteEditDue?: boolean;
   /** What was tried on the host while it was open (fixes, auto-fix). */
   tried: string[];
   /** Bumped on every change a message would show. */
@@ -243,6 +248,21 @@ export function ackIncident(inc: Incident, by: string, now: number): boolean {
   return true;
 }
 
+/**
+ * Record a person's mute (or its end) on a firing incident, so its message can say MUTED and drop the
+ * buttons that make no sense then. Returns true when what the message shows changed.
+ */
+export function applyMute(inc: Incident, mute: { by: string; until: number } | undefined): boolean {
+  if (inc.phase !== 'firing') return false;
+  if (inc.mutedBy === mute?.by && inc.mutedUntil === mute?.until) return false;
+  inc.mutedBy = mute?.by;
+  inc.mutedUntil = mute?.until;
+  // Only a message people have seen needs to change; the lifting of a mute is shown by the normal edit.
+  inc.muteEditDue = inc.announced && mute !== undefined;
+  inc.version += 1;
+  return true;
+}
+
 /** Note what was tried on the host (shown in the message and in reminders). */
 export function noteTried(inc: Incident, what: string): void {
   pushCapped(inc.tried, what, 5);
@@ -302,7 +322,11 @@ export function evaluate(inc: Incident, ctx: EvalContext, policy: AlertPolicy): 
 
   if (inc.phase === 'firing') {
     if (ctx.autoFix && inc.autoFixFor < inc.fireCount && !ctx.inhibited && !ctx.muted) actions.push({ kind: 'autofix', version: inc.version });
-    if (ctx.muted || ctx.inhibited) return { actions, done: false };
+    if (ctx.muted || ctx.inhibited) {
+      // Held, except the one edit that shows people the mute they (or a colleague) just set.
+      if (ctx.muted && inc.muteEditDue && inc.announced) actions.push({ kind: 'edit', version: inc.version });
+      return { actions, done: false };
+    }
     if (!inc.announced) {
       actions.push({ kind: 'announce', version: inc.version });
       return { actions, done: false };
@@ -334,6 +358,7 @@ export function markDone(inc: Incident, action: Action, now: number): void {
       inc.announced = true;
       inc.renderedVersion = Math.max(inc.renderedVersion, action.version);
       inc.lastRenderAt = now;
+      inc.muteEditDue = false;
       break;
     case 'remind':
       inc.lastReminderAt = now;

@@ -5,6 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   ackIncident,
+  applyMute,
   applyProbeFailure,
   applySignal,
   evaluate,
@@ -190,6 +191,28 @@ describe('reminders, ack, mute, inhibition', () => {
     expect(step(inc, ctx(T0 + 10, { muted: true }))).toEqual([]);
     expect(step(inc, ctx(T0 + 700_000, { muted: true }))).toEqual([]); // no reminder either
     expect(step(inc, ctx(T0 + 700_001))).toEqual(['announce']);
+  });
+
+  it('a mute set on an announced alert is shown by one edit, then held; lifting it is shown by the normal edit', () => {
+    const inc = firing();
+    expect(inc.announced).toBe(true);
+    const until = T0 + 3_600_000;
+    expect(applyMute(inc, { by: 'Olga', until })).toBe(true);
+    expect(applyMute(inc, { by: 'Olga', until })).toBe(false); // same mute read again: nothing to show
+    expect(step(inc, ctx(T0 + 20_000, { muted: true }))).toEqual(['edit']);
+    expect(inc.mutedBy).toBe('Olga');
+    applySignal(inc, sig(T0 + 21_000), policy, T0 + 21_000); // more failures while muted: held
+    expect(step(inc, ctx(T0 + 700_000, { muted: true }))).toEqual([]);
+    expect(applyMute(inc, undefined)).toBe(true);
+    expect(inc.mutedBy).toBeUndefined();
+    expect(step(inc, ctx(T0 + 700_001))).toContain('edit');
+  });
+
+  it('a mute on an alert nobody saw yet changes no message', () => {
+    const inc = newIncident('prod', 'token_mismatch', 'log', T0);
+    for (let i = 0; i < 3; i++) applySignal(inc, sig(T0 + i), policy, T0 + i);
+    expect(applyMute(inc, { by: 'Olga', until: T0 + 60_000 })).toBe(true);
+    expect(step(inc, ctx(T0 + 10, { muted: true }))).toEqual([]);
   });
 
   it('inhibited by host unreachable: gateway incident held; unreachable resolves when SSH works again', () => {

@@ -17,6 +17,11 @@ export interface SendQueueLimits {
   perChatBurst: number;
   /** Calls per minute into one group/supergroup. Default 20. */
   perGroupPerMinute: number;
+  /**
+   * The window those calls are counted over, ms. Default 61 000: the limiter counts when a call starts,
+   * Telegram when it arrives, and network jitter otherwise lets a 21st call land inside one minute.
+   */
+  groupWindowMs: number;
   /** Calls per second over all chats. Default 30. */
   globalPerSecond: number;
 }
@@ -26,6 +31,7 @@ export const TELEGRAM_SEND_LIMITS: SendQueueLimits = {
   perChatIntervalMs: 1000,
   perChatBurst: 3,
   perGroupPerMinute: 20,
+  groupWindowMs: 61_000,
   globalPerSecond: 30,
 };
 
@@ -126,7 +132,7 @@ export class TelegramSendQueue {
     if (!isGroup) return viaGlobal();
     let limiter = this.groupLimiters.get(chatId);
     if (!limiter) {
-      limiter = new PQueue({ intervalCap: this.limits.perGroupPerMinute, interval: 60_000, strict: true });
+      limiter = new PQueue({ intervalCap: this.limits.perGroupPerMinute, interval: this.limits.groupWindowMs, strict: true });
       this.groupLimiters.set(chatId, limiter);
     }
     return limiter.add(viaGlobal) as Promise<T>;

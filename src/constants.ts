@@ -63,6 +63,11 @@ export const DEFAULTS = {
   maxOutputBytes: 1_000_000,
   /** How long a /fix confirmation button stays valid. */
   confirmTtlSec: 300,
+  /**
+   * A confirmation's tokens outlive its expiry notice by this much, so the notice (a delayed delivery)
+   * still finds them unused and retires them; if the notice cannot run, they end by TTL anyway.
+   */
+  confirmExpiryGraceSec: 120,
   /** Buttons under results (Diagnose/Fix) live this long. */
   buttonTtlSec: 24 * 3600,
   workerConcurrency: 4,

@@ -179,7 +179,7 @@ export async function createApp(loaded: LoadedConfig, opts: AppOptions): Promise
 
   // Deliveries for Telegram/Discord are consumed only where those adapters run.
   if (chatAdapters.length > 0) {
-    workers.push(startNotifyWorker({ connection: workerConn, redis, prefix, adapters, logger, audit }) as unknown as Worker);
+    workers.push(startNotifyWorker({ connection: workerConn, redis, prefix, adapters, logger, audit, buttons }) as unknown as Worker);
     // An adapter that stops receiving (Telegram 409, Discord gateway gone) is told to the admins elsewhere.
     const watch = startReceiveWatch({
       adapters,

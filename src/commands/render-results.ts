@@ -2,6 +2,7 @@
  * Replies for job results: status, verdict, fix plan, progress and outcome. Every string
  * passes through redact() here, the last stop before a chat.
  */
+import { humanDuration } from '../util/human-duration.js';
 import type { Cause, FixOutcome, FixPlan, Verdict } from '../domain/diagnosis.js';
 import type { Reply, ReplyButton, ReplyTone } from '../domain/types.js';
 import type { HostStatus } from '../jobs/host-ops.js';
@@ -189,6 +190,15 @@ export function renderPlan(verdict: Verdict, plan: FixPlan, footer: string, butt
     evidence: verdictEvidence(verdict),
     buttons,
     footer: `${footer}${verdict.openclawVersion ? ` · OpenClaw ${verdict.openclawVersion}` : ''}`,
+  };
+}
+
+/** What an unanswered /fix confirmation becomes when it expires: no buttons, nothing changed. */
+export function renderConfirmExpired(host: string, ttlSec: number): Reply {
+  return {
+    title: `${host}: fix not confirmed within ${humanDuration(ttlSec)}; nothing was changed.`,
+    tone: 'info',
+    body: [`Send /fix ${host} for a fresh plan.`],
   };
 }
 

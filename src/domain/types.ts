@@ -131,6 +131,11 @@ export interface Delivery {
   messageKey?: string;
   /** For private replies: the user to send to directly (Telegram DM, Discord DM/ephemeral follow-up). */
   userId?: string;
+  /**
+   * Button tokens this delivery retires: it is shown only if they are still unused (then they are
+   * deleted), so an expiry notice never overwrites a confirmation someone already pressed.
+   */
+  retires?: string[];
 }
 
 /** What a router hands back to an adapter for an incoming command or button press. */

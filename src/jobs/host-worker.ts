@@ -11,7 +11,7 @@ import type { HostConfig } from '../domain/host.js';
 import type { Reply } from '../domain/types.js';
 import type { AuditLog } from '../audit/audit-log.js';
 import type { ButtonStore } from '../router/button-store.js';
-import { type OpenAlert, renderPlan, renderStatus, renderVerdict, formatDuration } from '../commands/render-results.js';
+import { type OpenAlert, renderConfirmExpired, renderPlan, renderStatus, renderVerdict, formatDuration } from '../commands/render-results.js';
 import { IncidentStore } from '../monitor/incident-store.js';
 import type { Logger } from '../util/logger.js';
 import { redact } from '../util/redact.js';
@@ -121,14 +121,17 @@ async function runHostJob(deps: WorkerDeps, job: Job<HostJobData, unknown, HostJ
   // plan: what /fix shows before anything runs; Confirm is bound to the requester.
   const plan = deps.ops.plan(host, verdict);
   let buttons: Reply['buttons'] = [];
+  const confirmTtlSec = deps.confirmTtlSec ?? DEFAULTS.confirmTtlSec;
+  let retire: string[] = [];
   if (plan.steps.length > 0) {
     const [confirm, cancel] = await deps.buttons.issue(
       [
         { action: 'confirm', host: host.name, platform: data.chat.platform, chatId: data.chat.chatId, boundUserId: data.actor.userId, plan, requestId: data.requestId, verdict },
         { action: 'cancel', host: host.name, platform: data.chat.platform, chatId: data.chat.chatId, boundUserId: data.actor.userId },
       ],
-      deps.confirmTtlSec ?? DEFAULTS.confirmTtlSec,
+      confirmTtlSec + DEFAULTS.confirmExpiryGraceSec,
     );
+    retire = [confirm!, cancel!];
     buttons = [
       { label: 'Confirm fix', action: 'confirm', token: confirm!, style: 'danger' },
       { label: 'Cancel', action: 'cancel', token: cancel!, style: 'secondary' },
@@ -136,6 +139,13 @@ async function runHostJob(deps: WorkerDeps, job: Job<HostJobData, unknown, HostJ
     await deps.audit.record({ event: 'confirm_requested', action: 'fix', host: host.name, actor: who, chat: data.chat, jobId, detail: `cause ${plan.cause}; steps ${plan.steps.map((s) => s.kind).join(',')}` });
   }
   await deps.notifier.send({ chat: data.chat, messageKey: data.messageKey, reply: renderPlan(verdict, plan, footerOf(job, startedAt), buttons) });
+  if (retire.length) {
+    // Unanswered, the confirmation turns into a plain notice without buttons when it expires.
+    await deps.notifier.send(
+      { chat: data.chat, messageKey: data.messageKey, reply: renderConfirmExpired(host.name, confirmTtlSec), retires: retire },
+      { delayMs: confirmTtlSec * 1000 },
+    );
+  }
   // Others who joined see the verdict but cannot confirm someone else's fix.
   for (const sub of await deps.inflight.subscribers(jobId)) {
     await deps.notifier.send({ chat: sub.chat, messageKey: sub.messageKey, reply: renderVerdict(verdict, footerOf(job, startedAt)) });

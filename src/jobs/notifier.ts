@@ -23,17 +23,20 @@ export class Notifier {
     private readonly prefix: string,
   ) {}
 
-  /** Queue one delivery. */
-  async send(delivery: Delivery): Promise<void> {
+  /** Queue one delivery; `delayMs` holds it back (an expiry notice goes out when the buttons expire). */
+  async send(delivery: Delivery, opts: { delayMs?: number } = {}): Promise<void> {
+    const delayMs = Math.max(0, opts.delayMs ?? 0);
     let seq: number | undefined;
     if (delivery.messageKey) {
       const key = `${this.prefix}:seq:${delivery.messageKey}`;
       const [[, n]] = (await this.redis.multi().incr(key).expire(key, 7 * 86400).exec()) as [[Error | null, number]];
       seq = n;
     }
-    const data: SequencedDelivery = { ...delivery, seq, expiresAt: Date.now() + DELIVERY.ttlSec * 1000 };
+    const data: SequencedDelivery = { ...delivery, seq, expiresAt: Date.now() + delayMs + DELIVERY.ttlSec * 1000 };
     const platform = delivery.chat.platform;
     if (platform === 'console') {
+      // A delayed console delivery is dropped: the terminal's session is short and has no buttons to retire.
+      if (delayMs > 0) return;
       // A console lives in one terminal: publish to it directly instead of a queue any process may take.
       await this.redis.publish(consoleChannel(this.prefix, delivery.chat.chatId), JSON.stringify(data));
       return;
@@ -41,7 +44,7 @@ export class Notifier {
     // A delivery carrying a secret must not linger in Redis as a completed job.
     const keep = delivery.reply.secret ? { removeOnComplete: true, removeOnFail: true } : {};
     // The platform's own queue: only a process running its adapter takes it (notify-worker.ts).
-    await this.queues.notify[platform].add('deliver', data, keep);
+    await this.queues.notify[platform].add('deliver', data, { ...keep, ...(delayMs > 0 ? { delay: delayMs } : {}) });
   }
 }
 

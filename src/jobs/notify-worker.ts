@@ -32,6 +32,8 @@ export interface NotifyWorkerOptions {
   prefix: string;
   adapters: Map<Platform, ChatAdapter>;
   logger: Logger;
+  /** Retires the buttons a delivery names (Delivery.retires); without it such deliveries are dropped. */
+  buttons?: { retire(tokens: string[]): Promise<boolean> };
   /** Where delivered alerts and given-up deliveries are recorded (optional for benches). */
   audit?: AuditLog;
   concurrency?: number;
@@ -60,6 +62,8 @@ export function startNotifyWorker(opts: NotifyWorkerOptions): NotifyWorkers {
     }) ?? Promise.resolve();
 
   const deliverInOrder = async (adapter: ChatAdapter, d: SequencedDelivery): Promise<void> => {
+    // An expiry notice: shown only if its buttons were never pressed (a pressed Cancel must stay as it is).
+    if (d.retires?.length && !(await opts.buttons?.retire(d.retires))) return;
     if (d.messageKey && d.seq !== undefined) {
       const newest = await opts.redis.eval(ADVANCE_SEQ, 1, `${opts.prefix}:shownseq:${d.messageKey}`, String(d.seq));
       if (newest === 0) return; // a newer state of this message is already shown

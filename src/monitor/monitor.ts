@@ -3,6 +3,7 @@
  * Redis leases, runs a HostMonitor per host it holds, runs probes for any host (BullMQ job
  * scheduler), and answers /mute, /unmute and /ack. Several processes may run it at once.
  */
+import { humanDuration } from '../util/human-duration.js';
 import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import type { Queue, Worker } from 'bullmq';
@@ -90,13 +91,6 @@ function actorName(a: Actor): string {
 
 function whenShort(ms: number): string {
   return `${new Date(ms).toISOString().replace('T', ' ').slice(0, 16)} UTC`;
-}
-
-function humanDuration(sec: number): string {
-  if (sec % 86400 === 0) return `${sec / 86400} d`;
-  if (sec % 3600 === 0) return `${sec / 3600} h`;
-  if (sec % 60 === 0) return `${sec / 60} min`;
-  return `${sec} s`;
 }
 
 /** Start the monitor in this process. */

@@ -90,6 +90,16 @@ export class ButtonStore {
     return state;
   }
 
+  /**
+   * Retire tokens that nobody used (an expired confirmation): true if they were still there and are
+   * now gone, false if they were used (or had already ended). Siblings go together, so one answers for all.
+   */
+  async retire(tokens: string[]): Promise<boolean> {
+    const valid = tokens.filter((t) => /^[A-Za-z0-9_-]{10,64}$/.test(t));
+    if (!valid.length) return false;
+    return (await this.redis.del(...valid.map((t) => this.key(t)))) > 0;
+  }
+
   /** Parse and check the signature of a stored state. */
   private open(token: string, raw: string): ButtonState | typeof FORGED_BUTTON {
     let parsed: unknown;

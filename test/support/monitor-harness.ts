@@ -151,7 +151,7 @@ export async function startRig(opts: {
     ['discord', discord],
   ]);
   const notifyWorker: NotifyWorkers | undefined =
-    opts.notifyWorker === false ? undefined : startNotifyWorker({ connection, redis, prefix: opts.prefix, adapters, logger });
+    opts.notifyWorker === false ? undefined : startNotifyWorker({ connection, redis, prefix: opts.prefix, adapters, logger, buttons: new ButtonStore(redis, opts.prefix, JobSigner.ephemeral()) });
   const monitor = await startMonitor({
     config: opts.config,
     hosts: opts.hosts,

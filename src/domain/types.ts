@@ -143,4 +143,6 @@ export interface RouterResponse {
   reply: Reply;
   /** If set, later deliveries for the job will use this key: the adapter must remember the message it sends. */
   messageKey?: string;
+  /** The pressed message's buttons are all spent (siblings die together): the adapter removes its keyboard. */
+  spentKeyboard?: boolean;
 }

@@ -249,7 +249,10 @@ export class Router implements RouterPort {
       case 'fix': {
         origin.requestId = newRequestId();
         origin.messageKey = `job:${origin.requestId}`;
-        return this.enqueueHostJob(consumed.action === 'fix' ? HOST_JOB.plan : HOST_JOB.diagnose, [consumed.host], origin);
+        const queued = await this.enqueueHostJob(consumed.action === 'fix' ? HOST_JOB.plan : HOST_JOB.diagnose, [consumed.host], origin);
+        // Fix/Diagnose-again under a result (or a host picker) were issued together: none works any more.
+        // Alert buttons are issued one by one and stay.
+        return consumed.siblings?.length ? { ...queued, spentKeyboard: true } : queued;
       }
       case 'cancel':
         await audit.record({ event: 'cancelled', action: 'fix', host: consumed.host, actor: who, chat: where });

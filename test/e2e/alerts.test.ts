@@ -327,6 +327,11 @@ describe('alerts e2e: gateway log → monitor → Telegram group AND Discord cha
     expect(dTitle(result)).toMatch(/^prod: (token mismatch|stale tab|token rotated)/);
     expect(dButtons(result).map((b) => b.label)).toEqual(['Fix', 'Diagnose again']);
     expect(dMessages().some((m) => m.id === result.id)).toBe(true);
+    // Diagnose again on that result: its Fix/Diagnose-again were issued together and are all spent → taken off.
+    const again = s.userPresses(result, dCustomId(result, 'Diagnose again'), DC_OPERATOR);
+    expect((await again.acknowledged()).rejected).toEqual([]);
+    await s.waitFor(() => (dButtons(s.message(result.id)).length === 0 ? true : undefined), 15_000, 'the spent buttons to be removed');
+    expect(dTitle(s.message(result.id))).toBe(dTitle(result));
 
     // The alert message is still the alert (it may have moved on to acked/resolved, never to the verdict).
     const after = s.message(dAlert2)!;

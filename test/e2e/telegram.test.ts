@@ -160,6 +160,15 @@ describe('telegram e2e: commands in a group', () => {
     expect(await jobCount('diagnose')).toBe(diagJobs);
     expect(await jobCount('fix')).toBe(fixJobs);
     expect(await ran()).toEqual([]);
+
+    // The operator presses Diagnose again: a new verdict comes, and the old one's spent buttons are taken away.
+    await tg.userPresses(G.diagnose, OPERATOR, verdict.message_id, buttonData(verdict, /^Diagnose again$/));
+    await waitMessage(G.diagnose, verdict.message_id, (m) => m.buttons.length > 0, 30_000, 'the second verdict');
+    const old = await tg.waitFor(() => {
+      const m = tg.messagesIn(G.diagnose).find((x) => x.message_id === verdict.message_id);
+      return m && m.buttons.length === 0 ? m : undefined;
+    }, 10_000, 'the first verdict without buttons');
+    expect(titleOf(old)).toBe(titleOf(verdict));
   });
 
   it('/fix prod on a stopped gateway: plan, refusals for others, Confirm → progress edits → fixed; stop, doctor --fix, start in order', async () => {

@@ -287,6 +287,12 @@ export class DiscordAdapter implements ChatAdapter {
     this.acked('button', i, receivedAt);
     const response = await this.askRouter(() => this.opts.router.handleButton({ actor: this.actorOf(i), chat: this.chatOf(i), token }));
     await this.answer(i, response, { deferredEphemeral: false, inPlace: IN_PLACE_ACTIONS.has(action) });
+    if (response.spentKeyboard && !IN_PLACE_ACTIONS.has(action)) {
+      // Its buttons were issued together and are all spent now: take them off the message.
+      await i.message.edit({ components: [] }).catch((err: unknown) => {
+        this.opts.logger.warn({ err: describe(err), code: apiCode(err) }, 'Discord: could not remove spent buttons');
+      });
+    }
   }
 
   /** Call the router with a deadline; a crash or a hang becomes a reply the user can act on. */

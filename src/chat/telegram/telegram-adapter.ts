@@ -393,8 +393,18 @@ export class TelegramAdapter implements ChatAdapter {
       );
     } else {
       this.track(this.replyTo(chatRef, actor, response));
+      if (response.spentKeyboard && message && message.date !== 0) this.track(this.dropKeyboard(chatId, isGroup, message.message_id));
     }
     await this.answer(ctx);
+  }
+
+  /** Remove the buttons of a message whose tokens are all spent; a failure only leaves dead buttons. */
+  private async dropKeyboard(chatId: string, isGroup: boolean, messageId: number): Promise<void> {
+    try {
+      await this.call(chatId, isGroup, (id) => this.bot.api.editMessageReplyMarkup(id, messageId));
+    } catch (err) {
+      if (!isApiError(err, 400, 'message is not modified')) this.log.warn({ chatId, error: errorText(err) }, 'telegram: could not remove spent buttons');
+    }
   }
 
   private async answer(ctx: Context, text?: string): Promise<void> {

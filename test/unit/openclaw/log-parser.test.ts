@@ -168,8 +168,9 @@ describe('parseLog: lifecycle and failures', () => {
   });
 });
 
-describe('parseLog speed', () => {
-  it('parses ≥ 200 000 lines/s on a 100k-line log built from real sample lines', () => {
+describe('parseLog on a large log', () => {
+  // Its speed (lines/s, against a baseline in the same run) is measured by bench/log-parser.ts, not asserted here.
+  it('parses a 100k-line log built from real sample lines into the events they hold', () => {
     const src = fxLines(
       'log-wrong-token.jsonl',
       'log-wrong-token.stdout.txt',
@@ -184,26 +185,11 @@ describe('parseLog speed', () => {
     ).split('\n');
     const lines: string[] = [];
     for (let i = 0; lines.length < 100_000; i++) lines.push(src[i % src.length]!);
-    const text = lines.join('\n');
-    parseLog(text); // warm-up (JIT)
-    // CPU time, not wall time: "lines/s on one core" must not depend on what else the machine runs.
-    let best = Infinity;
-    let bestWall = Infinity;
-    let events = 0;
-    for (let r = 0; r < 5; r++) {
-      const c0 = process.cpuUsage();
-      const t0 = performance.now();
-      events = parseLog(text).length;
-      const wall = performance.now() - t0;
-      const c = process.cpuUsage(c0);
-      best = Math.min(best, (c.user + c.system) / 1000);
-      bestWall = Math.min(bestWall, wall);
-    }
-    const perSec = 100_000 / (best / 1000);
-    console.log(
-      `parseLog: ${Math.round(perSec)} lines/s of CPU time (${Math.round(100_000 / (bestWall / 1000))} wall), ${(text.length / 1e6).toFixed(1)} MB, ${events} events`,
-    );
-    expect(events).toBeGreaterThan(30_000);
-    expect(perSec).toBeGreaterThan(200_000);
-  });
+    const events = parseLog(lines.join('\n'));
+    const perCycle = parseLog(src.join('\n')).length;
+    // Parsing is line-local: the big log holds each source line's events as many times as the line repeats (±1 cycle).
+    const cycles = 100_000 / src.length;
+    expect(events.length).toBeGreaterThan(30_000);
+    expect(Math.abs(events.length - perCycle * cycles)).toBeLessThanOrEqual(perCycle);
+  }, 30_000);
 });

@@ -92,7 +92,7 @@ const everythingSentTo = (chat: number): string => JSON.stringify(tg.calls().fil
 
 const ran = async (): Promise<string[]> => (await h.standin.calls()).map((argv) => argv.join(' '));
 
-/** The toast answered to the latest button press (answerCallbackQuery text; undefined = silent ack). */
+/** The toast answered to the latest button press (answerCallbackQuery text; undefined = none). */
 async function lastToast(countBefore: number): Promise<string | undefined> {
   const call = await tg.waitFor(() => tg.calls('answerCallbackQuery')[countBefore], 10_000, 'answerCallbackQuery');
   expect(call.status).toBe(200);
@@ -207,7 +207,8 @@ describe('telegram e2e: commands in a group', () => {
     const undo = addLatency(tg, ['answerCallbackQuery'], 300); // as slow as real Telegram: the job must not overtake the edit
     try {
       await tg.userPresses(G.fix, OPERATOR, plan.message_id, confirm);
-      expect(await lastToast(answered)).toBeUndefined();
+      // A short toast at once (issue 13.4): in a busy group the message itself may take a while to change.
+      expect(await lastToast(answered)).toBe('prod: fix confirmed, queued.');
     } finally {
       undo();
     }
@@ -285,7 +286,7 @@ describe('telegram e2e: commands in a group', () => {
     try {
       const answered = tg.calls('answerCallbackQuery').length;
       await tg.userPresses(G.picker, OPERATOR, picker.message_id, picker.buttons[0]!.data);
-      expect(await lastToast(answered)).toBeUndefined();
+      expect(await lastToast(answered)).toBe('Diagnosing prod…');
     } finally {
       undo();
     }

@@ -201,7 +201,8 @@ describe('TelegramAdapter', () => {
     expect(confirm.message_id).not.toBe(status.message_id);
     expect(tg.messagesIn(GROUP)[0]!.edits).toBe(0);
     expect(confirm.buttons.map((b) => b.text)).toEqual(['Confirm', 'Cancel']);
-    expect(tg.calls('answerCallbackQuery')[1]!.params.text).toBeUndefined();
+    // Answered with a short toast saying what happens (the plan comes as a new message).
+    expect(String(tg.calls('answerCallbackQuery')[1]!.params.text)).toMatch(/prod/);
 
     // Confirm continues the plan's own message.
     await tg.userPresses(GROUP, OPERATOR, confirm.message_id, 'confirm:tok-c-prod');

@@ -26,6 +26,9 @@ export interface SendQueueLimits {
   globalPerSecond: number;
 }
 
+/** Order of waiting calls in one chat: people's replies before the monitor's alert messages and edits. */
+export const SEND_PRIORITY = { reply: 1, alert: 0 } as const;
+
 /** Telegram's documented limits. */
 export const TELEGRAM_SEND_LIMITS: SendQueueLimits = {
   perChatIntervalMs: 1000,
@@ -95,10 +98,11 @@ export class TelegramSendQueue {
    * Run `task` (one Bot API call into `chatId`) in that chat's lane. A permanent chat error becomes
    * PermanentDeliveryError (logged once per chat); other errors propagate unchanged.
    */
-  async run<T>(chatId: string, isGroup: boolean, task: () => Promise<T>): Promise<T> {
+  async run<T>(chatId: string, isGroup: boolean, task: () => Promise<T>, priority: number = SEND_PRIORITY.reply): Promise<T> {
     const lane = this.lane(chatId);
     try {
-      const result = (await lane.queue.add(() => this.paced(chatId, isGroup, task))) as T;
+      // Within a chat, a reply to a person overtakes alert edits still waiting (same priority: first in, first out).
+      const result = (await lane.queue.add(() => this.paced(chatId, isGroup, task), { priority })) as T;
       this.loggedDead.delete(chatId);
       return result;
     } catch (err) {

@@ -2,6 +2,7 @@
  * Telegram adapter on grammY: updates → Command/ButtonPress for the router, Reply → HTML messages with
  * inline keyboards, job/alert deliveries edited in place by messageKey, all sends paced per chat.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { createServer, type Server } from 'node:http';
 import { autoRetry, type AutoRetryOptions } from '@grammyjs/auto-retry';
 import { Bot, GrammyError, InputFile, webhookCallback, type Context } from 'grammy';
@@ -10,7 +11,7 @@ import { ConfigError } from '../../domain/errors.js';
 import type { Actor, ChatRef, Delivery, Reply, RouterResponse } from '../../domain/types.js';
 import { redact, registerSecret } from '../../util/redact.js';
 import { IN_PLACE_ACTIONS, parseCallbackData, renderTelegram, type TelegramRendered } from './render.js';
-import { TelegramSendQueue, type SendQueueLimits } from './send-queue.js';
+import { SEND_PRIORITY, TelegramSendQueue, type SendQueueLimits } from './send-queue.js';
 import { TELEGRAM_COMMANDS, telegramMenu, telegramScope } from './telegram-commands.js';
 import { TelegramConflictError } from './telegram-conflict-error.js';
 import { ReceiveHealth, type ReceiveState } from '../receive-health.js';
@@ -95,10 +96,18 @@ const isApiError = (err: unknown, code: number, text?: string): boolean =>
   err instanceof GrammyError && err.error_code === code && (text === undefined || err.description.toLowerCase().includes(text));
 
 /** Telegram ChatAdapter: long polling (default) or webhook, grammY underneath. */
+/** A reply's title as a callback toast (Telegram shows at most 200 characters). */
+function toastOf(title: string): string {
+  const one = title.replace(/\s+/g, ' ').trim();
+  return one.length > TOAST_MAX ? `${one.slice(0, TOAST_MAX - 1)}…` : one;
+}
+
 export class TelegramAdapter implements ChatAdapter {
   readonly platform = 'telegram' as const;
   private readonly bot: Bot;
   private readonly queue: TelegramSendQueue;
+  /** The priority of the calls made inside deliver() (alert or reply), read by call() without threading it through. */
+  private readonly sendPriority = new AsyncLocalStorage<number>();
   private readonly log: TelegramLogger;
   /** First sends for a messageKey still in flight: deliver() waits for them so it edits instead of duplicating. */
   private readonly inflight = new Map<string, Promise<unknown>>();
@@ -171,6 +180,12 @@ export class TelegramAdapter implements ChatAdapter {
    * when that one is gone). PermanentDeliveryError for chats that refuse us; other errors are for the notify queue to retry.
    */
   async deliver(delivery: Delivery): Promise<void> {
+    // Alert messages (keys "incident…", alerts/alert-sender.ts) wait behind replies to people in the same chat.
+    const priority = delivery.messageKey?.startsWith('incident') ? SEND_PRIORITY.alert : SEND_PRIORITY.reply;
+    return this.sendPriority.run(priority, () => this.deliverNow(delivery));
+  }
+
+  private async deliverNow(delivery: Delivery): Promise<void> {
     const key = delivery.messageKey;
     if (key) await this.inflight.get(key)?.catch(() => undefined);
     if (delivery.reply.private && !delivery.userId && delivery.chat.isGroup) {
@@ -395,7 +410,8 @@ export class TelegramAdapter implements ChatAdapter {
       this.track(this.replyTo(chatRef, actor, response));
       if (response.spentKeyboard && message && message.date !== 0) this.track(this.dropKeyboard(chatId, isGroup, message.message_id));
     }
-    await this.answer(ctx);
+    // Every press gets a short toast at once: in a busy group the message itself may take a while to change.
+    await this.answer(ctx, toastOf(reply.title));
   }
 
   /** Remove the buttons of a message whose tokens are all spent; a failure only leaves dead buttons. */
@@ -525,13 +541,13 @@ export class TelegramAdapter implements ChatAdapter {
   /** One Bot API call into a chat, through its lane; follows a group → supergroup move once. */
   private async call<T>(chatId: string, isGroup: boolean, fn: (chatId: string) => Promise<T>): Promise<{ result: T; chatId: string }> {
     try {
-      return { result: await this.queue.run(chatId, isGroup, () => fn(chatId)), chatId };
+      return { result: await this.queue.run(chatId, isGroup, () => fn(chatId), this.sendPriority.getStore()), chatId };
     } catch (err) {
       const moved = err instanceof GrammyError ? err.parameters.migrate_to_chat_id : undefined;
       if (moved === undefined) throw err;
       await this.onMigrated(chatId, String(moved));
       const newId = String(moved);
-      return { result: await this.queue.run(newId, true, () => fn(newId)), chatId: newId };
+      return { result: await this.queue.run(newId, true, () => fn(newId), this.sendPriority.getStore()), chatId: newId };
     }
   }
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { PermanentDeliveryError } from '../../../../src/chat/adapter.js';
-import { TelegramSendQueue, isPermanentChatError } from '../../../../src/chat/telegram/send-queue.js';
+import { SEND_PRIORITY, TelegramSendQueue, isPermanentChatError } from '../../../../src/chat/telegram/send-queue.js';
 
 function recorder() {
   const warnings: Array<{ obj: object; msg?: string }> = [];
@@ -45,6 +45,20 @@ describe('TelegramSendQueue', () => {
     const t0 = Date.now();
     await Promise.all(['A', 'B', 'C'].map((c) => q.run(c, false, async () => c)));
     expect(Date.now() - t0).toBeLessThan(500);
+    q.close();
+  });
+
+  it('a reply to a person overtakes alert edits still waiting in the same group; alerts keep their own order', async () => {
+    const { logger } = recorder();
+    const q = new TelegramSendQueue(logger, { perChatIntervalMs: 50, perChatBurst: 1 });
+    const order: string[] = [];
+    const task = (name: string) => async () => void order.push(name);
+    const alerts = [1, 2, 3, 4].map((n) => q.run('-100', true, task(`alert${n}`), SEND_PRIORITY.alert));
+    // The first alert edit is already going out; the reply comes while three more wait.
+    await new Promise((r) => setTimeout(r, 10));
+    const reply = q.run('-100', true, task('reply'));
+    await Promise.all([...alerts, reply]);
+    expect(order).toEqual(['alert1', 'reply', 'alert2', 'alert3', 'alert4']);
     q.close();
   });
 

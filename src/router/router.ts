@@ -4,7 +4,7 @@
  * on a job: it answers at once and the job's progress arrives through the notify queue.
  */
 import type { AppConfig } from '../config/schema.js';
-import { DEFAULTS, HOST_NAME_PATTERN } from '../constants.js';
+import { DEFAULTS, HOST_NAME_PATTERN, RETRY } from '../constants.js';
 import { COMMAND_NAMES, type ButtonAction, type ButtonPress, type ChatRef, type Command, type CommandName, type Platform, type Reply, type RouterResponse } from '../domain/types.js';
 import type { AuditLog } from '../audit/audit-log.js';
 import type { FixPlan, Verdict } from '../domain/diagnosis.js';
@@ -317,7 +317,7 @@ export class Router implements RouterPort {
       }
     }
     try {
-      await queues.diagnose.add(kind, { ...origin, hosts }, { jobId, attempts: 3, backoff: { type: 'exponential', delay: 2000 } });
+      await queues.diagnose.add(kind, { ...origin, hosts }, { jobId, attempts: RETRY.attempts, backoff: { type: 'exponential', delay: RETRY.backoffMs } });
     } catch (err) {
       if (kind !== HOST_JOB.status) await inflight.release(kind, hosts[0]!, jobId).catch(() => undefined);
       this.deps.logger.error({ err }, 'enqueue failed');

@@ -90,6 +90,20 @@ export const DEFAULTS = {
 } as const;
 
 /** Job retry policy for transient failures (connection refused/reset, timeouts) of read-only jobs. */
+/**
+ * Limits on the router's doors (issue 12.6). A person typing fast sends a few commands a minute;
+ * 20 per minute each and 40 per chat leave room for a busy incident and stop a script or a
+ * runaway client. Unknown users hear "not allowed" once per 10 minutes.
+ */
+export const REQUEST_LIMITS = {
+  perPerson: 20,
+  perChat: 40,
+  windowSec: 60,
+  unknownReplySec: 600,
+  /** /status jobs one chat may have waiting: more than a fleet check or two in flight is a burst. */
+  statusQueuedPerChat: 3,
+} as const;
+
 export const RETRY = {
   attempts: 3,
   backoffMs: 2_000,

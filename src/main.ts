@@ -16,6 +16,7 @@ import { Router } from './router/router.js';
 import { ButtonStore } from './router/button-store.js';
 import { createQueues, type Queues } from './jobs/queues.js';
 import { createRedis, waitForRedis } from './jobs/redis.js';
+import { createRequestGuards } from './router/request-limits.js';
 import { Inflight } from './jobs/inflight.js';
 import { FixAttempts } from './jobs/fix-attempts.js';
 import { Notifier } from './jobs/notifier.js';
@@ -104,7 +105,7 @@ export async function createApp(loaded: LoadedConfig, opts: AppOptions): Promise
   const fixAttempts = new FixAttempts(redis, prefix);
   const notifier = new Notifier(queues, redis, prefix);
   const hosts = new Map<string, HostConfig>(loaded.hosts.map((h) => [h.name, h]));
-  const router = new Router({ config, queues, buttons, audit, inflight, fixAttempts, logger, notifier, signer });
+  const router = new Router({ config, queues, buttons, audit, inflight, fixAttempts, logger, notifier, signer, ...createRequestGuards(redis, prefix, config) });
 
   const adapters = new Map<Platform, ChatAdapter>();
   const closers: Array<() => Promise<unknown>> = [];

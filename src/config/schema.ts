@@ -3,7 +3,7 @@
  * hosts come out exactly as `HostConfig` (src/domain/host.ts). Defaults live here, once.
  */
 import { z } from 'zod';
-import { DEFAULTS, HOST_NAME_PATTERN } from '../constants.js';
+import { DEFAULTS, HOST_NAME_PATTERN, REQUEST_LIMITS } from '../constants.js';
 
 const portNumber = z
   .number({ error: 'expected integer 1-65535' })
@@ -131,6 +131,17 @@ export const configSchema = z
         confirmTtlSec: DEFAULTS.confirmTtlSec,
         concurrency: DEFAULTS.workerConcurrency,
       }),
+    /** Limits per person, per chat and for unknown users (issue 12.6); upper bounds keep a typo from disabling them. */
+    limits: z
+      .object({
+        perPerson: z.number().int().min(1).max(1000).default(REQUEST_LIMITS.perPerson),
+        perChat: z.number().int().min(1).max(10_000).default(REQUEST_LIMITS.perChat),
+        windowSec: z.number().int().min(1).max(3600).default(REQUEST_LIMITS.windowSec),
+        unknownReplySec: z.number().int().min(1).max(86_400).default(REQUEST_LIMITS.unknownReplySec),
+        statusQueuedPerChat: z.number().int().min(1).max(100).default(REQUEST_LIMITS.statusQueuedPerChat),
+      })
+      .strict()
+      .default({ ...REQUEST_LIMITS }),
     fix: z
       .object({
         maxAttemptsPerHour: z.number().int().min(1).default(DEFAULTS.fixMaxAttemptsPerHour),

@@ -145,4 +145,9 @@ export interface RouterResponse {
   messageKey?: string;
   /** The pressed message's buttons are all spent (siblings die together): the adapter removes its keyboard. */
   spentKeyboard?: boolean;
+  /**
+   * Nobody needs to see this reply again (a flood past its limit, an unknown user already told):
+   * adapters that can stay quiet do (Telegram sends nothing; a button press still gets its toast).
+   */
+  silent?: boolean;
 }

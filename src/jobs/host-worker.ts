@@ -21,6 +21,7 @@ import type { Notifier } from './notifier.js';
 import { HOST_JOB, type HostJobData, type HostJobName, type JobOrigin } from './payloads.js';
 import type { Metrics } from '../http/metrics.js';
 import { takeHostTurn, type HostTurn } from './host-serial.js';
+import { releaseStatusSlot } from './status-slots.js';
 
 export interface WorkerDeps {
   connection: ConnectionOptions;
@@ -173,11 +174,13 @@ export function startHostWorker(deps: WorkerDeps): Worker<HostJobData, unknown, 
       }
       if (job.attemptsMade === 0) await deps.audit.record({ event: 'job_started', action: kind, host, actor: who, jobId: String(job.id) });
       const end = deps.metrics?.jobDuration.startTimer({ type: kind });
+      let ended = false;
       try {
         const summary = await runHostJob(deps, job);
         await deps.audit.record({ event: 'job_succeeded', action: kind, host, actor: who, jobId: String(job.id), detail: summary });
         end?.({ outcome: 'ok' });
         if (host && kind !== HOST_JOB.status) await deps.inflight.release(kind, host, String(job.id));
+        ended = true;
         return summary;
       } catch (err) {
         const transient = err instanceof ClawmedicError && err.transient;
@@ -185,6 +188,7 @@ export function startHostWorker(deps: WorkerDeps): Worker<HostJobData, unknown, 
         const message = redact(err instanceof Error ? err.message : String(err));
         end?.({ outcome: finalAttempt ? 'failed' : 'retry' });
         if (finalAttempt) {
+          ended = true;
           await deps.audit.record({ event: 'job_failed', action: kind, host, actor: who, jobId: String(job.id), detail: message });
           await replyToAll(deps, String(job.id), job.data, { title: `${host ?? 'status'}: ${kind} failed: ${message}`, tone: 'error' });
           if (host && kind !== HOST_JOB.status) await deps.inflight.release(kind, host, String(job.id));
@@ -197,6 +201,8 @@ export function startHostWorker(deps: WorkerDeps): Worker<HostJobData, unknown, 
         throw err;
       } finally {
         await turn?.release();
+        // The chat's /status slot (router's cap on waiting status jobs) frees once the job is over, not between retries.
+        if (ended && kind === HOST_JOB.status) await releaseStatusSlot(deps.redis, deps.prefix, job.data.chat, String(job.id));
       }
     },
     { connection: deps.connection, prefix: deps.prefix, concurrency: deps.concurrency ?? DEFAULTS.workerConcurrency },

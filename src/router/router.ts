@@ -19,8 +19,11 @@ import { sealFixJob } from '../jobs/fix-job-guard.js';
 import { toStoredPlan, type StoredPlan } from '../openclaw/stored-plan.js';
 import type { JobSigner } from '../util/job-signer.js';
 import { newRequestId } from '../util/ids.js';
+import { humanDuration } from '../util/human-duration.js';
 import type { Logger } from '../util/logger.js';
 import { parseCommand } from './parse-command.js';
+import type { RequestLimits } from './request-limits.js';
+import type { StatusSlots } from '../jobs/status-slots.js';
 import { menusFor, type Menu } from './menus.js';
 import { commandsFor, hostsForChat, REQUIRED_ROLE, roleAllows, roleOf } from './authorize.js';
 import { usageLine } from '../commands/usage.js';
@@ -37,6 +40,10 @@ export interface RouterDeps {
   inflight: Inflight;
   fixAttempts: FixAttempts;
   logger: Logger;
+  /** Per-person, per-chat and unknown-user limits (issue 12.6), checked before anything else is done. */
+  limits: RequestLimits;
+  /** The cap on each chat's waiting /status jobs. */
+  statusSlots: StatusSlots;
   /** Signs queued fix jobs (CLAWMEDIC_JOB_KEY): the fix worker runs only jobs it can verify. */
   signer: JobSigner;
   /** Sends escalations to the admins (absent in tests that only look at replies). */
@@ -126,6 +133,11 @@ export class Router implements RouterPort {
     const parsed = parseCommand(cmd.text);
     const who = { platform: cmd.actor.platform, userId: cmd.actor.userId };
     const where = { platform: cmd.chat.platform, chatId: cmd.chat.chatId };
+    // Who and how often come before anything else: an unknown user or a flood must cost one Redis round trip, not a reply each.
+    const role = roleOf(config, cmd.actor);
+    if (!role) return this.refuseUnknown(parsed.ok ? parsed.name : 'command', who, where);
+    const limited = await this.refuseIfLimited(parsed.ok ? parsed.name : 'command', who, where);
+    if (limited) return limited;
     if (!parsed.ok) {
       return {
         reply: refusal(
@@ -136,16 +148,6 @@ export class Router implements RouterPort {
       };
     }
     const { name, args } = parsed;
-    const role = roleOf(config, cmd.actor);
-    if (!role) {
-      await audit.record({ event: 'denied', action: name, actor: who, chat: where, detail: 'user not in config' });
-      return {
-        reply: refusal(
-          `You are not allowed to use clawmedic (user id ${cmd.actor.userId} on ${cmd.actor.platform} is not in the config). ` +
-            'Ask an admin to add you under "people".',
-        ),
-      };
-    }
     if (!roleAllows(role, name)) {
       await audit.record({ event: 'denied', action: name, actor: who, chat: where, detail: `role ${role} < ${REQUIRED_ROLE[name]}` });
       return { reply: refusal(`/${name} needs the ${REQUIRED_ROLE[name]} role; you are ${role}.`) };
@@ -215,6 +217,9 @@ export class Router implements RouterPort {
     const { buttons, audit, config } = this.deps;
     const who = { platform: press.actor.platform, userId: press.actor.userId };
     const where = { platform: press.chat.platform, chatId: press.chat.chatId };
+    if (!roleOf(config, press.actor)) return this.refuseUnknown('button', who, where);
+    const limited = await this.refuseIfLimited('button', who, where);
+    if (limited) return limited;
     const state = await buttons.peek(press.token);
     if (state === FORGED_BUTTON) return this.refuseForgedButton(who, where);
     if (!state || state.platform !== press.chat.platform || state.chatId !== press.chat.chatId) {
@@ -272,6 +277,37 @@ export class Router implements RouterPort {
   }
 
   /** A button whose stored state fails its signature was edited or written in Redis by someone else. */
+  /** An unknown user: told once per period (and audited, with how many were refused silently since), then quiet. */
+  private async refuseUnknown(action: string, who: Actor, where: Where): Promise<RouterResponse> {
+    const reply = refusal(
+      `You are not allowed to use clawmedic (user id ${who.userId} on ${who.platform} is not in the config). ` + 'Ask an admin to add you under "people".',
+    );
+    const first = await this.deps.limits.firstRefusal('unknown', who);
+    if (!first.answer) return { reply, silent: true };
+    const quiet = humanDuration(this.deps.limits.settings.unknownReplySec);
+    await this.deps.audit.record({
+      event: 'denied',
+      action,
+      actor: who,
+      chat: where,
+      detail: `user not in config${silencedNote(first.silencedBefore)}; further attempts in the next ${quiet} are refused without a reply or an entry`,
+    });
+    return { reply };
+  }
+
+  /** Past the person's or the chat's limit: told once per window (audited), then quiet until the window ends. */
+  private async refuseIfLimited(action: string, who: Actor, where: Where): Promise<RouterResponse | undefined> {
+    const verdict = await this.deps.limits.take(who, where);
+    if (verdict.ok) return undefined;
+    const { perPerson, perChat, windowSec } = this.deps.limits.settings;
+    const limit = verdict.scope === 'person' ? `${perPerson} requests per ${windowSec} s from one person` : `${perChat} requests per ${windowSec} s in one chat`;
+    const reply = refusal(`Too many requests (limit: ${limit}). Nothing was started; try again in ${verdict.retryAfterSec} s.`);
+    const first = await this.deps.limits.firstRefusal('limited', who);
+    if (!first.answer) return { reply, silent: true };
+    await this.deps.audit.record({ event: 'denied', action, actor: who, chat: where, detail: `rate limit: ${limit}${silencedNote(first.silencedBefore)}` });
+    return { reply };
+  }
+
   private async refuseForgedButton(who: { platform: Platform; userId: string }, where: { platform: Platform; chatId: string }): Promise<RouterResponse> {
     await this.deps.audit.record({ event: 'refused', action: 'button', actor: who, chat: where, detail: 'button state failed its signature check (edited or forged in Redis); nothing was run' });
     this.deps.logger.warn({ actor: who }, 'refused a button whose stored state failed its signature check');
@@ -300,6 +336,10 @@ export class Router implements RouterPort {
     const where = { platform: origin.chat.platform, chatId: origin.chat.chatId };
     if (hosts.length === 0) return { reply: refusal('No hosts are bound to this chat.') };
     const jobId = `${kind}-${origin.requestId}`;
+    if (kind === HOST_JOB.status && !(await this.deps.statusSlots.reserve(where, jobId))) {
+      await audit.record({ event: 'denied', action: kind, actor: who, chat: where, detail: `${this.deps.statusSlots.perChat} status checks already waiting in this chat` });
+      return { reply: refusal(`${this.deps.statusSlots.perChat} status checks are already running for this chat; their results are on the way. Nothing new was started.`) };
+    }
     if (kind !== HOST_JOB.status) {
       // One diagnose/plan per host at a time: a second request joins the running one.
       const holder = await inflight.claim(kind, hosts[0]!, {
@@ -320,6 +360,7 @@ export class Router implements RouterPort {
       await queues.diagnose.add(kind, { ...origin, hosts }, { jobId, attempts: RETRY.attempts, backoff: { type: 'exponential', delay: RETRY.backoffMs } });
     } catch (err) {
       if (kind !== HOST_JOB.status) await inflight.release(kind, hosts[0]!, jobId).catch(() => undefined);
+      else await this.deps.statusSlots.release(where, jobId);
       this.deps.logger.error({ err }, 'enqueue failed');
       return { reply: refusal('clawmedic cannot reach its Redis queue right now; nothing was started. Try again shortly.') };
     }
@@ -428,4 +469,12 @@ export function parseDuration(text: string): number | undefined {
   if (!m) return undefined;
   const seconds = Number(m[1]) * { s: 1, m: 60, h: 3600, d: 86400 }[m[2] as 's' | 'm' | 'h' | 'd'];
   return seconds > 0 && seconds <= 30 * 86400 ? seconds : undefined;
+}
+
+type Actor = { platform: Platform; userId: string };
+type Where = { platform: Platform; chatId: string };
+
+/** "; 12 more refused without a reply since the last entry" — how a silenced flood shows up in the audit. */
+function silencedNote(count: number): string {
+  return count > 0 ? `; ${count} more refused without a reply since the last entry` : '';
 }

@@ -259,9 +259,12 @@ describe('telegram e2e: commands in a group', () => {
     expect(titleOf(refused)).toBe(
       `❌ You are not allowed to use clawmedic (user id ${STRANGER} on telegram is not in the config). Ask an admin to add you under "people".`,
     );
+    // Told once: five more from the stranger get no reply at all (issue 12.6), and queue nothing.
+    for (let i = 0; i < 5; i++) await say(G.status, STRANGER, '/status prod');
     const b = await say(G.status, OPERATOR, '/diagnose staging');
     const notBound = await waitMessage(G.status, b, () => true, 10_000, 'the refusal');
     expect(titleOf(notBound)).toBe('❌ Host "staging" is not bound to this chat.');
+    expect(botAfter(G.status, a).filter((m) => titleOf(m).includes('not allowed'))).toHaveLength(1);
     // The same host is fine where it is bound.
     await new Promise((r) => setTimeout(r, 200));
     expect(await jobCount('diagnose')).toBe(before);

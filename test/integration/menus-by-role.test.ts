@@ -3,6 +3,7 @@
  * config's people and chats, sets one menu per audience through setMyCommands scopes; the Bot API
  * stand-in records them. Strangers see /help only; a viewer never sees /fix.
  */
+import { createRequestGuards } from '../../src/router/request-limits.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
 import { parseConfigText } from '../../src/config/load-config.js';
@@ -45,7 +46,7 @@ beforeAll(async () => {
   queues = createQueues(redis, prefix);
   tg = await startTelegramStandin();
   const signer = JobSigner.ephemeral();
-  const router = new Router({ config, queues, signer, buttons: new ButtonStore(redis, prefix, signer), audit: new AuditLog(redis, prefix), inflight: new Inflight(redis, prefix), fixAttempts: new FixAttempts(redis, prefix), logger: createLogger('silent') });
+  const router = new Router({ config, queues, signer, buttons: new ButtonStore(redis, prefix, signer), audit: new AuditLog(redis, prefix), inflight: new Inflight(redis, prefix), fixAttempts: new FixAttempts(redis, prefix), logger: createLogger('silent'), ...createRequestGuards(redis, prefix, config) });
   const quiet = () => undefined;
   adapter = new TelegramAdapter({ token: tg.token, apiRoot: tg.apiRoot, router, refs: new RedisMessageRefStore(redis, prefix), logger: { info: quiet, warn: quiet, error: quiet }, pollingTimeoutSeconds: 1 });
   await adapter.start();

@@ -1,3 +1,4 @@
+import { createRequestGuards } from '../../src/router/request-limits.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
 import { parseConfigText } from '../../src/config/load-config.js';
@@ -26,6 +27,8 @@ people:
 chats:
   - { platform: telegram, chatId: -100, hosts: [prod] }
 fix: { maxAttemptsPerHour: 2 }
+# This file drives many requests from a few people; the limits themselves are proven in request-limits.test.ts.
+limits: { perPerson: 1000, perChat: 1000, statusQueuedPerChat: 100 }
 `,
   'clawmedic.yaml',
 );
@@ -51,7 +54,7 @@ beforeAll(() => {
   queues = createQueues(redis, prefix);
   buttons = new ButtonStore(redis, prefix, signer);
   audit = new AuditLog(redis, prefix);
-  router = new Router({ config, queues, buttons, audit, inflight: new Inflight(redis, prefix), fixAttempts: new FixAttempts(redis, prefix), logger: createLogger('silent'), signer, notifier: { send: async (d) => void sent.push(d) } });
+  router = new Router({ config, queues, buttons, audit, inflight: new Inflight(redis, prefix), fixAttempts: new FixAttempts(redis, prefix), logger: createLogger('silent'), ...createRequestGuards(redis, prefix, config), signer, notifier: { send: async (d) => void sent.push(d) } });
 });
 afterAll(async () => {
   await queues.close();

@@ -360,6 +360,7 @@ export class TelegramAdapter implements ChatAdapter {
       this.log.error({ chatId: chatRef.chatId, error: errorText(err) }, 'telegram: router failed on a command');
       response = { reply: { title: 'Something went wrong handling that command. The error was logged.', tone: 'error' } };
     }
+    if (response.silent) return; // past a limit and already told once: a flood gets no flood of replies
     this.track(this.replyTo(chatRef, actor, response));
   }
 

@@ -47,6 +47,8 @@ const hostSchema = z
         user: nonEmpty,
         hostKeyFingerprint: fingerprint,
         privateKeyPath: nonEmpty.optional(),
+        /** Allow SHA-1 (ssh-rsa host keys, hmac-sha1, sha1 key exchange) for this host only: an old sshd that offers nothing else. */
+        legacyAlgorithms: z.boolean({ error: 'expected true or false' }).optional(),
       })
       .strict(),
     install: z.enum(['native', 'docker'], { error: 'expected native | docker' }).default('native'),

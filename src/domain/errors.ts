@@ -49,6 +49,19 @@ export class HostUnreachableError extends ClawmedicError {
   }
 }
 
+/** The host's sshd and clawmedic share no algorithm (it offers only SHA-1 ones). Not transient: config or host must change. */
+export class SshAlgorithmError extends ClawmedicError {
+  constructor(host: string, detail: string, legacyAllowed: boolean) {
+    super(
+      legacyAllowed
+        ? `${host}: SSH handshake failed (${detail})`
+        : `${host}: SSH handshake failed (${detail}): the host's sshd offers only SHA-1 algorithms, which clawmedic refuses. ` +
+            'Upgrade its sshd, or set ssh.legacyAlgorithms: true for this host in the inventory.',
+      'SSH_ALGORITHM',
+    );
+  }
+}
+
 /** The host refused our key. Not transient: config must change. */
 export class SshAuthError extends ClawmedicError {
   constructor(host: string, user: string) {

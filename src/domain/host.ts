@@ -20,6 +20,8 @@ export interface HostConfig {
     hostKeyFingerprint: string;
     /** Path to a private key for this host; falls back to the global SSH key from env. */
     privateKeyPath?: string;
+    /** SHA-1 SSH algorithms allowed for this host only (an old sshd offering nothing else). */
+    legacyAlgorithms?: boolean;
   };
   install: 'native' | 'docker';
   /** Container name for docker installs (`docker exec <container> openclaw ...`). */

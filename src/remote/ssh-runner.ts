@@ -2,6 +2,7 @@
  * The SSH transport: runs fixed scripts on inventory hosts over ssh2 with one pooled connection
  * per host, host-key pinning that fails closed, separate connect/channel/command deadlines and an output cap.
  */
+import { algorithmsFor, isNoCommonAlgorithm } from './ssh-algorithms.js';
 import { readFile } from 'node:fs/promises';
 import { Client, type ClientChannel, type ConnectConfig } from 'ssh2';
 import type { HostConfig } from '../domain/host.js';
@@ -10,6 +11,7 @@ import {
   ClawmedicError,
   ConfigError,
   HostKeyMismatchError,
+  SshAlgorithmError,
   HostUnreachableError,
   SshAuthError,
   SshTimeoutError,
@@ -279,6 +281,7 @@ export class SshRunner implements RemoteRunner {
       host.ssh.user,
       host.ssh.hostKeyFingerprint,
       host.ssh.privateKeyPath ?? '',
+      host.ssh.legacyAlgorithms === true,
     ]);
     const existing = this.pool.get(host.name);
     if (existing && !existing.closed && existing.signature === signature) {
@@ -335,6 +338,8 @@ export class SshRunner implements RemoteRunner {
               fail(new SshAuthError(host.name, host.ssh.user));
             } else if (err.code && UNREACHABLE_CODES.has(err.code)) {
               fail(new HostUnreachableError(host.name, err.code));
+            } else if (isNoCommonAlgorithm(err.message)) {
+              fail(new SshAlgorithmError(host.name, redact(err.message.replace(/^Handshake failed: /, '')), host.ssh.legacyAlgorithms === true));
             } else {
               fail(new HostUnreachableError(host.name, redact(err.message)));
             }
@@ -362,6 +367,7 @@ export class SshRunner implements RemoteRunner {
           keepaliveInterval: this.opts.keepaliveIntervalMs,
           keepaliveCountMax: 3,
           tryKeyboard: false,
+          algorithms: algorithmsFor(host.ssh.legacyAlgorithms === true),
           // Fail closed: anything but the pinned key (or no pin at all) aborts before auth.
           hostVerifier: (key: Buffer) => {
             received = fingerprintOf(key);

@@ -33,6 +33,8 @@ export interface StartSshdOptions {
    * that opens hundreds of connections at once raises it so sshd does not drop them.
    */
   maxStartups?: string;
+  /** An old sshd: an RSA host key signed only with SHA-1 (`ssh-rsa`) and only `hmac-sha1` MACs (issue 12.9 tests). */
+  sha1Only?: boolean;
 }
 
 /** A running throw-away sshd and everything a client needs to reach it. */
@@ -88,8 +90,8 @@ async function descendantsOf(root: number): Promise<number[]> {
   return out;
 }
 
-async function keygen(file: string, comment: string): Promise<void> {
-  await execFileP('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', comment, '-f', file]);
+async function keygen(file: string, comment: string, type: 'ed25519' | 'rsa' = 'ed25519'): Promise<void> {
+  await execFileP('ssh-keygen', ['-q', '-t', type, '-N', '', '-C', comment, '-f', file]);
 }
 
 async function fingerprintWithSshKeygen(pubFile: string): Promise<string> {
@@ -143,12 +145,12 @@ export async function startSshd(opts: StartSshdOptions = {}): Promise<SshdHandle
   if (isRoot && !existsSync('/run/sshd')) await mkdir('/run/sshd', { recursive: true, mode: 0o755 });
 
   const tmpDir = await mkdtemp(path.join(os.tmpdir(), 'clawmedic-sshd-'));
-  const hostKey = path.join(tmpDir, 'ssh_host_ed25519_key');
+  const hostKey = path.join(tmpDir, opts.sha1Only ? 'ssh_host_rsa_key' : 'ssh_host_ed25519_key');
   const otherHostKey = path.join(tmpDir, 'other_host_ed25519_key');
   const clientKey = path.join(tmpDir, 'client_ed25519');
   const otherClientKey = path.join(tmpDir, 'other_client_ed25519');
   await Promise.all([
-    keygen(hostKey, 'clawmedic-test-host'),
+    keygen(hostKey, 'clawmedic-test-host', opts.sha1Only ? 'rsa' : 'ed25519'),
     keygen(otherHostKey, 'clawmedic-test-other-host'),
     keygen(clientKey, 'clawmedic-test-client'),
     keygen(otherClientKey, 'clawmedic-test-other-client'),
@@ -191,6 +193,7 @@ export async function startSshd(opts: StartSshdOptions = {}): Promise<SshdHandle
     // Tests open many channels at once on one connection.
     `MaxSessions 20`,
     `MaxStartups ${opts.maxStartups ?? '100:30:200'}`,
+    ...(opts.sha1Only ? ['HostKeyAlgorithms ssh-rsa', 'MACs hmac-sha1', 'Ciphers aes128-ctr,aes256-ctr'] : []),
     `SetEnv ${Object.entries(env)
       .map(([k, v]) => `${k}=${v}`)
       .join(' ')}`,

@@ -41,3 +41,52 @@ export function redact(text: string): string {
   for (const [re, replacement] of PATTERNS) out = out.replace(re, replacement);
   return out;
 }
+
+/** Object keys whose values are secrets whatever they look like (a token need not match any pattern). */
+const SECRET_KEY = /^(?:.*[-_]?token|password|passwd|secret|api[-_]?key|authorization|auth|private[-_]?key|cookie)$/i;
+const MAX_DEPTH = 8;
+
+/**
+ * A copy of `value` safe to log: every string redacted, values under secret-named keys replaced,
+ * errors turned into { type, message, stack } (redacted; JSON drops an Error's own fields), cycles
+ * and depth cut. Never throws: a log call must not be what fails.
+ */
+export function redactDeep(value: unknown): unknown {
+  const seen = new WeakSet<object>();
+  const walk = (v: unknown, depth: number): unknown => {
+    if (typeof v === 'string') return redact(v);
+    if (typeof v === 'bigint') return v.toString();
+    if (v === null || typeof v !== 'object') return typeof v === 'function' ? '[function]' : v;
+    if (seen.has(v)) return '[circular]';
+    if (depth >= MAX_DEPTH) return '[too deep]';
+    seen.add(v);
+    if (v instanceof Error) {
+      const out: Record<string, unknown> = { type: v.name, message: redact(v.message) };
+      if (v.stack) out.stack = redact(v.stack);
+      const code = (v as { code?: unknown }).code;
+      if (code !== undefined) out.code = walk(code, depth + 1);
+      if (v.cause !== undefined) out.cause = walk(v.cause, depth + 1);
+      return out;
+    }
+    if (v instanceof Date) return v.toISOString();
+    if (Buffer.isBuffer(v)) return `[${v.length} bytes]`;
+    if (Array.isArray(v)) return v.map((x) => walk(x, depth + 1));
+    const out: Record<string, unknown> = {};
+    for (const k of Object.keys(v)) {
+      let x: unknown;
+      try {
+        x = (v as Record<string, unknown>)[k];
+      } catch {
+        out[k] = '[unreadable]'; // a getter that throws
+        continue;
+      }
+      out[k] = SECRET_KEY.test(k) && x !== undefined && x !== null && typeof x !== 'boolean' && typeof x !== 'number' ? REDACTED : walk(x, depth + 1);
+    }
+    return out;
+  };
+  try {
+    return walk(value, 0);
+  } catch {
+    return '[unloggable value]';
+  }
+}

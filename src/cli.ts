@@ -150,8 +150,13 @@ async function main(argv: string[]): Promise<void> {
       await runConsole(loadConfig(configPath(values)), true);
       process.exit(0);
     case 'start': {
+      const named = values.config ?? process.env.CLAWMEDIC_CONFIG;
+      if (named !== undefined && !existsSync(named)) {
+        // A config someone named (flag or env) that is not there is a typo, never a reason to start the demo.
+        fail(`${named}: no such config file (named by ${values.config !== undefined ? '--config' : 'CLAWMEDIC_CONFIG'}); nothing was started`);
+      }
       if (!existsSync(configPath(values))) {
-        // First run on a fresh machine: show the demo instead of an error.
+        // First run on a fresh machine, nothing named: show the demo instead of an error.
         process.stdout.write(`No ${configPath(values)} yet (copy clawmedic.example.yaml to configure your hosts): starting the demo.\n`);
         const { runDemo } = await import('./demo/run-demo.js');
         await runDemo();

@@ -59,6 +59,18 @@ afterAll(async () => {
 });
 
 describe('clawmedic CLI', () => {
+  it('start with a named config that does not exist fails naming it, exit 2, and does not start the demo', async () => {
+    for (const [args, env, by] of [
+      [['start', '--config', 'clawmedic.yml'], {}, '--config'],
+      [['start'], { CLAWMEDIC_CONFIG: 'typo.yaml' }, 'CLAWMEDIC_CONFIG'],
+    ] as const) {
+      const r = await clawmedic([...args], { ...env });
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(new RegExp(`^clawmedic: (clawmedic\\.yml|typo\\.yaml): no such config file \\(named by ${by}\\); nothing was started\\n$`));
+      expect(r.stdout).not.toContain('demo');
+    }
+  });
+
   it('config check: OK for a good file; the exact key and value for a bad one, exit 2, no stack trace', async () => {
     const ok = await clawmedic(['config', 'check']);
     expect(ok.code).toBe(0);

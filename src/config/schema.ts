@@ -80,6 +80,20 @@ const hostSchema = z
     }
   });
 
+/**
+ * Telegram and Discord ids are numbers (Discord's are snowflakes written as digits). A username such as
+ * "alice" would be accepted and then never match anyone: clawmedic authorizes by immutable id only.
+ */
+function numericIdOnChatPlatforms(v: { platform: string; userId?: string; chatId?: string }, ctx: z.RefinementCtx): void {
+  for (const key of ['userId', 'chatId'] as const) {
+    const id = v[key];
+    if (id === undefined || v.platform === 'console') continue;
+    if (!/^-?[0-9]{1,20}$/.test(id)) {
+      ctx.addIssue({ code: 'custom', path: [key], message: `expected the numeric ${v.platform} ${key === 'userId' ? 'user' : 'chat'} id (a username like "${id}" never matches: ids never change, names do)` });
+    }
+  }
+}
+
 const personSchema = z
   .object({
     platform: z.enum(['telegram', 'discord', 'console'], { error: 'expected telegram | discord | console' }),
@@ -89,7 +103,8 @@ const personSchema = z
     /** Hosts this person may name in a private chat (DM) with the bot; "*" = all. */
     hosts: z.array(nonEmpty, { error: 'expected a list of host names (or ["*"])' }).optional(),
   })
-  .strict();
+  .strict()
+  .superRefine(numericIdOnChatPlatforms);
 
 const chatSchema = z
   .object({
@@ -100,9 +115,15 @@ const chatSchema = z
     /** Send alerts for those hosts here. */
     alerts: z.boolean().default(true),
   })
-  .strict();
+  .strict()
+  .superRefine(numericIdOnChatPlatforms);
 
-const durationSec = z.number({ error: 'expected a number of seconds' }).positive({ error: 'expected a positive number of seconds' });
+/** Longest duration a setting may have: Node timers overflow past ~24.8 days (then fire after ~1 ms); a day is plenty. */
+const MAX_DURATION_SEC = 86_400;
+const durationSec = z
+  .number({ error: 'expected a number of seconds' })
+  .positive({ error: 'expected a positive number of seconds' })
+  .max(MAX_DURATION_SEC, { error: `expected at most ${MAX_DURATION_SEC} seconds (one day)` });
 
 export const configSchema = z
   .object({

@@ -25,6 +25,27 @@ function errorOf(fn: () => unknown): string {
 }
 
 describe('config', () => {
+  it('refuses a Telegram or Discord id that is a username, naming the key (issue 12.8)', () => {
+    expect(errorOf(() => parseConfigText(base('people:\n  - { platform: telegram, userId: alice, role: admin }'), 'clawmedic.yaml'))).toContain(
+      'people[0].userId: expected the numeric telegram user id (a username like "alice" never matches: ids never change, names do)',
+    );
+    expect(errorOf(() => parseConfigText(base('chats:\n  - { platform: discord, chatId: general, hosts: [prod] }'), 'clawmedic.yaml'))).toContain(
+      'chats[0].chatId: expected the numeric discord chat id',
+    );
+    // Numeric ids (negative for Telegram groups) and console names stay fine.
+    const ok = parseConfigText(
+      base('people:\n  - { platform: telegram, userId: 42, role: admin }\n  - { platform: console, userId: local, role: admin }\nchats:\n  - { platform: telegram, chatId: -100123, hosts: [prod] }'),
+      'clawmedic.yaml',
+    );
+    expect(ok.chats[0]!.chatId).toBe('-100123');
+  });
+
+  it('refuses a duration longer than a day (Node timers overflow and fire at once), naming the key', () => {
+    expect(errorOf(() => parseConfigText(base('jobs: { commandTimeoutSec: 1e9 }'), 'clawmedic.yaml'))).toContain(
+      'jobs.commandTimeoutSec: expected at most 86400 seconds (one day)',
+    );
+  });
+
   it('applies defaults', () => {
     const c = parseConfigText(base(), 'clawmedic.yaml');
     expect(c.hosts[0]!.ssh.port).toBe(22);

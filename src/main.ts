@@ -90,6 +90,13 @@ export async function createApp(loaded: LoadedConfig, opts: AppOptions): Promise
         'set the same value on every clawmedic process (generate one with: openssl rand -hex 32).',
     );
   }
+  if (opts.adapters.includes('telegram') && secrets.telegramToken && config.telegram.mode === 'webhook' && !secrets.telegramWebhookSecret) {
+    // Telegram sends this secret with every update; without it anyone who finds the URL can post commands as anyone.
+    throw new ConfigError(
+      'environment: TELEGRAM_WEBHOOK_SECRET: not set, and telegram.mode is webhook. Set 16-256 characters of A-Z a-z 0-9 _ - ' +
+        '(e.g. openssl rand -hex 32); Telegram sends it with every update and clawmedic refuses updates without it.',
+    );
+  }
   const signer = new JobSigner(secrets.jobKey);
   const redisTls = { tlsCa: secrets.redisTlsCa };
   await waitForRedis(secrets.redisUrl, logger, opts.redisWaitMs, redisTls);

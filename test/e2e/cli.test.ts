@@ -4,7 +4,7 @@
  */
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -59,6 +59,18 @@ afterAll(async () => {
 });
 
 describe('clawmedic CLI', () => {
+  it('start in Telegram webhook mode without TELEGRAM_WEBHOOK_SECRET refuses to start, naming the variable (exit 2)', async () => {
+    const base = await readFile(path.join(dir, 'clawmedic.yaml'), 'utf8');
+    await writeFile(
+      path.join(dir, 'webhook.yaml'),
+      `${base}\ntelegram: { mode: webhook, webhook: { url: "https://bot.example.com/telegram", port: 8443 } }\n`,
+    );
+    const r = await clawmedic(['start', '--config', 'webhook.yaml'], { TELEGRAM_BOT_TOKEN: `123456789:${'A'.repeat(35)}`, SSH_PRIVATE_KEY: sshd.privateKey.replace(/\n/g, '\\n') });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^clawmedic: environment: TELEGRAM_WEBHOOK_SECRET: not set, and telegram.mode is webhook\./);
+    expect(r.stderr).not.toContain('A'.repeat(35));
+  });
+
   it('start with a named config that does not exist fails naming it, exit 2, and does not start the demo', async () => {
     for (const [args, env, by] of [
       [['start', '--config', 'clawmedic.yml'], {}, '--config'],

@@ -50,6 +50,10 @@ export const KEYS = {
   messageRefs: 'msgref',
   /** Heartbeats of running processes (for /healthz). */
   heartbeat: 'hb',
+  /** Request-limit counters per person, chat and refusal kind (rate-limiter-flexible keys below this). */
+  limits: 'limit',
+  /** Waiting /status jobs per chat (sorted set of job ids, score = reserved at). */
+  statusSlots: 'status-slots',
 } as const;
 
 /** Defaults for clawmedic.yaml; documented in clawmedic.example.yaml. */

@@ -5,12 +5,10 @@
  * died without freeing it ages out instead of blocking the chat for ever.
  */
 import type { Redis } from 'ioredis';
-import type { Platform } from '../domain/types.js';
+import type { ChatRef } from '../domain/types.js';
+import { KEYS } from '../constants.js';
 
-interface Where {
-  platform: Platform;
-  chatId: string;
-}
+type Where = Pick<ChatRef, 'platform' | 'chatId'>;
 
 export class StatusSlots {
   constructor(
@@ -54,7 +52,7 @@ export class StatusSlots {
   }
 }
 
-const statusSlotKey = (prefix: string, where: Where): string => `${prefix}:status-slots:${where.platform}:${where.chatId}`;
+const statusSlotKey = (prefix: string, where: Where): string => `${prefix}:${KEYS.statusSlots}:${where.platform}:${where.chatId}`;
 
 /** The host worker ends a /status job: free the chat's slot (never throws: a slot also ages out). */
 export async function releaseStatusSlot(redis: Redis, prefix: string, where: Where, jobId: string): Promise<void> {

@@ -8,9 +8,9 @@
  */
 import type { Redis } from 'ioredis';
 import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
-import type { Platform } from '../domain/types.js';
+import type { Actor, ChatRef } from '../domain/types.js';
 import type { AppConfig } from '../config/schema.js';
-import { RETRY } from '../constants.js';
+import { KEYS, RETRY } from '../constants.js';
 import { StatusSlots } from '../jobs/status-slots.js';
 
 export interface RequestLimitSettings {
@@ -31,14 +31,8 @@ export type RefusalKind = 'unknown' | 'limited';
 /** The first refusal of a period is answered and audited with how many were silenced before it. */
 export type RefusalVerdict = { answer: true; silencedBefore: number } | { answer: false };
 
-interface Who {
-  platform: Platform;
-  userId: string;
-}
-interface Where {
-  platform: Platform;
-  chatId: string;
-}
+type Who = Pick<Actor, 'platform' | 'userId'>;
+type Where = Pick<ChatRef, 'platform' | 'chatId'>;
 
 export class RequestLimits {
   private readonly person: RateLimiterRedis;
@@ -52,11 +46,11 @@ export class RequestLimits {
     readonly settings: RequestLimitSettings,
   ) {
     const common = { storeClient: redis, duration: settings.windowSec };
-    this.person = new RateLimiterRedis({ ...common, keyPrefix: `${prefix}:limit:person`, points: settings.perPerson });
-    this.chat = new RateLimiterRedis({ ...common, keyPrefix: `${prefix}:limit:chat`, points: settings.perChat });
+    this.person = new RateLimiterRedis({ ...common, keyPrefix: `${prefix}:${KEYS.limits}:person`, points: settings.perPerson });
+    this.chat = new RateLimiterRedis({ ...common, keyPrefix: `${prefix}:${KEYS.limits}:chat`, points: settings.perChat });
     this.told = {
-      unknown: new RateLimiterRedis({ ...common, keyPrefix: `${prefix}:limit:told-unknown`, points: 1, duration: settings.unknownReplySec }),
-      limited: new RateLimiterRedis({ ...common, keyPrefix: `${prefix}:limit:told-limited`, points: 1, duration: settings.windowSec }),
+      unknown: new RateLimiterRedis({ ...common, keyPrefix: `${prefix}:${KEYS.limits}:told-unknown`, points: 1, duration: settings.unknownReplySec }),
+      limited: new RateLimiterRedis({ ...common, keyPrefix: `${prefix}:${KEYS.limits}:told-limited`, points: 1, duration: settings.windowSec }),
     };
   }
 
@@ -75,7 +69,7 @@ export class RequestLimits {
    */
   async firstRefusal(kind: RefusalKind, who: Who): Promise<RefusalVerdict> {
     const id = `${who.platform}:${who.userId}`;
-    const silencedKey = `${this.prefix}:limit:silenced-${kind}:${id}`;
+    const silencedKey = `${this.prefix}:${KEYS.limits}:silenced-${kind}:${id}`;
     const wait = await consume(this.told[kind], id);
     try {
       if (wait !== undefined) {

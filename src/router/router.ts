@@ -5,7 +5,7 @@
  */
 import type { AppConfig } from '../config/schema.js';
 import { DEFAULTS, HOST_NAME_PATTERN, RETRY } from '../constants.js';
-import { COMMAND_NAMES, type ButtonAction, type ButtonPress, type ChatRef, type Command, type CommandName, type Platform, type Reply, type RouterResponse } from '../domain/types.js';
+import { COMMAND_NAMES, type Actor, type ButtonAction, type ButtonPress, type ChatRef, type Command, type CommandName, type Platform, type Reply, type RouterResponse } from '../domain/types.js';
 import type { AuditLog } from '../audit/audit-log.js';
 import type { FixPlan, Verdict } from '../domain/diagnosis.js';
 import type { RouterPort } from '../chat/adapter.js';
@@ -278,7 +278,7 @@ export class Router implements RouterPort {
 
   /** A button whose stored state fails its signature was edited or written in Redis by someone else. */
   /** An unknown user: told once per period (and audited, with how many were refused silently since), then quiet. */
-  private async refuseUnknown(action: string, who: Actor, where: Where): Promise<RouterResponse> {
+  private async refuseUnknown(action: string, who: Who, where: Where): Promise<RouterResponse> {
     const reply = refusal(
       `You are not allowed to use clawmedic (user id ${who.userId} on ${who.platform} is not in the config). ` + 'Ask an admin to add you under "people".',
     );
@@ -296,7 +296,7 @@ export class Router implements RouterPort {
   }
 
   /** Past the person's or the chat's limit: told once per window (audited), then quiet until the window ends. */
-  private async refuseIfLimited(action: string, who: Actor, where: Where): Promise<RouterResponse | undefined> {
+  private async refuseIfLimited(action: string, who: Who, where: Where): Promise<RouterResponse | undefined> {
     const verdict = await this.deps.limits.take(who, where);
     if (verdict.ok) return undefined;
     const { perPerson, perChat, windowSec } = this.deps.limits.settings;
@@ -471,8 +471,8 @@ export function parseDuration(text: string): number | undefined {
   return seconds > 0 && seconds <= 30 * 86400 ? seconds : undefined;
 }
 
-type Actor = { platform: Platform; userId: string };
-type Where = { platform: Platform; chatId: string };
+type Who = Pick<Actor, 'platform' | 'userId'>;
+type Where = Pick<ChatRef, 'platform' | 'chatId'>;
 
 /** "; 12 more refused without a reply since the last entry" — how a silenced flood shows up in the audit. */
 function silencedNote(count: number): string {

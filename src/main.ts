@@ -4,6 +4,7 @@
  * is tested is what runs.
  */
 import type { Server } from 'node:http';
+import { basename } from 'node:path';
 import type { Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { LoadedConfig } from './config/load-config.js';
@@ -26,7 +27,7 @@ import { startNotifyWorker } from './jobs/notify-worker.js';
 import type { HostOps } from './jobs/host-ops.js';
 import { createRemoteHostOps } from './jobs/remote-host-ops.js';
 import { createMetrics, type Metrics } from './http/metrics.js';
-import { startHttpServer } from './http/http-server.js';
+import { isLoopbackHost, startHttpServer } from './http/http-server.js';
 import { createLogger, type Logger } from './util/logger.js';
 import type { RemoteRunner } from './domain/remote.js';
 import { startMonitor, type MonitorDeps, type MonitorHandle } from './monitor/index.js';
@@ -88,6 +89,13 @@ export async function createApp(loaded: LoadedConfig, opts: AppOptions): Promise
     throw new ConfigError(
       `environment: ${JOB_KEY_ENV}: not set. clawmedic signs queued fixes and buttons with it so that write access to Redis alone cannot run anything on a host; ` +
         'set the same value on every clawmedic process (generate one with: openssl rand -hex 32).',
+    );
+  }
+  if (opts.adapters.includes('console') && !config.people.some((p) => p.platform === 'console' && p.userId === config.console.userId)) {
+    // Otherwise every command typed at the console is refused as coming from a stranger.
+    throw new ConfigError(
+      `${basename(loaded.file)}: console.userId: "${config.console.userId}" is not in people; add ` +
+        `{ platform: console, userId: ${config.console.userId}, role: admin } to people (or set console.userId to a console person's id)`,
     );
   }
   if (opts.adapters.includes('telegram') && secrets.telegramToken && config.telegram.mode === 'webhook' && !secrets.telegramWebhookSecret) {
@@ -203,9 +211,17 @@ export async function createApp(loaded: LoadedConfig, opts: AppOptions): Promise
 
   let http: Server | undefined;
   if (opts.http) {
+    if (!isLoopbackHost(config.http.host) && !secrets.metricsToken) {
+      logger.warn(
+        { host: config.http.host, port: config.http.port },
+        `http: /metrics is served without authentication on ${config.http.host} (host names and error counts are readable from the network); ` +
+          'set CLAWMEDIC_METRICS_TOKEN to require "Authorization: Bearer <token>", or bind http.host to 127.0.0.1',
+      );
+    }
     http = await startHttpServer({
       host: config.http.host,
       port: config.http.port,
+      metricsToken: secrets.metricsToken,
       metrics,
       checks: {
         redis: async () => ({ ok: (await redis.ping()) === 'PONG' }),

@@ -29,8 +29,12 @@ export function formatPath(path: ReadonlyArray<PropertyKey>): string {
   return out || '(top level)';
 }
 
+/** Stands in for a value that must not be printed (a secret from the environment). */
+export const HIDDEN_INPUT = Symbol('hidden input');
+
 function describeInput(input: unknown): string {
   if (input === undefined) return 'nothing';
+  if (input === HIDDEN_INPUT) return 'a value that does not fit (not shown: it is a secret)';
   const text = JSON.stringify(input);
   return text === undefined ? String(input) : text.length > 60 ? `${text.slice(0, 57)}...` : text;
 }
@@ -60,7 +64,13 @@ export function parseConfigText(text: string, file: string): AppConfig {
     const pos = lineCounter.linePos(err.pos[0]);
     throw new ConfigError(`${name}: line ${pos.line}, column ${pos.col}: invalid YAML (${err.code})`);
   }
-  const raw: unknown = doc.toJS() ?? {};
+  let raw: unknown;
+  try {
+    // toJS() throws on an alias bomb ("Excessive alias count…"): say which file did it.
+    raw = doc.toJS() ?? {};
+  } catch (err) {
+    throw new ConfigError(`${name}: invalid YAML (${err instanceof Error ? err.message : String(err)})`);
+  }
   const result = configSchema.safeParse(raw, { reportInput: true });
   if (!result.success) throw new ConfigError(formatIssues(name, result.error.issues));
   return result.data;

@@ -7,7 +7,7 @@ import { homedir } from 'node:os';
 import { z } from 'zod';
 import { ConfigError } from '../domain/errors.js';
 import { registerSecret } from '../util/redact.js';
-import { formatIssues } from './load-config.js';
+import { formatIssues, HIDDEN_INPUT } from './load-config.js';
 
 const envSchema = z.object({
   REDIS_URL: z.string().regex(/^rediss?:\/\//, { error: 'expected redis://host:port[/db]' }).default('redis://127.0.0.1:6379'),
@@ -28,6 +28,11 @@ const envSchema = z.object({
     .optional()
     .or(z.literal('').transform(() => undefined)),
   REDIS_TLS_CA_FILE: z.string().optional().or(z.literal('').transform(() => undefined)),
+  CLAWMEDIC_METRICS_TOKEN: z
+    .string()
+    .regex(/^[A-Za-z0-9+/=_-]{16,256}$/, { error: 'expected 16-256 characters of letters and digits (generate one with: openssl rand -hex 32)' })
+    .optional()
+    .or(z.literal('').transform(() => undefined)),
 });
 
 /** Secrets after validation. `sshPrivateKey` is the key text itself (read from the path when given). */
@@ -44,14 +49,17 @@ export interface Secrets {
   jobKey?: string;
   /** PEM of the CA that signed the Redis server's certificate (rediss:// with a private CA). */
   redisTlsCa?: string;
+  /** Bearer token /metrics requires when set (CLAWMEDIC_METRICS_TOKEN). */
+  metricsToken?: string;
 }
 
 /** Validate env secrets; names the variable (never its value) on error. */
 export function loadSecrets(env: NodeJS.ProcessEnv): Secrets {
   const parsed = envSchema.safeParse(env);
   if (!parsed.success) {
-    // Drop the input from messages: these are secrets.
-    throw new ConfigError(formatIssues('environment', parsed.error.issues.map((i) => ({ ...i, input: undefined }))));
+    // Never echo the input: these are secrets. A value that was set but malformed is described as such
+    // (not as "nothing", which sent people looking for a variable that was in fact set).
+    throw new ConfigError(formatIssues('environment', parsed.error.issues.map((i) => ({ ...i, input: env[String(i.path[0])] ? HIDDEN_INPUT : undefined }) as z.core.$ZodIssue)));
   }
   const e = parsed.data;
   let sshPrivateKey = e.SSH_PRIVATE_KEY?.replace(/\\n/g, '\n');
@@ -75,7 +83,7 @@ export function loadSecrets(env: NodeJS.ProcessEnv): Secrets {
       throw new ConfigError(`environment: REDIS_TLS_CA_FILE: cannot read ${caPath} (${(err as NodeJS.ErrnoException).code})`);
     }
   }
-  for (const s of [e.TELEGRAM_BOT_TOKEN, e.TELEGRAM_WEBHOOK_SECRET, e.DISCORD_TOKEN, sshPrivateKey, e.CLAWMEDIC_JOB_KEY]) registerSecret(s);
+  for (const s of [e.TELEGRAM_BOT_TOKEN, e.TELEGRAM_WEBHOOK_SECRET, e.DISCORD_TOKEN, sshPrivateKey, e.CLAWMEDIC_JOB_KEY, e.CLAWMEDIC_METRICS_TOKEN]) registerSecret(s);
   const redisPassword = /^rediss?:\/\/[^:@/]*:([^@]+)@/.exec(e.REDIS_URL)?.[1];
   registerSecret(redisPassword);
   // A percent-encoded password is what the URL carries; the decoded one is what could be echoed back.
@@ -90,6 +98,7 @@ export function loadSecrets(env: NodeJS.ProcessEnv): Secrets {
     sshPrivateKey,
     jobKey: e.CLAWMEDIC_JOB_KEY,
     redisTlsCa,
+    metricsToken: e.CLAWMEDIC_METRICS_TOKEN,
   };
 }
 

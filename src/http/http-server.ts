@@ -2,7 +2,8 @@
  * /healthz (Redis, workers, adapters) and /metrics (prom-client). Binds to loopback by
  * default: it is for a local Prometheus or a container healthcheck, not the internet.
  */
-import { createServer, type Server } from 'node:http';
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { Metrics } from './metrics.js';
 
 /** One named check: ok or a reason. */
@@ -13,6 +14,20 @@ export interface HttpServerOptions {
   port: number;
   metrics: Metrics;
   checks: Record<string, HealthCheck>;
+  /** When set, /metrics answers only `Authorization: Bearer <token>` (401 otherwise). /healthz stays open for healthchecks. */
+  metricsToken?: string;
+}
+
+/** Loopback addresses: binding elsewhere exposes /metrics (host names, error counts) to the network. */
+export function isLoopbackHost(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
+}
+
+/** Constant-time comparison (hashes first so lengths never leak). */
+function bearerMatches(req: IncomingMessage, token: string): boolean {
+  const given = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1] ?? '';
+  const digest = (v: string): Buffer => createHash('sha256').update(v).digest();
+  return timingSafeEqual(digest(given), digest(token));
 }
 
 /** Start the server; resolves with it listening (port 0 picks a free one: read server.address()). */
@@ -20,6 +35,11 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<Server> 
   const server = createServer((req, res) => {
     void (async () => {
       if (req.url === '/metrics') {
+        if (opts.metricsToken && !bearerMatches(req, opts.metricsToken)) {
+          res.writeHead(401, { 'content-type': 'text/plain', 'www-authenticate': 'Bearer' });
+          res.end('unauthorized\n');
+          return;
+        }
         res.writeHead(200, { 'content-type': opts.metrics.registry.contentType });
         res.end(await opts.metrics.registry.metrics());
         return;

@@ -101,6 +101,21 @@ chats:
     expect(errorOf(() => parseConfigText('hosts: [\n  a: b', 'clawmedic.yaml'))).toMatch(/^clawmedic\.yaml: line \d+, column \d+: invalid YAML/);
   });
 
+  it('names the file when YAML aliases explode (an alias bomb), instead of a bare yaml error (issue 12.8)', () => {
+    const bomb = ['a: &a ["x","x","x","x","x","x","x","x","x"]', ...'bcdefghi'.split('').map((k, i) => `${k}: &${k} [${Array(9).fill(`*${'abcdefghi'[i]}`).join(',')}]`)].join('\n');
+    const msg = errorOf(() => parseConfigText(bomb, '/etc/clawmedic/prod.yaml'));
+    expect(msg).toMatch(/^prod\.yaml: invalid YAML \(.*alias/i);
+  });
+
+  it('says a malformed secret was set but does not fit, never "got nothing" and never the value (issue 12.8)', () => {
+    const msg = errorOf(() => loadSecrets({ TELEGRAM_BOT_TOKEN: '12345:tooshort' }));
+    expect(msg).toContain('environment: TELEGRAM_BOT_TOKEN: expected a bot token');
+    expect(msg).toContain('got a value that does not fit (not shown: it is a secret)');
+    expect(msg).not.toContain('got nothing');
+    expect(msg).not.toContain('tooshort');
+    expect(errorOf(() => loadSecrets({ CLAWMEDIC_METRICS_TOKEN: 'short' }))).toContain('environment: CLAWMEDIC_METRICS_TOKEN: expected 16-256 characters');
+  });
+
   it('reports a missing file clearly', () => {
     expect(errorOf(() => loadConfig(join(tmpdir(), 'does-not-exist.yaml'), {}))).toContain('file not found');
   });

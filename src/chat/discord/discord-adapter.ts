@@ -80,6 +80,8 @@ const PERMANENT_CODES = new Set([
 const PERMISSION_CODES = new Set([50001, 50013]);
 /** The interaction webhook or message is gone/expired: fall back to the channel message. */
 const HOOK_GONE_CODES = new Set([10015, 50027, 10008, 10062]);
+/** "Interaction has already been acknowledged": someone else answered it; do not run it twice. */
+const ALREADY_ACKNOWLEDGED = 40060;
 
 /** Where a logical message lives on Discord; JSON in the MessageRefStore. */
 interface DiscordMessageRef {
@@ -254,20 +256,23 @@ export class DiscordAdapter implements ChatAdapter {
     // Whether the answer is a refusal is known from the config alone (no I/O): such an answer is
     // deferred ephemeral, so nobody sees a public "thinking…" that is then deleted.
     const ephemeral = this.ephemeralCommands.has(i.commandName) || this.opts.router.mayRun?.(this.actorOf(i), i.commandName) === false;
-    try {
-      await i.deferReply(ephemeral ? { flags: MessageFlags.Ephemeral } : {});
-    } catch (err) {
-      this.opts.logger.warn({ err: describe(err), code: apiCode(err), command: i.commandName }, 'Discord: could not acknowledge a slash command');
-      return;
-    }
-    this.acked('command', i, receivedAt);
-
     const cmd: Command = {
       actor: this.actorOf(i),
       chat: this.chatOf(i),
       text: commandText(i.commandName, (name) => i.options.get(name)?.value),
       requestId: i.id,
     };
+    try {
+      await i.deferReply(ephemeral ? { flags: MessageFlags.Ephemeral } : {});
+    } catch (err) {
+      if (!this.mayAnswerLate(err, `/${i.commandName}`)) return;
+      // Discord shows "The application did not respond", but the person asked: answer in the channel (or DM).
+      const response = await this.askRouter(() => this.opts.router.handleCommand(cmd));
+      await this.answerLate(i, response, `/${i.commandName}`);
+      return;
+    }
+    this.acked('command', i, receivedAt);
+
     const response = await this.askRouter(() => this.opts.router.handleCommand(cmd));
     await this.answer(i, response, { deferredEphemeral: ephemeral, inPlace: true });
   }
@@ -277,21 +282,61 @@ export class DiscordAdapter implements ChatAdapter {
     if (sep < 0) return; // not one of ours
     const action = i.customId.slice(0, sep);
     const token = i.customId.slice(sep + 1);
+    let late = false;
     try {
       // Keep the pressed message as it is until the router has answered.
       await i.deferUpdate();
     } catch (err) {
-      this.opts.logger.warn({ err: describe(err), code: apiCode(err) }, 'Discord: could not acknowledge a button press');
-      return;
+      if (!this.mayAnswerLate(err, 'a button press')) return;
+      late = true;
     }
-    this.acked('button', i, receivedAt);
+    if (!late) this.acked('button', i, receivedAt);
     const response = await this.askRouter(() => this.opts.router.handleButton({ actor: this.actorOf(i), chat: this.chatOf(i), token }));
-    await this.answer(i, response, { deferredEphemeral: false, inPlace: IN_PLACE_ACTIONS.has(action) });
-    if (response.spentKeyboard && !IN_PLACE_ACTIONS.has(action)) {
+    if (late) await this.answerLate(i, response, `your "${action}" press`);
+    else await this.answer(i, response, { deferredEphemeral: false, inPlace: IN_PLACE_ACTIONS.has(action) });
+    if (response.spentKeyboard && (late || !IN_PLACE_ACTIONS.has(action))) {
       // Its buttons were issued together and are all spent now: take them off the message.
       await i.message.edit({ components: [] }).catch((err: unknown) => {
         this.opts.logger.warn({ err: describe(err), code: apiCode(err) }, 'Discord: could not remove spent buttons');
       });
+    }
+  }
+
+  /**
+   * The acknowledgement failed (Discord's 3 s passed while a 429 made us wait, or the network failed).
+   * Answer anyway, outside the interaction — unless another process already answered it (40060).
+   */
+  private mayAnswerLate(err: unknown, what: string): boolean {
+    const code = apiCode(err);
+    const answerLate = code !== ALREADY_ACKNOWLEDGED;
+    this.opts.logger.warn(
+      { err: describe(err), code, what },
+      answerLate ? 'Discord: acknowledgement failed; answering with a message instead' : 'Discord: interaction already acknowledged elsewhere',
+    );
+    return answerLate;
+  }
+
+  /**
+   * Answer an interaction that could not be acknowledged: a message in the channel, or a DM when the
+   * answer is private (refusals, errors, anything ephemeral), saying why it comes this way. Later
+   * progress edits of a job find this message through its ref like any other.
+   */
+  private async answerLate(i: ChatInputCommandInteraction | ButtonInteraction, response: RouterResponse, what: string): Promise<void> {
+    const note = `Discord did not let clawmedic answer ${what} in time, so the answer comes as a message.`;
+    const rendered = this.render(response.reply);
+    const reply: Reply = { ...response.reply, private: response.reply.private || rendered.ephemeral || response.reply.tone === 'error', body: [note, ...(response.reply.body ?? [])] };
+    const key = response.messageKey;
+    const delivery: Delivery = { chat: this.chatOf(i), reply, userId: i.user.id, ...(key ? { messageKey: key } : {}) };
+    // deliver() reads pendingRefs synchronously on entry, before this sets it: it never waits on itself.
+    const pending = this.deliver(delivery);
+    const tracked = pending.catch(() => undefined);
+    if (key) this.pendingRefs.set(key, tracked);
+    try {
+      await pending;
+    } catch (err) {
+      this.opts.logger.error({ err: describe(err), code: apiCode(err), what }, 'Discord: the late answer could not be sent either');
+    } finally {
+      if (key && this.pendingRefs.get(key) === tracked) this.pendingRefs.delete(key);
     }
   }
 

@@ -52,6 +52,8 @@ export const MONITOR_DEFAULTS = {
   resolvedTtlSec: 7 * 86400,
   /** At most one edit of an alert message per this many ms (Telegram/Discord edit rate limits). */
   editMinIntervalMs: 5_000,
+  /** A change of only the count (within its bucket) or the last-event time is shown at most this often. */
+  editRefreshMs: 5 * 60_000,
   /** Evidence lines kept per incident. */
   maxEvidence: 6,
   /** Distinct clients remembered per incident. */

@@ -23,6 +23,8 @@ export interface AlertPolicy {
   flapResolveFactor: number;
   /** At most one edit of the alert message per this long. */
   editMinIntervalMs: number;
+  /** A count-only change is shown at the latest after this long (see readerView). */
+  editRefreshMs: number;
 }
 
 /** Where an incident stands. ("ok" is the absence of an incident.) */
@@ -76,6 +78,8 @@ export interface Incident {
   /** The alert message exists in the chats. */
   announced: boolean;
   renderedVersion: number;
+  /** {@link readerView} of what the chats were last shown (absent: before coalescing existed). */
+  renderedView?: string;
   lastRenderAt?: number;
   lastReminderAt?: number;
   reminders: number;
@@ -108,6 +112,34 @@ export interface Action {
   kind: ActionKind;
   /** The incident's version the action shows (renderedVersion becomes this once done). */
   version: number;
+  /** For announce/edit: the reader's view it shows (renderedView becomes this once done). */
+  view?: string;
+}
+
+/** 1…10 exactly, then 20, 50, 100, 200, 500, …: how far a count must move before a reader is told. */
+export function countBucket(n: number): number {
+  if (n <= 10) return n;
+  let bucket = 10;
+  for (let decade = 10; ; decade *= 10) {
+    for (const m of [1, 2, 5]) {
+      if (decade * m > n) return bucket;
+      bucket = decade * m;
+    }
+  }
+}
+
+/**
+ * What a reader of the alert message would notice changing: state, cause, who acked or muted, what was
+ * tried, the number of clients, and the event count by bucket. A new event of the same tab moves only
+ * the count and the "last event" time, which is not worth an edit in a busy group (each edit costs
+ * Telegram's 20-per-minute group budget that replies to people need); it is shown with the next
+ * meaningful edit or the periodic refresh.
+ */
+export function readerView(inc: Incident): string {
+  return JSON.stringify([
+    inc.phase, inc.cause, inc.flapping, inc.fireCount, inc.ackedBy ?? '', inc.mutedBy ?? '', inc.mutedUntil ?? 0,
+    inc.tried, inc.clients.length, countBucket(inc.count),
+  ]);
 }
 
 /** Build the policy from the `alerts` section of clawmedic.yaml (seconds) plus monitor defaults. */
@@ -127,6 +159,7 @@ export function policyFromConfig(alerts: {
     flapWindowMs: MONITOR_DEFAULTS.flapWindowSec * 1000,
     flapResolveFactor: MONITOR_DEFAULTS.flapResolveFactor,
     editMinIntervalMs: MONITOR_DEFAULTS.editMinIntervalMs,
+    editRefreshMs: MONITOR_DEFAULTS.editRefreshMs,
     ...overrides,
   };
 }
@@ -328,14 +361,17 @@ export function evaluate(inc: Incident, ctx: EvalContext, policy: AlertPolicy): 
       return { actions, done: false };
     }
     if (!inc.announced) {
-      actions.push({ kind: 'announce', version: inc.version });
+      actions.push({ kind: 'announce', version: inc.version, view: readerView(inc) });
       return { actions, done: false };
     }
     if (inc.fireCount > 1 && inc.flapNoticeFor < inc.fireCount) actions.push({ kind: 'flap_notice', version: inc.version });
     const editDue = inc.lastRenderAt === undefined || now - inc.lastRenderAt >= policy.editMinIntervalMs;
     const backAgain = inc.fireCount > 1 && inc.flapNoticeFor < inc.fireCount;
-    if (inc.renderedVersion < inc.version && (editDue || backAgain)) {
-      actions.push({ kind: 'edit', version: inc.version });
+    const view = readerView(inc);
+    // Coalesced: only what a reader notices, or a refresh of the count/time now and then.
+    const worthIt = view !== inc.renderedView || inc.lastRenderAt === undefined || now - inc.lastRenderAt >= policy.editRefreshMs;
+    if (inc.renderedVersion < inc.version && worthIt && (editDue || backAgain)) {
+      actions.push({ kind: 'edit', version: inc.version, view });
     }
     if (!inc.ackedBy && now - (inc.lastReminderAt ?? inc.firedAt ?? now) >= policy.reminderIntervalMs) {
       actions.push({ kind: 'remind', version: inc.version });
@@ -357,6 +393,7 @@ export function markDone(inc: Incident, action: Action, now: number): void {
     case 'edit':
       inc.announced = true;
       inc.renderedVersion = Math.max(inc.renderedVersion, action.version);
+      inc.renderedView = action.view ?? readerView(inc);
       inc.lastRenderAt = now;
       inc.muteEditDue = false;
       break;

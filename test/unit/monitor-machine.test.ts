@@ -8,6 +8,7 @@ import {
   applyMute,
   applyProbeFailure,
   applySignal,
+  countBucket,
   evaluate,
   markDone,
   newIncident,
@@ -27,6 +28,7 @@ const policy: AlertPolicy = {
   flapWindowMs: 1_800_000,
   flapResolveFactor: 3,
   editMinIntervalMs: 5_000,
+  editRefreshMs: 300_000,
 };
 
 const T0 = Date.parse('2026-11-25T15:00:00Z');
@@ -101,6 +103,29 @@ describe('thresholds and clients', () => {
     expect(kinds.filter((k) => k === 'announce')).toHaveLength(1);
     // 50 s of events, at most one edit per 5 s.
     expect(kinds.filter((k) => k === 'edit').length).toBeLessThanOrEqual(10);
+  });
+
+  it('edits are coalesced to what a reader notices: counts by bucket, a new client, an ack; a refresh now and then (issue 13.4)', () => {
+    expect([1, 7, 10, 11, 19, 20, 49, 50, 99, 100, 199, 200, 499, 500, 1999, 2000].map(countBucket)).toEqual([1, 7, 10, 10, 10, 20, 20, 50, 50, 100, 100, 200, 200, 500, 1000, 2000]);
+    const inc = newIncident('prod', 'token_mismatch', 'log', T0);
+    const editsAt: number[] = [];
+    let now = T0;
+    // One stale tab, one refusal every 6 s (past the 5 s edit interval each time): 160 events in 16 minutes.
+    for (let i = 1; i <= 160; i++) {
+      now = T0 + i * 6000;
+      applySignal(inc, sig(now), policy, now);
+      if (step(inc, ctx(now)).includes('edit')) editsAt.push(inc.count);
+    }
+    // Announced at 3; every count up to 10 shown; then only 20, 50 and 100 (bucket changes);
+    // then a refresh 5 minutes after the last edit (count 150 at 900 s).
+    expect(editsAt).toEqual([4, 5, 6, 7, 8, 9, 10, 20, 50, 100, 150]);
+    // A second client is news at once; so is an ack.
+    now += 6000;
+    applySignal(inc, sig(now, 'https://other.example|webchat-ui'), policy, now);
+    expect(step(inc, ctx(now))).toContain('edit');
+    now += 6000;
+    ackIncident(inc, 'alice', now);
+    expect(step(inc, ctx(now))).toContain('edit');
   });
 
   it('probe failures fire after M consecutive failures', () => {

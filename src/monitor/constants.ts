@@ -54,6 +54,8 @@ export const MONITOR_DEFAULTS = {
   editMinIntervalMs: 5_000,
   /** A change of only the count (within its bucket) or the last-event time is shown at most this often. */
   editRefreshMs: 5 * 60_000,
+  /** Half of DEFAULTS.buttonTtlSec (24 h): an unchanged firing alert gets fresh buttons before its old ones expire. */
+  buttonRefreshMs: 12 * 3600_000,
   /** Evidence lines kept per incident. */
   maxEvidence: 6,
   /** Distinct clients remembered per incident. */

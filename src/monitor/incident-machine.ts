@@ -25,6 +25,8 @@ export interface AlertPolicy {
   editMinIntervalMs: number;
   /** A count-only change is shown at the latest after this long (see readerView). */
   editRefreshMs: number;
+  /** An alert unchanged this long is re-sent with fresh buttons (they expire after DEFAULTS.buttonTtlSec). */
+  buttonRefreshMs: number;
 }
 
 /** Where an incident stands. ("ok" is the absence of an incident.) */
@@ -160,6 +162,7 @@ export function policyFromConfig(alerts: {
     flapResolveFactor: MONITOR_DEFAULTS.flapResolveFactor,
     editMinIntervalMs: MONITOR_DEFAULTS.editMinIntervalMs,
     editRefreshMs: MONITOR_DEFAULTS.editRefreshMs,
+    buttonRefreshMs: MONITOR_DEFAULTS.buttonRefreshMs,
     ...overrides,
   };
 }
@@ -355,9 +358,11 @@ export function evaluate(inc: Incident, ctx: EvalContext, policy: AlertPolicy): 
 
   if (inc.phase === 'firing') {
     if (ctx.autoFix && inc.autoFixFor < inc.fireCount && !ctx.inhibited && !ctx.muted) actions.push({ kind: 'autofix', version: inc.version });
+    // Buttons live DEFAULTS.buttonTtlSec: an alert shown that long unchanged gets fresh ones before they expire.
+    const buttonsAging = inc.announced && inc.lastRenderAt !== undefined && now - inc.lastRenderAt >= policy.buttonRefreshMs;
     if (ctx.muted || ctx.inhibited) {
       // Held, except the one edit that shows people the mute they (or a colleague) just set.
-      if (ctx.muted && inc.muteEditDue && inc.announced) actions.push({ kind: 'edit', version: inc.version });
+      if (ctx.muted && ((inc.muteEditDue && inc.announced) || buttonsAging)) actions.push({ kind: 'edit', version: inc.version });
       return { actions, done: false };
     }
     if (!inc.announced) {
@@ -370,7 +375,7 @@ export function evaluate(inc: Incident, ctx: EvalContext, policy: AlertPolicy): 
     const view = readerView(inc);
     // Coalesced: only what a reader notices, or a refresh of the count/time now and then.
     const worthIt = view !== inc.renderedView || inc.lastRenderAt === undefined || now - inc.lastRenderAt >= policy.editRefreshMs;
-    if (inc.renderedVersion < inc.version && worthIt && (editDue || backAgain)) {
+    if ((inc.renderedVersion < inc.version && worthIt && (editDue || backAgain)) || buttonsAging) {
       actions.push({ kind: 'edit', version: inc.version, view });
     }
     if (!inc.ackedBy && now - (inc.lastReminderAt ?? inc.firedAt ?? now) >= policy.reminderIntervalMs) {

@@ -29,6 +29,7 @@ const policy: AlertPolicy = {
   flapResolveFactor: 3,
   editMinIntervalMs: 5_000,
   editRefreshMs: 300_000,
+  buttonRefreshMs: 12 * 3600_000,
 };
 
 const T0 = Date.parse('2026-11-25T15:00:00Z');
@@ -126,6 +127,20 @@ describe('thresholds and clients', () => {
     now += 6000;
     ackIncident(inc, 'alice', now);
     expect(step(inc, ctx(now))).toContain('edit');
+  });
+
+  it('an alert left unchanged for 12 h is re-sent with fresh buttons (they expire after 24 h), muted or not (issue 14.3)', () => {
+    for (const muted of [false, true]) {
+      const inc = newIncident('prod', 'token_mismatch', 'log', T0);
+      for (let i = 0; i < 3; i++) applySignal(inc, sig(T0 + i), policy, T0 + i);
+      expect(step(inc, ctx(T0 + 10))).toEqual(['announce']);
+      // Quiet but not resolved (the probe never answered ok), reminders acked away.
+      ackIncident(inc, 'alice', T0 + 20);
+      step(inc, ctx(T0 + 6000, { muted }));
+      expect(step(inc, ctx(T0 + 11 * 3600_000, { muted }))).not.toContain('edit');
+      expect(step(inc, ctx(T0 + 12 * 3600_000 + 7000, { muted }))).toContain('edit');
+      expect(step(inc, ctx(T0 + 12 * 3600_000 + 60_000, { muted }))).not.toContain('edit');
+    }
   });
 
   it('probe failures fire after M consecutive failures', () => {

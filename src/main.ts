@@ -62,6 +62,8 @@ export interface AppOptions {
   monitorTuning?: MonitorDeps['tuning'];
   /** Grace and check period of the adapter receive watch (tests shorten them); defaults from DEFAULTS. */
   receiveWatch?: { graceMs: number; checkMs: number };
+  /** Lifetime of result buttons (DEFAULTS.buttonTtlSec; tests shorten it to see them removed). */
+  buttonTtlSec?: number;
 }
 
 export interface App {
@@ -165,7 +167,7 @@ export async function createApp(loaded: LoadedConfig, opts: AppOptions): Promise
   if (opts.workers && ops) {
     workers.push(
       // Worker generics differ per queue; the list only needs close()/isRunning().
-      startHostWorker({ connection: workerConn, redis, prefix, hosts, ops, notifier, buttons, audit, inflight, logger, metrics, concurrency: config.jobs.concurrency, confirmTtlSec: config.jobs.confirmTtlSec }) as unknown as Worker,
+      startHostWorker({ connection: workerConn, redis, prefix, hosts, ops, notifier, buttons, audit, inflight, logger, metrics, concurrency: config.jobs.concurrency, confirmTtlSec: config.jobs.confirmTtlSec, buttonTtlSec: opts.buttonTtlSec }) as unknown as Worker,
       startFixWorker({ connection: workerConn, redis, prefix, hosts, ops, notifier, buttons, audit, inflight, fixAttempts, logger, metrics, signer, onFixRunning: (host, running) => monitor?.onFixRunning(host, running) ?? Promise.resolve() }) as unknown as Worker,
     );
   }

@@ -38,6 +38,8 @@ export interface WorkerDeps {
   metrics?: Metrics;
   concurrency?: number;
   confirmTtlSec?: number;
+  /** Lifetime of the Fix / Diagnose again buttons under a diagnosis (DEFAULTS.buttonTtlSec; tests shorten it). */
+  buttonTtlSec?: number;
 }
 
 /** Send `reply` to the requester and to everyone who joined the job. */
@@ -101,12 +103,13 @@ async function runHostJob(deps: WorkerDeps, job: Job<HostJobData, unknown, HostJ
   const verdict = await deps.ops.diagnose(host);
   const headline = verdict.findings[0]?.cause ?? 'unknown';
   if (job.name === HOST_JOB.diagnose) {
+    const buttonTtlSec = deps.buttonTtlSec ?? DEFAULTS.buttonTtlSec;
     const tokens = await deps.buttons.issue(
       [
         { action: 'fix', host: host.name, platform: data.chat.platform, chatId: data.chat.chatId },
         { action: 'diagnose', host: host.name, platform: data.chat.platform, chatId: data.chat.chatId },
       ],
-      DEFAULTS.buttonTtlSec,
+      buttonTtlSec + DEFAULTS.confirmExpiryGraceSec,
     );
     const buttons =
       headline === 'healthy'
@@ -115,7 +118,13 @@ async function runHostJob(deps: WorkerDeps, job: Job<HostJobData, unknown, HostJ
             { label: 'Fix', action: 'fix' as const, token: tokens[0]!, style: 'primary' as const },
             { label: 'Diagnose again', action: 'diagnose' as const, token: tokens[1]!, style: 'secondary' as const },
           ];
-    await replyToAll(deps, jobId, data, renderVerdict(verdict, footerOf(job, startedAt), buttons));
+    const footer = footerOf(job, startedAt);
+    await replyToAll(deps, jobId, data, renderVerdict(verdict, footer, buttons));
+    // When the buttons expire the diagnosis stays, without them (unless one was pressed: then it is left alone).
+    await deps.notifier.send(
+      { chat: data.chat, messageKey: data.messageKey, reply: renderVerdict(verdict, footer), retires: tokens },
+      { delayMs: buttonTtlSec * 1000 },
+    );
     return headline;
   }
 

@@ -10,6 +10,8 @@ import { startTelegramStandin, type SeenMessage, type TelegramStandin } from '..
 const OPERATOR = 1001;
 const GROUP = -2101;
 const CONFIRM_TTL_SEC = 3;
+/** Result buttons (Fix / Diagnose again under a diagnosis) live 24 h in production; 4 s here. */
+const BUTTON_TTL_SEC = 4;
 
 let tg: TelegramStandin;
 let h: Harness;
@@ -17,7 +19,7 @@ let h: Harness;
 beforeAll(async () => {
   tg = await startTelegramStandin();
   h = await startHarness({
-    app: { adapters: ['console', 'telegram'] },
+    app: { adapters: ['console', 'telegram'], buttonTtlSec: BUTTON_TTL_SEC },
     secrets: { telegramToken: tg.token },
     extra: {
       telegram: { mode: 'polling', apiRoot: tg.apiRoot },
@@ -89,5 +91,27 @@ describe('fix confirmation expiry', () => {
     const after = tg.messagesIn(GROUP).find((x) => x.message_id === plan.message_id)!;
     expect(titleOf(after)).toMatch(/prod: fix cancelled; nothing was changed\.$/);
     expect(after.buttons).toEqual([]);
+  }, 60_000);
+});
+
+describe('diagnosis buttons expire too (issue 14.3)', () => {
+  it('unpressed: the diagnosis stays, its Fix / Diagnose again buttons are taken off when they expire', async () => {
+    const asked = await tg.userSends(GROUP, OPERATOR, '/diagnose prod', { chatType: 'supergroup', firstName: 'Ada' });
+    const verdict = await tg.waitFor(
+      () => tg.messagesIn(GROUP).find((m) => m.message_id > asked && m.buttons.length > 0),
+      30_000,
+      'the diagnosis with buttons',
+    );
+    expect(verdict.buttons.map((b) => b.text)).toEqual(['Fix', 'Diagnose again']);
+    const shown = titleOf(verdict);
+    const bare = await tg.waitFor(
+      () => {
+        const m = tg.messagesIn(GROUP).find((x) => x.message_id === verdict.message_id);
+        return m && m.buttons.length === 0 ? m : undefined;
+      },
+      BUTTON_TTL_SEC * 1000 + 15_000,
+      'the buttons to be removed',
+    );
+    expect(titleOf(bare)).toBe(shown);
   }, 60_000);
 });

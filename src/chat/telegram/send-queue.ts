@@ -24,6 +24,11 @@ export interface SendQueueLimits {
   groupWindowMs: number;
   /** Calls per second over all chats. Default 30. */
   globalPerSecond: number;
+  /**
+   * Of a group's calls per minute, how many alert traffic may never take: kept for replies to people, so
+   * in a group flooded with alert edits a reply still finds budget at once. Default 5 (alerts: 15/min).
+   */
+  replyReservePerMinute: number;
 }
 
 /** Order of waiting calls in one chat: people's replies before the monitor's alert messages and edits. */
@@ -36,6 +41,7 @@ export const TELEGRAM_SEND_LIMITS: SendQueueLimits = {
   perGroupPerMinute: 20,
   groupWindowMs: 61_000,
   globalPerSecond: 30,
+  replyReservePerMinute: 5,
 };
 
 /** Minimal logger shape (pino-compatible). */
@@ -83,6 +89,8 @@ export class TelegramSendQueue {
   private readonly global: PQueue;
   private readonly lanes = new Map<string, ChatLane>();
   private readonly groupLimiters = new Map<string, PQueue>();
+  /** Per group: the share of the minute budget alert traffic may use (see replyReservePerMinute). */
+  private readonly alertBudgets = new Map<string, PQueue>();
   /** Chats whose permanent failure was already logged: one line per chat, not one per message. */
   private readonly loggedDead = new Set<string>();
 
@@ -99,6 +107,9 @@ export class TelegramSendQueue {
    * PermanentDeliveryError (logged once per chat); other errors propagate unchanged.
    */
   async run<T>(chatId: string, isGroup: boolean, task: () => Promise<T>, priority: number = SEND_PRIORITY.reply): Promise<T> {
+    // An alert takes its share of the group budget before it enters the chat's lane: waiting for budget
+    // inside the lane would hold the lane (one call at a time) and the reply behind it.
+    if (isGroup && priority === SEND_PRIORITY.alert) await this.alertBudget(chatId).add(() => undefined);
     const lane = this.lane(chatId);
     try {
       // Within a chat, a reply to a person overtakes alert edits still waiting (same priority: first in, first out).
@@ -129,6 +140,7 @@ export class TelegramSendQueue {
     for (const lane of this.lanes.values()) if (lane.idleTimer) clearTimeout(lane.idleTimer);
     this.lanes.clear();
     this.groupLimiters.clear();
+    this.alertBudgets.clear();
   }
 
   private paced<T>(chatId: string, isGroup: boolean, task: () => Promise<T>): Promise<T> {
@@ -140,6 +152,16 @@ export class TelegramSendQueue {
       this.groupLimiters.set(chatId, limiter);
     }
     return limiter.add(viaGlobal) as Promise<T>;
+  }
+
+  private alertBudget(chatId: string): PQueue {
+    let budget = this.alertBudgets.get(chatId);
+    if (!budget) {
+      const cap = Math.max(1, this.limits.perGroupPerMinute - this.limits.replyReservePerMinute);
+      budget = new PQueue({ intervalCap: cap, interval: this.limits.groupWindowMs, strict: true });
+      this.alertBudgets.set(chatId, budget);
+    }
+    return budget;
   }
 
   private lane(chatId: string): ChatLane {

@@ -62,6 +62,22 @@ describe('TelegramSendQueue', () => {
     q.close();
   });
 
+  it('alert traffic never takes the whole group budget: a reply into a flooded group goes out at once', async () => {
+    const { logger } = recorder();
+    const q = new TelegramSendQueue(logger, { perChatIntervalMs: 1, perChatBurst: 100, perGroupPerMinute: 6, replyReservePerMinute: 2 });
+    let alertsSent = 0;
+    const alerts = Array.from({ length: 10 }, () => q.run('-100', true, async () => void alertsSent++, SEND_PRIORITY.alert));
+    await new Promise((r) => setTimeout(r, 200));
+    expect(alertsSent).toBe(4); // 6 per minute minus 2 kept for replies
+    const t0 = Date.now();
+    await q.run('-100', true, async () => undefined);
+    await q.run('-100', true, async () => undefined);
+    expect(Date.now() - t0).toBeLessThan(10_000); // both found budget (and a free lane) long before the 61 s window turned
+    expect(alertsSent).toBe(4);
+    q.close();
+    void alerts;
+  });
+
   it('caps calls per group per minute', async () => {
     const { logger } = recorder();
     const q = new TelegramSendQueue(logger, { perChatIntervalMs: 1, perGroupPerMinute: 3 });

@@ -13,6 +13,34 @@ const portNumber = z
 
 const nonEmpty = z.string({ error: 'expected a non-empty string' }).trim().min(1, { error: 'expected a non-empty string' });
 
+/*
+ * Inventory values that end up in remote scripts. Templates quote every one of them whatever it holds
+ * (src/openclaw/templates.ts); these rules refuse what can only be a mistake or an attack, so it is named
+ * at start instead of surfacing as a strange command on a host. The key path comes from formatIssues.
+ */
+/** Control characters (newline, tab, ESC, NUL, DEL) never belong in a name or path. */
+const CONTROL_CHARS = /[\u0000-\u001f\u007f]/;
+/** A path on the host (bin, stateDir, envFile): no control characters, not starting with "-". */
+const hostPath = nonEmpty.refine((v) => !CONTROL_CHARS.test(v) && !v.startsWith('-'), {
+  error: 'expected a path (no newlines or control characters, not starting with "-")',
+});
+/** systemd unit names: ASCII letters, digits and : - _ . \ @ (systemd.unit(5)); a leading "-" would read as an option. */
+const unitName = nonEmpty.regex(/^[A-Za-z0-9:_.\\@][A-Za-z0-9:_.\\@-]*$/, {
+  error: 'expected a systemd unit name (letters, digits and : _ . \\ @ -, no spaces, not starting with "-")',
+});
+/** Docker container names (or ids): [a-zA-Z0-9][a-zA-Z0-9_.-]*, the rule the docker daemon applies. */
+const containerName = nonEmpty.regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, {
+  error: 'expected a docker container name (letters, digits, "_", "." or "-", starting with a letter or digit)',
+});
+/** OpenClaw's own rule for --profile (it refuses anything else): letters, digits, "_" and "-", at most 64. */
+const profileName = nonEmpty.regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/, {
+  error: 'expected an OpenClaw profile name (letters, digits, "_" or "-", starting with a letter or digit, at most 64)',
+});
+/** SSH host and user: one word, not starting with "-" (ssh would read it as an option). */
+const sshWord = nonEmpty.refine((v) => !/[\s\u0000-\u001f\u007f]/.test(v) && !v.startsWith('-'), {
+  error: 'expected one word (no spaces or control characters, not starting with "-")',
+});
+
 /** Platform ids are strings in config; numbers (Telegram ids written bare) are accepted and turned into strings. */
 const platformId = z
   .union([z.string(), z.number().int()], { error: 'expected a user/chat id (string or integer)' })
@@ -28,8 +56,8 @@ const fingerprint = z
 const supervisorSchema = z.discriminatedUnion(
   'kind',
   [
-    z.object({ kind: z.literal('systemd-user'), unit: nonEmpty.default(DEFAULTS.systemdUnit) }).strict(),
-    z.object({ kind: z.literal('docker'), container: nonEmpty }).strict(),
+    z.object({ kind: z.literal('systemd-user'), unit: unitName.default(DEFAULTS.systemdUnit) }).strict(),
+    z.object({ kind: z.literal('docker'), container: containerName }).strict(),
     z.object({ kind: z.literal('commands'), start: nonEmpty, stop: nonEmpty, status: nonEmpty.optional() }).strict(),
   ],
   { error: 'expected kind: systemd-user | docker | commands' },
@@ -42,9 +70,9 @@ const hostSchema = z
     }),
     ssh: z
       .object({
-        host: nonEmpty,
+        host: sshWord,
         port: portNumber.default(22),
-        user: nonEmpty,
+        user: sshWord,
         hostKeyFingerprint: fingerprint,
         privateKeyPath: nonEmpty.optional(),
         /** Allow SHA-1 (ssh-rsa host keys, hmac-sha1, sha1 key exchange) for this host only: an old sshd that offers nothing else. */
@@ -52,13 +80,13 @@ const hostSchema = z
       })
       .strict(),
     install: z.enum(['native', 'docker'], { error: 'expected native | docker' }).default('native'),
-    container: nonEmpty.optional(),
+    container: containerName.optional(),
     supervisor: supervisorSchema,
     openclaw: z
       .object({
-        bin: nonEmpty.default('openclaw'),
-        profile: nonEmpty.optional(),
-        stateDir: nonEmpty.optional(),
+        bin: hostPath.default('openclaw'),
+        profile: profileName.optional(),
+        stateDir: hostPath.optional(),
       })
       .strict()
       .default({ bin: 'openclaw' }),
@@ -69,7 +97,7 @@ const hostSchema = z
       })
       .strict()
       .default({ port: DEFAULTS.gatewayPort }),
-    envFile: nonEmpty.optional(),
+    envFile: hostPath.optional(),
     allowKillPortOwner: z.boolean({ error: 'expected true or false' }).default(false),
     autoFix: z.boolean({ error: 'expected true or false' }).default(false),
   })

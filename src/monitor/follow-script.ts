@@ -40,7 +40,7 @@ export function buildFollowScript(host: HostConfig, opts: FollowScriptOptions): 
   if (followModeFor(host) === 'docker') {
     const container = containerOf(host) ?? 'openclaw';
     const since = opts.resume ? `--since ${shellQuote(new Date(opts.resume.ms - 1000).toISOString())}` : `--tail ${n}`;
-    return `exec docker logs -f --timestamps ${since} ${shellQuote(container)} 2>&1`;
+    return `exec docker logs -f --timestamps ${since} -- ${shellQuote(container)} 2>&1`;
   }
   const L: string[] = [TIMEOUT_PRELUDE];
   L.push(`_cm_lf=${shellQuote(opts.logFile ?? '')}`);
@@ -56,7 +56,7 @@ export function buildFollowScript(host: HostConfig, opts: FollowScriptOptions): 
     // No file log to be found: the user journal of the unit has the gateway's stdout.
     const since = opts.resume ? `--since @${Math.floor(opts.resume.ms / 1000)}` : `-n ${n}`;
     L.push(
-      `if [ -z "$_cm_lf" ]; then echo '${FOLLOW_MARK}journal'; XDG_RUNTIME_DIR="\${XDG_RUNTIME_DIR:-/run/user/$(id -u)}" exec journalctl --user -u ${shellQuote(host.supervisor.unit)} -f ${since} -o short-iso-precise --no-pager; fi`,
+      `if [ -z "$_cm_lf" ]; then echo '${FOLLOW_MARK}journal'; XDG_RUNTIME_DIR="\${XDG_RUNTIME_DIR:-/run/user/$(id -u)}" exec journalctl --user ${shellQuote(`--unit=${host.supervisor.unit}`)} -f ${since} -o short-iso-precise --no-pager; fi`,
     );
   }
   L.push(`if [ -z "$_cm_lf" ]; then echo '${FOLLOW_MARK}nolog'; exit 3; fi`);

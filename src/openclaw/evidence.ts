@@ -111,7 +111,7 @@ export function buildEvidenceScript(host: HostConfig): string {
   L.push('_cm_s memory; free -m 2>&1; _cm_e $?');
   if (docker && container) {
     L.push(
-      `_cm_s container_memory; _cm_to 20 docker stats --no-stream --format ${shellQuote('{{.Name}}\t{{.MemUsage}}\t{{.MemPerc}}')} ${shellQuote(container)} 2>&1; _cm_e $?`,
+      `_cm_s container_memory; _cm_to 20 docker stats --no-stream --format ${shellQuote('{{.Name}}\t{{.MemUsage}}\t{{.MemPerc}}')} -- ${shellQuote(container)} 2>&1; _cm_e $?`,
     );
   }
 
@@ -136,7 +136,7 @@ export function buildEvidenceScript(host: HostConfig): string {
   if (docker && container) {
     const env = host.openclaw.stateDir ? ['-e', shellQuote(`OPENCLAW_STATE_DIR=${host.openclaw.stateDir}`)] : [];
     L.push(
-      `_cm_s config; _cm_to 20 docker exec ${env.join(' ')} ${shellQuote(container)} node -e ${shellQuote(CONFIG_NODE_SCRIPT)} "$_cm_cfg" 2>&1; _cm_e $?`,
+      `_cm_s config; _cm_to 20 docker exec ${[...env, '--'].join(' ')} ${shellQuote(container)} node -e ${shellQuote(CONFIG_NODE_SCRIPT)} -- "$_cm_cfg" 2>&1; _cm_e $?`,
     );
   } else {
     const envPrefix = host.openclaw.stateDir ? `env OPENCLAW_STATE_DIR=${shellPath(host.openclaw.stateDir)} ` : '';
@@ -144,13 +144,13 @@ export function buildEvidenceScript(host: HostConfig): string {
       .map((k) => `printf '%s=' ${shellQuote(k)}; ${openclawCmd(host, ['config', 'get', k])} </dev/null 2>/dev/null | head -n 1`)
       .join('; ');
     L.push(
-      `_cm_s config; if command -v node >/dev/null 2>&1; then _cm_to 20 ${envPrefix}node -e ${shellQuote(CONFIG_NODE_SCRIPT)} "$_cm_cfg" 2>&1; _cm_e $?; else echo 'via=config-get'; ${fallback}; _cm_e 0; fi`,
+      `_cm_s config; if command -v node >/dev/null 2>&1; then _cm_to 20 ${envPrefix}node -e ${shellQuote(CONFIG_NODE_SCRIPT)} -- "$_cm_cfg" 2>&1; _cm_e $?; else echo 'via=config-get'; ${fallback}; _cm_e 0; fi`,
     );
   }
 
   if (host.envFile) {
     L.push(
-      `_cm_o=$(grep -E '^[[:space:]]*(export[[:space:]]+)?GATEWAY_URL=' ${shellPath(host.envFile)} 2>&1); _cm_rc=$?; [ $_cm_rc -eq 1 ] && _cm_rc=0; _cm_s env_file; printf '%s\\n' "$_cm_o" | tail -n 1; _cm_e $_cm_rc`,
+      `_cm_o=$(grep -E '^[[:space:]]*(export[[:space:]]+)?GATEWAY_URL=' -- ${shellPath(host.envFile)} 2>&1); _cm_rc=$?; [ $_cm_rc -eq 1 ] && _cm_rc=0; _cm_s env_file; printf '%s\\n' "$_cm_o" | tail -n 1; _cm_e $_cm_rc`,
     );
   }
 
@@ -160,10 +160,10 @@ export function buildEvidenceScript(host: HostConfig): string {
   if (docker && container) {
     const c = shellQuote(container);
     L.push(
-      `_cm_s log_file; _cm_to 30 docker exec ${c} sh -c 'f=$1; [ -n "$f" ] || f=/tmp/openclaw/openclaw-$(date +%F).log; [ -r "$f" ] || f=/tmp/openclaw-$(id -u)/openclaw-$(date +%F).log; [ -r "$f" ] || { echo "no readable log file"; exit 2; }; echo "# $f"; tail -n 20000 "$f" | grep -E "$2" | tail -n ${LOG_LINES} | tail -c ${LOG_BYTES.file}; exit 0' sh "$_cm_log" "$_cm_filter" 2>&1; _cm_e $?`,
+      `_cm_s log_file; _cm_to 30 docker exec -- ${c} sh -c 'f=$1; [ -n "$f" ] || f=/tmp/openclaw/openclaw-$(date +%F).log; [ -r "$f" ] || f=/tmp/openclaw-$(id -u)/openclaw-$(date +%F).log; [ -r "$f" ] || { echo "no readable log file"; exit 2; }; echo "# $f"; tail -n 20000 "$f" | grep -E "$2" | tail -n ${LOG_LINES} | tail -c ${LOG_BYTES.file}; exit 0' sh "$_cm_log" "$_cm_filter" 2>&1; _cm_e $?`,
     );
     L.push(
-      `_cm_s log_docker; _cm_to 30 docker logs --tail 20000 ${c} 2>&1 | grep -E "$_cm_filter" | tail -n ${LOG_LINES} | tail -c ${LOG_BYTES.other}; _cm_e 0`,
+      `_cm_s log_docker; _cm_to 30 docker logs --tail 20000 -- ${c} 2>&1 | grep -E "$_cm_filter" | tail -n ${LOG_LINES} | tail -c ${LOG_BYTES.other}; _cm_e 0`,
     );
   } else {
     L.push('if [ -z "$_cm_log" ] || [ ! -r "$_cm_log" ]; then');
@@ -177,7 +177,7 @@ export function buildEvidenceScript(host: HostConfig): string {
   }
   if (sup.kind === 'systemd-user') {
     L.push(
-      `_cm_s log_journal; XDG_RUNTIME_DIR="\${XDG_RUNTIME_DIR:-/run/user/$(id -u)}" _cm_to 30 journalctl --user -u ${shellQuote(sup.unit)} --since='2 hours ago' -o short-iso --no-pager -q 2>&1 | grep -E "$_cm_filter" | tail -n ${LOG_LINES} | tail -c ${LOG_BYTES.other}; _cm_e 0`,
+      `_cm_s log_journal; XDG_RUNTIME_DIR="\${XDG_RUNTIME_DIR:-/run/user/$(id -u)}" _cm_to 30 journalctl --user ${shellQuote(`--unit=${sup.unit}`)} --since='2 hours ago' -o short-iso --no-pager -q 2>&1 | grep -E "$_cm_filter" | tail -n ${LOG_LINES} | tail -c ${LOG_BYTES.other}; _cm_e 0`,
     );
   }
   L.push('exit 0');

@@ -1,6 +1,8 @@
 /**
  * Fixed remote command templates for OpenClaw hosts: read-only probes and the fix step scripts.
- * Every inventory value enters a script through shellQuote/shellJoin; chat text never does.
+ * Every inventory value enters a script through shellQuote/shellPath (messages included); chat text
+ * never does. Names handed to docker, systemctl, journalctl and node follow `--` (or ride in an
+ * `--opt=value` word), so a name starting with `-` is never read as an option.
  */
 import type { HostConfig } from '../domain/host.js';
 import { shellQuote } from '../util/shell-quote.js';
@@ -21,13 +23,33 @@ export class TemplateError extends Error {
 }
 
 /**
- * Quote a host path; a leading `~/` becomes `"$HOME"/…` so it still expands on the host
- * (inventory paths for nvm installs are often written that way).
+ * Quote a host path used as an argument; a leading `~/` becomes `"$HOME"/…` so it still expands on
+ * the host (inventory paths for nvm installs are often written that way). A relative path starting
+ * with `-` gets `./` in front (the same file), so `cp`, `grep` or `ls` never take it for an option.
  */
 export function shellPath(p: string): string {
+  if (p.startsWith('-')) return shellQuote(`./${p}`);
+  return shellCommandPath(p);
+}
+
+/**
+ * Quote the path or name of a command (the word the shell runs): like shellPath but without the
+ * `./` rule, which would turn a PATH lookup into a relative path. A command word is never an option.
+ */
+export function shellCommandPath(p: string): string {
   if (p === '~') return '"$HOME"';
   if (p.startsWith('~/')) return `"$HOME"/${shellQuote(p.slice(2))}`;
   return shellQuote(p);
+}
+
+/** The gateway port as one quoted word (a number from the schema; quoted anyway, whatever reached us). */
+export function shellPort(host: HostConfig): string {
+  return shellQuote(String(host.gateway.port));
+}
+
+/** `printf '%s\n' <text>`: a message with inventory values in it, printed as data, never expanded. */
+export function shellMessage(text: string): string {
+  return `printf '%s\\n' ${shellQuote(text)}`;
 }
 
 /** The container of a docker install (inventory `container`, else the docker supervisor's). */
@@ -53,11 +75,12 @@ export function openclawCmd(host: HostConfig, args: readonly string[]): string {
   if (host.install === 'docker') {
     words.push('docker', 'exec');
     if (host.openclaw.stateDir) words.push('-e', shellQuote(`OPENCLAW_STATE_DIR=${host.openclaw.stateDir}`));
-    words.push(shellQuote(requireContainer(host)), shellQuote(host.openclaw.bin));
+    // After the container comes the command: docker exec reads no options past it.
+    words.push('--', shellQuote(requireContainer(host)), shellQuote(host.openclaw.bin));
   } else {
     // `env VAR=value cmd` keeps a quoted assignment working (a quoted prefix assignment would not).
     if (host.openclaw.stateDir) words.push('env', `OPENCLAW_STATE_DIR=${shellPath(host.openclaw.stateDir)}`);
-    words.push(shellPath(host.openclaw.bin));
+    words.push(shellCommandPath(host.openclaw.bin));
   }
   return [...words, ...tail].join(' ');
 }
@@ -79,20 +102,20 @@ export function supervisorCmd(host: HostConfig, action: SupervisorAction): strin
   switch (s.kind) {
     case 'systemd-user':
       if (action === 'status') {
-        return `${XDG_PREFIX} systemctl --user show ${shellQuote(s.unit)} -p ActiveState,SubState,NRestarts,ExecMainStatus,ExecMainCode,Result,ExecStart,DropInPaths --no-pager`;
+        return `${XDG_PREFIX} systemctl --user show -p ActiveState,SubState,NRestarts,ExecMainStatus,ExecMainCode,Result,ExecStart,DropInPaths --no-pager -- ${shellQuote(s.unit)}`;
       }
-      return `${XDG_PREFIX} systemctl --user ${action} ${shellQuote(s.unit)}`;
+      return `${XDG_PREFIX} systemctl --user ${action} -- ${shellQuote(s.unit)}`;
     case 'docker':
       if (action === 'status') {
-        return `docker inspect -f ${shellQuote(DOCKER_INSPECT_FORMAT)} ${shellQuote(s.container)}`;
+        return `docker inspect -f ${shellQuote(DOCKER_INSPECT_FORMAT)} -- ${shellQuote(s.container)}`;
       }
-      return `docker ${action} ${shellQuote(s.container)}`;
+      return `docker ${action} -- ${shellQuote(s.container)}`;
     case 'commands':
       // Inventory start/stop strings are operator-written shell, trusted like the inventory itself.
       if (action === 'start') return `( ${s.start} )`;
       if (action === 'stop') return `( ${s.stop} )`;
       if (action === 'restart') return `( ${s.stop} ); ( ${s.start} )`;
-      return s.status ? `( ${s.status} )` : 'echo "no status command in the inventory"; exit 2';
+      return s.status ? `( ${s.status} )` : `${shellMessage('no status command in the inventory')}; exit 2`;
   }
 }
 
@@ -170,7 +193,7 @@ export function doctorFixScript(host: HostConfig): string {
     `_cm_snap=$(mktemp 2>/dev/null || echo /tmp/clawmedic-doctor.$$); cp -p ${cfg} "$_cm_snap" 2>/dev/null`,
     run,
     '_cm_rc=$?',
-    `if command -v node >/dev/null 2>&1 && [ -s "$_cm_snap" ]; then node -e ${shellQuote(CONFIG_KEY_DIFF_JS)} "$_cm_snap" ${cfg} ${shellQuote(DOCTOR_CHANGED_MARK)}; fi`,
+    `if command -v node >/dev/null 2>&1 && [ -s "$_cm_snap" ]; then node -e ${shellQuote(CONFIG_KEY_DIFF_JS)} -- "$_cm_snap" ${cfg} ${shellQuote(DOCTOR_CHANGED_MARK)}; fi`,
     `_cm_bak=$(ls -1t ${cfg}.bak* 2>/dev/null | head -n 1); [ -n "$_cm_bak" ] && printf '%s %s\n' ${shellQuote(DOCTOR_BACKUP_MARK)} "$_cm_bak"`,
     'rm -f "$_cm_snap"',
     'exit $_cm_rc',
@@ -201,7 +224,7 @@ export function dashboardLinkScript(host: HostConfig): string {
     TIMEOUT_PRELUDE,
     `_cm_o=$(${json}) && printf '%s' "$_cm_o" | grep -q '"url"' && { printf '%s\n' "$_cm_o"; exit 0; }`,
     `command -v node >/dev/null 2>&1 || { echo '{"ok":false,"error":"no dashboard --json and no node to read the config"}'; exit 1; }`,
-    `node -e ${shellQuote(LINK_FROM_CONFIG_JS)} ${cfg} ${host.gateway.port}`,
+    `node -e ${shellQuote(LINK_FROM_CONFIG_JS)} -- ${cfg} ${shellPort(host)}`,
   ].join('\n');
 }
 
@@ -245,7 +268,7 @@ export function removeTokenOverrideScript(host: HostConfig): string {
   return [
     `export ${XDG_PREFIX}`,
     '_cm_n=0',
-    `for _cm_f in $(systemctl --user show ${unit} -p DropInPaths --value 2>/dev/null); do`,
+    `for _cm_f in $(systemctl --user show -p DropInPaths --value -- ${unit} 2>/dev/null); do`,
     `  if [ -f "$_cm_f" ] && grep -q -e '--token' "$_cm_f"; then`,
     '    mv "$_cm_f" "$_cm_f.clawmedic-disabled-$(date +%s)" && echo "moved aside drop-in $_cm_f" && _cm_n=$((_cm_n+1))',
     '  fi',
@@ -257,7 +280,8 @@ export function removeTokenOverrideScript(host: HostConfig): string {
 
 /**
  * Stop the process holding the gateway port, only if it still holds it (pid re-checked with ss,
- * as the user or via `sudo -n`): SIGTERM, then SIGKILL after 3 s.
+ * as the user or via `sudo -n`): SIGTERM, then SIGKILL after 3 s. The pid is checked to be an
+ * integer above 1 here (no `--` after `kill -9`: dash's kill refuses it); the port is quoted.
  */
 export function killPortOwnerScript(host: HostConfig, pid: number): string {
   if (!Number.isInteger(pid) || pid <= 1) throw new TemplateError(`invalid pid ${pid}`);
@@ -266,11 +290,11 @@ export function killPortOwnerScript(host: HostConfig, pid: number): string {
   return [
     `if ss -tlnp 2>/dev/null | grep -Eq ${pat}; then _cm_k=kill;`,
     `elif sudo -n ss -tlnp 2>/dev/null | grep -Eq ${pat}; then _cm_k='sudo -n kill';`,
-    `else echo "pid ${pid} no longer holds port ${port}; not killing anything"; exit 3; fi`,
+    `else ${shellMessage(`pid ${pid} no longer holds port ${port}; not killing anything`)}; exit 3; fi`,
     `$_cm_k ${pid} || exit $?`,
     'sleep 3',
     `if kill -0 ${pid} 2>/dev/null || sudo -n kill -0 ${pid} 2>/dev/null; then $_cm_k -9 ${pid}; fi`,
-    `echo "stopped pid ${pid} on port ${port}"`,
+    shellMessage(`stopped pid ${pid} on port ${port}`),
   ].join('\n');
 }
 
@@ -282,7 +306,7 @@ export function restoreConfigBackupScript(host: HostConfig): string {
   const dir = host.openclaw.stateDir ?? '~/.openclaw';
   const cfg = `${shellPath(dir)}/openclaw.json`;
   return [
-    `[ -f ${cfg}.bak ] || { printf '%s\\n' ${shellQuote(`no backup ${dir}/openclaw.json.bak to restore`)}; exit 3; }`,
+    `[ -f ${cfg}.bak ] || { ${shellMessage(`no backup ${dir}/openclaw.json.bak to restore`)}; exit 3; }`,
     `cp -p ${cfg} ${cfg}.clawmedic-$(date +%s) && cp -p ${cfg}.bak ${cfg} && echo "restored openclaw.json from openclaw.json.bak"`,
   ].join('\n');
 }

@@ -181,9 +181,9 @@ describe('Discord e2e: slash commands → router → BullMQ → sshd → host st
     expect(s.messagesIn(s.channelId).filter((m) => m.interactionId === plan.interactionId && !m.deleted)).toHaveLength(1);
 
     const calls = await ran();
-    const stop = calls.findIndex((c) => /^systemctl --user stop openclaw-gateway\.service/.test(c));
+    const stop = calls.findIndex((c) => /^systemctl --user stop -- openclaw-gateway\.service/.test(c));
     const doctor = calls.findIndex((c) => c === 'openclaw doctor --fix');
-    const start = calls.findIndex((c) => /^systemctl --user start openclaw-gateway\.service/.test(c));
+    const start = calls.findIndex((c) => /^systemctl --user start -- openclaw-gateway\.service/.test(c));
     expect(stop).toBeGreaterThanOrEqual(0);
     expect(doctor).toBeGreaterThan(stop);
     expect(start).toBeGreaterThan(doctor);

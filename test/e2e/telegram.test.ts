@@ -230,9 +230,9 @@ describe('telegram e2e: commands in a group', () => {
     expect(at(/prod: fixed/)).toBe(states.length - 1);
 
     const calls = await ran();
-    const stop = calls.findIndex((c) => /^systemctl --user stop openclaw-gateway\.service/.test(c));
+    const stop = calls.findIndex((c) => /^systemctl --user stop -- openclaw-gateway\.service/.test(c));
     const doctor = calls.findIndex((c) => c === 'openclaw doctor --fix');
-    const start = calls.findIndex((c) => /^systemctl --user start openclaw-gateway\.service/.test(c));
+    const start = calls.findIndex((c) => /^systemctl --user start -- openclaw-gateway\.service/.test(c));
     expect(stop, calls.join('\n')).toBeGreaterThanOrEqual(0);
     expect(doctor).toBeGreaterThan(stop);
     expect(start).toBeGreaterThan(doctor);

@@ -108,9 +108,9 @@ describe('pipeline: /status, /diagnose, /fix through real Redis and a real sshd'
     const outcome = await press(plan, 'confirm');
     expect(outcome.title).toMatch(/^prod: fixed/);
     const calls = await ran();
-    const stop = calls.findIndex((c) => /^systemctl --user stop openclaw-gateway\.service/.test(c));
+    const stop = calls.findIndex((c) => /^systemctl --user stop -- openclaw-gateway\.service/.test(c));
     const doctor = calls.findIndex((c) => c === 'openclaw doctor --fix');
-    const start = calls.findIndex((c) => /^systemctl --user start openclaw-gateway\.service/.test(c));
+    const start = calls.findIndex((c) => /^systemctl --user start -- openclaw-gateway\.service/.test(c));
     expect(stop).toBeGreaterThanOrEqual(0);
     expect(doctor).toBeGreaterThan(stop);
     expect(start).toBeGreaterThan(doctor);

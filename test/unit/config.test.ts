@@ -81,6 +81,35 @@ describe('config', () => {
     expect(msg).toContain('hosts[0].name: expected a host name');
   });
 
+  it('refuses inventory names and paths that could only be a mistake or an option, naming the key (issue 12.2)', () => {
+    const host = (fields: string) => `hosts:
+  - name: prod
+    ssh: { host: 203.0.113.7, user: claw, hostKeyFingerprint: "${FP}" }
+${fields}
+`;
+    const cases: Array<[string, string]> = [
+      ['    supervisor: { kind: systemd-user, unit: "openclaw gateway.service" }', 'hosts[0].supervisor.unit: expected a systemd unit name'],
+      ['    supervisor: { kind: systemd-user, unit: "--help" }', 'hosts[0].supervisor.unit: expected a systemd unit name'],
+      ['    supervisor: { kind: docker, container: "oc\\nrm -rf ~" }\n    install: docker\n    container: oc', 'hosts[0].supervisor.container: expected a docker container name'],
+      ['    supervisor: { kind: docker, container: oc }\n    install: docker\n    container: "-rf"', 'hosts[0].container: expected a docker container name'],
+      ['    supervisor: { kind: systemd-user }\n    openclaw: { bin: "--help" }', 'hosts[0].openclaw.bin: expected a path'],
+      ['    supervisor: { kind: systemd-user }\n    openclaw: { stateDir: "/srv/x\\n$(touch y)" }', 'hosts[0].openclaw.stateDir: expected a path'],
+      ['    supervisor: { kind: systemd-user }\n    openclaw: { profile: "$(id)" }', 'hosts[0].openclaw.profile: expected an OpenClaw profile name'],
+      ['    supervisor: { kind: systemd-user }\n    envFile: "-x"', 'hosts[0].envFile: expected a path'],
+    ];
+    for (const [fields, message] of cases) {
+      expect(errorOf(() => parseConfigText(host(fields), 'clawmedic.yaml'))).toContain(message);
+    }
+    const sshUser = base().replace('user: claw', 'user: "-oProxyCommand=x"');
+    expect(errorOf(() => parseConfigText(sshUser, 'clawmedic.yaml'))).toContain('hosts[0].ssh.user: expected one word');
+    // Ordinary values stay fine: template units, container ids, nvm paths with spaces, profiles.
+    const ok = parseConfigText(
+      host('    supervisor: { kind: systemd-user, unit: "openclaw-gateway@work.service" }\n    openclaw: { bin: "~/Library/Application Support/nvm/openclaw", profile: work_2, stateDir: ~/.openclaw-work }\n    envFile: /srv/openclaw/.env'),
+      'clawmedic.yaml',
+    );
+    expect(ok.hosts[0]!.openclaw.profile).toBe('work_2');
+  });
+
   it('checks chat bindings against hosts and duplicate people', () => {
     const msg = errorOf(() =>
       parseConfigText(

@@ -100,12 +100,12 @@ describe('follow scripts', () => {
   it('docker hosts use docker logs with --since when resuming; never `openclaw logs`', () => {
     const d = { ...host, install: 'docker' as const, container: 'openclaw-openclaw-1', supervisor: { kind: 'docker' as const, container: 'openclaw-openclaw-1' } };
     expect(followModeFor(d)).toBe('docker');
-    expect(buildFollowScript(d, { backlogLines: 100, rollCheckSec: 30 })).toContain("docker logs -f --timestamps --tail 100 openclaw-openclaw-1");
+    expect(buildFollowScript(d, { backlogLines: 100, rollCheckSec: 30 })).toContain("docker logs -f --timestamps --tail 100 -- openclaw-openclaw-1");
     expect(buildFollowScript(d, { backlogLines: 100, rollCheckSec: 30, resume: { ms: Date.parse('2026-11-25T15:00:00Z'), hashes: [] } })).toMatch(/--since '?2026-11-25T14:59:59.000Z'?/);
     const native = buildFollowScript(host, { backlogLines: 100, rollCheckSec: 30 });
     expect(native).toContain('tail -n "$(_cm_start "$_cm_cur")" -F');
     expect(native).toMatch(/else echo 100; fi/); // no resume position: the last 100 lines
-    expect(native).toContain('journalctl --user -u');
+    expect(native).toContain('journalctl --user --unit=');
     expect(native).not.toMatch(/openclaw'? logs/);
   });
 

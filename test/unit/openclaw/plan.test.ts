@@ -37,7 +37,7 @@ describe('planFix: client-side token causes never restart', () => {
   it('token_rotated and token_mismatch (docker): the link through docker exec', () => {
     const p = planFix(dockerHost(), v(dockerHost(), { log: fx('log-token-rotated-while-connected.jsonl') }, '2026-11-25T15:03:30Z'));
     expect(p.cause).toBe('token_rotated');
-    expect(p.steps.map((s) => s.script.split('\n').pop())).toEqual(['_cm_to 60 docker exec openclaw openclaw dashboard --json --no-open </dev/null 2>/dev/null']);
+    expect(p.steps.map((s) => s.script.split('\n').pop())).toEqual(['_cm_to 60 docker exec -- openclaw openclaw dashboard --json --no-open </dev/null 2>/dev/null']);
     const m = planFix(nativeHost(), verdictOf('token_mismatch'));
     expect(kinds(m)).toEqual(['fresh_dashboard_link']);
   });
@@ -51,7 +51,7 @@ describe('planFix: client-side token causes never restart', () => {
     const p = planFix(nativeHost(), verdict);
     expect(kinds(p)).toEqual(['stop_gateway', 'remove_token_override', 'reinstall_service', 'start_gateway', 'wait_for_gateway', 'fresh_dashboard_link']);
     expect(p.steps[2]!.script).toContain('openclaw gateway install --force');
-    expect(p.steps[0]!.script).toContain('systemctl --user stop openclaw-gateway.service');
+    expect(p.steps[0]!.script).toContain('systemctl --user stop -- openclaw-gateway.service');
     expect(p.disruptive).toBe(true);
     // docker/commands: the override is in files clawmedic does not own: user action only.
     const d = planFix(dockerHost(), verdict);
@@ -75,15 +75,15 @@ describe('planFix: gateway down / crash loop per supervisor', () => {
     expect(kinds(p)).toEqual(['stop_gateway', 'doctor_fix', 'start_gateway', 'wait_for_gateway']);
     expect(p.steps[0]!.continueOnError).toBe(true);
     expect(p.steps[1]!.script).toContain('openclaw doctor --fix </dev/null');
-    expect(p.steps[2]!.script).toContain('systemctl --user start openclaw-gateway.service');
+    expect(p.steps[2]!.script).toContain('systemctl --user start -- openclaw-gateway.service');
     expect(p.steps.every((s) => !s.script.includes('gateway restart'))).toBe(true);
   });
 
   it('docker: docker restart <container>, then wait', () => {
     const p = planFix(dockerHost(), verdictOf('crash_loop', {}, false));
     expect(kinds(p)).toEqual(['restart_gateway', 'wait_for_gateway']);
-    expect(p.steps[0]!.script).toBe('{ docker restart openclaw; } 2>&1');
-    expect(p.steps[1]!.script).toContain('docker exec openclaw openclaw gateway status --json');
+    expect(p.steps[0]!.script).toBe('{ docker restart -- openclaw; } 2>&1');
+    expect(p.steps[1]!.script).toContain('docker exec -- openclaw openclaw gateway status --json');
   });
 
   it('commands: the inventory stop/start strings', () => {

@@ -33,10 +33,16 @@ describe('openclawCmd', () => {
     expect(out).toBe("echo|a b|c'd|$(id)|`x`|");
   });
 
+  it('a relative path starting with "-" gets ./ (never an option); the command word keeps its PATH lookup', () => {
+    expect(shellPath('-rf')).toBe('./-rf');
+    expect(shellPath('--help dir')).toBe("'./--help dir'");
+    expect(openclawCmd(nativeHost({ openclaw: { bin: '-x', stateDir: '-s' } }), ['--version'])).toBe("env OPENCLAW_STATE_DIR=./-s -x --version");
+  });
+
   it('docker: docker exec <container> openclaw …, state dir as -e', () => {
-    expect(openclawCmd(dockerHost(), ['doctor', '--fix'])).toBe('docker exec openclaw openclaw doctor --fix');
+    expect(openclawCmd(dockerHost(), ['doctor', '--fix'])).toBe('docker exec -- openclaw openclaw doctor --fix');
     const h = dockerHost({ container: 'openclaw_app; rm -rf /', openclaw: { bin: 'openclaw', stateDir: '/data/.openclaw' } });
-    expect(openclawCmd(h, ['health', '--json'])).toBe("docker exec -e OPENCLAW_STATE_DIR=/data/.openclaw 'openclaw_app; rm -rf /' openclaw health --json");
+    expect(openclawCmd(h, ['health', '--json'])).toBe("docker exec -e OPENCLAW_STATE_DIR=/data/.openclaw -- 'openclaw_app; rm -rf /' openclaw health --json");
     expect(() => openclawCmd(dockerHost({ container: undefined, supervisor: { kind: 'systemd-user', unit: 'x' } }), ['x'])).toThrow(TemplateError);
   });
 });
@@ -44,10 +50,10 @@ describe('openclawCmd', () => {
 describe('supervisor scripts', () => {
   it('systemd user unit: XDG_RUNTIME_DIR set when missing, unit quoted', () => {
     const h = nativeHost({ supervisor: { kind: 'systemd-user', unit: 'openclaw gateway.service' } });
-    expect(supervisorCmd(h, 'restart')).toBe(`XDG_RUNTIME_DIR="\${XDG_RUNTIME_DIR:-/run/user/$(id -u)}" systemctl --user restart 'openclaw gateway.service'`);
-    expect(supervisorCmd(h, 'status')).toMatch(/systemctl --user show 'openclaw gateway.service' -p ActiveState,SubState,NRestarts,ExecMainStatus/);
+    expect(supervisorCmd(h, 'restart')).toBe(`XDG_RUNTIME_DIR="\${XDG_RUNTIME_DIR:-/run/user/$(id -u)}" systemctl --user restart -- 'openclaw gateway.service'`);
+    expect(supervisorCmd(h, 'status')).toMatch(/systemctl --user show -p ActiveState,SubState,NRestarts,ExecMainStatus,.* --no-pager -- 'openclaw gateway.service'$/);
     const cmd = supervisorCmd(nativeHost({ supervisor: { kind: 'systemd-user', unit: 'u' } }), 'stop').replace(
-      'systemctl --user stop u',
+      'systemctl --user stop -- u',
       `sh -c 'printf "%s|" "$XDG_RUNTIME_DIR"'`,
     );
     const env = { ...process.env };
@@ -56,10 +62,10 @@ describe('supervisor scripts', () => {
     expect(out).toBe(`/run/user/${process.getuid!()}|`);
   });
 
-  it('docker: docker start|stop|restart <container>', () => {
-    expect(supervisorCmd(dockerHost(), 'restart')).toBe('docker restart openclaw');
-    expect(supervisorCmd(dockerHost(), 'stop')).toBe('docker stop openclaw');
-    expect(supervisorCmd(dockerHost(), 'status')).toMatch(/^docker inspect -f 'Status=\{\{\.State\.Status\}\} .*' openclaw$/);
+  it('docker: docker start|stop|restart -- <container>', () => {
+    expect(supervisorCmd(dockerHost(), 'restart')).toBe('docker restart -- openclaw');
+    expect(supervisorCmd(dockerHost(), 'stop')).toBe('docker stop -- openclaw');
+    expect(supervisorCmd(dockerHost(), 'status')).toMatch(/^docker inspect -f 'Status=\{\{\.State\.Status\}\} .*' -- openclaw$/);
   });
 
   it('commands: the inventory strings run as given (trusted), restart = stop then start', () => {
@@ -133,8 +139,8 @@ describe('evidence script and parser', () => {
     expect(n).not.toContain('auth-token');
     const d = buildEvidenceScript(dockerHost());
     expect(d).toContain('_cm_s container_memory');
-    expect(d).toContain('docker logs --tail 20000 openclaw');
-    expect(d).toContain('_cm_to 45 docker exec openclaw openclaw gateway status --json');
+    expect(d).toContain('docker logs --tail 20000 -- openclaw');
+    expect(d).toContain('_cm_to 45 docker exec -- openclaw openclaw gateway status --json');
     expect(d).not.toContain('log_journal');
     const c = buildEvidenceScript(commandsHost());
     expect(c).not.toContain('_cm_s service');

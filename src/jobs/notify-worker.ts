@@ -15,6 +15,7 @@ import { PermanentDeliveryError, type ChatAdapter } from '../chat/adapter.js';
 import type { AuditLog } from '../audit/audit-log.js';
 import type { Platform } from '../domain/types.js';
 import type { Logger } from '../util/logger.js';
+import { REDACTED } from '../util/redact.js';
 import { SealedSecretExpiredError, type SecretBox } from '../util/secret-box.js';
 import { openDelivery, secretNotice, type SequencedDelivery } from './notifier.js';
 
@@ -116,17 +117,20 @@ export function startNotifyWorker(opts: NotifyWorkerOptions): NotifyWorkers {
       await mine;
       if (isAlert(d)) await audit(d, 'delivered', job.attemptsMade > 0 ? `after ${job.attemptsMade + 1} attempts` : 'sent');
     } catch (err) {
-      const message = err instanceof Error ? err.message : String(err);
+      // BullMQ stores what is thrown (failedReason, stack): an error that echoed the opened secret must not carry it there.
+      const secret = toSend.reply.secret;
+      const scrub = (text: string): string => (secret ? text.split(secret).join(REDACTED) : text);
+      const message = scrub(err instanceof Error ? err.message : String(err));
       if (err instanceof PermanentDeliveryError) {
         if (!reportedDead.has(chatKey)) {
           reportedDead.add(chatKey);
-          opts.logger.warn({ chat: chatKey, reason: err.message }, 'chat cannot receive messages; dropping deliveries to it');
+          opts.logger.warn({ chat: chatKey, reason: message }, 'chat cannot receive messages; dropping deliveries to it');
         }
         await audit(d, 'undelivered', `chat refuses us: ${message}`);
-        throw new UnrecoverableError(err.message);
+        throw new UnrecoverableError(message);
       }
       if (job.attemptsMade + 1 >= (job.opts.attempts ?? 1)) await audit(d, 'undelivered', `gave up after ${job.attemptsMade + 1} attempts: ${message}`);
-      throw err;
+      throw secret ? new Error(message) : err;
     } finally {
       if (chains.get(chatKey) === mine) chains.delete(chatKey);
     }

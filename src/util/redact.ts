@@ -5,7 +5,8 @@
  * bot tokens, bearer headers and private keys, plus any exact secret registered at start.
  */
 
-const REDACTED = '<redacted>';
+/** What a redacted value is replaced with. */
+export const REDACTED = '<redacted>';
 
 const PATTERNS: Array<[RegExp, string]> = [
   // Private key blocks.

@@ -158,6 +158,26 @@ describe('secret deliveries (issue 12.3)', () => {
     expect(records.map((r) => r.detail).join('\n')).toMatch(/private secret could not be opened/);
   });
 
+  it('an error that echoes the opened link is stored by BullMQ without it', async () => {
+    const notifier = new Notifier(queues, redis, prefix, box);
+    let calls = 0;
+    const echoing: ChatAdapter = {
+      platform: 'discord',
+      start: async () => undefined,
+      stop: async () => undefined,
+      deliver: async (d) => {
+        calls++;
+        throw new Error(`Bad Request: cannot parse ${d.reply.secret}`);
+      },
+    };
+    startWorker(echoing);
+    await notifier.send(linkDelivery());
+    await until('two failed attempts', () => calls >= 2);
+    const [job] = await queues.notify.discord.getJobs(['delayed', 'waiting', 'active']);
+    expect(job!.failedReason).toBe('Bad Request: cannot parse <redacted>');
+    expect(await keysContaining(redis, prefix, ['secret-delivery-test-token', '#token='])).toEqual([]);
+  });
+
   it('backoff of a sealed delivery ends at its expiry; others keep the capped backoff', () => {
     const now = 1_000_000;
     expect(notifyBackoffMs(12, { sealedSecret: 's1.x', expiresAt: now + 30_000 }, now)).toBe(30_050);

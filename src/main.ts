@@ -90,7 +90,8 @@ export async function createApp(loaded: LoadedConfig, opts: AppOptions): Promise
   // Every process signs (router: fix jobs, buttons) or verifies (fix worker) what goes through Redis.
   if (!secrets.jobKey) {
     throw new ConfigError(
-      `environment: ${JOB_KEY_ENV}: not set. clawmedic signs queued fixes and buttons with it so that write access to Redis alone cannot run anything on a host; ` +
+      `environment: ${JOB_KEY_ENV}: not set. clawmedic signs queued fixes and buttons with it so that write access to Redis alone cannot run anything on a host, ` +
+        'and seals with a key derived from it the secrets that pass through Redis (a fresh dashboard link, Discord interaction tokens); ' +
         'set the same value on every clawmedic process (generate one with: openssl rand -hex 32).',
     );
   }

@@ -42,6 +42,7 @@ beforeAll(async () => {
     extra: {
       discord: { restApi: s.restApi, guildId: s.guildId },
       people: [
+        { platform: 'console', userId: 'local', role: 'admin' },
         { platform: 'discord', userId: OPERATOR.userId, role: 'operator' },
         { platform: 'discord', userId: VIEWER.userId, role: 'viewer' },
       ],

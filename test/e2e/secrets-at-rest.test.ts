@@ -27,7 +27,10 @@ beforeAll(async () => {
     secrets: { discordToken: s.token, discordApplicationId: s.applicationId, discordGuildId: s.guildId },
     extra: {
       discord: { restApi: s.restApi, guildId: s.guildId },
-      people: [{ platform: 'discord', userId: OPERATOR.userId, role: 'operator' }],
+      people: [
+        { platform: 'console', userId: 'local', role: 'admin' },
+        { platform: 'discord', userId: OPERATOR.userId, role: 'operator' },
+      ],
       chats: [{ platform: 'discord', chatId: s.channelId, hosts: ['prod'] }],
       fix: { maxAttemptsPerHour: 20, verifyWindowSec: 1 },
     },

@@ -24,6 +24,7 @@ import { Api } from 'grammy';
 import { Redis } from 'ioredis';
 import type { ChatAdapter } from '../src/chat/adapter.js';
 import { RedisMessageRefStore } from '../src/chat/message-ref-store.js';
+import { SecretBox } from '../src/util/secret-box.js';
 import { TelegramAdapter } from '../src/chat/telegram/telegram-adapter.js';
 import { configSchema } from '../src/config/schema.js';
 import type { HostConfig } from '../src/domain/host.js';
@@ -132,7 +133,7 @@ export async function run(): Promise<Figure[]> {
   const t0 = performance.now();
   const sshRunner = new SshRunner({ privateKey: sshd.privateKey });
   const runner = new TimedRunner(sshRunner);
-  const adapter = new TelegramAdapter({ token: tg.token, router: deliverOnlyRouter, refs: new RedisMessageRefStore(redis, prefix), apiRoot: tg.apiRoot, logger });
+  const adapter = new TelegramAdapter({ token: tg.token, router: deliverOnlyRouter, refs: new RedisMessageRefStore(redis, prefix, SecretBox.ephemeral()), apiRoot: tg.apiRoot, logger });
   await adapter.start();
   const rig = await startMonitorRig({
     prefix,

@@ -16,6 +16,7 @@ import type { Delivery, Platform } from '../src/domain/types.js';
 import { AuditLog } from '../src/audit/audit-log.js';
 import { Notifier } from '../src/jobs/notifier.js';
 import { startNotifyWorker } from '../src/jobs/notify-worker.js';
+import { SecretBox } from '../src/util/secret-box.js';
 import { createQueues, type Queues } from '../src/jobs/queues.js';
 import { MONITOR_KEYS, startMonitor, type MonitorDeps, type MonitorHandle } from '../src/monitor/index.js';
 import { fingerprintOf, fingerprintsMatch } from '../src/remote/host-key.js';
@@ -151,8 +152,9 @@ export async function startMonitorRig(opts: {
   }
   const logger = createLogger(process.env.LOG_LEVEL ?? 'silent');
   const queues = createQueues(redis, opts.prefix);
-  const notifyWorker = startNotifyWorker({ connection, redis, prefix: opts.prefix, adapters: opts.adapters, logger });
-  const notifier = new Notifier(queues, redis, opts.prefix);
+  const box = SecretBox.ephemeral();
+  const notifyWorker = startNotifyWorker({ connection, redis, prefix: opts.prefix, adapters: opts.adapters, logger, box });
+  const notifier = new Notifier(queues, redis, opts.prefix, box);
   const rig = { redis, queues } as MonitorRig;
   const send = notifier.send.bind(notifier);
   notifier.send = (d: Delivery) => {

@@ -32,6 +32,12 @@ export const DELIVERY = {
   /** Enough attempts that the TTL, not the count, ends the retries (~1000 × 5 min ≫ 24 h). */
   attempts: 1_000,
   backoffType: 'capped',
+  /**
+   * A delivery carrying a secret (a fresh tokenized dashboard link) is queued only sealed
+   * (util/secret-box.ts) and only this long: one that cannot be made in time is replaced by a
+   * notice telling the requester to ask for a new link, instead of keeping the secret for a day.
+   */
+  secretTtlSec: 10 * 60,
 } as const;
 
 /** Redis key suffixes under `<keyPrefix>:`. */
@@ -48,6 +54,8 @@ export const KEYS = {
   fixAttempts: 'fixattempts',
   /** Adapter message references per messageKey. */
   messageRefs: 'msgref',
+  /** Secrets that belong to a message reference (a Discord interaction token), sealed, with a TTL of their own. */
+  messageRefSecrets: 'msgsecret',
   /** Heartbeats of running processes (for /healthz). */
   heartbeat: 'hb',
   /** Request-limit counters per person, chat and refusal kind (rate-limiter-flexible keys below this). */

@@ -34,6 +34,7 @@ import { startMonitor, type MonitorDeps, type MonitorHandle } from './monitor/in
 import { alertChatsFor } from './alerts/alert-sender.js';
 import { ConfigError } from './domain/errors.js';
 import { JOB_KEY_ENV, JobSigner } from './util/job-signer.js';
+import { SecretBox } from './util/secret-box.js';
 import { DEFAULTS } from './constants.js';
 import { describeReceive } from './chat/receive-health.js';
 import { startReceiveWatch } from './chat/receive-watch.js';
@@ -89,7 +90,8 @@ export async function createApp(loaded: LoadedConfig, opts: AppOptions): Promise
   // Every process signs (router: fix jobs, buttons) or verifies (fix worker) what goes through Redis.
   if (!secrets.jobKey) {
     throw new ConfigError(
-      `environment: ${JOB_KEY_ENV}: not set. clawmedic signs queued fixes and buttons with it so that write access to Redis alone cannot run anything on a host; ` +
+      `environment: ${JOB_KEY_ENV}: not set. clawmedic signs queued fixes and buttons with it so that write access to Redis alone cannot run anything on a host, ` +
+        'and seals with a key derived from it the secrets that pass through Redis (a fresh dashboard link, Discord interaction tokens); ' +
         'set the same value on every clawmedic process (generate one with: openssl rand -hex 32).',
     );
   }
@@ -108,6 +110,8 @@ export async function createApp(loaded: LoadedConfig, opts: AppOptions): Promise
     );
   }
   const signer = new JobSigner(secrets.jobKey);
+  // Seals the secrets that pass through Redis (a fresh dashboard link, Discord interaction tokens): same key source, own label.
+  const box = SecretBox.fromJobKey(secrets.jobKey);
   const redisTls = { tlsCa: secrets.redisTlsCa };
   await waitForRedis(secrets.redisUrl, logger, opts.redisWaitMs, redisTls);
 
@@ -120,7 +124,7 @@ export async function createApp(loaded: LoadedConfig, opts: AppOptions): Promise
   const buttons = new ButtonStore(redis, prefix, signer);
   const inflight = new Inflight(redis, prefix);
   const fixAttempts = new FixAttempts(redis, prefix);
-  const notifier = new Notifier(queues, redis, prefix);
+  const notifier = new Notifier(queues, redis, prefix, box);
   const hosts = new Map<string, HostConfig>(loaded.hosts.map((h) => [h.name, h]));
   const router = new Router({ config, queues, buttons, audit, inflight, fixAttempts, logger, notifier, signer, ...createRequestGuards(redis, prefix, config) });
 
@@ -175,13 +179,13 @@ export async function createApp(loaded: LoadedConfig, opts: AppOptions): Promise
   if (opts.adapters.includes('console')) {
     subscriber = createRedis(secrets.redisUrl, 'subscriber', redisTls);
     subscriber.on('error', () => undefined);
-    consoleAdapter = new ConsoleAdapter({ router, subscriber, prefix, userId: config.console.userId, write: opts.consoleWrite });
+    consoleAdapter = new ConsoleAdapter({ router, subscriber, prefix, userId: config.console.userId, write: opts.consoleWrite, box });
     await consoleAdapter.start();
     adapters.set('console', consoleAdapter);
   }
   let chatAdapters: ChatAdapter[];
   try {
-    chatAdapters = await startChatAdapters(loaded, opts, { router, redis, prefix, logger });
+    chatAdapters = await startChatAdapters(loaded, opts, { router, redis, prefix, logger, box });
   } catch (err) {
     // A chat platform refused us (409, bad token): release everything started so far.
     await Promise.allSettled([...adapters.values()].map((a) => a.stop()));
@@ -197,7 +201,7 @@ export async function createApp(loaded: LoadedConfig, opts: AppOptions): Promise
 
   // Deliveries for Telegram/Discord are consumed only where those adapters run.
   if (chatAdapters.length > 0) {
-    workers.push(startNotifyWorker({ connection: workerConn, redis, prefix, adapters, logger, audit, buttons }) as unknown as Worker);
+    workers.push(startNotifyWorker({ connection: workerConn, redis, prefix, adapters, logger, audit, buttons, box }) as unknown as Worker);
     // An adapter that stops receiving (Telegram 409, Discord gateway gone) is told to the admins elsewhere.
     const watch = startReceiveWatch({
       adapters,
@@ -273,7 +277,7 @@ export async function createApp(loaded: LoadedConfig, opts: AppOptions): Promise
 async function startChatAdapters(
   loaded: LoadedConfig,
   opts: AppOptions,
-  ctx: { router: Router; redis: Redis; prefix: string; logger: Logger },
+  ctx: { router: Router; redis: Redis; prefix: string; logger: Logger; box: SecretBox },
 ): Promise<ChatAdapter[]> {
   const { secrets, config } = loaded;
   const started: ChatAdapter[] = [];
@@ -281,7 +285,7 @@ async function startChatAdapters(
   const wantDiscord = opts.adapters.includes('discord') && secrets.discordToken && secrets.discordApplicationId;
   if (!wantTelegram && !wantDiscord) return started;
   const { RedisMessageRefStore } = await import('./chat/message-ref-store.js');
-  const refs = new RedisMessageRefStore(ctx.redis, ctx.prefix);
+  const refs = new RedisMessageRefStore(ctx.redis, ctx.prefix, ctx.box);
   if (wantTelegram) {
     const { TelegramAdapter } = await import('./chat/telegram/telegram-adapter.js');
     const adapter = new TelegramAdapter({

@@ -28,6 +28,16 @@ export interface RouterPort {
 export interface MessageRefStore {
   get(platform: Platform, messageKey: string): Promise<string | undefined>;
   set(platform: Platform, messageKey: string, ref: string): Promise<void>;
+  /**
+   * Keep a secret that goes with a ref (a Discord interaction token that can edit the message) for at
+   * most `ttlMs`: sealed (never in plain text in Redis), gone from Redis when it expires.
+   */
+  setSecret(platform: Platform, messageKey: string, secret: string, ttlMs: number): Promise<void>;
+  /**
+   * The secret kept for a ref; undefined when there is none or it expired. Throws
+   * SealedSecretRejectedError when it does not open (altered, or sealed with another CLAWMEDIC_JOB_KEY).
+   */
+  getSecret(platform: Platform, messageKey: string): Promise<string | undefined>;
 }
 
 /** Thrown by deliver() when the target can never be reached (bot blocked, chat gone, missing permission): not retried. */

@@ -45,7 +45,10 @@ export interface Secrets {
   discordApplicationId?: string;
   discordGuildId?: string;
   sshPrivateKey?: string;
-  /** Key that signs queued fix jobs and button state (CLAWMEDIC_JOB_KEY); required to start the app. */
+  /**
+   * Key that signs queued fix jobs and button state (CLAWMEDIC_JOB_KEY), and from which the key that seals
+   * secrets passing through Redis is derived (util/secret-box.ts); required to start the app.
+   */
   jobKey?: string;
   /** PEM of the CA that signed the Redis server's certificate (rediss:// with a private CA). */
   redisTlsCa?: string;

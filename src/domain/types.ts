@@ -136,6 +136,11 @@ export interface Delivery {
    * deleted), so an expiry notice never overwrites a confirmation someone already pressed.
    */
   retires?: string[];
+  /**
+   * For a reply carrying a `secret`: what the requester is shown instead when the secret could not be
+   * delivered while it was kept (DELIVERY.secretTtlSec), e.g. "ask for a new link". A generic notice otherwise.
+   */
+  secretFallback?: Reply;
 }
 
 /** What a router hands back to an adapter for an incoming command or button press. */

@@ -5,7 +5,7 @@
  */
 import { Worker, type ConnectionOptions, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { DEFAULTS, QUEUES } from '../constants.js';
+import { DEFAULTS, DELIVERY, QUEUES } from '../constants.js';
 import type { FixOutcome, FixPlan, Verdict } from '../domain/diagnosis.js';
 import type { HostConfig } from '../domain/host.js';
 import type { AuditLog } from '../audit/audit-log.js';
@@ -97,6 +97,15 @@ async function runFix(deps: FixWorkerDeps, job: Job<FixJobData, unknown, 'fix'>,
           ],
           private: true,
           secret: result.secret,
+        },
+        // The link is kept (sealed) for minutes only: if it cannot be delivered by then, say how to get another.
+        secretFallback: {
+          title: `${host.name}: fresh dashboard link not delivered`,
+          tone: 'warn',
+          body: [
+            `The link could not be sent to you within ${Math.round(DELIVERY.secretTtlSec / 60)} minutes and was discarded (clawmedic does not keep it longer). Run /fix ${host.name} again for a new one.`,
+          ],
+          private: true,
         },
       });
     }

@@ -4,7 +4,9 @@
  * inside this process, drops edits older than one already shown, treats "bot blocked / chat gone /
  * missing permission" as final (logged once, not retried) so one dead chat never stalls the others,
  * and retries everything else until the delivery expires. Alerts are audited when delivered, and
- * every delivery given up is audited with why.
+ * every delivery given up is audited with why. A sealed secret (notifier.ts) is opened here, in
+ * memory, right before it is sent; one that expired or does not open is replaced, in Redis too, by
+ * a notice telling the requester to ask again, so the ciphertext does not outlive its minutes.
  */
 import { Worker, UnrecoverableError, type ConnectionOptions, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
@@ -13,7 +15,9 @@ import { PermanentDeliveryError, type ChatAdapter } from '../chat/adapter.js';
 import type { AuditLog } from '../audit/audit-log.js';
 import type { Platform } from '../domain/types.js';
 import type { Logger } from '../util/logger.js';
-import type { SequencedDelivery } from './notifier.js';
+import { REDACTED } from '../util/redact.js';
+import { SealedSecretExpiredError, type SecretBox } from '../util/secret-box.js';
+import { openDelivery, secretNotice, type SequencedDelivery } from './notifier.js';
 
 /** Set seq as the newest shown for the key unless a newer one was shown already; returns 1 if this one is newest. */
 const ADVANCE_SEQ = `
@@ -32,6 +36,8 @@ export interface NotifyWorkerOptions {
   prefix: string;
   adapters: Map<Platform, ChatAdapter>;
   logger: Logger;
+  /** Opens sealed reply secrets (the same key as the Notifier's: CLAWMEDIC_JOB_KEY). */
+  box: SecretBox;
   /** Retires the buttons a delivery names (Delivery.retires); without it such deliveries are dropped. */
   buttons?: { retire(tokens: string[]): Promise<boolean> };
   /** Where delivered alerts and given-up deliveries are recorded (optional for benches). */
@@ -49,6 +55,13 @@ export interface NotifyWorkers {
 /** Capped exponential backoff (DELIVERY): 1 s, 2 s, 4 s … at most 5 min apart. */
 export function deliveryBackoffMs(attemptsMade: number): number {
   return Math.min(DELIVERY.backoffFirstMs * 2 ** Math.max(0, attemptsMade - 1), DELIVERY.backoffMaxMs);
+}
+
+/** deliveryBackoffMs, except that a sealed secret's last try is at its expiry, so the "ask again" notice follows at once. */
+export function notifyBackoffMs(attemptsMade: number, data: Pick<SequencedDelivery, 'sealedSecret' | 'expiresAt'> | undefined, now = Date.now()): number {
+  const ms = deliveryBackoffMs(attemptsMade);
+  if (data?.sealedSecret === undefined || data.expiresAt === undefined) return ms;
+  return Math.max(0, Math.min(ms, data.expiresAt - now + 50));
 }
 
 /** Start one notify worker per platform in `adapters` (console excluded: it is fed by pub/sub). */
@@ -71,31 +84,53 @@ export function startNotifyWorker(opts: NotifyWorkerOptions): NotifyWorkers {
     await adapter.deliver(d);
   };
 
+  /** Replace a secret-bearing delivery that cannot be made by its notice, in the job too (the ciphertext leaves Redis). */
+  const dropSecret = async (job: Job<SequencedDelivery>, d: SequencedDelivery, why: string): Promise<SequencedDelivery> => {
+    const notice = secretNotice(d);
+    await job.updateData(notice);
+    await audit(d, 'undelivered', `private secret ${why} after ${job.attemptsMade} attempt(s); the requester is told to ask again`);
+    return notice;
+  };
+
   const processor = (adapter: ChatAdapter) => async (job: Job<SequencedDelivery>): Promise<void> => {
-    const d = job.data;
+    let d = job.data;
+    let toSend: SequencedDelivery = d;
+    if (d.sealedSecret !== undefined) {
+      // Opened in memory only, for this attempt; never written back, never logged.
+      try {
+        toSend = openDelivery(opts.box, d);
+      } catch (err) {
+        const expired = err instanceof SealedSecretExpiredError;
+        if (!expired) opts.logger.warn({ err: err instanceof Error ? err.message : String(err), messageKey: d.messageKey }, 'notify: a sealed secret does not open; sending the notice instead');
+        d = toSend = await dropSecret(job, d, expired ? 'expired' : 'could not be opened');
+      }
+    }
     if (d.expiresAt !== undefined && Date.now() > d.expiresAt) {
       await audit(d, 'undelivered', `expired after ${job.attemptsMade} attempt(s)`);
       throw new UnrecoverableError('delivery expired');
     }
     const chatKey = `${d.chat.platform}:${d.userId ?? d.chat.chatId}`;
     const previous = chains.get(chatKey) ?? Promise.resolve();
-    const mine = previous.catch(() => undefined).then(() => deliverInOrder(adapter, d));
+    const mine = previous.catch(() => undefined).then(() => deliverInOrder(adapter, toSend));
     chains.set(chatKey, mine);
     try {
       await mine;
       if (isAlert(d)) await audit(d, 'delivered', job.attemptsMade > 0 ? `after ${job.attemptsMade + 1} attempts` : 'sent');
     } catch (err) {
-      const message = err instanceof Error ? err.message : String(err);
+      // BullMQ stores what is thrown (failedReason, stack): an error that echoed the opened secret must not carry it there.
+      const secret = toSend.reply.secret;
+      const scrub = (text: string): string => (secret ? text.split(secret).join(REDACTED) : text);
+      const message = scrub(err instanceof Error ? err.message : String(err));
       if (err instanceof PermanentDeliveryError) {
         if (!reportedDead.has(chatKey)) {
           reportedDead.add(chatKey);
-          opts.logger.warn({ chat: chatKey, reason: err.message }, 'chat cannot receive messages; dropping deliveries to it');
+          opts.logger.warn({ chat: chatKey, reason: message }, 'chat cannot receive messages; dropping deliveries to it');
         }
         await audit(d, 'undelivered', `chat refuses us: ${message}`);
-        throw new UnrecoverableError(err.message);
+        throw new UnrecoverableError(message);
       }
       if (job.attemptsMade + 1 >= (job.opts.attempts ?? 1)) await audit(d, 'undelivered', `gave up after ${job.attemptsMade + 1} attempts: ${message}`);
-      throw err;
+      throw secret ? new Error(message) : err;
     } finally {
       if (chains.get(chatKey) === mine) chains.delete(chatKey);
     }
@@ -109,7 +144,7 @@ export function startNotifyWorker(opts: NotifyWorkerOptions): NotifyWorkers {
       connection: opts.connection,
       prefix: opts.prefix,
       concurrency: opts.concurrency ?? 8,
-      settings: { backoffStrategy: (attemptsMade: number) => deliveryBackoffMs(attemptsMade) },
+      settings: { backoffStrategy: (attemptsMade, _type, _err, job) => notifyBackoffMs(attemptsMade, job?.data as SequencedDelivery | undefined) },
     });
     worker.on('error', (err) => opts.logger.error({ err }, 'notify worker error'));
     workers.push(worker);

@@ -1,6 +1,7 @@
 /**
- * Job payloads carried by BullMQ. Plain JSON; no functions, no secrets (a tokenized
- * dashboard link is produced inside the worker and delivered privately, never queued here).
+ * Job payloads carried by BullMQ. Plain JSON; no functions, no secret in plain text: a tokenized
+ * dashboard link is produced inside the fix worker and queued for its private delivery only sealed
+ * (NotifyJobData.sealedSecret, AES-256-GCM, key not in Redis) and for minutes (notifier.ts).
  */
 import type { Verdict } from '../domain/diagnosis.js';
 import type { StoredPlan } from '../openclaw/stored-plan.js';
@@ -40,5 +41,8 @@ export interface FixJobData extends JobOrigin {
   sig: string;
 }
 
-/** What the notify queues carry: one Delivery, its place in its messageKey's order, and when it expires. */
-export type NotifyJobData = Delivery & { seq?: number; expiresAt?: number };
+/**
+ * What the notify queues carry: one Delivery, its place in its messageKey's order, when it expires,
+ * and its reply's secret sealed (the reply itself carries none when queued). Same shape as SequencedDelivery.
+ */
+export type NotifyJobData = Delivery & { seq?: number; expiresAt?: number; sealedSecret?: string };

@@ -14,7 +14,8 @@
  * secret registered at start.
  */
 
-const REDACTED = '<redacted>';
+/** What a redacted value is replaced with. */
+export const REDACTED = '<redacted>';
 const REDACTED_KEY = '<redacted private key>';
 
 /** Key names (the end of them) whose values are secrets: `gatewayToken`, `OPENCLAW_GATEWAY_TOKEN`, `client_secret`, `x-api-key`… */

@@ -16,6 +16,7 @@ import { createQueues, type Queues } from '../../src/jobs/queues.js';
 import { createLogger } from '../../src/util/logger.js';
 import { JobSigner } from '../../src/util/job-signer.js';
 import { RedisMessageRefStore } from '../../src/chat/message-ref-store.js';
+import { SecretBox } from '../../src/util/secret-box.js';
 import { TelegramAdapter } from '../../src/chat/telegram/telegram-adapter.js';
 import { startTelegramStandin, type TelegramStandin } from '../support/telegram/telegram-standin.js';
 import { cleanupPrefix, TEST_REDIS_URL, uniquePrefix } from '../support/redis.js';
@@ -48,7 +49,7 @@ beforeAll(async () => {
   const signer = JobSigner.ephemeral();
   const router = new Router({ config, queues, signer, buttons: new ButtonStore(redis, prefix, signer), audit: new AuditLog(redis, prefix), inflight: new Inflight(redis, prefix), fixAttempts: new FixAttempts(redis, prefix), logger: createLogger('silent'), ...createRequestGuards(redis, prefix, config) });
   const quiet = () => undefined;
-  adapter = new TelegramAdapter({ token: tg.token, apiRoot: tg.apiRoot, router, refs: new RedisMessageRefStore(redis, prefix), logger: { info: quiet, warn: quiet, error: quiet }, pollingTimeoutSeconds: 1 });
+  adapter = new TelegramAdapter({ token: tg.token, apiRoot: tg.apiRoot, router, refs: new RedisMessageRefStore(redis, prefix, SecretBox.ephemeral()), logger: { info: quiet, warn: quiet, error: quiet }, pollingTimeoutSeconds: 1 });
   await adapter.start();
 }, 30_000);
 afterAll(async () => {

@@ -9,6 +9,7 @@ import { Redis } from 'ioredis';
 import { createQueues, type Queues } from '../../src/jobs/queues.js';
 import { Notifier } from '../../src/jobs/notifier.js';
 import { startNotifyWorker, deliveryBackoffMs, type NotifyWorkers } from '../../src/jobs/notify-worker.js';
+import { SecretBox } from '../../src/util/secret-box.js';
 import { AuditLog } from '../../src/audit/audit-log.js';
 import { PermanentDeliveryError, type ChatAdapter } from '../../src/chat/adapter.js';
 import { DELIVERY } from '../../src/constants.js';
@@ -18,6 +19,8 @@ import { CapturingAdapter } from '../support/monitor-harness.js';
 import { cleanupPrefix, TEST_REDIS_URL, uniquePrefix } from '../support/redis.js';
 
 const prefix = uniquePrefix('notify-routing');
+/** One install's key: every process of the test shares it, as they share CLAWMEDIC_JOB_KEY. */
+const box = SecretBox.ephemeral();
 const logger = createLogger('silent');
 const tgChat: ChatRef = { platform: 'telegram', chatId: '-100', isGroup: true };
 const dcChat: ChatRef = { platform: 'discord', chatId: '555', isGroup: true };
@@ -33,7 +36,7 @@ function startProcess(adapters: ChatAdapter[]): Proc {
   const redis = new Redis(TEST_REDIS_URL);
   const connection = new Redis(TEST_REDIS_URL, { maxRetriesPerRequest: null });
   const map = new Map<Platform, ChatAdapter>(adapters.map((a) => [a.platform, a]));
-  const workers = startNotifyWorker({ connection, redis, prefix, adapters: map, logger, audit: new AuditLog(redis, prefix) });
+  const workers = startNotifyWorker({ connection, redis, prefix, adapters: map, logger, audit: new AuditLog(redis, prefix), box });
   const p = { adapters: map, workers, conns: [redis, connection] };
   procs.push(p);
   return p;
@@ -51,7 +54,7 @@ let audit: AuditLog;
 beforeAll(() => {
   redis = new Redis(TEST_REDIS_URL);
   queues = createQueues(redis, prefix);
-  notifier = new Notifier(queues, redis, prefix);
+  notifier = new Notifier(queues, redis, prefix, box);
   audit = new AuditLog(redis, prefix);
 });
 afterEach(async () => {

@@ -7,6 +7,7 @@ import { createServer } from 'node:net';
 import { Redis } from 'ioredis';
 import { PermanentDeliveryError, type RouterPort } from '../../src/chat/adapter.js';
 import { RedisMessageRefStore } from '../../src/chat/message-ref-store.js';
+import { SecretBox } from '../../src/util/secret-box.js';
 import { TelegramAdapter, TelegramConflictError, type TelegramAdapterOptions } from '../../src/chat/telegram/telegram-adapter.js';
 import { TELEGRAM_COMMANDS } from '../../src/chat/telegram/telegram-commands.js';
 import { DETAIL_FILENAME } from '../../src/chat/telegram/render.js';
@@ -117,7 +118,7 @@ beforeEach(async () => {
   tg = await startTelegramStandin();
   router = new TestRouter();
   logs = [];
-  refs = new RedisMessageRefStore(redis, `${PREFIX}:${++testNo}`);
+  refs = new RedisMessageRefStore(redis, `${PREFIX}:${++testNo}`, SecretBox.ephemeral());
 });
 afterEach(async () => {
   await adapter?.stop();

@@ -17,6 +17,7 @@ import { AuditLog } from '../../src/audit/audit-log.js';
 import type { HostOps, HostStatus } from '../../src/jobs/host-ops.js';
 import { Notifier } from '../../src/jobs/notifier.js';
 import { startNotifyWorker, type NotifyWorkers } from '../../src/jobs/notify-worker.js';
+import { SecretBox } from '../../src/util/secret-box.js';
 import { createQueues, type Queues } from '../../src/jobs/queues.js';
 import { ButtonStore } from '../../src/router/button-store.js';
 import { JobSigner } from '../../src/util/job-signer.js';
@@ -143,6 +144,7 @@ export async function startRig(opts: {
   for (const c of [redis, connection]) c.on('error', () => undefined);
   const logger = createLogger(process.env.LOG_LEVEL ?? 'silent');
   const queues = createQueues(redis, opts.prefix);
+  const box = SecretBox.ephemeral();
   for (const q of [queues.diagnose, queues.fix, ...Object.values(queues.notify)]) q.on('error', () => undefined);
   const telegram = opts.adapters?.telegram ?? new CapturingAdapter('telegram');
   const discord = opts.adapters?.discord ?? new CapturingAdapter('discord');
@@ -151,7 +153,7 @@ export async function startRig(opts: {
     ['discord', discord],
   ]);
   const notifyWorker: NotifyWorkers | undefined =
-    opts.notifyWorker === false ? undefined : startNotifyWorker({ connection, redis, prefix: opts.prefix, adapters, logger, buttons: new ButtonStore(redis, opts.prefix, JobSigner.ephemeral()) });
+    opts.notifyWorker === false ? undefined : startNotifyWorker({ connection, redis, prefix: opts.prefix, adapters, logger, buttons: new ButtonStore(redis, opts.prefix, JobSigner.ephemeral()), box });
   const monitor = await startMonitor({
     config: opts.config,
     hosts: opts.hosts,
@@ -160,7 +162,7 @@ export async function startRig(opts: {
     prefix: opts.prefix,
     runner: opts.runner,
     ops: statusOps(opts.runner),
-    notifier: new Notifier(queues, redis, opts.prefix),
+    notifier: new Notifier(queues, redis, opts.prefix, box),
     buttons: new ButtonStore(redis, opts.prefix, JobSigner.ephemeral()),
     audit: new AuditLog(redis, opts.prefix),
     logger,

@@ -7,7 +7,8 @@ import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { ChatAdapter, RouterPort } from '../adapter.js';
 import type { Actor, ChatRef, Delivery, Reply, ReplyButton } from '../../domain/types.js';
-import { consoleChannel, type SequencedDelivery } from '../../jobs/notifier.js';
+import { consoleChannel, openDelivery, secretNotice, type SequencedDelivery } from '../../jobs/notifier.js';
+import type { SecretBox } from '../../util/secret-box.js';
 import { renderText } from './render-text.js';
 
 export interface ConsoleAdapterOptions {
@@ -19,6 +20,8 @@ export interface ConsoleAdapterOptions {
   userId: string;
   /** Where text goes (stdout by default). */
   write?: (text: string) => void;
+  /** Opens a reply's sealed secret (a fresh dashboard link) when it is shown; the same key as the Notifier's. */
+  box: SecretBox;
 }
 
 /** A reply that is final for its message: not a "working on it" state. */
@@ -59,7 +62,16 @@ export class ConsoleAdapter implements ChatAdapter {
     await this.opts.subscriber.unsubscribe().catch(() => undefined);
   }
 
-  async deliver(d: SequencedDelivery): Promise<void> {
+  async deliver(delivery: SequencedDelivery): Promise<void> {
+    let d = delivery;
+    if (d.sealedSecret !== undefined) {
+      // Published sealed (pub/sub goes through Redis too); opened only here, to be shown.
+      try {
+        d = openDelivery(this.opts.box, d);
+      } catch {
+        d = secretNotice(d);
+      }
+    }
     if (d.messageKey && d.seq !== undefined) {
       // Pub/sub can reorder nothing, but a retried publish could repeat: show only newer states.
       if ((this.lastSeq.get(d.messageKey) ?? 0) >= d.seq) return;

@@ -83,13 +83,16 @@ const HOOK_GONE_CODES = new Set([10015, 50027, 10008, 10062]);
 /** "Interaction has already been acknowledged": someone else answered it; do not run it twice. */
 const ALREADY_ACKNOWLEDGED = 40060;
 
-/** Where a logical message lives on Discord; JSON in the MessageRefStore. */
+/**
+ * Where a logical message lives on Discord; JSON in the MessageRefStore. The interaction token that
+ * can edit it is not in here: it is kept sealed beside it (MessageRefStore.setSecret) until `hook.expiresAt`.
+ */
 interface DiscordMessageRef {
   v: 1;
   channelId: string;
   messageId?: string;
   /** Interaction webhook that can edit it until expiresAt (needed for ephemeral messages). */
-  hook?: { token: string; expiresAt: number; target: string };
+  hook?: { expiresAt: number; target: string };
   ephemeral?: boolean;
 }
 
@@ -378,7 +381,11 @@ export class DiscordAdapter implements ChatAdapter {
       return;
     }
     // A job's first progress delivery can race this answer: deliver() waits for the ref we store.
-    const pending = this.sendAnswer(i, response.reply, how).then((ref) => this.opts.refs.set('discord', key, JSON.stringify(ref)));
+    const pending = this.sendAnswer(i, response.reply, how).then(async (ref) => {
+      // The token that edits it is kept sealed, and only while Discord honours it (≤ 15 min).
+      if (ref.hook) await this.opts.refs.setSecret('discord', key, i.token, ref.hook.expiresAt - Date.now());
+      await this.opts.refs.set('discord', key, JSON.stringify(ref));
+    });
     const tracked = pending.catch(() => undefined);
     this.pendingRefs.set(key, tracked);
     try {
@@ -404,7 +411,7 @@ export class DiscordAdapter implements ChatAdapter {
         files,
         auth: false,
       })) as RESTPostAPIChannelMessageResult;
-      return { v: 1, channelId: msg.channel_id, messageId: msg.id, hook: { token: i.token, expiresAt, target: '@original' }, ephemeral: how.deferredEphemeral };
+      return { v: 1, channelId: msg.channel_id, messageId: msg.id, hook: { expiresAt, target: '@original' }, ephemeral: how.deferredEphemeral };
     }
     if (i.isChatInputCommand() && !how.deferredEphemeral) {
       // Remove the public "thinking…" so the ephemeral follow-up is a message of its own.
@@ -419,7 +426,7 @@ export class DiscordAdapter implements ChatAdapter {
       auth: false,
       query: new URLSearchParams({ wait: 'true' }),
     })) as RESTPostAPIChannelMessageResult;
-    return { v: 1, channelId: msg.channel_id, messageId: msg.id, hook: { token: i.token, expiresAt, target: msg.id }, ephemeral: wantPrivate };
+    return { v: 1, channelId: msg.channel_id, messageId: msg.id, hook: { expiresAt, target: msg.id }, ephemeral: wantPrivate };
   }
 
   /** Render with buttons carrying `<action>:<token>` as custom_id. */
@@ -445,10 +452,11 @@ export class DiscordAdapter implements ChatAdapter {
     if (key) await this.pendingRefs.get(key);
     const ref = key ? this.parseRef(await this.opts.refs.get('discord', key)) : undefined;
 
-    if (ref?.hook && Date.now() < ref.hook.expiresAt) {
+    const hookToken = key && ref?.hook && Date.now() < ref.hook.expiresAt ? await this.hookToken(key) : undefined;
+    if (ref?.hook && hookToken) {
       try {
         const { body, files } = toRestBody(rendered);
-        await this.client.rest.patch(Routes.webhookMessage(this.opts.applicationId, ref.hook.token, ref.hook.target), { body, files, auth: false });
+        await this.client.rest.patch(Routes.webhookMessage(this.opts.applicationId, hookToken, ref.hook.target), { body, files, auth: false });
         return;
       } catch (err) {
         if (!HOOK_GONE_CODES.has(apiCode(err) ?? -1)) throw this.classify(err, ref.channelId);
@@ -521,6 +529,20 @@ export class DiscordAdapter implements ChatAdapter {
     }
     this.opts.logger.warn({ channelId, code, err: describe(err) }, 'Discord: delivery refused permanently');
     return new PermanentDeliveryError(`Discord refused the message for channel ${channelId}: ${describe(err)}`);
+  }
+
+  /**
+   * The interaction token kept (sealed) for a message, if still there. One that does not open
+   * (CLAWMEDIC_JOB_KEY changed, or edited in Redis) is logged without its value and not used:
+   * the edit goes through the channel message instead.
+   */
+  private async hookToken(messageKey: string): Promise<string | undefined> {
+    try {
+      return await this.opts.refs.getSecret('discord', messageKey);
+    } catch (err) {
+      this.opts.logger.warn({ messageKey, err: describe(err) }, 'Discord: the kept interaction token does not open; editing through the channel instead');
+      return undefined;
+    }
   }
 
   private parseRef(raw: string | undefined): DiscordMessageRef | undefined {

@@ -215,6 +215,8 @@ export interface DiscordStandin {
   messagesIn(channelId: string): MessageView[];
   message(messageId: string): MessageView | undefined;
   inject(route: string | RegExp, status: number, times?: number, opts?: InjectOptions): void;
+  /** Drop every injection still pending: the routes answer normally again. */
+  clearInjections(): void;
   registeredCommands(guildId?: string): any[];
   /** Every REST request seen: method, route (without /api/v10), status. */
   requests: Array<{ method: string; route: string; status: number; at: number }>;
@@ -1051,6 +1053,9 @@ export async function startDiscordStandin(options: StandinOptions = {}): Promise
           ? new RegExp(`^${routePattern.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '[^/ ]+')}$`)
           : routePattern;
       injections.push({ pattern, status, remaining: times, opts });
+    },
+    clearInjections() {
+      injections.length = 0;
     },
     registeredCommands: (gid) => (gid ? (guildCommands.get(gid) ?? []) : globalCommands),
     expireInteractionTokens() {

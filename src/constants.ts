@@ -48,8 +48,10 @@ export const KEYS = {
   fixAttempts: 'fixattempts',
   /** Adapter message references per messageKey. */
   messageRefs: 'msgref',
-  /** Heartbeats of running processes (for /healthz). */
+  /** Heartbeat of each running clawmedic process: `<prefix>:hb:<process id>` (JSON, short TTL). */
   heartbeat: 'hb',
+  /** Progress of each running fix: `<prefix>:fixrun:<jobId>` (signed JSON) and the set `<prefix>:fixrun:index`. */
+  fixRun: 'fixrun',
   /** Request-limit counters per person, chat and refusal kind (rate-limiter-flexible keys below this). */
   limits: 'limit',
   /** Waiting /status jobs per chat (sorted set of job ids, score = reserved at). */
@@ -91,6 +93,21 @@ export const DEFAULTS = {
   receiveCheckSec: 5,
   /** Max audit entries kept per stream (approximate trimming). */
   auditMaxLen: 100_000,
+} as const;
+
+/**
+ * Finding fixes interrupted by a dead process (issue 13.2). A process refreshes its heartbeat every
+ * `heartbeatMs`; it counts as gone when the key has lived `heartbeatTtlMs` without a refresh, or at
+ * once when it ran on this machine and its pid is gone. Every worker process looks every `scanMs`.
+ */
+export const FIX_RECOVERY = {
+  heartbeatMs: 2_000,
+  heartbeatTtlMs: 8_000,
+  scanMs: 3_000,
+  /** One process recovers a given fix; another takes over if it dies doing so. */
+  claimMs: 120_000,
+  /** How long "Bring it back" stays pressable. */
+  bringBackTtlSec: 3600,
 } as const;
 
 /** Job retry policy for transient failures (connection refused/reset, timeouts) of read-only jobs. */

@@ -67,6 +67,7 @@ const BUTTON_NEEDS: Record<ButtonAction, CommandName> = {
   confirm: 'fix',
   fix: 'fix',
   restore: 'fix',
+  bring_back: 'fix',
   cancel: 'fix',
   diagnose: 'diagnose',
   pick: 'diagnose',
@@ -264,6 +265,7 @@ export class Router implements RouterPort {
         return { reply: { title: `${consumed.host}: fix cancelled; nothing was changed.`, tone: 'info' } };
       case 'confirm':
       case 'restore':
+      case 'bring_back':
         return this.confirmFix(consumed.host, consumed.plan, consumed.verdict, origin, consumed.action);
       case 'ack':
       case 'mute':
@@ -376,7 +378,7 @@ export class Router implements RouterPort {
     plan: StoredPlan | undefined,
     before: Verdict | undefined,
     origin: JobOrigin,
-    action: 'confirm' | 'restore',
+    action: 'confirm' | 'restore' | 'bring_back',
   ): Promise<RouterResponse> {
     const { queues, audit, inflight, fixAttempts, config } = this.deps;
     const who = { platform: origin.actor.platform, userId: origin.actor.userId };
@@ -414,7 +416,7 @@ export class Router implements RouterPort {
     }
     await audit.record({
       event: 'confirmed',
-      action: action === 'restore' ? 'restore' : 'fix',
+      action: action === 'confirm' ? 'fix' : action,
       host,
       actor: who,
       chat: where,

@@ -148,13 +148,13 @@ export class FixRecovery {
       if (this.closed) break;
       const run = await runs.get(jobId);
       if (run === undefined) {
-        await runs.recovered(jobId); // an index entry whose record ended
+        await runs.end(jobId); // an index entry whose record ended (or expired)
         continue;
       }
       if (run === 'forged') {
         await audit.record({ event: 'refused', action: 'fix', jobId, detail: 'a fix progress record failed its signature check (edited or written in Redis); ignored and removed' });
         logger.error({ jobId }, 'refused a fix progress record whose signature does not match');
-        await runs.recovered(jobId);
+        await runs.end(jobId);
         continue;
       }
       if ((await registry.liveness(run.owner)) !== 'dead') continue;

@@ -112,8 +112,18 @@ export class FixRunStore {
     return (await this.redis.set(`${this.key(jobId)}:recovering`, by, 'PX', ms, 'NX')) === 'OK';
   }
 
-  /** Recovery done: the record, its index entry and the claim go. */
+  /** Recovery done: the record, its index entry and the claim go; a marker says it was recovered (a day). */
   async recovered(jobId: string): Promise<void> {
-    await this.redis.multi().del(this.key(jobId), `${this.key(jobId)}:recovering`).srem(this.indexKey, jobId).exec();
+    await this.redis
+      .multi()
+      .del(this.key(jobId), `${this.key(jobId)}:recovering`)
+      .srem(this.indexKey, jobId)
+      .set(`${this.key(jobId)}:recovered`, '1', 'EX', 86400)
+      .exec();
+  }
+
+  /** Was `jobId` closed by a recovery (in the last day)? */
+  async wasRecovered(jobId: string): Promise<boolean> {
+    return (await this.redis.exists(`${this.key(jobId)}:recovered`)) === 1;
   }
 }

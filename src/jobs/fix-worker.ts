@@ -23,7 +23,8 @@ import type { Notifier } from './notifier.js';
 import type { FixJobData } from './payloads.js';
 import type { Metrics } from '../http/metrics.js';
 import { takeHostTurn } from './host-serial.js';
-import { guardFixJob } from './fix-job-guard.js';
+import { checkFixJob, guardFixJob } from './fix-job-guard.js';
+import { releaseHostLockOfJob } from '../remote/host-lock.js';
 import type { JobSigner } from '../util/job-signer.js';
 import type { FixRunStore } from './fix-runs.js';
 import type { ProcessOwner } from './process-registry.js';
@@ -253,5 +254,34 @@ export function startFixWorker(deps: FixWorkerDeps): Worker<FixJobData, unknown,
     },
   );
   worker.on('error', (err) => deps.logger.error({ err }, 'fix worker error'));
+  worker.on('failed', (job, err) => {
+    if (job && err?.message === BULLMQ_STALLED_REASON) void closeStalledBeforeStart(deps, job).catch((e) => deps.logger.warn({ err: e, jobId: job.id }, 'could not close a stalled fix job'));
+  });
   return worker;
+}
+
+/** BullMQ's failedReason for a job that stalled more than maxStalledCount times (0 for fixes: once). */
+const BULLMQ_STALLED_REASON = 'job stalled more than allowable limit';
+
+/**
+ * A fix job BullMQ failed because its process died: when it had recorded no step (it died between
+ * being fetched and its first record), fix-recovery.ts has nothing to find, so the claim and the
+ * host lock are released here and the requester is told nothing ran. A job with a record is left
+ * to the recovery, which knows what ran.
+ */
+async function closeStalledBeforeStart(deps: FixWorkerDeps, job: Job<FixJobData, unknown, 'fix'>): Promise<void> {
+  const jobId = String(job.id);
+  if ((await deps.runs.get(jobId)) !== undefined || (await deps.runs.wasRecovered(jobId))) return;
+  // Only a job that verifies may make us write to its chat.
+  const check = checkFixJob(deps.signer, deps.hosts, jobId, job.data);
+  if (!check.ok) return;
+  const { host, actor, chat, messageKey } = job.data;
+  await releaseHostLockOfJob(deps.redis, `${deps.prefix}:`, host, jobId);
+  await deps.inflight.release('fix', host, jobId);
+  await deps.audit.record({ event: 'interrupted', action: 'fix', host, actor: { platform: actor.platform, userId: actor.userId }, jobId, detail: 'process stopped before the first step; job failed by the stall check, nothing ran on the host' });
+  await deps.notifier.send({
+    chat,
+    messageKey,
+    reply: { title: `The fix on ${host} was interrupted before its first step because the worker stopped. Nothing ran on the host.`, tone: 'error', body: [`Send /fix ${host} to try again.`] },
+  });
 }

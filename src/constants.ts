@@ -130,6 +130,12 @@ export const RETRY = {
   backoffMs: 2_000,
 } as const;
 
+/**
+ * The actor id of fixes the monitor starts (auto-fix): no person, so buttons that follow such a fix
+ * (restore, Bring it back) are bound to nobody and any operator of the chat may press them.
+ */
+export const AUTOFIX_USER_ID = 'clawmedic-autofix';
+
 /** Hosts are named in chat: a strict pattern so a name can never carry shell syntax. */
 export const HOST_NAME_PATTERN = /^[a-z0-9][a-z0-9_-]{0,62}$/;
 

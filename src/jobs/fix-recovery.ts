@@ -7,7 +7,7 @@
  */
 import { Job, type Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { FIX_RECOVERY } from '../constants.js';
+import { AUTOFIX_USER_ID, FIX_RECOVERY } from '../constants.js';
 import type { AuditLog } from '../audit/audit-log.js';
 import type { FixStepKind } from '../domain/diagnosis.js';
 import type { HostConfig } from '../domain/host.js';
@@ -199,7 +199,7 @@ export class FixRecovery {
       const buttonsOut: ReplyButton[] = [];
       if (run.gatewayStopped && !status.probeOk && ops.bringBackPlan) {
         const [token] = await buttons.issue(
-          [{ action: 'bring_back', host: run.host, platform: chat.platform, chatId: chat.chatId, boundUserId: actor.userId, plan: ops.bringBackPlan(host) }],
+          [{ action: 'bring_back', host: run.host, platform: chat.platform, chatId: chat.chatId, boundUserId: actor.userId === AUTOFIX_USER_ID ? undefined : actor.userId, plan: ops.bringBackPlan(host) }],
           FIX_RECOVERY.bringBackTtlSec,
         );
         buttonsOut.push({ label: 'Bring it back', action: 'bring_back', token: token!, style: 'danger' });

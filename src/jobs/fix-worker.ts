@@ -7,7 +7,7 @@
  */
 import { Worker, type ConnectionOptions, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { DEFAULTS, QUEUES } from '../constants.js';
+import { AUTOFIX_USER_ID, DEFAULTS, QUEUES } from '../constants.js';
 import type { FixOutcome, FixPlan, Verdict } from '../domain/diagnosis.js';
 import type { HostConfig } from '../domain/host.js';
 import type { AuditLog } from '../audit/audit-log.js';
@@ -210,7 +210,7 @@ export function startFixWorker(deps: FixWorkerDeps): Worker<FixJobData, unknown,
           const restore = deps.ops.restorePlan?.(hostConfig, plan.cause);
           if (restore) {
             const [token] = await deps.buttons.issue(
-              [{ action: 'restore', host, platform: chat.platform, chatId: chat.chatId, boundUserId: actor.userId, plan: restore }],
+              [{ action: 'restore', host, platform: chat.platform, chatId: chat.chatId, boundUserId: actor.userId === AUTOFIX_USER_ID ? undefined : actor.userId, plan: restore }],
               DEFAULTS.confirmTtlSec,
             );
             buttons = [{ label: 'Restore config backup', action: 'restore', token: token!, style: 'danger' }];

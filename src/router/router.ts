@@ -4,7 +4,7 @@
  * on a job: it answers at once and the job's progress arrives through the notify queue.
  */
 import type { AppConfig } from '../config/schema.js';
-import { DEFAULTS, HOST_NAME_PATTERN, RETRY } from '../constants.js';
+import { AUTOFIX_USER_ID, DEFAULTS, HOST_NAME_PATTERN, RETRY } from '../constants.js';
 import { COMMAND_NAMES, type Actor, type ButtonAction, type ButtonPress, type ChatRef, type Command, type CommandName, type Platform, type Reply, type RouterResponse } from '../domain/types.js';
 import type { AuditLog } from '../audit/audit-log.js';
 import type { FixPlan, Verdict } from '../domain/diagnosis.js';
@@ -93,7 +93,7 @@ export class Router implements RouterPort {
   async autoFix(host: string, plan: FixPlan, verdict: Verdict, chat: ChatRef): Promise<RouterResponse> {
     const origin: JobOrigin = {
       requestId: `auto-${newRequestId()}`,
-      actor: { platform: chat.platform, userId: 'clawmedic-autofix', displayName: 'clawmedic auto-fix' },
+      actor: { platform: chat.platform, userId: AUTOFIX_USER_ID, displayName: 'clawmedic auto-fix' },
       chat,
       messageKey: '',
     };
@@ -117,7 +117,7 @@ export class Router implements RouterPort {
 
   /** A person's name from the config ("Alice"), or "telegram:101" for someone the config does not name. */
   private nameOf(actor: { platform: string; userId: string }): string {
-    if (actor.userId === 'clawmedic-autofix') return 'auto-fix';
+    if (actor.userId === AUTOFIX_USER_ID) return 'auto-fix';
     const person = this.deps.config.people.find((p) => p.platform === actor.platform && p.userId === actor.userId);
     return person?.name ?? `${actor.platform}:${actor.userId}`;
   }

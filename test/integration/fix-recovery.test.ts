@@ -8,6 +8,7 @@ import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AuditLog } from '../../src/audit/audit-log.js';
+import { AUTOFIX_USER_ID } from '../../src/constants.js';
 import type { HostConfig } from '../../src/domain/host.js';
 import type { Delivery } from '../../src/domain/types.js';
 import { FixRecovery } from '../../src/jobs/fix-recovery.js';
@@ -151,6 +152,21 @@ describe('closing an interrupted fix', () => {
     expect(button.label).toBe('Bring it back');
     const state = await new ButtonStore(redis, prefix, signer).peek(button.token);
     expect(state).toMatchObject({ action: 'bring_back', host: 'prod', boundUserId: '101', chatId: '-100' });
+    await recovery.close();
+    await registry.stop();
+  });
+
+  it('after an auto-fix (no person asked), Bring it back is bound to nobody: any operator of the chat may press it', async () => {
+    const { sent, registry, runs, recovery } = rig({ probeOk: false });
+    await registry.start();
+    const bot = { platform: 'telegram' as const, userId: AUTOFIX_USER_ID, displayName: 'clawmedic auto-fix' };
+    await runs.begin({ jobId: 'fix-d', host: 'prod', cause: 'crash_loop', owner: deadOwner(registry), origin: { actor: bot, chat, messageKey: '' }, steps: ['restart_gateway', 'wait_for_gateway'] });
+    await runs.stepStarted('fix-d', 0);
+    await recovery.scan();
+    const button = sent.at(-1)!.reply.buttons!.find((b) => b.action === 'bring_back')!;
+    const state = await new ButtonStore(redis, prefix, signer).peek(button.token);
+    expect(state).toMatchObject({ action: 'bring_back', host: 'prod' });
+    expect((state as { boundUserId?: string }).boundUserId).toBeUndefined();
     await recovery.close();
     await registry.stop();
   });

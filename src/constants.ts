@@ -56,8 +56,10 @@ export const KEYS = {
   messageRefs: 'msgref',
   /** Secrets that belong to a message reference (a Discord interaction token), sealed, with a TTL of their own. */
   messageRefSecrets: 'msgsecret',
-  /** Heartbeats of running processes (for /healthz). */
+  /** Heartbeat of each running clawmedic process: `<prefix>:hb:<process id>` (JSON, short TTL). */
   heartbeat: 'hb',
+  /** Progress of each running fix: `<prefix>:fixrun:<jobId>` (signed JSON) and the set `<prefix>:fixrun:index`. */
+  fixRun: 'fixrun',
   /** Request-limit counters per person, chat and refusal kind (rate-limiter-flexible keys below this). */
   limits: 'limit',
   /** Waiting /status jobs per chat (sorted set of job ids, score = reserved at). */
@@ -101,6 +103,21 @@ export const DEFAULTS = {
   auditMaxLen: 100_000,
 } as const;
 
+/**
+ * Finding fixes interrupted by a dead process (issue 13.2). A process refreshes its heartbeat every
+ * `heartbeatMs`; it counts as gone when the key has lived `heartbeatTtlMs` without a refresh, or at
+ * once when it ran on this machine and its pid is gone. Every worker process looks every `scanMs`.
+ */
+export const FIX_RECOVERY = {
+  heartbeatMs: 2_000,
+  heartbeatTtlMs: 8_000,
+  scanMs: 3_000,
+  /** One process recovers a given fix; another takes over if it dies doing so. */
+  claimMs: 120_000,
+  /** How long "Bring it back" stays pressable. */
+  bringBackTtlSec: 3600,
+} as const;
+
 /** Job retry policy for transient failures (connection refused/reset, timeouts) of read-only jobs. */
 /**
  * Limits on the router's doors (issue 12.6). A person typing fast sends a few commands a minute;
@@ -120,6 +137,12 @@ export const RETRY = {
   attempts: 3,
   backoffMs: 2_000,
 } as const;
+
+/**
+ * The actor id of fixes the monitor starts (auto-fix): no person, so buttons that follow such a fix
+ * (restore, Bring it back) are bound to nobody and any operator of the chat may press them.
+ */
+export const AUTOFIX_USER_ID = 'clawmedic-autofix';
 
 /** Hosts are named in chat: a strict pattern so a name can never carry shell syntax. */
 export const HOST_NAME_PATTERN = /^[a-z0-9][a-z0-9_-]{0,62}$/;

@@ -38,6 +38,10 @@ import { SecretBox } from './util/secret-box.js';
 import { DEFAULTS } from './constants.js';
 import { describeReceive } from './chat/receive-health.js';
 import { startReceiveWatch } from './chat/receive-watch.js';
+import { FixRunStore } from './jobs/fix-runs.js';
+import { FixRecovery } from './jobs/fix-recovery.js';
+import { newProcessOwner, ProcessRegistry } from './jobs/process-registry.js';
+import { MuteStore } from './alerts/mute-store.js';
 
 /** What a process runs. */
 export interface AppOptions {
@@ -126,6 +130,9 @@ export async function createApp(loaded: LoadedConfig, opts: AppOptions): Promise
   const fixAttempts = new FixAttempts(redis, prefix);
   const notifier = new Notifier(queues, redis, prefix, box);
   const hosts = new Map<string, HostConfig>(loaded.hosts.map((h) => [h.name, h]));
+  // One identity per process start: the monitor's leases and the fix records name the same process.
+  const owner = newProcessOwner();
+  const fixRuns = new FixRunStore(redis, prefix, signer);
   const router = new Router({ config, queues, buttons, audit, inflight, fixAttempts, logger, notifier, signer, ...createRequestGuards(redis, prefix, config) });
 
   const adapters = new Map<Platform, ChatAdapter>();
@@ -143,6 +150,18 @@ export async function createApp(loaded: LoadedConfig, opts: AppOptions): Promise
   }
 
   let monitor: MonitorHandle | undefined;
+  if (opts.workers && ops) {
+    // Heartbeat first: the fixes this process records must never look like a dead process's.
+    const registry = new ProcessRegistry(redis, prefix, owner);
+    await registry.start();
+    // Lifted through the monitor once it runs (it re-evaluates the host at once), else in Redis directly.
+    const releaseAlertHold = (host: string) => (monitor ? monitor.onFixRunning(host, false) : new MuteStore(redis, prefix).setFixRunning(host, false));
+    const recovery = new FixRecovery({ redis, prefix, runs: fixRuns, registry, fixQueue: queues.fix, hosts, ops: ops!, notifier, buttons, audit, inflight, releaseAlertHold, logger });
+    // Fixes interrupted by a dead process are closed at once, before anything else starts, not after
+    // BullMQ's lock and stall intervals (issue 13.2).
+    void recovery.start();
+    closers.push(() => recovery.close(), () => registry.stop());
+  }
   if (opts.monitor && ops && runner) {
     monitor = await startMonitor({
       config,
@@ -157,6 +176,7 @@ export async function createApp(loaded: LoadedConfig, opts: AppOptions): Promise
       audit,
       logger,
       tuning: opts.monitorTuning,
+      processId: owner.id,
       enqueueFix: async (host, plan, verdict) => {
         const chat = alertChatsFor(config, host)[0];
         if (!chat) throw new Error(`auto-fix for ${host}: no chat receives its alerts`);
@@ -172,7 +192,7 @@ export async function createApp(loaded: LoadedConfig, opts: AppOptions): Promise
     workers.push(
       // Worker generics differ per queue; the list only needs close()/isRunning().
       startHostWorker({ connection: workerConn, redis, prefix, hosts, ops, notifier, buttons, audit, inflight, logger, metrics, concurrency: config.jobs.concurrency, confirmTtlSec: config.jobs.confirmTtlSec, buttonTtlSec: opts.buttonTtlSec }) as unknown as Worker,
-      startFixWorker({ connection: workerConn, redis, prefix, hosts, ops, notifier, buttons, audit, inflight, fixAttempts, logger, metrics, signer, onFixRunning: (host, running) => monitor?.onFixRunning(host, running) ?? Promise.resolve() }) as unknown as Worker,
+      startFixWorker({ connection: workerConn, redis, prefix, hosts, ops, notifier, buttons, audit, inflight, fixAttempts, logger, metrics, signer, runs: fixRuns, owner, onFixRunning: (host, running) => monitor?.onFixRunning(host, running) ?? Promise.resolve() }) as unknown as Worker,
     );
   }
 

@@ -22,6 +22,8 @@ export type AuditEvent =
   | 'job_failed'
   | 'step'
   | 'fix_outcome'
+  /** A fix whose process died mid-run, found and closed by another process (issue 13.2). */
+  | 'interrupted'
   | 'escalated'
   | 'alert'
   /** An alert reached its chat (deliveries of alerts are audited both ways). */

@@ -34,7 +34,9 @@ function describe(r: AuditRecord, who: string): string | undefined {
     case 'fix_outcome':
       return `fix result: ${detail || 'finished'}`;
     case 'confirmed':
-      return `${r.action === 'restore' ? 'restore' : 'fix'} confirmed by ${who}${detail ? ` (${detail})` : ''}`;
+      return `${r.action === 'restore' ? 'restore' : r.action === 'bring_back' ? 'bring-back' : 'fix'} confirmed by ${who}${detail ? ` (${detail})` : ''}`;
+    case 'interrupted':
+      return `fix interrupted: ${detail}`;
     case 'cancelled':
       return `fix cancelled by ${who}`;
     case 'escalated':

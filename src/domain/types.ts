@@ -65,7 +65,7 @@ export interface ButtonPress {
  * What a button does once pressed (the router re-checks authorization on every press). 'pick' marks a
  * host picker button (its stored state says diagnose or fix): adapters answer it in the same message.
  */
-export type ButtonAction = 'diagnose' | 'fix' | 'confirm' | 'cancel' | 'ack' | 'mute' | 'restore' | 'pick';
+export type ButtonAction = 'diagnose' | 'fix' | 'confirm' | 'cancel' | 'ack' | 'mute' | 'restore' | 'bring_back' | 'pick';
 
 /** A button rendered under a reply. `token` is opaque (≤ 64 bytes) and points to state in Redis. */
 export interface ReplyButton {

@@ -1,11 +1,13 @@
 /**
  * Worker for the fix queue: runs a confirmed plan step by step, shows progress in place,
  * then verifies (probe + a window with no recurrence of the cause). Never retried: a fix may
- * have half-run. A stalled job that BullMQ hands out again is detected and not re-run.
+ * have half-run. Its progress is recorded in Redis as it runs (fix-runs.ts), so a fix whose process
+ * dies is found and closed by another process at once (fix-recovery.ts); a stalled job is failed by
+ * BullMQ (maxStalledCount 0), never handed out again, and the fixstarted guard stays as a second net.
  */
 import { Worker, type ConnectionOptions, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { DEFAULTS, DELIVERY, QUEUES } from '../constants.js';
+import { AUTOFIX_USER_ID, DEFAULTS, DELIVERY, QUEUES } from '../constants.js';
 import type { FixOutcome, FixPlan, Verdict } from '../domain/diagnosis.js';
 import type { HostConfig } from '../domain/host.js';
 import type { AuditLog } from '../audit/audit-log.js';
@@ -21,8 +23,11 @@ import type { Notifier } from './notifier.js';
 import type { FixJobData } from './payloads.js';
 import type { Metrics } from '../http/metrics.js';
 import { takeHostTurn } from './host-serial.js';
-import { guardFixJob } from './fix-job-guard.js';
+import { checkFixJob, guardFixJob } from './fix-job-guard.js';
+import { releaseHostLockOfJob } from '../remote/host-lock.js';
 import type { JobSigner } from '../util/job-signer.js';
+import type { FixRunStore } from './fix-runs.js';
+import type { ProcessOwner } from './process-registry.js';
 
 export interface FixWorkerDeps {
   connection: ConnectionOptions;
@@ -41,6 +46,17 @@ export interface FixWorkerDeps {
   signer: JobSigner;
   /** Called while a fix runs so the monitor holds alerts for the host (issue 6). */
   onFixRunning?(host: string, running: boolean): Promise<void>;
+  /** Where each running fix's progress is recorded, and the process that runs it (issue 13.2). */
+  runs: FixRunStore;
+  owner: ProcessOwner;
+}
+
+/** A fix recovered by another process (it found this process dead) stops before its next step. */
+class FixTakenOverError extends Error {
+  constructor() {
+    super('another clawmedic process found this fix interrupted and closed it; no further step was run');
+    this.name = 'FixTakenOverError';
+  }
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -72,9 +88,12 @@ async function runFix(deps: FixWorkerDeps, job: Job<FixJobData, unknown, 'fix'>,
   const steps: FixOutcome['steps'] = [];
   let failed = false;
   for (const [i, step] of plan.steps.entries()) {
+    // Durable before the step runs: a process killed during it leaves what it was doing in Redis.
+    if (!(await deps.runs.stepStarted(jobId, i))) throw new FixTakenOverError();
     await deps.notifier.send({ chat, messageKey, reply: renderProgress(host.name, plan, i, step.kind, footer()) });
     const result = await deps.ops.runStep(host, step);
     const ok = !result.timedOut && result.exitCode === 0 && !result.error;
+    await deps.runs.stepEnded(jobId, i, ok);
     steps.push({ kind: step.kind, exitCode: result.exitCode, durationMs: result.durationMs, timedOut: result.timedOut, ok, output: redact(result.error ?? result.output).slice(-1500) });
     await deps.audit.record({
       event: 'step',
@@ -172,6 +191,22 @@ export function startFixWorker(deps: FixWorkerDeps): Worker<FixJobData, unknown,
       );
       const end = deps.metrics?.jobDuration.startTimer({ type: 'fix' });
       const jobStarted = Date.now();
+      let recorded = false;
+      try {
+        await deps.runs.begin({
+          jobId,
+          host,
+          cause: plan.cause,
+          owner: deps.owner,
+          lockToken: token,
+          origin: { actor, chat, messageKey },
+          steps: plan.steps.map((s) => s.kind),
+        });
+        recorded = true;
+      } catch (err) {
+        await turn.release();
+        throw err;
+      }
       await deps.audit.record({ event: 'job_started', action: 'fix', host, actor: who, jobId, detail: `cause ${plan.cause}` });
       await deps.onFixRunning?.(host, true);
       try {
@@ -184,7 +219,7 @@ export function startFixWorker(deps: FixWorkerDeps): Worker<FixJobData, unknown,
           const restore = deps.ops.restorePlan?.(hostConfig, plan.cause);
           if (restore) {
             const [token] = await deps.buttons.issue(
-              [{ action: 'restore', host, platform: chat.platform, chatId: chat.chatId, boundUserId: actor.userId, plan: restore }],
+              [{ action: 'restore', host, platform: chat.platform, chatId: chat.chatId, boundUserId: actor.userId === AUTOFIX_USER_ID ? undefined : actor.userId, plan: restore }],
               DEFAULTS.confirmTtlSec,
             );
             buttons = [{ label: 'Restore config backup', action: 'restore', token: token!, style: 'danger' }];
@@ -195,6 +230,13 @@ export function startFixWorker(deps: FixWorkerDeps): Worker<FixJobData, unknown,
         end?.({ outcome: outcome.status });
         return outcome.status;
       } catch (err) {
+        if (err instanceof FixTakenOverError) {
+          // The process that recovered it told the requester and released the host; say nothing over it.
+          recorded = false;
+          await deps.audit.record({ event: 'job_failed', action: 'fix', host, actor: who, jobId, detail: err.message });
+          end?.({ outcome: 'failed' });
+          throw err;
+        }
         const message = redact(err instanceof Error ? err.message : String(err));
         await deps.notifier.send({ chat, messageKey, reply: { title: `${host}: fix failed: ${message}`, tone: 'error' } });
         await deps.audit.record({ event: 'job_failed', action: 'fix', host, actor: who, jobId, detail: message });
@@ -202,13 +244,53 @@ export function startFixWorker(deps: FixWorkerDeps): Worker<FixJobData, unknown,
         throw err;
       } finally {
         await turn.release();
-        await deps.inflight.release('fix', host, jobId);
-        await deps.onFixRunning?.(host, false);
+        if (recorded) {
+          await deps.inflight.release('fix', host, jobId);
+          await deps.onFixRunning?.(host, false);
+          await deps.runs.end(jobId);
+        }
       }
     },
-    // Fix steps can take minutes (doctor: 25-80 s): a long lock so a busy worker is not seen as stalled.
-    { connection: deps.connection, prefix: deps.prefix, concurrency: 4, lockDuration: 120_000 },
+    {
+      connection: deps.connection,
+      prefix: deps.prefix,
+      concurrency: 4,
+      // Fix steps can take minutes (doctor: 25-80 s): a long lock so a busy worker is not seen as stalled.
+      lockDuration: 120_000,
+      // A job that stalls (its process died, or froze past the lock) is failed, never handed out again:
+      // BullMQ marks it on the first stall and the next worker that fetches it fails it without running it.
+      maxStalledCount: 0,
+    },
   );
   worker.on('error', (err) => deps.logger.error({ err }, 'fix worker error'));
+  worker.on('failed', (job, err) => {
+    if (job && err?.message === BULLMQ_STALLED_REASON) void closeStalledBeforeStart(deps, job).catch((e) => deps.logger.warn({ err: e, jobId: job.id }, 'could not close a stalled fix job'));
+  });
   return worker;
+}
+
+/** BullMQ's failedReason for a job that stalled more than maxStalledCount times (0 for fixes: once). */
+const BULLMQ_STALLED_REASON = 'job stalled more than allowable limit';
+
+/**
+ * A fix job BullMQ failed because its process died: when it had recorded no step (it died between
+ * being fetched and its first record), fix-recovery.ts has nothing to find, so the claim and the
+ * host lock are released here and the requester is told nothing ran. A job with a record is left
+ * to the recovery, which knows what ran.
+ */
+async function closeStalledBeforeStart(deps: FixWorkerDeps, job: Job<FixJobData, unknown, 'fix'>): Promise<void> {
+  const jobId = String(job.id);
+  if ((await deps.runs.get(jobId)) !== undefined || (await deps.runs.wasRecovered(jobId))) return;
+  // Only a job that verifies may make us write to its chat.
+  const check = checkFixJob(deps.signer, deps.hosts, jobId, job.data);
+  if (!check.ok) return;
+  const { host, actor, chat, messageKey } = job.data;
+  await releaseHostLockOfJob(deps.redis, `${deps.prefix}:`, host, jobId);
+  await deps.inflight.release('fix', host, jobId);
+  await deps.audit.record({ event: 'interrupted', action: 'fix', host, actor: { platform: actor.platform, userId: actor.userId }, jobId, detail: 'process stopped before the first step; job failed by the stall check, nothing ran on the host' });
+  await deps.notifier.send({
+    chat,
+    messageKey,
+    reply: { title: `The fix on ${host} was interrupted before its first step because the worker stopped. Nothing ran on the host.`, tone: 'error', body: [`Send /fix ${host} to try again.`] },
+  });
 }

@@ -47,4 +47,6 @@ export interface HostOps {
   verify(before: Verdict, after: Verdict): { fixed: boolean; reason: string; status?: 'fixed' | 'not_fixed' | 'user_action_needed'; action?: string };
   /** Plan that puts back the openclaw.json backup doctor --fix left, offered when a fix did not help. */
   restorePlan?(host: HostConfig, cause: FixPlan['cause']): FixPlan | undefined;
+  /** Plan that starts a gateway an interrupted fix had stopped and verifies it ("Bring it back"). */
+  bringBackPlan?(host: HostConfig): FixPlan;
 }

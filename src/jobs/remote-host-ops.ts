@@ -46,6 +46,21 @@ export function buildRestorePlan(host: HostConfig, cause: Cause): FixPlan {
   };
 }
 
+/**
+ * "Bring it back" after a fix was interrupted with the gateway stopped: start it the way the host
+ * supervises it, wait for its probe, verify. Nothing else (doctor, config) is re-run.
+ */
+export function buildBringBackPlan(host: HostConfig, opts: { waitSec?: number; verifyWindowSec?: number } = {}): FixPlan {
+  return {
+    host: host.name,
+    cause: 'gateway_down',
+    steps: [renderStep(host, 'start_gateway'), waitForGatewayStep(host, opts.waitSec)],
+    userActions: [],
+    disruptive: true,
+    verifyWindowSec: opts.verifyWindowSec ?? 10,
+  };
+}
+
 export interface RemoteHostOpsOptions {
   logger: Logger;
   metrics?: Metrics;
@@ -125,6 +140,7 @@ export async function createRemoteHostOps(
     },
     verify: (before, after) => verifyFix(before, after),
     restorePlan: (host, cause) => buildRestorePlan(host, cause),
+    bringBackPlan: (host) => buildBringBackPlan(host, { waitSec: opts.startWaitSec, verifyWindowSec: opts.verifyWindowSec }),
 
     async runStep(host, step) {
       const started = Date.now();

@@ -37,6 +37,13 @@ export interface HostLockHandle {
 const RELEASE_LUA = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end`;
 const EXTEND_LUA = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) else return 0 end`;
 
+// Delete the lock only while the job named in it still holds it (a dead process's job, released by another).
+const RELEASE_JOB_LUA = `local v = redis.call('get', KEYS[1])
+if not v then return 0 end
+local ok, d = pcall(cjson.decode, v)
+if ok and type(d) == 'table' and d['jobId'] == ARGV[1] then return redis.call('del', KEYS[1]) end
+return 0`;
+
 /** Redis key of a host's lock: `<prefix>lock:host:<host>`. */
 export function hostLockKey(prefix: string, host: string): string {
   return `${prefix}lock:host:${host}`;
@@ -90,4 +97,12 @@ export async function getHostLockHolder(redis: Redis, prefix: string, host: stri
   } catch {
     return null;
   }
+}
+
+/**
+ * Release `host` if job `jobId` holds it, from any process: for a job whose process died holding the
+ * lock (its handle died with it). True if the lock was that job's and is now gone.
+ */
+export async function releaseHostLockOfJob(redis: Redis, prefix: string, host: string, jobId: string): Promise<boolean> {
+  return Number(await redis.eval(RELEASE_JOB_LUA, 1, hostLockKey(prefix, host), jobId)) === 1;
 }

@@ -4,7 +4,7 @@
  * on a job: it answers at once and the job's progress arrives through the notify queue.
  */
 import type { AppConfig } from '../config/schema.js';
-import { DEFAULTS, HOST_NAME_PATTERN, RETRY } from '../constants.js';
+import { AUTOFIX_USER_ID, DEFAULTS, HOST_NAME_PATTERN, RETRY } from '../constants.js';
 import { COMMAND_NAMES, type Actor, type ButtonAction, type ButtonPress, type ChatRef, type Command, type CommandName, type Platform, type Reply, type RouterResponse } from '../domain/types.js';
 import type { AuditLog } from '../audit/audit-log.js';
 import type { FixPlan, Verdict } from '../domain/diagnosis.js';
@@ -67,6 +67,7 @@ const BUTTON_NEEDS: Record<ButtonAction, CommandName> = {
   confirm: 'fix',
   fix: 'fix',
   restore: 'fix',
+  bring_back: 'fix',
   cancel: 'fix',
   diagnose: 'diagnose',
   pick: 'diagnose',
@@ -92,7 +93,7 @@ export class Router implements RouterPort {
   async autoFix(host: string, plan: FixPlan, verdict: Verdict, chat: ChatRef): Promise<RouterResponse> {
     const origin: JobOrigin = {
       requestId: `auto-${newRequestId()}`,
-      actor: { platform: chat.platform, userId: 'clawmedic-autofix', displayName: 'clawmedic auto-fix' },
+      actor: { platform: chat.platform, userId: AUTOFIX_USER_ID, displayName: 'clawmedic auto-fix' },
       chat,
       messageKey: '',
     };
@@ -116,7 +117,7 @@ export class Router implements RouterPort {
 
   /** A person's name from the config ("Alice"), or "telegram:101" for someone the config does not name. */
   private nameOf(actor: { platform: string; userId: string }): string {
-    if (actor.userId === 'clawmedic-autofix') return 'auto-fix';
+    if (actor.userId === AUTOFIX_USER_ID) return 'auto-fix';
     const person = this.deps.config.people.find((p) => p.platform === actor.platform && p.userId === actor.userId);
     return person?.name ?? `${actor.platform}:${actor.userId}`;
   }
@@ -264,6 +265,7 @@ export class Router implements RouterPort {
         return { reply: { title: `${consumed.host}: fix cancelled; nothing was changed.`, tone: 'info' } };
       case 'confirm':
       case 'restore':
+      case 'bring_back':
         return this.confirmFix(consumed.host, consumed.plan, consumed.verdict, origin, consumed.action);
       case 'ack':
       case 'mute':
@@ -376,7 +378,7 @@ export class Router implements RouterPort {
     plan: StoredPlan | undefined,
     before: Verdict | undefined,
     origin: JobOrigin,
-    action: 'confirm' | 'restore',
+    action: 'confirm' | 'restore' | 'bring_back',
   ): Promise<RouterResponse> {
     const { queues, audit, inflight, fixAttempts, config } = this.deps;
     const who = { platform: origin.actor.platform, userId: origin.actor.userId };
@@ -414,7 +416,7 @@ export class Router implements RouterPort {
     }
     await audit.record({
       event: 'confirmed',
-      action: action === 'restore' ? 'restore' : 'fix',
+      action: action === 'confirm' ? 'fix' : action,
       host,
       actor: who,
       chat: where,

@@ -6,7 +6,7 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 
 /** What a signature is for; part of the signed text so a button's signature never passes as a job's. */
-export type SignPurpose = 'fix-job' | 'button';
+export type SignPurpose = 'fix-job' | 'button' | 'fix-run';
 
 /** Fewest characters accepted for CLAWMEDIC_JOB_KEY (`openssl rand -hex 32` gives 64). */
 export const JOB_KEY_MIN_LENGTH = 32;

@@ -64,7 +64,7 @@ export interface DiscordAdapterOptions {
 /** Custom ids are `<action>:<token>`: the router only ever sees the opaque token. */
 const CUSTOM_ID_SEPARATOR = ':';
 /** Button presses answered by editing the pressed message in place (plan → progress → result). */
-const IN_PLACE_ACTIONS: ReadonlySet<string> = new Set<ButtonAction>(['confirm', 'cancel', 'restore', 'pick']);
+const IN_PLACE_ACTIONS: ReadonlySet<string> = new Set<ButtonAction>(['confirm', 'cancel', 'restore', 'bring_back', 'pick']);
 /** Stop using an interaction token this long before Discord's 15 minutes run out. */
 const TOKEN_SAFETY_MARGIN_MS = 60_000;
 /** Where a delivery lands when the channel refuses us: never retried. */

@@ -16,7 +16,7 @@ export const TELEGRAM_TEXT_LIMIT = 4096;
 export const CALLBACK_SEPARATOR = ':';
 
 /** Buttons whose answer edits the message they were pressed on. */
-export const IN_PLACE_ACTIONS: ReadonlySet<string> = new Set(['confirm', 'cancel', 'restore', 'pick']);
+export const IN_PLACE_ACTIONS: ReadonlySet<string> = new Set(['confirm', 'cancel', 'restore', 'bring_back', 'pick']);
 
 /** Split callback_data into the adapter's action hint and the router's token. */
 export function parseCallbackData(data: string): { action?: string; token: string } {

@@ -337,8 +337,8 @@ describe('DiscordAdapter against the Discord stand-in', () => {
   it('a deferral that cannot be sent in time: the answer comes as a channel message, and later edits find it', async () => {
     standin.inject(/^POST \/interactions\/\d+\/[^/]+\/callback$/, 429, 1, { retryAfter: 4 });
     const h = standin.userInvokes('status', { host: 'prod' }, VIEWER);
-    const key = await standin.waitFor(() => (router.commands.at(-1)?.requestId === h.id ? router.lastKey : undefined), 15_000, 'router asked');
-    const msg = await standin.waitFor(() => standin.messagesIn(standin.channelId).find((m) => embedOf(m)?.title === 'prod: status queued' && !m.ephemeral && JSON.stringify(m.embeds).includes(LATE_NOTE)), 15_000, 'late answer');
+    const key = await standin.waitFor(() => (router.commands.at(-1)?.requestId === h.id ? router.lastKey : undefined), 30_000, 'router asked');
+    const msg = await standin.waitFor(() => standin.messagesIn(standin.channelId).find((m) => embedOf(m)?.title === 'prod: status queued' && !m.ephemeral && JSON.stringify(m.embeds).includes(LATE_NOTE)), 30_000, 'late answer');
     const v = h.view();
     expect(v.initial).toBeUndefined();
     expect(v.rejected.map((r) => r.code)).toContain(10062);
@@ -347,7 +347,7 @@ describe('DiscordAdapter against the Discord stand-in', () => {
     await adapter.deliver({ chat: { platform: 'discord', chatId: standin.channelId, isGroup: true }, reply: { title: 'prod: OK', tone: 'ok' }, messageKey: key });
     expect(embedOf(standin.message(msg.id))!.title).toBe('prod: OK');
     expect(standin.messagesIn(standin.channelId).length).toBe(before);
-  }, 30_000);
+  }, 60_000);
 
   it('a late private answer goes to a DM, never to the channel', async () => {
     standin.inject(/^POST \/interactions\/\d+\/[^/]+\/callback$/, 429, 1, { retryAfter: 4 });
@@ -355,14 +355,14 @@ describe('DiscordAdapter against the Discord stand-in', () => {
     const h = standin.userInvokes('hosts', {}, VIEWER);
     const dmPost = await standin.waitFor(
       () => standin.requests.find((r) => r.method === 'POST' && /^\/channels\/\d+\/messages$/.test(r.route) && r.route.split('/')[2] !== standin.channelId && r.at > h.view().createdAt),
-      15_000,
+      30_000,
       'DM',
     );
     const dm = standin.messagesIn(dmPost.route.split('/')[2]!).at(-1)!;
     expect(embedOf(dm)!.title).toBe('Your hosts');
     expect(JSON.stringify(dm.embeds)).toContain(LATE_NOTE);
     expect(standin.messagesIn(standin.channelId).filter((m) => !m.ephemeral).length).toBe(publicBefore);
-  }, 30_000);
+  }, 60_000);
 
   it('a button press that cannot be acknowledged in time is still handled and answered in the channel', async () => {
     const h = standin.userInvokes('fix', { host: 'prod' }, OPERATOR);
@@ -371,9 +371,9 @@ describe('DiscordAdapter against the Discord stand-in', () => {
     const pressesBefore = router.presses.length;
     standin.inject(/^POST \/interactions\/\d+\/[^/]+\/callback$/, 429, 1, { retryAfter: 4 });
     standin.userPresses(plan, confirm.custom_id, OPERATOR);
-    await standin.waitFor(() => standin.messagesIn(standin.channelId).find((m) => embedOf(m)?.title === 'prod: fix queued' && JSON.stringify(m.embeds).includes(LATE_NOTE)), 15_000, 'late button answer');
+    await standin.waitFor(() => standin.messagesIn(standin.channelId).find((m) => embedOf(m)?.title === 'prod: fix queued' && JSON.stringify(m.embeds).includes(LATE_NOTE)), 30_000, 'late button answer');
     expect(router.presses.length).toBe(pressesBefore + 1);
-  }, 30_000);
+  }, 60_000);
 
   it('acknowledges ten commands before any of ten slow (2 s) router calls answers', async () => {
     router.delayFor = () => 2000;

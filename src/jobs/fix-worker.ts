@@ -49,6 +49,8 @@ export interface FixWorkerDeps {
   /** Where each running fix's progress is recorded, and the process that runs it (issue 13.2). */
   runs: FixRunStore;
   owner: ProcessOwner;
+  /** How long the "Restore config backup" offer stays (config jobs.confirmTtlSec); then its button goes. */
+  confirmTtlSec?: number;
 }
 
 /** A fix recovered by another process (it found this process dead) stops before its next step. */
@@ -213,6 +215,7 @@ export function startFixWorker(deps: FixWorkerDeps): Worker<FixJobData, unknown,
         const outcome = await runFix(deps, job, plan);
         let buttons: import('../domain/types.js').ReplyButton[] = [];
         const ranDoctor = outcome.steps.some((s) => s.kind === 'doctor_fix' && s.ok);
+        const offerTtlSec = deps.confirmTtlSec ?? DEFAULTS.confirmTtlSec;
         const hostConfig = deps.hosts.get(host);
         if (outcome.status !== 'fixed' && outcome.status !== 'user_action_needed' && ranDoctor && hostConfig) {
           // doctor --fix rewrote openclaw.json (keeping a .bak): offer to put the old one back.
@@ -220,12 +223,19 @@ export function startFixWorker(deps: FixWorkerDeps): Worker<FixJobData, unknown,
           if (restore) {
             const [token] = await deps.buttons.issue(
               [{ action: 'restore', host, platform: chat.platform, chatId: chat.chatId, boundUserId: actor.userId === AUTOFIX_USER_ID ? undefined : actor.userId, plan: restore }],
-              DEFAULTS.confirmTtlSec,
+              offerTtlSec + DEFAULTS.confirmExpiryGraceSec,
             );
             buttons = [{ label: 'Restore config backup', action: 'restore', token: token!, style: 'danger' }];
           }
         }
-        await deps.notifier.send({ chat, messageKey, reply: renderOutcome(outcome, formatDuration(Date.now() - jobStarted), buttons) });
+        const took = formatDuration(Date.now() - jobStarted);
+        await deps.notifier.send({ chat, messageKey, reply: renderOutcome(outcome, took, buttons) });
+        if (buttons.length) {
+          // Unanswered, the offer goes away with its button (a pressed one has already changed the message).
+          const expired = renderOutcome(outcome, took);
+          expired.body = [...(expired.body ?? []), 'The offer to put the config backup back has expired; nothing was restored.'];
+          await deps.notifier.send({ chat, messageKey, reply: expired, retires: buttons.map((b) => b.token) }, { delayMs: offerTtlSec * 1000 });
+        }
         await deps.audit.record({ event: 'fix_outcome', action: 'fix', host, actor: who, jobId, detail: `${outcome.status}: ${outcome.message}`.slice(0, 500) });
         end?.({ outcome: outcome.status });
         return outcome.status;

@@ -47,3 +47,4 @@ describe('restore offer after a fix that did not help', () => {
     expect(await readFile(path.join(S, kept[0]!), 'utf8')).toBe(before);
   }, 120_000);
 });
+

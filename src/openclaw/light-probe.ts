@@ -31,18 +31,25 @@ export function buildLightProbeScript(host: HostConfig): string {
   const port = host.gateway.port;
   if (!Number.isInteger(port) || port < 1 || port > 65535) throw new Error(`invalid gateway port ${String(port)}`);
   const url = shellQuote(`http://127.0.0.1:${port}/healthz`);
-  const portRe = shellQuote(`:${port}[[:space:]]`);
-  const filter = shellQuote(`^State|:${port}[[:space:]]`);
   const max = HEALTHZ_MAX_TIME_SEC;
   const kill = HEALTHZ_KILL_AFTER_SEC;
   // -w's format is a literal string: one starting with '@' would make curl read the format from a file.
   const curlFormat = shellQuote(`${CODE_MARK}%{http_code}`);
   const L: string[] = [];
+  // Few processes on the host: ss, timeout + curl, and head + tr for a body; the rest are shell builtins
+  // (read loops instead of grep/sed), since every exec costs the host CPU on each probe.
   L.push('# clawmedic light probe: read-only');
   L.push(TIMEOUT_PRELUDE);
   L.push(`_cm_s() { printf '\\n${SECTION_MARK}%s\\n' "$1"; }`);
   L.push(`_cm_e() { printf '\\n${RC_MARK}%s\\n' "$1"; }`);
-  L.push(`_cm_o=$(ss -tlnp 2>&1); _cm_rc=$?; _cm_s listeners; printf '%s\\n' "$_cm_o" | grep -E ${filter}; _cm_e $_cm_rc`);
+  // Listeners on the port (header kept), and the first pid ss names there (visible for the SSH user's processes, or all as root).
+  L.push(`_cm_o=$(ss -tlnp 2>&1); _cm_rc=$?; _cm_s listeners; _cm_pid=`);
+  L.push(`while IFS= read -r _cm_l; do case "$_cm_l" in State*) printf '%s\\n' "$_cm_l" ;;`);
+  L.push(`  *":${port} "*|*":${port}\t"*) printf '%s\\n' "$_cm_l"; if [ -z "$_cm_pid" ]; then case "$_cm_l" in *pid=*) _cm_p=\${_cm_l#*pid=}; _cm_pid=\${_cm_p%%[!0-9]*} ;; esac; fi ;;`);
+  L.push('esac; done <<_CM_EOF');
+  L.push('$_cm_o');
+  L.push('_CM_EOF');
+  L.push('_cm_e $_cm_rc');
   // The HTTP GET: body and code captured, stderr dropped (curl's error text is not needed: its exit code says it).
   L.push('_cm_s healthz');
   L.push('if command -v curl >/dev/null 2>&1; then');
@@ -53,20 +60,22 @@ export function buildLightProbeScript(host: HostConfig): string {
   L.push(`  printf 'via=wget\\nrc=%s\\ncode=\\n' "$_cm_rc"`);
   L.push("else printf 'via=none\\n'; _cm_b=; fi");
   // At most HEALTHZ_BODY_BYTES of the body, '@' replaced so no foreign body can forge a section marker.
-  L.push(`printf 'body:\\n'; printf '%s' "$_cm_b" | head -c ${HEALTHZ_BODY_BYTES} | tr '@' '?'; _cm_e 0`);
-  // The pid ss names on the port (visible only for processes of the SSH user, or all via root).
-  L.push(`_cm_pid=$(printf '%s\\n' "$_cm_o" | grep -E ${portRe} | sed -n 's/.*pid=\\([0-9][0-9]*\\).*/\\1/p' | head -n 1)`);
+  L.push(`printf 'body:\\n'; [ -n "$_cm_b" ] && printf '%s' "$_cm_b" | head -c ${HEALTHZ_BODY_BYTES} | tr '@' '?'; _cm_e 0`);
   L.push(
-    `_cm_s gateway_memory; if [ -n "$_cm_pid" ]; then printf 'pid=%s\\n' "$_cm_pid"; grep -E '^(Name|VmRSS|VmHWM):' "/proc/$_cm_pid/status" 2>&1; _cm_e $?; else _cm_e 1; fi`,
+    `_cm_s gateway_memory; if [ -n "$_cm_pid" ] && [ -r "/proc/$_cm_pid/status" ]; then printf 'pid=%s\\n' "$_cm_pid"; ` +
+      `while IFS= read -r _cm_l; do case "$_cm_l" in Name:*|VmRSS:*|VmHWM:*) printf '%s\\n' "$_cm_l" ;; esac; done < "/proc/$_cm_pid/status"; _cm_e 0; else _cm_e 1; fi`,
   );
-  L.push("_cm_s host_memory; grep -E '^(MemTotal|MemAvailable):' /proc/meminfo 2>&1; _cm_e $?");
+  L.push(
+    `_cm_s host_memory; if [ -r /proc/meminfo ]; then while IFS= read -r _cm_l; do case "$_cm_l" in MemTotal:*|MemAvailable:*) printf '%s\\n' "$_cm_l" ;; esac; done < /proc/meminfo; _cm_e 0; else _cm_e 1; fi`,
+  );
   // The installed version without running the CLI (~0.5 s and ~100 MB): the package.json next to the
   // real path of the openclaw bin (npm: node_modules/openclaw/openclaw.mjs). Native installs only.
   if (host.install === 'native') {
     L.push(
       `_cm_s version; _cm_v=1; _cm_b=$(command -v ${shellPath(host.openclaw.bin)} 2>/dev/null) && _cm_b=$(readlink -f "$_cm_b" 2>/dev/null) && ` +
-        `for _cm_d in "\${_cm_b%/*}" "\${_cm_b%/*/*}"; do if grep -qs '"name": *"openclaw"' "$_cm_d/package.json"; then ` +
-        `sed -n 's/^ *"version": *"\\([^"]*\\)".*/\\1/p' "$_cm_d/package.json" | head -n 1; _cm_v=0; break; fi; done; _cm_e $_cm_v`,
+        `for _cm_d in "\${_cm_b%/*}" "\${_cm_b%/*/*}"; do [ -r "$_cm_d/package.json" ] || continue; _cm_n=; _cm_ver=; ` +
+        `while IFS= read -r _cm_l; do case "$_cm_l" in *'"name": "openclaw"'*|*'"name":"openclaw"'*) _cm_n=1 ;; *'"version":'*) [ -n "$_cm_ver" ] || _cm_ver=$_cm_l ;; esac; done < "$_cm_d/package.json"; ` +
+        `if [ -n "$_cm_n" ] && [ -n "$_cm_ver" ]; then _cm_ver=\${_cm_ver#*'"version":'}; _cm_ver=\${_cm_ver#*'"'}; printf '%s\\n' "\${_cm_ver%%'"'*}"; _cm_v=0; break; fi; done; _cm_e $_cm_v`,
     );
   }
   return L.join('\n');

@@ -9,7 +9,7 @@ import { shellQuote } from '../util/shell-quote.js';
 import type { Listener } from './evidence-types.js';
 import { RC_MARK, SECTION_MARK, splitSections } from './evidence.js';
 import { isOpenClawProcess, parseSs } from './parse-ss.js';
-import { shellPath, TIMEOUT_PRELUDE } from './templates.js';
+import { shellPath, TemplateError, TIMEOUT_PRELUDE } from './templates.js';
 
 /** curl's / wget's own deadline for GET /healthz (the gateway answers in ~1 ms on loopback). */
 export const HEALTHZ_MAX_TIME_SEC = 2;
@@ -29,7 +29,7 @@ const CODE_MARK = '_CM_HTTP_CODE_=';
  */
 export function buildLightProbeScript(host: HostConfig): string {
   const port = host.gateway.port;
-  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new Error(`invalid gateway port ${String(port)}`);
+  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new TemplateError(`${host.name}: invalid gateway port ${String(port)}`);
   const url = shellQuote(`http://127.0.0.1:${port}/healthz`);
   const max = HEALTHZ_MAX_TIME_SEC;
   const kill = HEALTHZ_KILL_AFTER_SEC;

@@ -5,6 +5,18 @@
 import { spawnSync } from 'node:child_process';
 import { pathToFileURL } from 'node:url';
 import { NODE_RUNTIME_FLAGS } from '../src/constants.js';
+import { STANDIN_LATENCY_ENV } from '../test/support/host-standin/index.js';
+
+// Benchmarks show what users feel: the host stand-in replays the real CLI's measured wall times
+// (`gateway status --json` 3.6 s, …) unless CLAWMEDIC_STANDIN_LATENCY says otherwise. The test suite
+// leaves it at 0. A benchmark that opts out passes its own value and says why.
+process.env[STANDIN_LATENCY_ENV] ??= '1';
+
+/** Scale of the replayed real CLI latencies for this benchmark run (CLAWMEDIC_STANDIN_LATENCY, default 1). */
+export function benchStandinLatency(): number {
+  const v = Number(process.env[STANDIN_LATENCY_ENV]);
+  return Number.isFinite(v) && v >= 0 ? v : 1;
+}
 
 /** Distribution of one series of samples (milliseconds unless said otherwise). */
 export interface Summary {

@@ -56,7 +56,10 @@ function rawCommands(host: HostConfig, stateDir: string, kernelFallback: boolean
 /** Run the benchmark; returns the headline figures. */
 export async function run(): Promise<Figure[]> {
   printHeader('diagnose pass: ops.diagnose(prod) vs the evidence commands one by one over one warm connection');
-  const h = await startHarness();
+  // Latency off: this figure compares the evidence pass with the same commands run one by one, and
+  // replayed CLI sleeps (~20 s a pass) would be nearly all of both arms. The real-CLI cost of /diagnose
+  // is issue 11's diagnose target (CLAWMEDIC_STANDIN_LATENCY does not change this bench).
+  const h = await startHarness({ standinLatency: 0 });
   const figures: Figure[] = [];
   try {
     // A host with a client looping on a stale token: a real-sized log and a non-trivial verdict.

@@ -39,7 +39,9 @@ export async function run(): Promise<Figure[]> {
   await writeFile(slowBin, `#!/bin/sh\nsleep ${SLOW_SECONDS}\nexec openclaw "$@"\n`);
   await chmod(slowBin, 0o755);
   const userId = '100000000000000001';
+  // Latency off: the ten slow hosts have their own fixed sleep per call (SLOW_SECONDS), kept comparable with earlier runs.
   const h = await startHarness({
+    standinLatency: 0,
     app: { adapters: ['console', 'discord'] },
     secrets: { discordToken: dc.token, discordApplicationId: dc.applicationId, discordGuildId: dc.guildId },
     moreHosts: () => SLOW_HOSTS.map((name) => ({ name, openclaw: { bin: slowBin } })),

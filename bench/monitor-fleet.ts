@@ -302,7 +302,8 @@ export async function run(): Promise<Figure[]> {
   const maxInotify = Number((await readFile('/proc/sys/fs/inotify/max_user_instances', 'utf8')).trim());
   console.log(`  limits: fs.inotify.max_user_instances ${maxInotify} (${await inotifyInUse()} instances in use on the machine before start), open files ${(await readFile('/proc/self/limits', 'utf8')).match(/Max open files\s+(\d+)/)?.[1] ?? '?'}, sshd MaxStartups ${SSHD_MAX_STARTUPS}`);
 
-  const standin = await createStandin();
+  // Latency off: this bench measures the follower's memory at 500 hosts, not CLI wall time.
+  const standin = await createStandin({ latency: 0 });
   const sshd = await startSshd({ binDir: standin.binDir, env: standin.env, maxStartups: SSHD_MAX_STARTUPS });
   const dir = await mkdtemp(path.join(os.tmpdir(), 'clawmedic-bench-fleet-'));
   const prefix = uniquePrefix('bench-fleet');

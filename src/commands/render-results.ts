@@ -77,7 +77,9 @@ function statusDetails(s: HostStatus, sep: string): string {
       s.version ? `OpenClaw ${s.version}` : undefined,
       s.listening ? `listening ${s.listening}` : s.reachable ? 'nothing listening on the gateway port' : undefined,
       s.probeError ? `probe: ${probeErrorText(s.probeError)}` : undefined,
+      s.gatewayRssMb !== undefined ? `gateway ${Math.round(s.gatewayRssMb)} MB RSS` : undefined,
       s.memoryUsedPct !== undefined ? `memory ${s.memoryUsedPct}% used` : undefined,
+      s.probe === 'cli' ? `probe: OpenClaw CLI${s.fallbackReason ? ` (${s.fallbackReason})` : ''}` : s.probe === 'healthz' ? 'probe: /healthz' : undefined,
       `checked in ${formatDuration(s.durationMs)}`,
     ]
       .filter(Boolean)
@@ -99,6 +101,7 @@ export function probeErrorText(err: string): string {
 function statusWord(s: HostStatus): string {
   if (!s.reachable) return 'UNREACHABLE';
   if (s.probeOk) return 'OK';
+  if (s.portConflict) return 'PORT TAKEN BY ANOTHER PROGRAM';
   return s.listening ? 'GATEWAY REJECTING' : 'GATEWAY DOWN';
 }
 

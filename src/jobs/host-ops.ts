@@ -11,14 +11,27 @@ export interface HostStatus {
   host: string;
   /** SSH worked. */
   reachable: boolean;
-  /** The gateway answered its own RPC probe. */
+  /** The gateway answered its probe (GET /healthz, or the CLI's RPC probe when that had to run). */
   probeOk: boolean;
+  /**
+   * Which probe answered: `healthz` = the light probe (ss + GET /healthz + /proc, a few ms of host CPU);
+   * `cli` = `openclaw gateway status --json` (~4 s of CPU and ~300 MB on a real host), run only when
+   * the light probe could not tell (see `fallbackReason`). Absent when SSH failed.
+   */
+  probe?: 'healthz' | 'cli';
+  /** Why the CLI had to answer instead of /healthz ("port 18789 answered HTTP 404 …", "no curl or wget on the host"). */
+  fallbackReason?: string;
+  /** Another program holds the gateway port (named in probeError; its HTTP body is never copied). */
+  portConflict?: boolean;
   version?: string;
   /** "127.0.0.1:18789" when something listens on the gateway port. */
   listening?: string;
   /** Redacted probe error ("connect ECONNREFUSED 127.0.0.1:18789"). */
   probeError?: string;
+  /** Host memory in use, from /proc/meminfo (MemTotal - MemAvailable). */
   memoryUsedPct?: number;
+  /** Resident memory of the gateway process (VmRSS of the pid ss names on the port), MB. */
+  gatewayRssMb?: number;
   /** Why the check failed (host unreachable, host key mismatch...), readable by a chat user. */
   error?: string;
   durationMs: number;

@@ -9,30 +9,17 @@ import type { Cause, FixPlan } from '../domain/diagnosis.js';
 import type { HostConfig } from '../domain/host.js';
 import type { RemoteRunner } from '../domain/remote.js';
 import { SshRunner } from '../remote/ssh-runner.js';
-import { buildEvidenceScript, EVIDENCE_MAX_OUTPUT_BYTES, EVIDENCE_TIMEOUT_MS, parseEvidence, splitSections } from '../openclaw/evidence.js';
+import { buildEvidenceScript, EVIDENCE_MAX_OUTPUT_BYTES, EVIDENCE_TIMEOUT_MS, parseEvidence } from '../openclaw/evidence.js';
 import { diagnose } from '../openclaw/diagnose.js';
 import { planFix, verifyFix, parseDashboardUrl, waitForGatewayStep } from '../openclaw/plan.js';
-import { parseGatewayStatus } from '../openclaw/parse-gateway-status.js';
-import { parseFree } from '../openclaw/parse-free.js';
-import { openclawTimed, TIMEOUT_PRELUDE } from '../openclaw/templates.js';
 import { renderStep } from '../openclaw/step-catalog.js';
-import { SECTION_MARK, RC_MARK } from '../openclaw/evidence.js';
 import type { Metrics } from '../http/metrics.js';
 import type { Logger } from '../util/logger.js';
 import { redact } from '../util/redact.js';
-import type { HostOps, HostStatus, StepResult } from './host-ops.js';
+import type { HostOps, StepResult } from './host-ops.js';
+import { checkHostStatus } from './host-status.js';
 import { probeWebSocketUpgrade } from './external-probe.js';
 
-
-/** The quick /status script: gateway status --json and free -m, each in its own marked section. */
-export function buildStatusScript(host: HostConfig): string {
-  return [
-    TIMEOUT_PRELUDE,
-    `printf '\\n${SECTION_MARK}version\\n'; ${openclawTimed(host, 20, ['--version'])} 2>&1; printf '\\n${RC_MARK}%s\\n' $?`,
-    `printf '\\n${SECTION_MARK}gateway_status\\n'; ${openclawTimed(host, 45, ['gateway', 'status', '--json'])} 2>&1; printf '\\n${RC_MARK}%s\\n' $?`,
-    `printf '\\n${SECTION_MARK}memory\\n'; free -m 2>&1; printf '\\n${RC_MARK}%s\\n' $?`,
-  ].join('\n');
-}
 
 /** The plan that puts back the config backup doctor --fix left (openclaw.json.bak) and restarts the gateway. */
 export function buildRestorePlan(host: HostConfig, cause: Cause): FixPlan {
@@ -88,35 +75,11 @@ export async function createRemoteHostOps(
       onExec: (host, ms, ok) => opts.metrics?.sshExec.observe({ host, outcome: ok ? 'ok' : 'error' }, ms / 1000),
     });
   const maxOutputBytes = config.jobs.maxOutputBytes;
-  // /status is quick (gateway status --json takes ~3 s on 2026.9.6): the configured per-command deadline.
+  // The CLI fallback of /status (gateway status --json takes ~3.6 s on 2026.9.6): the configured per-command deadline.
   const statusTimeoutMs = config.jobs.commandTimeoutSec * 1000;
 
   const ops: HostOps = {
-    async status(host) {
-      const started = Date.now();
-      try {
-        const res = await runner.exec(host, buildStatusScript(host), { timeoutMs: statusTimeoutMs, maxOutputBytes });
-        const sections = splitSections(res.stdout);
-        const gs = sections.gateway_status ? parseGatewayStatus(sections.gateway_status.output) : null;
-        const mem = sections.memory ? parseFree(sections.memory.output) : null;
-        const version = /(\d{4}\.\d{1,2}\.\d{1,3})/.exec(sections.version?.output ?? '')?.[1];
-        const listener = gs?.portListeners[0];
-        const status: HostStatus = {
-          host: host.name,
-          reachable: true,
-          probeOk: gs?.probeOk === true,
-          version,
-          listening: listener?.address ?? (gs?.portStatus === 'busy' ? `port ${host.gateway.port} busy` : undefined),
-          probeError: gs?.probeError ? redact(gs.probeError) : gs ? undefined : 'could not read `openclaw gateway status --json`',
-          memoryUsedPct: mem ? Math.round(mem.usedPercent) : undefined,
-          durationMs: Date.now() - started,
-        };
-        return status;
-      } catch (err) {
-        if (!(err instanceof ClawmedicError)) throw err;
-        return { host: host.name, reachable: false, probeOk: false, error: redact(err.message), durationMs: Date.now() - started };
-      }
-    },
+    status: (host) => checkHostStatus(runner, host, { cliTimeoutMs: statusTimeoutMs, maxOutputBytes }),
 
     async diagnose(host, diagnoseOpts = {}) {
       const cap = Math.max(maxOutputBytes, EVIDENCE_MAX_OUTPUT_BYTES);

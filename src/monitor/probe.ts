@@ -1,7 +1,9 @@
 /**
  * The scheduled probe: a BullMQ job scheduler per host runs the read-only status check
- * (`HostOps.status`: `openclaw gateway status --json`, which uses the host's own config and never a
- * guessed credential) on any process's worker, and stores the latest result with consecutive counts.
+ * (`HostOps.status`: the light probe — ss, GET /healthz, /proc — with `openclaw gateway status --json`
+ * only as its fallback; never a guessed credential) on any process's worker, and stores the latest
+ * result with consecutive counts. /healthz needs no token, so a token mismatch is not a probe failure:
+ * the log follower sees those.
  * The process that holds the host's lease reads it from there.
  */
 import { Queue, Worker, type ConnectionOptions } from 'bullmq';
@@ -56,11 +58,13 @@ export function probeResultKey(prefix: string, host: string): string {
 }
 
 /** Which incident a probe result points to (undefined = healthy). */
-export function probeFamily(s: Pick<HostStatus, 'reachable' | 'probeOk' | 'probeError' | 'listening'>): Cause | undefined {
+export function probeFamily(s: Pick<HostStatus, 'reachable' | 'probeOk' | 'probeError' | 'listening' | 'portConflict'>): Cause | undefined {
   if (!s.reachable) return 'host_unreachable';
   if (s.probeOk) return undefined;
+  if (s.portConflict) return 'port_conflict';
   const err = s.probeError ?? '';
-  if (/rejected websocket upgrade/i.test(err)) return 'port_conflict';
+  if (/rejected websocket upgrade|not as an OpenClaw gateway|not by the OpenClaw gateway/i.test(err)) return 'port_conflict';
+  // Only the CLI fallback's RPC probe presents a token; /healthz never does.
   if (/token|unauthori[sz]ed|auth/i.test(err)) return 'token_mismatch';
   return 'gateway_down';
 }

@@ -53,7 +53,12 @@ describe('pipeline: /status, /diagnose, /fix through real Redis and a real sshd'
     expect(reply.title).toBe('prod: OK');
     expect(reply.tone).toBe('ok');
     expect(reply.body?.[0]).toContain('OpenClaw 2026.9.6');
-    expect(await ran()).toContain('openclaw gateway status --json');
+    expect(reply.body?.[0]).toContain('probe: /healthz');
+    // The light probe answered: ss + GET /healthz, and no openclaw CLI call (3.6 s and ~300 MB on a real host).
+    const calls = await ran();
+    expect(calls).toContain('ss -tlnp');
+    expect(calls).toContain('curl -s --max-time 2 -w _CM_HTTP_CODE_=%{http_code} http://127.0.0.1:18789/healthz');
+    expect(calls.filter((c) => c.startsWith('openclaw'))).toEqual([]);
   });
 
   it('/status prod with an open alert says both: the gateway answers, and the alert is open (issue 14)', async () => {

@@ -29,6 +29,8 @@ export interface HarnessOptions {
   app?: Partial<AppOptions>;
   /** Extra secrets (bot tokens for the chat stand-ins). */
   secrets?: Partial<LoadedConfig['secrets']>;
+  /** Scale of the real CLI latencies the stand-in replays (default: CLAWMEDIC_STANDIN_LATENCY, else 0). */
+  standinLatency?: number;
 }
 
 /** The stand-in host as an inventory entry named "prod", supervised by a systemd user unit. */
@@ -44,7 +46,7 @@ function toYamlHost(h: HostConfig): Record<string, unknown> {
 
 /** Start sshd + stand-in + app. Call close() in afterAll. */
 export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> {
-  const standin = await createStandin();
+  const standin = await createStandin({ latency: opts.standinLatency });
   const sshd = await startSshd({ binDir: standin.binDir, env: standin.env });
   const prefix = uniquePrefix('app');
   const hosts = [prodHost(sshd), ...(opts.moreHosts?.(sshd, standin) ?? []).map((h) => ({ ...prodHost(sshd), ...h, ssh: { ...prodHost(sshd).ssh, ...(h.ssh ?? {}) } }))];

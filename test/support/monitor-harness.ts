@@ -21,8 +21,7 @@ import { SecretBox } from '../../src/util/secret-box.js';
 import { createQueues, type Queues } from '../../src/jobs/queues.js';
 import { ButtonStore } from '../../src/router/button-store.js';
 import { JobSigner } from '../../src/util/job-signer.js';
-import { READ_TEMPLATES } from '../../src/openclaw/templates.js';
-import { parseGatewayStatusJson } from '../../src/openclaw/parse-gateway-status.js';
+import { checkHostStatus } from '../../src/jobs/host-status.js';
 import { createLogger } from '../../src/util/logger.js';
 import { startMonitor, type MonitorDeps, type MonitorHandle } from '../../src/monitor/index.js';
 
@@ -79,22 +78,13 @@ export class CapturingAdapter implements ChatAdapter {
   }
 }
 
-/** HostOps with only the probe: `openclaw gateway status --json` over SSH; SSH failure = unreachable. */
+/** HostOps with only the probe: the app's own status check over SSH (light probe, CLI fallback); SSH failure = unreachable. */
 export function statusOps(runner: RemoteRunner): HostOps {
   const unsupported = () => {
     throw new Error('not used by these tests');
   };
   return {
-    async status(host: HostConfig): Promise<HostStatus> {
-      const started = Date.now();
-      try {
-        const r = await runner.exec(host, READ_TEMPLATES.gatewayStatus(host), { timeoutMs: 15_000 });
-        const gs = parseGatewayStatusJson(r.stdout);
-        return { host: host.name, reachable: true, probeOk: gs?.probeOk === true, probeError: gs?.probeError, durationMs: Date.now() - started };
-      } catch (err) {
-        return { host: host.name, reachable: false, probeOk: false, error: (err as Error).message, durationMs: Date.now() - started };
-      }
-    },
+    status: (host: HostConfig): Promise<HostStatus> => checkHostStatus(runner, host, { cliTimeoutMs: 15_000 }),
     diagnose: unsupported,
     plan: unsupported,
     runStep: unsupported,

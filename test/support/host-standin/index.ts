@@ -1,6 +1,9 @@
 /**
- * A stand-in for an OpenClaw host: fake `openclaw`, `ss`, `free`, `systemctl`, `docker`,
- * `journalctl`, `dmesg` executables (bash) serving the real samples, driven by a state dir.
+ * A stand-in for an OpenClaw host: fake `openclaw`, `ss`, `curl`, `wget`, `free`, `systemctl`, `docker`,
+ * `journalctl`, `dmesg` executables (bash) serving the real samples, driven by a state dir. Nothing
+ * really listens on the gateway port: `ss` and `curl`/`wget` answer as they would against the real
+ * gateway (GET /healthz → `{"ok":true,"status":"live"}`). `openclaw` replays the real CLI's wall time
+ * when asked (`latency`, CLAWMEDIC_STANDIN_LATENCY).
  * Put `binDir` first on PATH (sshd SetEnv) and pass `env`; tests set scenarios and read calls.
  */
 import { spawnSync } from 'node:child_process';
@@ -191,6 +194,18 @@ export interface Standin {
   /** argv of every stand-in invocation, oldest first; [0] is the program name. */
   calls(): Promise<string[][]>;
   clearCalls(): Promise<void>;
+  /**
+   * Scale of the real CLI latencies the stand-in replays (1 = as measured on a real 2026.9.6 host:
+   * `gateway status --json` 3.6 s, `--version` 0.5 s, …; 0 = instant). Takes effect at the next call.
+   */
+  setLatency(factor: number): Promise<void>;
+  /**
+   * Faults of GET /healthz on the gateway port: `hang` (a listener that never answers: curl gives up at
+   * --max-time), `wedged` (curl itself hangs past its own deadline), `404`; undefined = normal.
+   */
+  setHealthzMode(mode: HealthzMode | undefined): Promise<void>;
+  /** Pid of the process standing in for the gateway (what `ss` names on the port while it runs). */
+  gatewayPid: number;
   /** The current state file as key/value pairs (scenario, running, restarts, owner_pid, …). */
   state(): Promise<Record<string, string>>;
   cleanup(): Promise<void>;
@@ -202,10 +217,41 @@ function unescapeArg(a: string): string {
   return a.replace(/\\(\\|t|n)/g, (_m, c: string) => (c === 't' ? '\t' : c === 'n' ? '\n' : '\\'));
 }
 
-/** Create a stand-in host in a fresh temp state dir, playing the `healthy` scenario. */
-export async function createStandin(): Promise<Standin> {
+/** Faults the stand-in's GET /healthz can play. */
+export type HealthzMode = 'hang' | 'wedged' | '404';
+
+/** Env var: scale of the replayed real CLI latencies (0 = instant, 1 = as measured on a real host). */
+export const STANDIN_LATENCY_ENV = 'CLAWMEDIC_STANDIN_LATENCY';
+
+/** A long-lived process (reparented to init, so killing it leaves no zombie with us); returns its pid. */
+function spawnSleeper(): number | undefined {
+  const r = spawnSync('sh', ['-c', 'sleep 3600 >/dev/null 2>&1 & echo $!'], { encoding: 'utf8' });
+  return Number(r.stdout.trim()) || undefined;
+}
+
+function killPid(pid: number | undefined): void {
+  if (pid === undefined) return;
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch {
+    // already gone
+  }
+}
+
+/**
+ * Create a stand-in host in a fresh temp state dir, playing the `healthy` scenario. `latency` scales
+ * the real CLI's measured wall times (default: $CLAWMEDIC_STANDIN_LATENCY, else 0 so tests stay fast;
+ * benchmarks pass 1).
+ */
+export async function createStandin(opts: { latency?: number } = {}): Promise<Standin> {
   const stateDir = await mkdtemp(path.join(tmpdir(), 'clawmedic-standin-'));
   let ownerPid: number | undefined;
+  const latency = opts.latency ?? Number(process.env[STANDIN_LATENCY_ENV] ?? 0);
+  if (!Number.isFinite(latency) || latency < 0) throw new Error(`${STANDIN_LATENCY_ENV} must be a number ≥ 0`);
+  // The gateway's process as `ss` names it: a real process, so the probe can read its /proc/<pid>/status.
+  const sleeperPid = spawnSleeper();
+  const gatewayPid = sleeperPid ?? 21774;
+  await writeFile(path.join(stateDir, 'gateway.pid'), `${gatewayPid}\n`);
 
   const killOwner = () => {
     if (ownerPid === undefined) return;
@@ -230,12 +276,26 @@ export async function createStandin(): Promise<Standin> {
     env: {
       CLAWMEDIC_STANDIN_STATE: stateDir,
       CLAWMEDIC_STANDIN_FIXTURES: STANDIN_FIXTURES_DIR,
+      [STANDIN_LATENCY_ENV]: String(latency),
       PATH: `${STANDIN_BIN_DIR}:${process.env.PATH ?? '/usr/bin:/bin'}`,
+    },
+
+    gatewayPid,
+
+    async setLatency(factor) {
+      await writeFile(path.join(stateDir, 'latency'), `${factor}\n`);
+    },
+
+    async setHealthzMode(mode) {
+      const f = path.join(stateDir, 'healthz_mode');
+      if (mode) await writeFile(f, `${mode}\n`);
+      else await rm(f, { force: true });
     },
 
     async setScenario(name, opts = {}) {
       const def = DEFS[name];
       killOwner();
+      await rm(path.join(stateDir, 'healthz_mode'), { force: true });
       const now = Date.now();
       // Lay the blocks out back to back, the last one ending 2 s ago.
       const blocks = await Promise.all(def.blocks.map(async (refs) => (await Promise.all(refs.map(readRef))).flat()));
@@ -259,8 +319,7 @@ export async function createStandin(): Promise<Standin> {
       }
       if (def.portOwner) {
         // Started through a shell that exits at once, so the owner is reparented and reaped when killed.
-        const r = spawnSync('sh', ['-c', 'sleep 3600 >/dev/null 2>&1 & echo $!'], { encoding: 'utf8' });
-        ownerPid = Number(r.stdout.trim()) || undefined;
+        ownerPid = spawnSleeper();
       }
       const oomAt = def.oomKill ? new Date(now - 30_000).toISOString().slice(0, 19) + '+0000' : '';
       await writeState({
@@ -306,6 +365,7 @@ export async function createStandin(): Promise<Standin> {
 
     async cleanup() {
       killOwner();
+      killPid(sleeperPid);
       await rm(stateDir, { recursive: true, force: true });
     },
   };

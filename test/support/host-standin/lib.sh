@@ -111,3 +111,13 @@ gw_stop() {
   fi
   return 0
 }
+
+# Wall time of the real CLI call this stand-in replaces: $1 = seconds measured on a real OpenClaw
+# 2026.9.6 host (2 cores), scaled by $S/latency if present, else $CLAWMEDIC_STANDIN_LATENCY (0 = instant).
+# The real CLI spends that time in Node start-up and module loading; the stand-in only sleeps.
+real_latency() {
+  local f="${CLAWMEDIC_STANDIN_LATENCY:-0}"
+  [ -f "$S/latency" ] && read -r f <"$S/latency"
+  case "$f" in "" | 0 | 0.0 | 0.00) return 0 ;; esac
+  sleep "$(awk -v s="$1" -v f="$f" 'BEGIN { printf "%.3f", s * f }')"
+}

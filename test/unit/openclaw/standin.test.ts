@@ -4,7 +4,7 @@
  * works against it for every scenario and supervisor.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Cause } from '../../../src/domain/diagnosis.js';
@@ -60,7 +60,29 @@ describe('stand-in executables', () => {
     expect(st.logFile).toBe(path.join(s.stateDir, 'openclaw.log'));
     expect(oc('config', 'get', 'gateway.mode').stdout.trim()).toBe('local');
     expect(oc('config', 'get', 'gateway.auth.token').stdout.trim()).toBe('__OPENCLAW_REDACTED__');
-    expect(run('ss -tlnp').stdout).toContain('users:(("openclaw-gatewa",pid=21774,fd=23))');
+    // The pid is a real process standing in for the gateway, so /proc/<pid>/status can be read.
+    expect(run('ss -tlnp').stdout).toContain(`users:(("openclaw-gatewa",pid=${s.gatewayPid},fd=23))`);
+    expect(readFileSync(`/proc/${s.gatewayPid}/status`, 'utf8')).toMatch(/^VmRSS:/m);
+    // GET /healthz answers as the real 2026.9.6 gateway does.
+    const hz = run("curl -s --max-time 2 -w ' code=%{http_code}' http://127.0.0.1:18789/healthz");
+    expect(hz.stdout).toBe('{"ok":true,"status":"live"} code=200');
+  });
+
+  it('replays the real CLI wall times when asked (latency 0.1: gateway status --json ≈ 0.36 s, --version ≈ 0.05 s)', async () => {
+    await s.setScenario('healthy');
+    const time = (f: () => unknown) => {
+      const t0 = Date.now();
+      f();
+      return Date.now() - t0;
+    };
+    await s.setLatency(0.1);
+    try {
+      expect(time(() => oc('gateway', 'status', '--json'))).toBeGreaterThanOrEqual(360);
+      const v = time(() => oc('--version'));
+      expect(v).toBeGreaterThanOrEqual(50);
+    } finally {
+      await s.setLatency(0);
+    }
   });
 
   it('doctor --fix refuses while the gateway runs (2026.9.6) and works once it is stopped', async () => {

@@ -1,0 +1,282 @@
+/**
+ * The light probe behind /status and every monitor probe: `ss -tlnp` on the gateway port, one HTTP
+ * GET of the gateway's own `/healthz` under a hard deadline, and memory from /proc. On a real 2026.9.6
+ * host this costs a few ms of CPU where `openclaw gateway status --json` costs ~4 s of CPU and ~300 MB.
+ * Pure: builds the script from the inventory (every value quoted) and reads its output; no I/O.
+ */
+import type { HostConfig } from '../domain/host.js';
+import { shellQuote } from '../util/shell-quote.js';
+import type { Listener } from './evidence-types.js';
+import { RC_MARK, SECTION_MARK, splitSections } from './evidence.js';
+import { isOpenClawProcess, parseSs } from './parse-ss.js';
+import { shellPath, TemplateError, TIMEOUT_PRELUDE } from './templates.js';
+
+/** curl's / wget's own deadline for GET /healthz (the gateway answers in ~1 ms on loopback). */
+export const HEALTHZ_MAX_TIME_SEC = 2;
+/** Hard deadline around the HTTP client (`timeout`), for a client that ignores its own. */
+export const HEALTHZ_KILL_AFTER_SEC = 3;
+/** Exec deadline of the whole light probe script: the HTTP deadline plus ss and /proc reads, with slack. */
+export const LIGHT_PROBE_TIMEOUT_MS = 10_000;
+/** Bytes of the HTTP body shipped back (enough to recognise the gateway's JSON; a foreign page is cut). */
+export const HEALTHZ_BODY_BYTES = 512;
+/** Marker between the body and the HTTP status code that curl's `-w` appends. */
+const CODE_MARK = '_CM_HTTP_CODE_=';
+
+/**
+ * Build the light probe script for a host: sections `listeners` (ss, filtered to the port),
+ * `healthz` (`via=curl|wget|none`, `rc=`, `code=`, then at most HEALTHZ_BODY_BYTES of the body),
+ * `gateway_memory` (VmRSS/VmHWM of the pid ss names on the port) and `host_memory` (/proc/meminfo).
+ */
+export function buildLightProbeScript(host: HostConfig): string {
+  const port = host.gateway.port;
+  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new TemplateError(`${host.name}: invalid gateway port ${String(port)}`);
+  const url = shellQuote(`http://127.0.0.1:${port}/healthz`);
+  const max = HEALTHZ_MAX_TIME_SEC;
+  const kill = HEALTHZ_KILL_AFTER_SEC;
+  // -w's format is a literal string: one starting with '@' would make curl read the format from a file.
+  const curlFormat = shellQuote(`${CODE_MARK}%{http_code}`);
+  const L: string[] = [];
+  // Few processes on the host: ss, timeout + curl, and head + tr for a body; the rest are shell builtins
+  // (read loops instead of grep/sed), since every exec costs the host CPU on each probe.
+  L.push('# clawmedic light probe: read-only');
+  L.push(TIMEOUT_PRELUDE);
+  L.push(`_cm_s() { printf '\\n${SECTION_MARK}%s\\n' "$1"; }`);
+  L.push(`_cm_e() { printf '\\n${RC_MARK}%s\\n' "$1"; }`);
+  // Listeners on the port (header kept), and the first pid ss names there (visible for the SSH user's processes, or all as root).
+  L.push(`_cm_o=$(ss -tlnp 2>&1); _cm_rc=$?; _cm_s listeners; _cm_pid=`);
+  L.push(`while IFS= read -r _cm_l; do case "$_cm_l" in State*) printf '%s\\n' "$_cm_l" ;;`);
+  L.push(`  *":${port} "*|*":${port}\t"*) printf '%s\\n' "$_cm_l"; if [ -z "$_cm_pid" ]; then case "$_cm_l" in *pid=*) _cm_p=\${_cm_l#*pid=}; _cm_pid=\${_cm_p%%[!0-9]*} ;; esac; fi ;;`);
+  L.push('esac; done <<_CM_EOF');
+  L.push('$_cm_o');
+  L.push('_CM_EOF');
+  L.push('_cm_e $_cm_rc');
+  // The HTTP GET: body and code captured, stderr dropped (curl's error text is not needed: its exit code says it).
+  L.push('_cm_s healthz');
+  L.push('if command -v curl >/dev/null 2>&1; then');
+  L.push(`  _cm_b=$(_cm_to ${kill} curl -s --max-time ${max} -w ${curlFormat} ${url} 2>/dev/null); _cm_rc=$?`);
+  L.push(`  printf 'via=curl\\nrc=%s\\ncode=%s\\n' "$_cm_rc" "\${_cm_b##*${CODE_MARK}}"; _cm_b=\${_cm_b%${CODE_MARK}*}`);
+  L.push('elif command -v wget >/dev/null 2>&1; then');
+  L.push(`  _cm_b=$(_cm_to ${kill} wget -q -O - -T ${max} ${url} 2>/dev/null); _cm_rc=$?`);
+  L.push(`  printf 'via=wget\\nrc=%s\\ncode=\\n' "$_cm_rc"`);
+  L.push("else printf 'via=none\\n'; _cm_b=; fi");
+  // At most HEALTHZ_BODY_BYTES of the body, '@' replaced so no foreign body can forge a section marker.
+  L.push(`printf 'body:\\n'; [ -n "$_cm_b" ] && printf '%s' "$_cm_b" | head -c ${HEALTHZ_BODY_BYTES} | tr '@' '?'; _cm_e 0`);
+  L.push(
+    `_cm_s gateway_memory; if [ -n "$_cm_pid" ] && [ -r "/proc/$_cm_pid/status" ]; then printf 'pid=%s\\n' "$_cm_pid"; ` +
+      `while IFS= read -r _cm_l; do case "$_cm_l" in Name:*|VmRSS:*|VmHWM:*) printf '%s\\n' "$_cm_l" ;; esac; done < "/proc/$_cm_pid/status"; _cm_e 0; else _cm_e 1; fi`,
+  );
+  L.push(
+    `_cm_s host_memory; if [ -r /proc/meminfo ]; then while IFS= read -r _cm_l; do case "$_cm_l" in MemTotal:*|MemAvailable:*) printf '%s\\n' "$_cm_l" ;; esac; done < /proc/meminfo; _cm_e 0; else _cm_e 1; fi`,
+  );
+  // The installed version without running the CLI (~0.5 s and ~100 MB): the package.json next to the
+  // real path of the openclaw bin (npm: node_modules/openclaw/openclaw.mjs). Native installs only.
+  if (host.install === 'native') {
+    L.push(
+      `_cm_s version; _cm_v=1; _cm_b=$(command -v ${shellPath(host.openclaw.bin)} 2>/dev/null) && _cm_b=$(readlink -f "$_cm_b" 2>/dev/null) && ` +
+        `for _cm_d in "\${_cm_b%/*}" "\${_cm_b%/*/*}"; do [ -r "$_cm_d/package.json" ] || continue; _cm_n=; _cm_ver=; ` +
+        `while IFS= read -r _cm_l; do case "$_cm_l" in *'"name": "openclaw"'*|*'"name":"openclaw"'*) _cm_n=1 ;; *'"version":'*) [ -n "$_cm_ver" ] || _cm_ver=$_cm_l ;; esac; done < "$_cm_d/package.json"; ` +
+        `if [ -n "$_cm_n" ] && [ -n "$_cm_ver" ]; then _cm_ver=\${_cm_ver#*'"version":'}; _cm_ver=\${_cm_ver#*'"'}; printf '%s\\n' "\${_cm_ver%%'"'*}"; _cm_v=0; break; fi; done; _cm_e $_cm_v`,
+    );
+  }
+  return L.join('\n');
+}
+
+/** What the HTTP GET of /healthz came to. */
+export type HealthzOutcome =
+  /** An HTTP answer (any status code). */
+  | 'answered'
+  /** Nothing accepted the connection. */
+  | 'refused'
+  /** No answer within the deadline. */
+  | 'timeout'
+  /** The connection broke another way (reset, empty reply, TLS...). */
+  | 'failed'
+  /** No curl and no wget on the host. */
+  | 'no_client';
+
+/** The parsed output of the light probe script. */
+export interface LightProbeOutput {
+  /** Listeners on the gateway port; null when ss did not run. */
+  listeners: Listener[] | null;
+  healthz: { via: 'curl' | 'wget' | 'none'; outcome: HealthzOutcome; code?: number; body: string; rc?: number };
+  gatewayPid?: number;
+  gatewayProcess?: string;
+  gatewayRssMb?: number;
+  gatewayPeakRssMb?: number;
+  hostMemory?: { totalMb: number; availableMb: number; usedPercent: number };
+  /** The installed OpenClaw version, from its package.json (native installs). */
+  version?: string;
+}
+
+/** Parse the light probe's output (sections may be missing when the output was cut). */
+export function parseLightProbe(stdout: string, port: number): LightProbeOutput {
+  const sec = splitSections(stdout);
+  const ls = sec.listeners;
+  const listeners = ls && ls.rc === 0 ? parseSs(ls.output, port) : null;
+
+  const hz = sec.healthz?.output ?? '';
+  const bodyAt = hz.indexOf('body:\n');
+  const head = bodyAt >= 0 ? hz.slice(0, bodyAt) : hz;
+  const body = bodyAt >= 0 ? hz.slice(bodyAt + 'body:\n'.length, bodyAt + 'body:\n'.length + HEALTHZ_BODY_BYTES) : '';
+  const kv = (k: string) => new RegExp(`^${k}=(.*)$`, 'm').exec(head)?.[1]?.trim();
+  const via = (kv('via') as 'curl' | 'wget' | 'none' | undefined) ?? 'none';
+  const rcText = kv('rc');
+  const rc = rcText && /^\d+$/.test(rcText) ? Number(rcText) : undefined;
+  const codeText = kv('code');
+  let code = codeText && /^\d{3}$/.test(codeText) && codeText !== '000' ? Number(codeText) : undefined;
+  let outcome: HealthzOutcome;
+  if (via === 'none') outcome = 'no_client';
+  else if (via === 'curl') {
+    // curl: 0 = an answer (even a 404), 7 = refused, 28 / 124 (timeout killed it) = deadline.
+    if (code !== undefined && rc === 0) outcome = 'answered';
+    else if (rc === 7) outcome = 'refused';
+    else if (rc === 28 || rc === 124 || rc === 137 || rc === undefined) outcome = 'timeout';
+    else outcome = 'failed';
+  } else {
+    // wget says less: 0 = a 2xx answer, 8 = an HTTP error status, 4 = network failure (refused or timed out).
+    if (rc === 0) {
+      outcome = 'answered';
+      code = 200;
+    } else if (rc === 8) outcome = 'answered';
+    else if (rc === 124 || rc === 137 || rc === undefined) outcome = 'timeout';
+    else if (rc === 4) outcome = 'refused';
+    else outcome = 'failed';
+  }
+
+  const out: LightProbeOutput = { listeners, healthz: { via, outcome, code, body, rc } };
+  const gm = sec.gateway_memory;
+  if (gm && gm.rc === 0) {
+    const pid = /^pid=(\d+)/m.exec(gm.output)?.[1];
+    if (pid) out.gatewayPid = Number(pid);
+    const name = /^Name:\s*(\S+)/m.exec(gm.output)?.[1];
+    if (name) out.gatewayProcess = name;
+    const rss = /^VmRSS:\s*(\d+)\s*kB/m.exec(gm.output)?.[1];
+    if (rss) out.gatewayRssMb = Math.round(Number(rss) / 102.4) / 10;
+    const hwm = /^VmHWM:\s*(\d+)\s*kB/m.exec(gm.output)?.[1];
+    if (hwm) out.gatewayPeakRssMb = Math.round(Number(hwm) / 102.4) / 10;
+  }
+  const hm = sec.host_memory;
+  if (hm && hm.rc === 0) {
+    const total = /^MemTotal:\s*(\d+)\s*kB/m.exec(hm.output)?.[1];
+    const avail = /^MemAvailable:\s*(\d+)\s*kB/m.exec(hm.output)?.[1];
+    if (total && avail && Number(total) > 0) {
+      const t = Number(total) / 1024;
+      const a = Number(avail) / 1024;
+      out.hostMemory = { totalMb: Math.round(t), availableMb: Math.round(a), usedPercent: Math.round(((t - a) / t) * 1000) / 10 };
+    }
+  }
+  const ver = sec.version;
+  if (ver && ver.rc === 0) {
+    const v = /^(\d{4}\.\d{1,2}\.\d{1,3}\S*)$/m.exec(ver.output)?.[1];
+    if (v) out.version = v;
+  }
+  return out;
+}
+
+/** Is `body` what an OpenClaw gateway's /healthz sends (`{"ok":true,"status":"live"}` on 2026.9.6 and 2026.4.29)? */
+export function isGatewayHealthBody(body: string): { gateway: boolean; live: boolean; status?: string } {
+  let j: unknown;
+  try {
+    j = JSON.parse(body.trim());
+  } catch {
+    return { gateway: false, live: false };
+  }
+  if (!j || typeof j !== 'object' || Array.isArray(j)) return { gateway: false, live: false };
+  const o = j as Record<string, unknown>;
+  if (typeof o.ok !== 'boolean' || typeof o.status !== 'string') return { gateway: false, live: false };
+  return { gateway: true, live: o.ok === true, status: o.status };
+}
+
+/** What the light probe concludes, or why the CLI must answer instead. */
+export interface LightVerdict {
+  /** Set when the light probe cannot tell: the CLI (`gateway status --json`) must run. */
+  fallback?: string;
+  probeOk: boolean;
+  /** Short text for the chat, never a foreign program's HTTP body. */
+  probeError?: string;
+  /** Another program holds the gateway port. */
+  portConflict?: boolean;
+  /** "127.0.0.1:18789" when something listens on the port. */
+  listening?: string;
+  gatewayRssMb?: number;
+  memoryUsedPct?: number;
+}
+
+/** A listener that is not the gateway: visible owner whose name is not OpenClaw's (docker-proxy counts as the gateway for docker installs). */
+export function isForeignListener(host: HostConfig, l: Listener): boolean {
+  if (!l.process) return false; // owner not visible: cannot tell
+  if (isOpenClawProcess(l)) return false;
+  if (host.install === 'docker' && /docker-proxy|rootlesskit|slirp4netns|containerd/i.test(l.process)) return false;
+  return true;
+}
+
+/** "python3 (pid 26892)" */
+function ownerText(l: Listener): string {
+  return `${l.process ?? 'an unknown process'}${l.pid ? ` (pid ${l.pid})` : ''}`;
+}
+
+/**
+ * Decide from the light probe alone where it can; otherwise name why the CLI must run: no HTTP client,
+ * an answer that is not the gateway's with no visible foreign owner (a proxy, another build), a refused
+ * connection while something listens, a port ss cannot read. A foreign body is never copied.
+ */
+export function decideLightProbe(host: HostConfig, p: LightProbeOutput): LightVerdict {
+  const port = host.gateway.port;
+  const onPort = p.listeners ?? [];
+  const foreign = onPort.find((l) => isForeignListener(host, l));
+  const own = onPort.find((l) => !isForeignListener(host, l));
+  const listening = (own ?? onPort[0])?.address;
+  const mem: Pick<LightVerdict, 'gatewayRssMb' | 'memoryUsedPct'> = {};
+  if (p.hostMemory) mem.memoryUsedPct = Math.round(p.hostMemory.usedPercent);
+  // Memory of the process on the port, only when it is the gateway itself (docker-proxy is not).
+  const gwListener = onPort.find((l) => l.pid !== undefined && l.pid === p.gatewayPid);
+  if (p.gatewayRssMb !== undefined && gwListener && isOpenClawProcess(gwListener)) mem.gatewayRssMb = p.gatewayRssMb;
+  const base = { listening, ...mem };
+  const conflict = (what: string): LightVerdict => ({
+    ...base,
+    probeOk: false,
+    portConflict: true,
+    probeError: `port ${port} ${what}: it is held by ${ownerText(foreign!)}, not by the OpenClaw gateway`,
+  });
+  const hz = p.healthz;
+  switch (hz.outcome) {
+    case 'no_client':
+      return { ...base, probeOk: false, fallback: 'no curl or wget on the host' };
+    case 'answered': {
+      const shape = hz.code !== undefined && hz.code >= 200 && hz.code < 300 ? isGatewayHealthBody(hz.body) : { gateway: false, live: false };
+      if (shape.gateway) {
+        if (shape.live) return { ...base, probeOk: true };
+        return { ...base, probeOk: false, probeError: `gateway on port ${port} answered /healthz with status ${JSON.stringify(shape.status).slice(0, 40)}` };
+      }
+      const what = `answered HTTP ${hz.code ?? '(an error status)'} but not as an OpenClaw gateway`;
+      if (foreign) return conflict(what);
+      return { ...base, probeOk: false, fallback: `port ${port} ${what} on /healthz` };
+    }
+    case 'refused':
+      if (p.listeners === null) return { ...base, probeOk: false, fallback: 'ss could not list the listeners' };
+      if (onPort.length > 0) {
+        return { ...base, probeOk: false, fallback: `127.0.0.1:${port} refused the connection while ${ownerText(foreign ?? onPort[0]!)} listens on ${onPort[0]!.address}` };
+      }
+      // A container may publish its port without a listener on the host that ss shows: ask the CLI in the container.
+      if (host.install === 'docker') return { ...base, probeOk: false, fallback: `nothing answers on 127.0.0.1:${port} from the host` };
+      return { ...base, probeOk: false, probeError: `nothing listens on port ${port} (connect ECONNREFUSED 127.0.0.1:${port})` };
+    case 'timeout':
+      if (foreign) return conflict(`did not answer GET /healthz within ${HEALTHZ_MAX_TIME_SEC} s`);
+      return { ...base, probeOk: false, probeError: `port ${port} did not answer GET /healthz within ${HEALTHZ_MAX_TIME_SEC} s (a hung gateway or a stuck listener)` };
+    case 'failed':
+      if (foreign) return conflict('broke the HTTP connection');
+      return { ...base, probeOk: false, fallback: `GET /healthz on port ${port} failed (${hz.via} exit ${hz.rc ?? '?'})` };
+  }
+}
+
+/**
+ * A probe error from the CLI as it may reach a chat: `gateway rejected websocket upgrade (HTTP 200):
+ * <html…>` carries whatever a foreign program answered; it becomes one line naming the port instead.
+ */
+export function sanitizeCliProbeError(err: string | undefined, port: number): { text?: string; foreignHttp: boolean } {
+  if (!err) return { foreignHttp: false };
+  const m = /rejected websocket upgrade \(HTTP (\d{3})\)/i.exec(err);
+  if (m) return { text: `port ${port} answered HTTP ${m[1]} but not as an OpenClaw gateway`, foreignHttp: true };
+  const first = err.split('\n')[0]!.replace(/<[^>]*>?/g, ' ').replace(/\s+/g, ' ').trim();
+  return { text: first.length > 200 ? `${first.slice(0, 199)}…` : first, foreignHttp: false };
+}

@@ -1,0 +1,160 @@
+import { describe, expect, it } from 'vitest';
+import {
+  buildLightProbeScript,
+  decideLightProbe,
+  isGatewayHealthBody,
+  parseLightProbe,
+  sanitizeCliProbeError,
+} from '../../../src/openclaw/light-probe.js';
+import { probeFamily } from '../../../src/monitor/probe.js';
+import { parseGatewayStatusJson } from '../../../src/openclaw/parse-gateway-status.js';
+import { fx, nativeHost, section } from './helpers.js';
+
+const SS_GATEWAY = fx('derived/ss-gateway.txt');
+const SS_PYTHON = fx('derived/ss-python-port-conflict.txt');
+const SS_HIDDEN = fx('derived/ss-owner-hidden.txt');
+const SS_NOTHING = fx('derived/ss-nothing.txt');
+const MEMINFO = 'MemTotal:        2014256 kB\nMemAvailable:     611220 kB\n';
+const HTML = fx('derived/http-server-directory-listing.html').trim();
+
+/** The light probe's output as a host prints it (sections as the script writes them). */
+function output(p: { ss?: string; ssRc?: number; via?: string; rc?: number; code?: string; body?: string; pidStatus?: string; version?: string }): string {
+  const hz = p.via === 'none' ? 'via=none\nbody:\n' : `via=${p.via ?? 'curl'}\nrc=${p.rc ?? 0}\ncode=${p.code ?? ''}\nbody:\n${p.body ?? ''}`;
+  return [
+    section('listeners', p.ss ?? SS_GATEWAY, p.ssRc ?? 0),
+    section('healthz', hz),
+    p.pidStatus ? section('gateway_memory', p.pidStatus) : section('gateway_memory', '', 1),
+    section('host_memory', MEMINFO),
+    p.version ? section('version', p.version) : '',
+  ].join('');
+}
+
+const host = nativeHost();
+const decide = (o: string, h = host) => decideLightProbe(h, parseLightProbe(o, h.gateway.port));
+
+describe('light probe script', () => {
+  it('quotes every inventory value and never uses curl -w @file', () => {
+    const s = buildLightProbeScript(nativeHost({ openclaw: { bin: "/opt/o'claw/bin/openclaw" } }));
+    expect(s).toContain("command -v '/opt/o'\\''claw/bin/openclaw'");
+    expect(s).toContain('http://127.0.0.1:18789/healthz');
+    expect(s).toMatch(/curl -s --max-time 2 -w '_CM_HTTP_CODE_=%\{http_code\}'/);
+    expect(s).not.toMatch(/-w '?@/);
+    expect(s).toMatch(/_cm_to 3 curl/);
+    expect(s).toMatch(/_cm_to 3 wget -q -O - -T 2/);
+    expect(s).not.toContain('openclaw gateway status');
+  });
+
+  it('refuses a port that is not a port', () => {
+    expect(() => buildLightProbeScript(nativeHost({ gateway: { port: 0 } }))).toThrow(/invalid gateway port/);
+  });
+
+  it('docker installs: no version from a host package.json (the CLI lives in the container)', () => {
+    expect(buildLightProbeScript(nativeHost({ install: 'docker', container: 'openclaw' }))).not.toContain('section=version');
+  });
+});
+
+describe('light probe: what it concludes', () => {
+  it('gateway answers /healthz with the real 2026.9.6 body → up, with its RSS and the host memory', () => {
+    const o = output({ code: '200', body: fx('healthz-up.json').trim(), pidStatus: 'pid=21774\nName:\topenclaw-gatewa\nVmHWM:\t  801234 kB\nVmRSS:\t  699000 kB', version: '2026.9.6' });
+    const p = parseLightProbe(o, 18789);
+    expect(p.version).toBe('2026.9.6');
+    expect(p.gatewayPid).toBe(21774);
+    expect(p.hostMemory).toEqual({ totalMb: 1967, availableMb: 597, usedPercent: 69.7 });
+    const v = decideLightProbe(host, p);
+    expect(v).toEqual({ probeOk: true, listening: '127.0.0.1:18789', gatewayRssMb: 682.6, memoryUsedPct: 70 });
+  });
+
+  it('2026.4.29 answers the same and is up', () => {
+    expect(decide(output({ code: '200', body: fx('2026.4/healthz-up.json').trim() })).probeOk).toBe(true);
+  });
+
+  it('a port held by another program answering HTTP 200 is a port conflict, never healthy, and its page is not copied', () => {
+    const v = decide(output({ ss: SS_PYTHON, code: '200', body: HTML }));
+    expect(v.fallback).toBeUndefined();
+    expect(v.probeOk).toBe(false);
+    expect(v.portConflict).toBe(true);
+    expect(v.probeError).toBe('port 18789 answered HTTP 200 but not as an OpenClaw gateway: it is held by python3 (pid 26892), not by the OpenClaw gateway');
+    expect(v.probeError).not.toMatch(/<|Directory listing/);
+    expect(probeFamily({ reachable: true, ...v })).toBe('port_conflict');
+  });
+
+  it('a foreign listener that never answers is a port conflict too (after the deadline)', () => {
+    const v = decide(output({ ss: SS_PYTHON, rc: 28, code: '000' }));
+    expect(v.portConflict).toBe(true);
+    expect(v.probeError).toContain('did not answer GET /healthz within 2 s');
+  });
+
+  it('nothing listens and the connection is refused → gateway down, no CLI needed', () => {
+    const v = decide(output({ ss: SS_NOTHING, rc: 7, code: '000' }));
+    expect(v.fallback).toBeUndefined();
+    expect(v.probeError).toBe('nothing listens on port 18789 (connect ECONNREFUSED 127.0.0.1:18789)');
+    expect(probeFamily({ reachable: true, ...v })).toBe('gateway_down');
+  });
+
+  it('a hung listener: curl gives up at its deadline (28) or the outer timeout kills it (124) → not answering, gateway_down', () => {
+    for (const rc of [28, 124]) {
+      const v = decide(output({ rc, code: rc === 28 ? '000' : '' }));
+      expect(v.fallback).toBeUndefined();
+      expect(v.probeOk).toBe(false);
+      expect(v.probeError).toContain('did not answer GET /healthz within 2 s');
+      expect(probeFamily({ reachable: true, ...v })).toBe('gateway_down');
+    }
+  });
+
+  it('falls back to the CLI when /healthz cannot tell', () => {
+    // 404 (another build or path), from the gateway's own process.
+    expect(decide(output({ code: '404', body: 'Not Found' })).fallback).toBe('port 18789 answered HTTP 404 but not as an OpenClaw gateway on /healthz');
+    // A 200 that is not the gateway's JSON with no visible owner (a proxy in front, another user's process).
+    expect(decide(output({ ss: SS_HIDDEN, code: '200', body: HTML })).fallback).toMatch(/answered HTTP 200 but not as an OpenClaw gateway/);
+    // Refused while something listens (a gateway bound to another address, or a foreign owner).
+    expect(decide(output({ rc: 7, code: '000' })).fallback).toMatch(/refused the connection while openclaw-gatewa \(pid 21774\) listens on 127\.0\.0\.1:18789/);
+    expect(decide(output({ ss: SS_PYTHON, rc: 7, code: '000' })).fallback).toMatch(/while python3 \(pid 26892\) listens/);
+    // No curl, no wget.
+    expect(decide(output({ via: 'none' })).fallback).toBe('no curl or wget on the host');
+    // ss missing: a refused connection alone does not say the gateway is down.
+    expect(decide(output({ ss: 'sh: ss: not found', ssRc: 127, rc: 7, code: '000' })).fallback).toBe('ss could not list the listeners');
+    // A docker gateway may be published without a host listener ss can show.
+    expect(decide(output({ ss: SS_NOTHING, rc: 7, code: '000' }), nativeHost({ install: 'docker', container: 'openclaw' })).fallback).toBeDefined();
+  });
+
+  it('wget (no curl): exit 0 = answered 200, 8 = an HTTP error status, 4 = no connection', () => {
+    expect(decide(output({ via: 'wget', rc: 0, body: fx('healthz-up.json').trim() })).probeOk).toBe(true);
+    expect(decide(output({ via: 'wget', rc: 8 })).fallback).toMatch(/answered HTTP \(an error status\)/);
+    expect(decide(output({ ss: SS_NOTHING, via: 'wget', rc: 4 })).probeError).toMatch(/nothing listens/);
+  });
+
+  it('the healthz body must be the gateway shape: {ok: boolean, status: string}', () => {
+    expect(isGatewayHealthBody('{"ok":true,"status":"live"}')).toEqual({ gateway: true, live: true, status: 'live' });
+    expect(isGatewayHealthBody('{"ok":false,"status":"starting"}')).toEqual({ gateway: true, live: false, status: 'starting' });
+    expect(isGatewayHealthBody('{"status":"UP"}').gateway).toBe(false); // a Spring-style proxy health
+    expect(isGatewayHealthBody('OK').gateway).toBe(false);
+    expect(isGatewayHealthBody(HTML).gateway).toBe(false);
+  });
+
+  it('a forged section marker in a foreign body cannot add sections (the script replaces @)', () => {
+    const s = buildLightProbeScript(host);
+    expect(s).toContain("| tr '@' '?'");
+  });
+
+  it('gateway RSS only for the gateway itself, never for a foreign owner or docker-proxy', () => {
+    const foreign = decide(output({ ss: SS_PYTHON, code: '200', body: HTML, pidStatus: 'pid=26892\nName:\tpython3\nVmRSS:\t 20000 kB' }));
+    expect(foreign.gatewayRssMb).toBeUndefined();
+  });
+});
+
+describe('CLI fallback probe error', () => {
+  it('the real port-conflict status carries a whole HTML page: it becomes one line naming the port', () => {
+    const gs = parseGatewayStatusJson(fx('gateway-status-port-conflict.json'))!;
+    expect(gs.probeError).toContain('<html');
+    const e = sanitizeCliProbeError(gs.probeError, 18789);
+    expect(e).toEqual({ text: 'port 18789 answered HTTP 200 but not as an OpenClaw gateway', foreignHttp: true });
+    expect(probeFamily({ reachable: true, probeOk: false, probeError: e.text, portConflict: e.foreignHttp })).toBe('port_conflict');
+  });
+
+  it('a token mismatch from the CLI keeps its text (the monitor still classifies it)', () => {
+    const gs = parseGatewayStatusJson(fx('gateway-status-token-mismatch.json'))!;
+    const e = sanitizeCliProbeError(gs.probeError, 18789);
+    expect(e.text).toMatch(/unauthorized: gateway token mismatch/);
+    expect(probeFamily({ reachable: true, probeOk: false, probeError: e.text })).toBe('token_mismatch');
+  });
+});

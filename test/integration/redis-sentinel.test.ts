@@ -36,7 +36,7 @@ async function state(): Promise<string> {
   const counts = await Promise.all(
     [h.app.queues.fix, h.app.queues.notify.telegram].map((q) => q.getJobCounts('waiting', 'active', 'delayed', 'completed', 'failed').then((c) => `${q.name} ${JSON.stringify(c)}`, (e: Error) => e.message)),
   );
-  return [`fix group: ${titles(FIX_GROUP)}`, `alert group: ${titles(ALERT_GROUP)}`, `workers running: ${h.app.workers.map((w) => w.isRunning()).join(',')}`, ...counts, trail, (await ran()).join('\n')].join('\n');
+  return [`fix group: ${titles(FIX_GROUP)}`, `alert group: ${titles(ALERT_GROUP)}`, `workers running: ${h.app.workers.map((w) => w.isRunning()).join(',')}; producer ${h.app.redis.status}`, ...counts, trail, (await ran()).join('\n')].join('\n');
 }
 
 /** tg.waitFor that says what it saw when it times out. */
@@ -137,6 +137,16 @@ describe('Redis Sentinel failover', () => {
       ['stop_gateway', 'doctor_fix', 'start_gateway', 'wait_for_gateway'].slice(0, total),
     );
     expect(trail.filter((e) => e === 'fix_outcome')).toHaveLength(1);
+
+    // The same job handed out again, as BullMQ does when a failover lost its completion: nothing runs, nothing is said.
+    const jobId = records.find((e) => e.event === 'job_started' && e.action === 'fix')!.jobId!;
+    const job = (await h.app.queues.fix.getJob(jobId))!;
+    await job.retry('completed');
+    await until('the handed-out-again job to finish', async () => (await h.app.queues.fix.getJob(jobId))?.finishedOn && (await h.app.queues.fix.getJobState(jobId)) === 'completed', 30_000);
+    expect((await h.app.queues.fix.getJob(jobId))!.returnvalue).toBe('fixed');
+    expect((await ran()).filter((c) => c === 'openclaw doctor --fix')).toHaveLength(1);
+    expect(tg.messagesIn(FIX_GROUP).find((m) => m.message_id === plan.message_id)!.text).toBe(outcome.text);
+    expect((await h.app.audit.recent('prod', 100)).filter((e) => e.event === 'step')).toHaveLength(total);
   }, 90_000);
 
   it('the new master killed mid-alert: the alert reaches the group once, its delivery is audited', async () => {

@@ -190,7 +190,7 @@ describe('redis: Sentinel (issue 13.6)', () => {
     const t = redisTarget(redis, { redisUrl: 'redis://clawmedic:p%40ss@mymaster/2', redisUrlSet: true, redisSentinelPassword: 'sentinel-pw' });
     expect(t.extra.sentinel).toEqual({ sentinels: [{ host: '10.0.0.1', port: 26379 }], name: 'mymaster', sentinelPassword: 'sentinel-pw' });
     const o = connectionOptions(t.url, t.extra);
-    expect(o).toMatchObject({ sentinels: [{ host: '10.0.0.1', port: 26379 }], name: 'mymaster', role: 'master', username: 'clawmedic', password: 'p@ss', db: 2, sentinelPassword: 'sentinel-pw', failoverDetector: true });
+    expect(o).toMatchObject({ sentinels: [{ host: '10.0.0.1', port: 26379 }], name: 'mymaster', role: 'master', username: 'clawmedic', password: 'p@ss', db: 2, sentinelPassword: 'sentinel-pw', failoverDetector: false });
     // REDIS_URL unset: no credentials, database 0.
     expect(connectionOptions(redisTarget(redis, { redisUrl: 'redis://127.0.0.1:6379', redisUrlSet: false }).url, redisTarget(redis, { redisUrl: 'redis://127.0.0.1:6379', redisUrlSet: false }).extra)).toMatchObject({ name: 'mymaster', db: 0 });
     // A real address in REDIS_URL contradicts the sentinels: refused, naming the variable, never the password.

@@ -251,8 +251,8 @@ export function startFixWorker(deps: FixWorkerDeps): Worker<FixJobData, unknown,
           }
         }
         await deps.notifier.send({ chat, messageKey, reply: renderOutcome(outcome, formatDuration(Date.now() - jobStarted), buttons) });
-        await deps.redis.set(doneKey(deps.prefix, jobId), outcome.status, 'EX', 7 * 86400);
         await deps.audit.record({ event: 'fix_outcome', action: 'fix', host, actor: who, jobId, detail: `${outcome.status}: ${outcome.message}`.slice(0, 500) });
+        await deps.redis.set(doneKey(deps.prefix, jobId), outcome.status, 'EX', 7 * 86400);
         end?.({ outcome: outcome.status });
         return outcome.status;
       } catch (err) {

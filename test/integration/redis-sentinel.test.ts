@@ -128,7 +128,11 @@ describe('Redis Sentinel failover', () => {
     const calls = await ran();
     expect(calls.filter((c) => c === 'openclaw doctor --fix')).toHaveLength(1);
     expect(calls.filter((c) => /^systemctl --user start/.test(c))).toHaveLength(1);
-    const records = await h.app.audit.recent('prod', 100);
+    // The outcome is sent first, then recorded: wait for the record.
+    const records = await until('the fix_outcome record', async () => {
+      const r = await h.app.audit.recent('prod', 100);
+      return r.some((e) => e.event === 'fix_outcome') && r;
+    }, 15_000);
     const trail = records.map((e) => e.event);
     expect(trail).toEqual(expect.arrayContaining(['confirmed', 'job_started', 'fix_outcome']));
     // One step record per step of the plan (the progress said "step 1/N"), none lost, none doubled.
@@ -140,6 +144,7 @@ describe('Redis Sentinel failover', () => {
 
     // The same job handed out again, as BullMQ does when a failover lost its completion: nothing runs, nothing is said.
     const jobId = records.find((e) => e.event === 'job_started' && e.action === 'fix')!.jobId!;
+    await until('the fix job to complete', async () => (await h.app.queues.fix.getJobState(jobId)) === 'completed', 30_000);
     const job = (await h.app.queues.fix.getJob(jobId))!;
     await job.retry('completed');
     await until('the handed-out-again job to finish', async () => (await h.app.queues.fix.getJob(jobId))?.finishedOn && (await h.app.queues.fix.getJobState(jobId)) === 'completed', 30_000);

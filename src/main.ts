@@ -16,7 +16,7 @@ import { AuditLog } from './audit/audit-log.js';
 import { Router } from './router/router.js';
 import { ButtonStore } from './router/button-store.js';
 import { createQueues, type Queues } from './jobs/queues.js';
-import { createRedis, waitForRedis } from './jobs/redis.js';
+import { createRedis, RedisOutages, redisTarget, waitForRedis } from './jobs/redis.js';
 import { createRequestGuards } from './router/request-limits.js';
 import { Inflight } from './jobs/inflight.js';
 import { FixAttempts } from './jobs/fix-attempts.js';
@@ -116,12 +116,18 @@ export async function createApp(loaded: LoadedConfig, opts: AppOptions): Promise
   const signer = new JobSigner(secrets.jobKey);
   // Seals the secrets that pass through Redis (a fresh dashboard link, Discord interaction tokens): same key source, own label.
   const box = SecretBox.fromJobKey(secrets.jobKey);
-  const redisTls = { tlsCa: secrets.redisTlsCa };
-  await waitForRedis(secrets.redisUrl, logger, opts.redisWaitMs, redisTls);
+  // One target for every connection of the process: REDIS_URL, or its credentials + the sentinels.
+  const { url: redisUrl, extra: redisTls } = redisTarget(config.redis, secrets);
+  await waitForRedis(redisUrl, logger, opts.redisWaitMs, redisTls);
 
-  const redis = createRedis(secrets.redisUrl, 'producer', redisTls);
-  const workerConn = createRedis(secrets.redisUrl, 'worker', redisTls);
-  for (const c of [redis, workerConn]) c.on('error', (err) => logger.warn({ err: err.message }, 'redis connection error'));
+  const redis = createRedis(redisUrl, 'producer', redisTls);
+  const workerConn = createRedis(redisUrl, 'worker', redisTls);
+  // What workers write while a job runs (steps, results, audit records) waits out a Redis restart or a Sentinel
+  // failover instead of failing the job half-way: its own connection with maxRetriesPerRequest null. The router keeps
+  // the fail-fast producer. Not BullMQ's worker connection: BullMQ's scripts defined there would weigh on every MULTI.
+  const jobRedis = createRedis(redisUrl, 'worker', redisTls);
+  for (const c of [redis, workerConn, jobRedis]) c.on('error', (err) => logger.warn({ err: err.message }, 'redis connection error'));
+  const outages = new RedisOutages().watch(jobRedis);
   const metrics = createMetrics();
   const queues = createQueues(redis, prefix, (err) => logger.warn({ err: err.message }, 'queue connection error'));
   const audit = new AuditLog(redis, prefix);
@@ -129,6 +135,15 @@ export async function createApp(loaded: LoadedConfig, opts: AppOptions): Promise
   const inflight = new Inflight(redis, prefix);
   const fixAttempts = new FixAttempts(redis, prefix);
   const notifier = new Notifier(queues, redis, prefix, box);
+  const jobQueues = createQueues(jobRedis, prefix, (err) => logger.warn({ err: err.message }, 'queue connection error'));
+  const job = {
+    redis: jobRedis,
+    audit: new AuditLog(jobRedis, prefix),
+    buttons: new ButtonStore(jobRedis, prefix, signer),
+    inflight: new Inflight(jobRedis, prefix),
+    fixAttempts: new FixAttempts(jobRedis, prefix),
+    notifier: new Notifier(jobQueues, jobRedis, prefix, box),
+  };
   const hosts = new Map<string, HostConfig>(loaded.hosts.map((h) => [h.name, h]));
   // One identity per process start: the monitor's leases and the fix records name the same process.
   const owner = newProcessOwner();
@@ -191,13 +206,14 @@ export async function createApp(loaded: LoadedConfig, opts: AppOptions): Promise
   if (opts.workers && ops) {
     workers.push(
       // Worker generics differ per queue; the list only needs close()/isRunning().
-      startHostWorker({ connection: workerConn, redis, prefix, hosts, ops, notifier, buttons, audit, inflight, logger, metrics, concurrency: config.jobs.concurrency, confirmTtlSec: config.jobs.confirmTtlSec, buttonTtlSec: opts.buttonTtlSec }) as unknown as Worker,
-      startFixWorker({ connection: workerConn, redis, prefix, hosts, ops, notifier, buttons, audit, inflight, fixAttempts, logger, metrics, signer, runs: fixRuns, owner, confirmTtlSec: config.jobs.confirmTtlSec, onFixRunning: (host, running) => monitor?.onFixRunning(host, running) ?? Promise.resolve() }) as unknown as Worker,
+      startHostWorker({ connection: workerConn, ...job, prefix, hosts, ops, logger, metrics, concurrency: config.jobs.concurrency, confirmTtlSec: config.jobs.confirmTtlSec, buttonTtlSec: opts.buttonTtlSec }) as unknown as Worker,
+      // The fix's run record is written as it runs: through the job connection too, so a failover delays it, never fails the fix.
+      startFixWorker({ connection: workerConn, ...job, prefix, hosts, ops, logger, metrics, signer, runs: new FixRunStore(jobRedis, prefix, signer), owner, outages, confirmTtlSec: config.jobs.confirmTtlSec, onFixRunning: (host, running) => monitor?.onFixRunning(host, running) ?? Promise.resolve() }) as unknown as Worker,
     );
   }
 
   if (opts.adapters.includes('console')) {
-    subscriber = createRedis(secrets.redisUrl, 'subscriber', redisTls);
+    subscriber = createRedis(redisUrl, 'subscriber', redisTls);
     subscriber.on('error', () => undefined);
     consoleAdapter = new ConsoleAdapter({ router, subscriber, prefix, userId: config.console.userId, write: opts.consoleWrite, box });
     await consoleAdapter.start();
@@ -212,16 +228,18 @@ export async function createApp(loaded: LoadedConfig, opts: AppOptions): Promise
     await Promise.allSettled(workers.map((w) => w.close()));
     await Promise.allSettled(closers.map((c) => c()));
     await queues.close().catch(() => undefined);
+    await jobQueues.close().catch(() => undefined);
     subscriber?.disconnect();
     redis.disconnect();
     workerConn.disconnect();
+    jobRedis.disconnect();
     throw err;
   }
   for (const a of chatAdapters) adapters.set(a.platform, a);
 
   // Deliveries for Telegram/Discord are consumed only where those adapters run.
   if (chatAdapters.length > 0) {
-    workers.push(startNotifyWorker({ connection: workerConn, redis, prefix, adapters, logger, audit, buttons, box }) as unknown as Worker);
+    workers.push(startNotifyWorker({ connection: workerConn, redis: jobRedis, prefix, adapters, logger, audit: job.audit, buttons: job.buttons, box }) as unknown as Worker);
     // An adapter that stops receiving (Telegram 409, Discord gateway gone) is told to the admins elsewhere.
     const watch = startReceiveWatch({
       adapters,
@@ -285,10 +303,12 @@ export async function createApp(loaded: LoadedConfig, opts: AppOptions): Promise
       await Promise.allSettled(workers.map((w) => w.close()));
       await Promise.allSettled(closers.map((c) => c()));
       await queues.close().catch(() => undefined);
+      await jobQueues.close().catch(() => undefined);
       if (http) await new Promise((r) => http!.close(() => r(undefined)));
       subscriber?.disconnect();
       redis.disconnect();
       workerConn.disconnect();
+      jobRedis.disconnect();
     },
   };
 }

@@ -10,6 +10,7 @@ import { ConfigError } from '../domain/errors.js';
 import type { HostConfig } from '../domain/host.js';
 import { configSchema, type AppConfig } from './schema.js';
 import { loadSecrets, type Secrets } from './secrets.js';
+import { redisTarget } from '../jobs/redis.js';
 
 /** Validated configuration plus secrets: what main.ts wires everything from. */
 export interface LoadedConfig {
@@ -91,5 +92,7 @@ export function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env): 
   }
   const config = parseConfigText(text, file);
   const secrets = loadSecrets(env);
+  // REDIS_URL against redis.sentinels: the one answer to "where is Redis" (throws ConfigError naming the variable).
+  redisTarget(config.redis, secrets);
   return { file, config, hosts: config.hosts as HostConfig[], secrets };
 }

@@ -163,8 +163,29 @@ export const configSchema = z
       .strict()
       .default({ userId: 'local' }),
     redis: z
-      .object({ keyPrefix: z.string().regex(/^[a-z0-9:_-]{1,40}$/).default(DEFAULTS.keyPrefix) })
+      .object({
+        keyPrefix: z.string().regex(/^[a-z0-9:_-]{1,40}$/).default(DEFAULTS.keyPrefix),
+        /**
+         * Redis Sentinel: where the sentinels listen. With them clawmedic asks the sentinels for the current master
+         * and follows failovers; passwords stay in the environment (REDIS_URL, REDIS_SENTINEL_PASSWORD).
+         */
+        sentinels: z
+          .array(
+            z
+              .object({ host: z.string({ error: 'expected a host name or address' }).trim().min(1, { error: 'expected a host name or address' }), port: portNumber.default(26379) })
+              .strict(),
+            { error: 'expected a list of {host, port}' },
+          )
+          .min(1, { error: 'expected at least one sentinel' })
+          .optional(),
+        /** The master group name the sentinels monitor (`sentinel monitor <name> …`). */
+        masterName: z.string({ error: 'expected the master name the sentinels monitor' }).regex(/^[A-Za-z0-9._-]{1,64}$/, { error: 'expected the master name the sentinels monitor (letters, digits, . _ -)' }).optional(),
+      })
       .strict()
+      .superRefine((r, ctx) => {
+        if (r.sentinels && !r.masterName) ctx.addIssue({ code: 'custom', path: ['masterName'], message: 'expected the master name the sentinels monitor (required with sentinels)' });
+        if (r.masterName && !r.sentinels) ctx.addIssue({ code: 'custom', path: ['sentinels'], message: 'expected a list of sentinels {host, port} (required with masterName)' });
+      })
       .default({ keyPrefix: DEFAULTS.keyPrefix }),
     jobs: z
       .object({

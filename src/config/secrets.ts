@@ -28,6 +28,9 @@ const envSchema = z.object({
     .optional()
     .or(z.literal('').transform(() => undefined)),
   REDIS_TLS_CA_FILE: z.string().optional().or(z.literal('').transform(() => undefined)),
+  /** Redis Sentinel: the sentinels' own password (and ACL user), when they require one (`requirepass` in sentinel.conf). */
+  REDIS_SENTINEL_PASSWORD: z.string().optional().or(z.literal('').transform(() => undefined)),
+  REDIS_SENTINEL_USERNAME: z.string().optional().or(z.literal('').transform(() => undefined)),
   CLAWMEDIC_METRICS_TOKEN: z
     .string()
     .regex(/^[A-Za-z0-9+/=_-]{16,256}$/, { error: 'expected 16-256 characters of letters and digits (generate one with: openssl rand -hex 32)' })
@@ -38,6 +41,11 @@ const envSchema = z.object({
 /** Secrets after validation. `sshPrivateKey` is the key text itself (read from the path when given). */
 export interface Secrets {
   redisUrl: string;
+  /** REDIS_URL was set (not the default): with Sentinel its host must then name the master (see jobs/redis.ts). */
+  redisUrlSet?: boolean;
+  /** Password (and ACL user) of the sentinels themselves (REDIS_SENTINEL_PASSWORD, REDIS_SENTINEL_USERNAME). */
+  redisSentinelPassword?: string;
+  redisSentinelUsername?: string;
   telegramToken?: string;
   /** Telegram's X-Telegram-Bot-Api-Secret-Token for webhook mode. */
   telegramWebhookSecret?: string;
@@ -86,13 +94,16 @@ export function loadSecrets(env: NodeJS.ProcessEnv): Secrets {
       throw new ConfigError(`environment: REDIS_TLS_CA_FILE: cannot read ${caPath} (${(err as NodeJS.ErrnoException).code})`);
     }
   }
-  for (const s of [e.TELEGRAM_BOT_TOKEN, e.TELEGRAM_WEBHOOK_SECRET, e.DISCORD_TOKEN, sshPrivateKey, e.CLAWMEDIC_JOB_KEY, e.CLAWMEDIC_METRICS_TOKEN]) registerSecret(s);
+  for (const s of [e.TELEGRAM_BOT_TOKEN, e.TELEGRAM_WEBHOOK_SECRET, e.DISCORD_TOKEN, sshPrivateKey, e.CLAWMEDIC_JOB_KEY, e.CLAWMEDIC_METRICS_TOKEN, e.REDIS_SENTINEL_PASSWORD]) registerSecret(s);
   const redisPassword = /^rediss?:\/\/[^:@/]*:([^@]+)@/.exec(e.REDIS_URL)?.[1];
   registerSecret(redisPassword);
   // A percent-encoded password is what the URL carries; the decoded one is what could be echoed back.
   if (redisPassword) registerSecret(safeDecode(redisPassword));
   return {
     redisUrl: e.REDIS_URL,
+    redisUrlSet: Boolean(env.REDIS_URL),
+    redisSentinelPassword: e.REDIS_SENTINEL_PASSWORD,
+    redisSentinelUsername: e.REDIS_SENTINEL_USERNAME,
     telegramToken: e.TELEGRAM_BOT_TOKEN,
     telegramWebhookSecret: e.TELEGRAM_WEBHOOK_SECRET,
     discordToken: e.DISCORD_TOKEN,

@@ -28,6 +28,7 @@ import { releaseHostLockOfJob } from '../remote/host-lock.js';
 import type { JobSigner } from '../util/job-signer.js';
 import type { FixRunStore } from './fix-runs.js';
 import type { ProcessOwner } from './process-registry.js';
+import type { RedisOutages } from './redis.js';
 
 export interface FixWorkerDeps {
   connection: ConnectionOptions;
@@ -51,6 +52,8 @@ export interface FixWorkerDeps {
   owner: ProcessOwner;
   /** How long the "Restore config backup" offer stays (config jobs.confirmTtlSec); then its button goes. */
   confirmTtlSec?: number;
+  /** When Redis was unreachable (restart, Sentinel failover): a fix that ran through it says so in its result. */
+  outages?: Pick<RedisOutages, 'since'>;
 }
 
 /** A fix recovered by another process (it found this process dead) stops before its next step. */
@@ -60,6 +63,9 @@ class FixTakenOverError extends Error {
     this.name = 'FixTakenOverError';
   }
 }
+
+/** Key marking a fix job whose outcome was sent: a copy handed out again (its completion lost in a failover) stays quiet. */
+const doneKey = (prefix: string, jobId: string) => `${prefix}:fixdone:${jobId}`;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -177,6 +183,8 @@ function syntheticBefore(host: string, plan: FixPlan): Verdict {
 
 /** Start the fix worker (concurrency across hosts; one fix per host is enforced by the router's claim). */
 export function startFixWorker(deps: FixWorkerDeps): Worker<FixJobData, unknown, 'fix'> {
+  /** Fix jobs this worker is running now. */
+  const running = new Set<string>();
   const worker = new Worker<FixJobData, unknown, 'fix'>(
     QUEUES.fix,
     async (job, token) => {
@@ -187,6 +195,17 @@ export function startFixWorker(deps: FixWorkerDeps): Worker<FixJobData, unknown,
       const plan = guarded.plan;
       const { host, actor, chat, messageKey } = job.data;
       const who = { platform: actor.platform, userId: actor.userId };
+      // The same job handed out again: its lock or its completion was lost (a Redis failover can lose the last
+      // writes of the old master). Still running here, or already answered: nothing to run and nothing to say.
+      if (running.has(jobId)) {
+        deps.logger.warn({ jobId, host }, 'fix job handed out again while it runs here; not run twice');
+        return 'duplicate';
+      }
+      const done = await deps.redis.get(doneKey(deps.prefix, jobId));
+      if (done) {
+        deps.logger.warn({ jobId, host, outcome: done }, 'fix job handed out again after its outcome was sent; not run twice');
+        return done;
+      }
       // Wait for a diagnose still running on this host (throws DelayedError: BullMQ retries it later).
       const turn = await takeHostTurn(deps.redis, deps.prefix, host, job, token, 'fix', (holder) =>
         deps.notifier.send({ chat, messageKey, reply: { title: `${host}: waiting for the running ${holder?.action ?? 'job'} to finish before fixing…`, tone: 'pending' } }),
@@ -211,8 +230,14 @@ export function startFixWorker(deps: FixWorkerDeps): Worker<FixJobData, unknown,
       }
       await deps.audit.record({ event: 'job_started', action: 'fix', host, actor: who, jobId, detail: `cause ${plan.cause}` });
       await deps.onFixRunning?.(host, true);
+      running.add(jobId);
       try {
         const outcome = await runFix(deps, job, plan);
+        const away = deps.outages?.since(jobStarted);
+        if (away && away.count > 0 && outcome.steps.length > 0) {
+          // The chat is told that clawmedic had to wait and retry its writes; what ran on the host ran once.
+          outcome.message += `\n\nRedis was unreachable for ${formatDuration(away.ms)} during this fix (restart or failover); clawmedic waited for it and went on. Each step ran once.`;
+        }
         let buttons: import('../domain/types.js').ReplyButton[] = [];
         const ranDoctor = outcome.steps.some((s) => s.kind === 'doctor_fix' && s.ok);
         const offerTtlSec = deps.confirmTtlSec ?? DEFAULTS.confirmTtlSec;
@@ -237,6 +262,7 @@ export function startFixWorker(deps: FixWorkerDeps): Worker<FixJobData, unknown,
           await deps.notifier.send({ chat, messageKey, reply: expired, retires: buttons.map((b) => b.token) }, { delayMs: offerTtlSec * 1000 });
         }
         await deps.audit.record({ event: 'fix_outcome', action: 'fix', host, actor: who, jobId, detail: `${outcome.status}: ${outcome.message}`.slice(0, 500) });
+        await deps.redis.set(doneKey(deps.prefix, jobId), outcome.status, 'EX', 7 * 86400);
         end?.({ outcome: outcome.status });
         return outcome.status;
       } catch (err) {
@@ -253,6 +279,7 @@ export function startFixWorker(deps: FixWorkerDeps): Worker<FixJobData, unknown,
         end?.({ outcome: 'failed' });
         throw err;
       } finally {
+        running.delete(jobId);
         await turn.release();
         if (recorded) {
           await deps.inflight.release('fix', host, jobId);

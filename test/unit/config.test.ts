@@ -6,6 +6,8 @@ import { fileURLToPath } from 'node:url';
 import { loadConfig, parseConfigText } from '../../src/config/load-config.js';
 import { loadSecrets } from '../../src/config/secrets.js';
 import { ConfigError } from '../../src/domain/errors.js';
+import { connectionOptions, redisTarget } from '../../src/jobs/redis.js';
+import { redact } from '../../src/util/redact.js';
 
 const FP = `SHA256:${'A'.repeat(43)}`;
 const base = (extra = '') => `hosts:
@@ -158,6 +160,55 @@ chats:
     const msg = errorOf(() => loadSecrets({ TELEGRAM_BOT_TOKEN: bad }));
     expect(msg).toContain('environment: TELEGRAM_BOT_TOKEN');
     expect(msg).not.toContain(bad);
+  });
+});
+
+describe('redis: Sentinel (issue 13.6)', () => {
+  const sentinelYaml = 'redis:\n  sentinels:\n    - { host: 10.0.0.1 }\n    - { host: 10.0.0.2, port: 26380 }\n  masterName: mymaster';
+
+  it('reads sentinels and the master name; port defaults to 26379', () => {
+    const cfg = parseConfigText(base(sentinelYaml), 'clawmedic.yaml');
+    expect(cfg.redis.sentinels).toEqual([
+      { host: '10.0.0.1', port: 26379 },
+      { host: '10.0.0.2', port: 26380 },
+    ]);
+    expect(cfg.redis.masterName).toBe('mymaster');
+    expect(cfg.redis.keyPrefix).toBe('clawmedic');
+  });
+
+  it('names the missing half, a bad port and a password put in the YAML', () => {
+    expect(errorOf(() => parseConfigText(base('redis:\n  sentinels: [{ host: 10.0.0.1 }]'), 'clawmedic.yaml'))).toContain('clawmedic.yaml: redis.masterName: expected the master name');
+    expect(errorOf(() => parseConfigText(base('redis:\n  masterName: mymaster'), 'clawmedic.yaml'))).toContain('clawmedic.yaml: redis.sentinels: expected a list of sentinels');
+    expect(errorOf(() => parseConfigText(base('redis:\n  sentinels: [{ host: 10.0.0.1, port: 0 }]\n  masterName: m'), 'clawmedic.yaml'))).toContain('redis.sentinels[0].port: expected integer 1-65535');
+    expect(errorOf(() => parseConfigText(base('redis:\n  sentinels: []\n  masterName: m'), 'clawmedic.yaml'))).toContain('redis.sentinels: expected at least one sentinel');
+    // Passwords live in the environment only.
+    expect(errorOf(() => parseConfigText(base(`${sentinelYaml}\n  password: hunter2`), 'clawmedic.yaml'))).toContain('redis: unknown key(s) "password"');
+  });
+
+  it('takes the master credentials from REDIS_URL, whose host must be the master name; the sentinel password from its own variable', () => {
+    const redis = { sentinels: [{ host: '10.0.0.1', port: 26379 }], masterName: 'mymaster' };
+    const t = redisTarget(redis, { redisUrl: 'redis://clawmedic:p%40ss@mymaster/2', redisUrlSet: true, redisSentinelPassword: 'sentinel-pw' });
+    expect(t.extra.sentinel).toEqual({ sentinels: [{ host: '10.0.0.1', port: 26379 }], name: 'mymaster', sentinelPassword: 'sentinel-pw' });
+    const o = connectionOptions(t.url, t.extra);
+    expect(o).toMatchObject({ sentinels: [{ host: '10.0.0.1', port: 26379 }], name: 'mymaster', role: 'master', username: 'clawmedic', password: 'p@ss', db: 2, sentinelPassword: 'sentinel-pw', failoverDetector: false });
+    // REDIS_URL unset: no credentials, database 0.
+    expect(connectionOptions(redisTarget(redis, { redisUrl: 'redis://127.0.0.1:6379', redisUrlSet: false }).url, redisTarget(redis, { redisUrl: 'redis://127.0.0.1:6379', redisUrlSet: false }).extra)).toMatchObject({ name: 'mymaster', db: 0 });
+    // A real address in REDIS_URL contradicts the sentinels: refused, naming the variable, never the password.
+    const err = errorOf(() => redisTarget(redis, { redisUrl: 'redis://:secret-pw@10.0.0.9:6379', redisUrlSet: true }));
+    expect(err).toContain('environment: REDIS_URL: names redis://10.0.0.9:6379 while redis.sentinels is set');
+    expect(err).toContain('redis://[user:password@]mymaster[/db]');
+    expect(err).not.toContain('secret-pw');
+    expect(errorOf(() => redisTarget(redis, { redisUrl: 'rediss://mymaster', redisUrlSet: true }))).toContain('rediss:// (TLS) together with redis.sentinels is not supported yet');
+    // Without sentinels REDIS_URL is used as it is.
+    expect(redisTarget({}, { redisUrl: 'redis://10.0.0.9:6379' })).toEqual({ url: 'redis://10.0.0.9:6379', extra: { tlsCa: undefined } });
+  });
+
+  it('registers REDIS_SENTINEL_PASSWORD as a secret', () => {
+    const s = loadSecrets({ REDIS_URL: 'redis://mymaster', REDIS_SENTINEL_PASSWORD: 'sentinel-secret-value-42' });
+    expect(s.redisSentinelPassword).toBe('sentinel-secret-value-42');
+    expect(s.redisUrlSet).toBe(true);
+    expect(loadSecrets({}).redisUrlSet).toBe(false);
+    expect(redact('auth sentinel-secret-value-42 failed')).not.toContain('sentinel-secret-value-42');
   });
 });
 

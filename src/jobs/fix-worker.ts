@@ -16,7 +16,7 @@ import { renderOutcome, renderProgress, formatDuration } from '../commands/rende
 import type { Logger } from '../util/logger.js';
 import { redact } from '../util/redact.js';
 import type { FixAttempts } from './fix-attempts.js';
-import { isDisruptive } from '../openclaw/step-catalog.js';
+import { isDisruptive, isDoctorStep } from '../openclaw/step-catalog.js';
 import type { HostOps } from './host-ops.js';
 import type { Inflight } from './inflight.js';
 import type { Notifier } from './notifier.js';
@@ -212,7 +212,7 @@ export function startFixWorker(deps: FixWorkerDeps): Worker<FixJobData, unknown,
       try {
         const outcome = await runFix(deps, job, plan);
         let buttons: import('../domain/types.js').ReplyButton[] = [];
-        const ranDoctor = outcome.steps.some((s) => s.kind === 'doctor_fix' && s.ok);
+        const ranDoctor = outcome.steps.some((s) => isDoctorStep(s.kind) && s.ok);
         const hostConfig = deps.hosts.get(host);
         if (outcome.status !== 'fixed' && outcome.status !== 'user_action_needed' && ranDoctor && hostConfig) {
           // doctor --fix rewrote openclaw.json (keeping a .bak): offer to put the old one back.

@@ -29,12 +29,11 @@ function restartSteps(host: HostConfig): FixStep[] {
  * (it cannot work on this host, see FindingDetails.doctorUnavailable) only the restart.
  */
 function stopDoctorStart(host: HostConfig, doctorWorks: boolean): FixStep[] {
-  if (host.supervisor.kind === 'docker') {
-    // doctor inside the container would race the gateway it runs; the container restart is the fix.
-    return [stepRestart(host), stepWait(host)];
-  }
   if (!doctorWorks) return [stepStop(host), stepStart(host), stepWait(host)];
-  return [stepStop(host), stepDoctor(host), stepStart(host), stepWait(host)];
+  // Docker: `docker exec … doctor --fix` refuses while the gateway (the container's main process)
+  // runs; doctor runs in a one-off container of the same image and volumes while it is stopped.
+  const doctor = host.install === 'docker' ? renderStep(host, 'container_doctor_fix') : stepDoctor(host);
+  return [stepStop(host), doctor, stepStart(host), stepWait(host)];
 }
 
 const FRESH_LINK_ACTION =
@@ -128,8 +127,14 @@ export function planFix(host: HostConfig, verdict: Verdict): FixPlan {
       }
       const ids = details.pluginIds ?? [];
       if (ids.length === 0) return plan([], ['Disable the failing plugin (`openclaw plugins disable <id>`) and restart the gateway.']);
+      const reenable = `Re-enable ${ids.join(', ')} once fixed (\`openclaw plugins enable <id>\`).`;
+      if (host.install === 'docker') {
+        // Stopped container, plugins disabled in a one-off container of its image and volumes, started again.
+        const steps = ids.map((pluginId) => renderStep(host, 'container_disable_plugin', { pluginId }));
+        return plan([stepStop(host), ...steps, stepStart(host), stepWait(host)], [reenable], 60);
+      }
       const steps: FixStep[] = ids.map((pluginId) => renderStep(host, 'disable_plugin', { pluginId }));
-      return plan([...steps, ...restartSteps(host)], [`Re-enable ${ids.join(', ')} once fixed (\`openclaw plugins enable <id>\`).`], 60);
+      return plan([...steps, ...restartSteps(host)], [reenable], 60);
     }
 
     case 'port_conflict': {
@@ -149,6 +154,10 @@ export function planFix(host: HostConfig, verdict: Verdict): FixPlan {
     }
 
     case 'gateway_mode_unset':
+      if (host.install === 'docker' && !verdict.probeOk) {
+        // The container is down or restarting: stop it for good, set the mode in a one-off container, start.
+        return plan([stepStop(host), renderStep(host, 'container_set_gateway_mode_local'), stepStart(host), stepWait(host)], [], 60);
+      }
       return plan([renderStep(host, 'set_gateway_mode_local'), ...(verdict.probeOk ? [] : [stepStart(host), stepWait(host)])], [], 60);
 
     case 'rate_limited':

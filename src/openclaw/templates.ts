@@ -139,7 +139,8 @@ export function describeSupervisor(host: HostConfig, action: SupervisorAction): 
 /** `docker inspect -f` format: key=value pairs the evidence parser reads (Cmd is redacted on the host). */
 export const DOCKER_INSPECT_FORMAT =
   'Status={{.State.Status}} Running={{.State.Running}} ExitCode={{.State.ExitCode}} OOMKilled={{.State.OOMKilled}} ' +
-  'RestartCount={{.RestartCount}} StartedAt={{.State.StartedAt}} Cmd={{json .Config.Cmd}}';
+  'RestartCount={{.RestartCount}} StartedAt={{.State.StartedAt}} FinishedAt={{.State.FinishedAt}} ' +
+  'RestartPolicy={{.HostConfig.RestartPolicy.Name}} Cmd={{json .Config.Cmd}}';
 
 /** sed program that removes token values from service definitions before they leave the host. */
 export const SED_REDACT_TOKENS =

@@ -14,7 +14,12 @@ export function waitForGatewayStep(host: HostConfig, sec = DEFAULT_WAIT_SEC): Fi
 const stepStop = (host: HostConfig): FixStep => renderStep(host, 'stop_gateway');
 const stepStart = (host: HostConfig): FixStep => renderStep(host, 'start_gateway');
 const stepRestart = (host: HostConfig): FixStep => renderStep(host, 'restart_gateway');
-const stepWait = (host: HostConfig): FixStep => waitForGatewayStep(host);
+/**
+ * A gateway in a container boots slower (measured ~57 s to listening on a real engine, more on vfs
+ * storage) and every probe is a `docker exec`: give docker installs twice the default wait.
+ */
+const DOCKER_WAIT_SEC = 2 * DEFAULT_WAIT_SEC;
+const stepWait = (host: HostConfig): FixStep => waitForGatewayStep(host, host.install === 'docker' ? DOCKER_WAIT_SEC : DEFAULT_WAIT_SEC);
 const stepDoctor = (host: HostConfig): FixStep => renderStep(host, 'doctor_fix');
 const stepLink = (host: HostConfig): FixStep => renderStep(host, 'fresh_dashboard_link');
 

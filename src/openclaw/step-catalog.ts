@@ -235,7 +235,8 @@ export function renderStep(host: HostConfig, kind: FixStepKind, params: StepPara
         ...base,
         description: `run \`openclaw doctor --fix\` in a one-off container of ${containerOf(host)}'s image with its volumes and env (the gateway's container stays stopped meanwhile; doctor refuses inside a running one); doctor may change openclaw.json (it keeps openclaw.json.bak): the result lists the keys it changed`,
         script: containerDoctorFixScript(host),
-        timeoutMs: 200_000,
+        // The one-off container is created (a copy of the image on vfs storage) before doctor runs: 290 s inside.
+        timeoutMs: 330_000,
         mutates: true,
         // As doctor_fix: starting the gateway again matters more than a failed repair.
         continueOnError: true,

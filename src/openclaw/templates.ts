@@ -377,10 +377,14 @@ export function oneOffScript(host: HostConfig, inner: string, args: readonly str
     '[ -n "$_cm_user" ] && set -- "$@" --user "$_cm_user"',
     '[ -n "$_cm_wd" ] && set -- "$@" --workdir "$_cm_wd"',
     `_cm_name=clawmedic-oneoff-$$-$(date +%s)`,
-    `_cm_to ${Math.max(5, Math.round(sec))} docker run --rm --name "$_cm_name" --label clawmedic.oneoff=1 --volumes-from ${c} --env-file "$_cm_envf"${stateEnv} "$@" --entrypoint /bin/sh "$_cm_img" -c ${shellQuote(inner)} sh ${args.map(shellQuote).join(' ')} </dev/null 2>&1`,
-    '_cm_rc=$?',
-    // A timed-out client leaves its container running: remove it.
-    '[ $_cm_rc -eq 124 ] && docker rm -f "$_cm_name" >/dev/null 2>&1',
+    // Detached, then `docker wait` under the deadline: a `docker run` client killed by timeout does not
+    // stop its container (it forwards SIGTERM to a shell that, as pid 1, ignores it; seen on a real engine).
+    `_cm_id=$(docker run -d --name "$_cm_name" --label clawmedic.oneoff=1 --volumes-from ${c} --env-file "$_cm_envf"${stateEnv} "$@" --entrypoint /bin/sh "$_cm_img" -c ${shellQuote(inner)} sh ${args.map(shellQuote).join(' ')} </dev/null) || { echo 'could not start the one-off container'; exit 3; }`,
+    `_cm_rc=$(_cm_to ${Math.max(5, Math.round(sec))} docker wait "$_cm_id" 2>/dev/null) || _cm_rc=124`,
+    'docker logs "$_cm_id" 2>&1',
+    'docker rm -f "$_cm_id" >/dev/null 2>&1',
+    'case "$_cm_rc" in ""|*[!0-9]*) _cm_rc=1;; esac',
+    `[ "$_cm_rc" = 124 ] && echo ${shellQuote(`the one-off container did not finish within ${Math.max(5, Math.round(sec))} s: removed`)}`,
     'exit $_cm_rc',
   ].join('\n');
 }
@@ -405,7 +409,7 @@ export function containerDoctorFixScript(host: HostConfig): string {
     'rm -f "$_cm_snap"',
     'exit $_cm_rc',
   ].join('\n');
-  return oneOffScript(host, inner, oneOffOpenclaw(host, ['doctor', '--fix']), 170);
+  return oneOffScript(host, inner, oneOffOpenclaw(host, ['doctor', '--fix']), 290);
 }
 
 /** `openclaw plugins disable <id>` in a one-off container (docker installs; the container stopped). */

@@ -68,7 +68,7 @@ describe('restore offer after a fix that did not help', () => {
     expect(outcome.fields?.map((f) => f.name)).toEqual(['ok stop_gateway', 'ok container_doctor_fix', 'ok start_gateway', 'FAILED wait_for_gateway']);
     const ran = (await h.standin.calls()).map((argv) => argv.join(' '));
     const stop = ran.indexOf('docker stop -- openclaw');
-    const oneOff = ran.findIndex((c) => c.startsWith('docker run --rm '));
+    const oneOff = ran.findIndex((c) => c.startsWith('docker run -d '));
     const start = ran.indexOf('docker start -- openclaw');
     expect(stop).toBeGreaterThanOrEqual(0);
     expect(oneOff).toBeGreaterThan(stop);
@@ -95,7 +95,7 @@ describe('restore offer after a fix that did not help', () => {
     expect(restored.fields?.map((f) => f.name)).toEqual(expect.arrayContaining(['ok stop_gateway', 'ok container_restore_config_backup', 'ok start_gateway']));
     expect(await readFile(path.join(S, 'openclaw.json'), 'utf8')).toContain('"from":"container-backup"');
     const ranRestore = (await h.standin.calls()).map((argv) => argv.join(' '));
-    expect(ranRestore.some((c) => c.startsWith('docker run --rm ') && c.includes('--volumes-from openclaw'))).toBe(true);
+    expect(ranRestore.some((c) => c.startsWith('docker run -d ') && c.includes('--volumes-from openclaw'))).toBe(true);
     expect(JSON.stringify(restored)).not.toContain('standin-env-secret-5b8e');
   }, 180_000);
 });

@@ -85,7 +85,7 @@ describe('planFix: gateway down / crash loop per supervisor', () => {
     expect(p.steps[0]!.script).toBe('{ docker stop -- openclaw; } 2>&1');
     const doctor = p.steps[1]!.script;
     expect(doctor).toContain("docker inspect -f '{{.Image}}' -- openclaw");
-    expect(doctor).toMatch(/docker run --rm .*--volumes-from openclaw --env-file "\$_cm_envf" "\$@" --entrypoint \/bin\/sh "\$_cm_img" -c /);
+    expect(doctor).toMatch(/docker run -d .*--volumes-from openclaw --env-file "\$_cm_envf" "\$@" --entrypoint \/bin\/sh "\$_cm_img" -c /);
     expect(doctor).toContain('openclaw doctor --fix');
     expect(doctor).not.toContain('docker exec');
     expect(p.steps[2]!.script).toBe('{ docker start -- openclaw; } 2>&1');

@@ -8,6 +8,7 @@ import type { Reply, ReplyButton, ReplyTone } from '../domain/types.js';
 import type { HostStatus } from '../jobs/host-ops.js';
 import { redact } from '../util/redact.js';
 import { DOCTOR_BACKUP_MARK, DOCTOR_CHANGED_MARK } from '../openclaw/templates.js';
+import { isDoctorStep } from '../openclaw/step-catalog.js';
 import { CAUSE_SHORT, summaryLine } from './cause-words.js';
 
 
@@ -231,7 +232,7 @@ export function renderOutcome(outcome: FixOutcome, footer: string, buttons: Repl
   }[outcome.status];
   // doctor --fix may have rewritten openclaw.json: show which keys (never values) and the backup.
   const sideEffects = outcome.steps
-    .filter((s) => s.kind === 'doctor_fix')
+    .filter((s) => isDoctorStep(s.kind))
     .flatMap((s) => s.output.split('\n'))
     .filter((l) => l.startsWith(DOCTOR_CHANGED_MARK) || l.startsWith(DOCTOR_BACKUP_MARK))
     .map((l) => l.replace(/^clawmedic: /, ''));

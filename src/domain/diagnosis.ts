@@ -114,6 +114,12 @@ export const FIX_STEP_KINDS = [
   'fresh_dashboard_link',
   'restore_config_backup',
   'wait_for_gateway',
+  // Docker installs: run in a one-off container of the gateway's image, volumes and env while the
+  // gateway's container is stopped (docker exec would race the gateway for its state lock).
+  'container_doctor_fix',
+  'container_disable_plugin',
+  'container_restore_config_backup',
+  'container_set_gateway_mode_local',
 ] as const;
 export type FixStepKind = (typeof FIX_STEP_KINDS)[number];
 
@@ -122,7 +128,7 @@ export type FixStepKind = (typeof FIX_STEP_KINDS)[number];
  * inventory that shape a step's script. What is stored or queued for a plan is kind + params.
  */
 export interface StepParams {
-  /** disable_plugin: the plugin id (npm-like name). */
+  /** disable_plugin, container_disable_plugin: the plugin id (npm-like name). */
   pluginId?: string;
   /** kill_port_owner: the pid that holds the gateway port (re-checked on the host before any kill). */
   pid?: number;

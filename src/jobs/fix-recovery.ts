@@ -37,6 +37,10 @@ const STEP_WORDS: Record<FixStepKind, string> = {
   fresh_dashboard_link: 'fresh dashboard link',
   restore_config_backup: 'restore the config backup',
   wait_for_gateway: 'wait for the gateway',
+  container_doctor_fix: 'doctor --fix in a one-off container',
+  container_disable_plugin: 'disable a plugin in a one-off container',
+  container_restore_config_backup: 'restore the config backup in the container state',
+  container_set_gateway_mode_local: 'set gateway.mode in a one-off container',
 };
 
 /** "step 2/4 (doctor --fix)", or "before its first step". */

@@ -16,7 +16,7 @@ import { renderOutcome, renderProgress, formatDuration } from '../commands/rende
 import type { Logger } from '../util/logger.js';
 import { redact } from '../util/redact.js';
 import type { FixAttempts } from './fix-attempts.js';
-import { isDisruptive } from '../openclaw/step-catalog.js';
+import { isDisruptive, isDoctorStep } from '../openclaw/step-catalog.js';
 import type { HostOps } from './host-ops.js';
 import type { Inflight } from './inflight.js';
 import type { Notifier } from './notifier.js';
@@ -239,7 +239,7 @@ export function startFixWorker(deps: FixWorkerDeps): Worker<FixJobData, unknown,
           outcome.message += `\n\nRedis was unreachable for ${formatDuration(away.ms)} during this fix (restart or failover); clawmedic waited for it and went on. Each step ran once.`;
         }
         let buttons: import('../domain/types.js').ReplyButton[] = [];
-        const ranDoctor = outcome.steps.some((s) => s.kind === 'doctor_fix' && s.ok);
+        const ranDoctor = outcome.steps.some((s) => isDoctorStep(s.kind) && s.ok);
         const offerTtlSec = deps.confirmTtlSec ?? DEFAULTS.confirmTtlSec;
         const hostConfig = deps.hosts.get(host);
         if (outcome.status !== 'fixed' && outcome.status !== 'user_action_needed' && ranDoctor && hostConfig) {

@@ -21,12 +21,17 @@ import { checkHostStatus } from './host-status.js';
 import { probeWebSocketUpgrade } from './external-probe.js';
 
 
-/** The plan that puts back the config backup doctor --fix left (openclaw.json.bak) and restarts the gateway. */
+/**
+ * The plan that puts back the config backup doctor --fix left (openclaw.json.bak) and restarts the
+ * gateway. On a docker install the backup is in the container's state volume, restored through a
+ * one-off container, never in the SSH user's ~/.openclaw.
+ */
 export function buildRestorePlan(host: HostConfig, cause: Cause): FixPlan {
+  const restore = host.install === 'docker' ? 'container_restore_config_backup' : 'restore_config_backup';
   return {
     host: host.name,
     cause,
-    steps: [renderStep(host, 'stop_gateway'), renderStep(host, 'restore_config_backup'), renderStep(host, 'start_gateway')],
+    steps: [renderStep(host, 'stop_gateway'), renderStep(host, restore), renderStep(host, 'start_gateway')],
     userActions: [],
     disruptive: true,
     verifyWindowSec: 10,

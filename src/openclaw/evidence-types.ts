@@ -234,11 +234,21 @@ export interface ServiceState {
   active?: boolean;
   activeState?: string;
   subState?: string;
+  /**
+   * systemd NRestarts, or docker RestartCount: restarts the supervisor made by itself since the last
+   * manual start. For docker only the restart policy counts (a `docker start`/`restart` resets it), so
+   * a count above 0 means the main process died on its own: a crash.
+   */
   restarts?: number;
   exitStatus?: number;
   result?: string;
   oomKilled?: boolean;
+  /** docker: State.StartedAt, the last (re)start of the container, ISO. */
   startedAt?: string;
+  /** docker: State.FinishedAt, the last time its main process ended (a crash, a stop), ISO; absent when never. */
+  finishedAt?: string;
+  /** docker: HostConfig.RestartPolicy.Name (no, always, unless-stopped, on-failure). */
+  restartPolicy?: string;
   /** ExecStart (or container command) passes `--token`: a persistent stale override. Value redacted on the host. */
   tokenOverride: boolean;
   /** Drop-in files of the unit (systemd), where an override may live. */

@@ -320,18 +320,27 @@ export function parseService(text: string): ServiceState | null {
     const restarts = Number(get('RestartCount'));
     const exit = Number(get('ExitCode'));
     const cmd = /Cmd=(.*)$/m.exec(t)?.[1] ?? '';
+    // Docker prints 0001-01-01T00:00:00Z for "never".
+    const time = (k: string) => {
+      const v = get(k);
+      return v && !v.startsWith('0001-') && !Number.isNaN(Date.parse(v)) ? v : undefined;
+    };
+    const policy = get('RestartPolicy');
     return {
       source: 'docker',
       active: get('Running') === 'true',
       activeState: get('Status'),
-      restarts: Number.isFinite(restarts) ? restarts : undefined,
-      exitStatus: Number.isFinite(exit) ? exit : undefined,
+      restarts: get('RestartCount') !== undefined && Number.isFinite(restarts) ? restarts : undefined,
+      exitStatus: get('ExitCode') !== undefined && Number.isFinite(exit) ? exit : undefined,
       oomKilled: get('OOMKilled') === 'true',
-      startedAt: get('StartedAt'),
+      startedAt: time('StartedAt'),
+      ...(time('FinishedAt') ? { finishedAt: time('FinishedAt') } : {}),
+      ...(policy && policy !== '<no' ? { restartPolicy: policy } : {}),
       tokenOverride: /--token\b/.test(cmd),
       dropIns: [],
       summary: redact(
-        `docker ${get('Status') ?? '?'} RestartCount=${get('RestartCount') ?? '?'} ExitCode=${get('ExitCode') ?? '?'} OOMKilled=${get('OOMKilled') ?? '?'}`,
+        `docker ${get('Status') ?? '?'} RestartCount=${get('RestartCount') ?? '?'} ExitCode=${get('ExitCode') ?? '?'} OOMKilled=${get('OOMKilled') ?? '?'}` +
+          `${time('StartedAt') ? ` StartedAt=${time('StartedAt')}` : ''}${time('FinishedAt') ? ` FinishedAt=${time('FinishedAt')}` : ''}`,
       ),
     };
   }

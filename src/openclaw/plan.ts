@@ -14,7 +14,12 @@ export function waitForGatewayStep(host: HostConfig, sec = DEFAULT_WAIT_SEC): Fi
 const stepStop = (host: HostConfig): FixStep => renderStep(host, 'stop_gateway');
 const stepStart = (host: HostConfig): FixStep => renderStep(host, 'start_gateway');
 const stepRestart = (host: HostConfig): FixStep => renderStep(host, 'restart_gateway');
-const stepWait = (host: HostConfig): FixStep => waitForGatewayStep(host);
+/**
+ * A gateway in a container boots slower (measured ~57 s to listening on a real engine, more on vfs
+ * storage) and every probe is a `docker exec`: give docker installs twice the default wait.
+ */
+const DOCKER_WAIT_SEC = 2 * DEFAULT_WAIT_SEC;
+const stepWait = (host: HostConfig): FixStep => waitForGatewayStep(host, host.install === 'docker' ? DOCKER_WAIT_SEC : DEFAULT_WAIT_SEC);
 const stepDoctor = (host: HostConfig): FixStep => renderStep(host, 'doctor_fix');
 const stepLink = (host: HostConfig): FixStep => renderStep(host, 'fresh_dashboard_link');
 
@@ -29,12 +34,11 @@ function restartSteps(host: HostConfig): FixStep[] {
  * (it cannot work on this host, see FindingDetails.doctorUnavailable) only the restart.
  */
 function stopDoctorStart(host: HostConfig, doctorWorks: boolean): FixStep[] {
-  if (host.supervisor.kind === 'docker') {
-    // doctor inside the container would race the gateway it runs; the container restart is the fix.
-    return [stepRestart(host), stepWait(host)];
-  }
   if (!doctorWorks) return [stepStop(host), stepStart(host), stepWait(host)];
-  return [stepStop(host), stepDoctor(host), stepStart(host), stepWait(host)];
+  // Docker: `docker exec … doctor --fix` refuses while the gateway (the container's main process)
+  // runs; doctor runs in a one-off container of the same image and volumes while it is stopped.
+  const doctor = host.install === 'docker' ? renderStep(host, 'container_doctor_fix') : stepDoctor(host);
+  return [stepStop(host), doctor, stepStart(host), stepWait(host)];
 }
 
 const FRESH_LINK_ACTION =
@@ -128,8 +132,14 @@ export function planFix(host: HostConfig, verdict: Verdict): FixPlan {
       }
       const ids = details.pluginIds ?? [];
       if (ids.length === 0) return plan([], ['Disable the failing plugin (`openclaw plugins disable <id>`) and restart the gateway.']);
+      const reenable = `Re-enable ${ids.join(', ')} once fixed (\`openclaw plugins enable <id>\`).`;
+      if (host.install === 'docker') {
+        // Stopped container, plugins disabled in a one-off container of its image and volumes, started again.
+        const steps = ids.map((pluginId) => renderStep(host, 'container_disable_plugin', { pluginId }));
+        return plan([stepStop(host), ...steps, stepStart(host), stepWait(host)], [reenable], 60);
+      }
       const steps: FixStep[] = ids.map((pluginId) => renderStep(host, 'disable_plugin', { pluginId }));
-      return plan([...steps, ...restartSteps(host)], [`Re-enable ${ids.join(', ')} once fixed (\`openclaw plugins enable <id>\`).`], 60);
+      return plan([...steps, ...restartSteps(host)], [reenable], 60);
     }
 
     case 'port_conflict': {
@@ -149,6 +159,10 @@ export function planFix(host: HostConfig, verdict: Verdict): FixPlan {
     }
 
     case 'gateway_mode_unset':
+      if (host.install === 'docker' && !verdict.probeOk) {
+        // The container is down or restarting: stop it for good, set the mode in a one-off container, start.
+        return plan([stepStop(host), renderStep(host, 'container_set_gateway_mode_local'), stepStart(host), stepWait(host)], [], 60);
+      }
       return plan([renderStep(host, 'set_gateway_mode_local'), ...(verdict.probeOk ? [] : [stepStart(host), stepWait(host)])], [], 60);
 
     case 'rate_limited':

@@ -7,6 +7,10 @@
 import type { FixStep, FixStepKind, StepParams } from '../domain/diagnosis.js';
 import type { HostConfig } from '../domain/host.js';
 import {
+  containerDisablePluginScript,
+  containerDoctorFixScript,
+  containerRestoreConfigBackupScript,
+  containerSetModeLocalScript,
   dashboardLinkScript,
   describeSupervisor,
   disablePluginScript,
@@ -19,6 +23,7 @@ import {
   setModeLocalScript,
   supervisorScript,
   TemplateError,
+  containerOf,
   waitForGatewayScript,
 } from './templates.js';
 
@@ -35,6 +40,23 @@ export const DISRUPTIVE_STEP_KINDS: ReadonlySet<FixStepKind> = new Set<FixStepKi
 export function isDisruptive(kind: FixStepKind): boolean {
   return DISRUPTIVE_STEP_KINDS.has(kind);
 }
+
+/** Step kinds that run `openclaw doctor --fix` (their output carries the config side effects). */
+export const DOCTOR_STEP_KINDS: ReadonlySet<FixStepKind> = new Set<FixStepKind>(['doctor_fix', 'container_doctor_fix']);
+
+/** Does a step of this kind run doctor --fix (and so may leave an openclaw.json.bak to restore)? */
+export function isDoctorStep(kind: FixStepKind): boolean {
+  return DOCTOR_STEP_KINDS.has(kind);
+}
+
+/** Kinds that only apply to docker installs (one-off containers), and the native kinds they replace there. */
+const CONTAINER_ONLY: ReadonlySet<FixStepKind> = new Set<FixStepKind>([
+  'container_doctor_fix',
+  'container_disable_plugin',
+  'container_restore_config_backup',
+  'container_set_gateway_mode_local',
+]);
+const NATIVE_ONLY: ReadonlySet<FixStepKind> = new Set<FixStepKind>(['doctor_fix', 'restore_config_backup']);
 
 /** A process name shown in a description only (never executed). */
 export const PROCESS_NAME_RE = /^[A-Za-z0-9@/._+:-]{1,64}$/;
@@ -53,6 +75,10 @@ export function validateStepParams(kind: FixStepKind, params: StepParams = {}): 
     remove_token_override: [],
     kill_port_owner: ['pid', 'processName'],
     disable_plugin: ['pluginId'],
+    container_disable_plugin: ['pluginId'],
+    container_doctor_fix: [],
+    container_restore_config_backup: [],
+    container_set_gateway_mode_local: [],
     set_gateway_mode_local: [],
     fresh_dashboard_link: [],
     restore_config_backup: [],
@@ -78,7 +104,9 @@ export function validateStepParams(kind: FixStepKind, params: StepParams = {}): 
     throw new TemplateError(`step ${kind}: continueOnError must be a boolean`);
   }
   if (kind === 'kill_port_owner' && params.pid === undefined) throw new TemplateError('step kill_port_owner needs a pid');
-  if (kind === 'disable_plugin' && params.pluginId === undefined) throw new TemplateError('step disable_plugin needs a pluginId');
+  if ((kind === 'disable_plugin' || kind === 'container_disable_plugin') && params.pluginId === undefined) {
+    throw new TemplateError(`step ${kind} needs a pluginId`);
+  }
   return params;
 }
 
@@ -88,6 +116,13 @@ export function validateStepParams(kind: FixStepKind, params: StepParams = {}): 
  */
 export function renderStep(host: HostConfig, kind: FixStepKind, params: StepParams = {}): FixStep {
   validateStepParams(kind, params);
+  if (CONTAINER_ONLY.has(kind) && host.install !== 'docker') {
+    throw new TemplateError(`step ${kind} runs in a one-off container: ${host.name} is not a docker install`);
+  }
+  // On a docker install these would act on the SSH user's files or race the gateway in its container.
+  if (NATIVE_ONLY.has(kind) && host.install === 'docker') {
+    throw new TemplateError(`step ${kind} does not apply to docker install ${host.name}: its state is in the container (use container_${kind})`);
+  }
   const base = { kind, ...(Object.keys(params).length ? { params: { ...params } } : {}) };
   switch (kind) {
     case 'stop_gateway':
@@ -193,6 +228,43 @@ export function renderStep(host: HostConfig, kind: FixStepKind, params: StepPara
         description: 'set gateway.mode to local (`openclaw config set gateway.mode local`)',
         script: setModeLocalScript(host),
         timeoutMs: 60_000,
+        mutates: true,
+      };
+    case 'container_doctor_fix':
+      return {
+        ...base,
+        description: `run \`openclaw doctor --fix\` in a one-off container of ${containerOf(host)}'s image with its volumes and env (the gateway's container stays stopped meanwhile; doctor refuses inside a running one); doctor may change openclaw.json (it keeps openclaw.json.bak): the result lists the keys it changed`,
+        script: containerDoctorFixScript(host),
+        // The one-off container is created (a copy of the image on vfs storage) before doctor runs: 290 s inside.
+        timeoutMs: 330_000,
+        mutates: true,
+        // As doctor_fix: starting the gateway again matters more than a failed repair.
+        continueOnError: true,
+      };
+    case 'container_disable_plugin': {
+      const id = params.pluginId!;
+      return {
+        ...base,
+        description: `disable plugin ${id} (\`openclaw plugins disable ${id}\` in a one-off container of ${containerOf(host)}'s image with its volumes)`,
+        script: containerDisablePluginScript(host, id),
+        timeoutMs: 120_000,
+        mutates: true,
+      };
+    }
+    case 'container_restore_config_backup':
+      return {
+        ...base,
+        description: `put back openclaw.json.bak in ${containerOf(host)}'s state volume (a one-off container with --volumes-from); the current file is kept as openclaw.json.clawmedic-<time>`,
+        script: containerRestoreConfigBackupScript(host),
+        timeoutMs: 90_000,
+        mutates: true,
+      };
+    case 'container_set_gateway_mode_local':
+      return {
+        ...base,
+        description: `set gateway.mode to local (\`openclaw config set gateway.mode local\` in a one-off container of ${containerOf(host)}'s image with its volumes: a stopped container cannot exec)`,
+        script: containerSetModeLocalScript(host),
+        timeoutMs: 90_000,
         mutates: true,
       };
     case 'restore_config_backup': {

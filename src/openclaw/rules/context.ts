@@ -54,6 +54,24 @@ export interface RuleContext {
   /** Times (ms) of config changes (reload detected/applied, auto-restore), oldest first. */
   configChangeTimes: number[];
   corr: Correlation;
+  /** docker: the restart policy restarted the container (each one a crash of its main process). */
+  containerCrash?: ContainerCrash;
+}
+
+/**
+ * Docker restarted the gateway's container by itself: RestartCount counts only restarts made by the
+ * restart policy (a manual start resets it), so each is a crash. Times from `docker inspect` and the log.
+ */
+export interface ContainerCrash {
+  restarts: number;
+  /** State.StartedAt: when the policy last started it again (epoch ms, NaN when unknown). */
+  restartedMs: number;
+  /** State.FinishedAt: when the main process last ended (epoch ms, NaN when unknown or never). */
+  endedMs: number;
+  /** The last log line before the restart (the gap in the log starts after it). */
+  lastLineBefore?: LogEvent;
+  /** Did the gateway log a clean shutdown between its last start and the restart? */
+  cleanBefore: boolean;
 }
 
 /** A rule: looks at the context (and at what earlier rules found), returns zero or more findings. */
@@ -221,6 +239,17 @@ export function buildContext(host: HostConfig, evidence: Evidence, now: Date | u
     .filter((e) => ((e.kind === 'reload' && e.phase !== 'other') || e.kind === 'config_autorestored') && Number.isFinite(e.ms))
     .map((e) => e.ms);
 
+  let containerCrash: ContainerCrash | undefined;
+  if (svc?.source === 'docker' && (svc.restarts ?? 0) >= 1) {
+    const restartedMs = svc.startedAt ? Date.parse(svc.startedAt) : NaN;
+    const endedMs = svc.finishedAt ? Date.parse(svc.finishedAt) : NaN;
+    // The log of the run that ended: everything before the restart (a second of slack for clock rounding).
+    const before = Number.isFinite(restartedMs) ? evidence.logEvents.filter((e) => Number.isFinite(e.ms) && e.ms < restartedMs - 1000) : [];
+    const lastLineBefore = before[before.length - 1];
+    const lastLifeBefore = [...before].reverse().find((e) => e.kind === 'starting' || e.kind === 'shutdown');
+    containerCrash = { restarts: svc.restarts!, restartedMs, endedMs, lastLineBefore, cleanBefore: lastLifeBefore?.kind === 'shutdown' };
+  }
+
   return {
     host,
     evidence,
@@ -246,5 +275,6 @@ export function buildContext(host: HostConfig, evidence: Evidence, now: Date | u
     startTimes,
     configChangeTimes,
     corr: correlate(windowEvents, { sinceMs }),
+    containerCrash,
   };
 }

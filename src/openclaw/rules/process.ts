@@ -1,6 +1,6 @@
 /** The gateway process: down, crash loop, out of memory, memory pressure, a second gateway. */
 import type { Finding } from '../../domain/diagnosis.js';
-import { clip, eventLine, finding, lastMsOf, type Rule, type RuleContext } from './context.js';
+import { clip, eventLine, finding, hhmmss, lastMsOf, type Rule, type RuleContext } from './context.js';
 import { probeErrorLine } from './port.js';
 
 function memLine(ctx: RuleContext): string {
@@ -14,7 +14,9 @@ export const memoryRule: Rule = (ctx) => {
   const oomSince = Math.max(ctx.now - 2 * 3600_000, ctx.sinceMs);
   const oomKernel = ctx.evidence.kernelOom.filter((e) => e.kind === 'kernel_oom' && e.openclaw && (Number.isNaN(e.ms) || e.ms >= oomSince));
   const heapOom = ctx.windowEvents.filter((e) => e.kind === 'heap_oom');
-  const exit137 = svc?.source === 'docker' ? svc.exitStatus === 137 : svc?.exitStatus === 9 && svc.result !== 'success';
+  // Docker records 137 for every SIGKILL, `docker stop` included (seen on a real engine): only its
+  // OOMKilled flag says the kernel did it. systemd's exit status 9 with a failed result is a kill.
+  const exit137 = svc?.source === 'docker' ? false : svc?.exitStatus === 9 && svc.result !== 'success';
   const mem = ctx.evidence.containerMemory ?? ctx.evidence.memory;
   const ml = memLine(ctx);
   if (oomKernel.length > 0 || heapOom.length > 0 || svc?.oomKilled === true || (down && exit137)) {
@@ -59,11 +61,45 @@ export const memoryRule: Rule = (ctx) => {
   return null;
 };
 
+/** Evidence lines of a container crash: the inspect facts and the gap in the log before the restart. */
+function containerCrashLines(ctx: RuleContext): string[] {
+  const cc = ctx.containerCrash;
+  if (!cc) return [];
+  const ev = [`supervisor: ${ctx.svc?.summary ?? ''}${ctx.svc?.restartPolicy ? ` (restart policy ${ctx.svc.restartPolicy})` : ''}`];
+  if (Number.isFinite(cc.endedMs)) ev.push(`docker: the gateway process ended at ${hhmmss(cc.endedMs)}, restarted by Docker at ${hhmmss(cc.restartedMs)}`);
+  else if (Number.isFinite(cc.restartedMs)) ev.push(`docker: restarted by Docker at ${hhmmss(cc.restartedMs)}`);
+  if (cc.lastLineBefore) {
+    ev.push(
+      `log: last line before the restart at ${hhmmss(cc.lastLineBefore.ms)}${cc.cleanBefore ? ' (after a clean shutdown)' : ', no clean shutdown before it'}: ${eventLine(cc.lastLineBefore)}`,
+    );
+  }
+  return ev;
+}
+
 export const downRule: Rule = (ctx) => {
   const { svc, gs, down, port } = ctx;
   const restarts = svc?.restarts ?? 0;
   const unclean = ctx.uncleanRestarts;
   const crashLoop = restarts >= 3 || unclean >= 3;
+  const cc = ctx.containerCrash;
+  const containerName = svc?.source === 'docker' ? (ctx.host.container ?? (ctx.host.supervisor.kind === 'docker' ? ctx.host.supervisor.container : 'its container')) : '';
+  if (cc && !crashLoop) {
+    // One or two crashes Docker recovered from: listed always, the headline while recent or while down.
+    const crash = finding({
+      cause: 'crash_loop',
+      confidence: 'high',
+      weight: down ? 92 : 80,
+      summary: `The gateway crashed inside container ${containerName} and Docker's restart policy started it again${Number.isFinite(cc.restartedMs) ? ` at ${hhmmss(cc.restartedMs)}` : ''} (RestartCount ${cc.restarts})${down ? '; it does not answer now' : ''}`,
+      evidence: [...containerCrashLines(ctx), gs?.probeError ? `probe: ${probeErrorLine(gs.probeError)}` : ''],
+      userActions: ['Look for what killed it (memory, a plugin, a kill by hand) in the container log before the restart; a crash that repeats becomes a crash loop.'],
+      since: Number.isFinite(cc.restartedMs) ? cc.restartedMs : undefined,
+      lastSeen: Number.isFinite(cc.restartedMs) ? cc.restartedMs : undefined,
+      current: down || (Number.isFinite(cc.restartedMs) && cc.restartedMs >= ctx.liveMs),
+    });
+    if (!down) return crash;
+    const d = downFinding(ctx);
+    return d ? [crash, d] : crash;
+  }
   if (down && crashLoop) {
     const ev: string[] = [];
     if (svc) ev.push(`supervisor: ${svc.summary}`);
@@ -81,17 +117,23 @@ export const downRule: Rule = (ctx) => {
   }
   if (!down && crashLoop) {
     const starts = ctx.startTimes.filter((t) => t >= ctx.sinceMs);
-    const last = starts.length ? starts[starts.length - 1]! : NaN;
+    const last = cc && Number.isFinite(cc.restartedMs) ? cc.restartedMs : starts.length ? starts[starts.length - 1]! : NaN;
     return finding({
       cause: 'crash_loop',
-      confidence: 'medium',
-      weight: 70,
-      summary: `The gateway answers now but restarted ${Math.max(restarts, unclean)} times recently`,
-      evidence: [svc ? `supervisor: ${svc.summary}` : '', unclean ? `log: ${unclean} starts without a clean shutdown` : ''],
+      confidence: cc ? 'high' : 'medium',
+      weight: cc ? 82 : 70,
+      summary: `The gateway answers now but restarted ${Math.max(restarts, unclean)} times recently${cc ? ` (Docker's restart policy brought container ${containerName} back after each crash)` : ''}`,
+      evidence: cc ? [...containerCrashLines(ctx), unclean ? `log: ${unclean} starts without a clean shutdown` : ''] : [svc ? `supervisor: ${svc.summary}` : '', unclean ? `log: ${unclean} starts without a clean shutdown` : ''],
       lastSeen: last,
       current: Number.isFinite(last) && last >= ctx.liveMs,
     });
   }
+  return downFinding(ctx);
+};
+
+/** The gateway is down (and no crash loop explains it): crashed, stopped cleanly, or nothing answers. */
+function downFinding(ctx: RuleContext): Finding | null {
+  const { svc, gs, down, port } = ctx;
   if (!down) return null;
   const ev: string[] = [];
   if (gs?.probeError) ev.push(`probe ${gs.probeUrl ?? ''}: ${probeErrorLine(gs.probeError)}`.trim());
@@ -111,7 +153,7 @@ export const downRule: Rule = (ctx) => {
     evidence: ev,
     current: true,
   });
-};
+}
 
 export const secondGatewayRule: Rule = (ctx) => {
   const second = ctx.windowEvents.filter((e) => e.kind === 'second_gateway');

@@ -351,3 +351,80 @@ describe('diagnose: plugins, port, second gateway, mode, URL, telegram', () => {
     expect(v.findings.every((f) => f.current)).toBe(true);
   });
 });
+
+describe('diagnose: docker restart count and state', () => {
+  const startup = fx('log-crash-restart.jsonl').split('\n').slice(30, 46);
+  const tab = fx('log-stale-tab-loop.jsonl').split('\n').filter(Boolean);
+  /** A gateway started at 15:07, a stale tab looping for two minutes up to the crash, then Docker's restart at 15:37:10. */
+  function crashLog(): string {
+    return [
+      ...shiftTimestamps(startup, Date.parse('2026-11-25T15:07:50Z')),
+      ...shiftTimestamps(tab, Date.parse('2026-11-25T15:37:05Z')),
+      ...shiftTimestamps(startup, Date.parse('2026-11-25T15:37:25Z')),
+    ].join('\n');
+  }
+
+  it('parses RestartCount, StartedAt, FinishedAt, ExitCode, OOMKilled and the restart policy as typed facts', () => {
+    const ev = parseEvidence(evidenceOutput({ service: fx('derived/docker-inspect-restarted.txt') }));
+    expect(ev.service).toMatchObject({
+      source: 'docker',
+      active: true,
+      restarts: 1,
+      exitStatus: 0,
+      oomKilled: false,
+      startedAt: '2026-11-25T15:37:10.112345678Z',
+      finishedAt: '2026-11-25T15:37:08.802176377Z',
+      restartPolicy: 'unless-stopped',
+    });
+    const real = parseEvidence(evidenceOutput({ service: fx('docker-inspect-restarted-real.txt') }));
+    expect(real.service).toMatchObject({ source: 'docker', active: true, restarts: 1, restartPolicy: 'unless-stopped' });
+    expect(Date.parse(real.service!.startedAt!) - Date.parse(real.service!.finishedAt!)).toBeGreaterThan(0);
+    const never = parseEvidence(evidenceOutput({ service: 'Status=created Running=false ExitCode=0 OOMKilled=false RestartCount=0 StartedAt=0001-01-01T00:00:00Z FinishedAt=0001-01-01T00:00:00Z RestartPolicy=no Cmd=null' }));
+    expect(never.service?.startedAt).toBeUndefined();
+    expect(never.service?.finishedAt).toBeUndefined();
+  });
+
+  it('a crash Docker recovered from (RestartCount 0→1) is the headline while recent, ahead of an older stale tab', () => {
+    // The tab keeps looping after the restart too: both are current, the crash leads.
+    const log = `${crashLog()}\n${shiftTimestamps(tab.slice(-6), Date.parse('2026-11-25T15:38:50Z')).join('\n')}`;
+    const v = verdict({ service: fx('derived/docker-inspect-restarted.txt'), log }, '2026-11-25T15:39:00Z', dockerHost());
+    expect(head(v).cause).toBe('crash_loop');
+    expect(head(v).current).toBe(true);
+    expect(head(v).summary).toMatch(/crashed inside container openclaw and Docker's restart policy started it again at 15:37:10 \(RestartCount 1\)/);
+    expect(joined(v)).toMatch(/ended at 15:37:08, restarted by Docker at 15:37:10/);
+    expect(joined(v)).toMatch(/last line before the restart at 15:37:05, no clean shutdown before it/);
+    expect(head(v).since).toBe('2026-11-25T15:37:10.112Z');
+    // The stale tab is still listed, behind the crash.
+    expect(causes(v)).toContain('stale_client');
+    expect(causes(v).indexOf('stale_client')).toBeGreaterThan(0);
+  });
+
+  it('an old crash stays listed but does not take the headline from what fails now', () => {
+    const recentTab = shiftTimestamps(tab, Date.parse('2026-11-25T15:55:50Z'));
+    const log = `${crashLog()}\n${recentTab.join('\n')}`;
+    const v = verdict({ service: fx('derived/docker-inspect-restarted.txt'), log }, '2026-11-25T15:56:00Z', dockerHost());
+    expect(head(v).cause).toBe('stale_client');
+    const crash = v.findings.find((f) => f.cause === 'crash_loop');
+    expect(crash?.current).toBe(false);
+    expect(crash?.summary).toMatch(/RestartCount 1/);
+  });
+
+  it('several restarts by Docker: a crash loop', () => {
+    const service = fx('derived/docker-inspect-restarted.txt').replace('RestartCount=1', 'RestartCount=4');
+    const v = verdict({ service, log: crashLog() }, '2026-11-25T15:39:00Z', dockerHost());
+    expect(head(v).cause).toBe('crash_loop');
+    expect(head(v).summary).toMatch(/restarted 4 times recently/);
+    expect(head(v).confidence).toBe('high');
+  });
+
+  it('docker stop: exit code 137 without OOMKilled is a stop, not an out-of-memory kill', () => {
+    const down = { status: 'Error response from daemon: container 0123456789ab is not running', ss: fx('derived/ss-nothing.txt'), health: 'x', healthRc: 1 };
+    const log = fxLines('log-crash-restart.stdout.txt', 'derived/log-sigterm.stdout.txt');
+    const v = verdict({ ...down, service: fx('derived/docker-inspect-stopped.txt'), log }, '2026-11-25T15:20:00Z', dockerHost());
+    expect(head(v).cause).toBe('gateway_down');
+    expect(head(v).summary).toMatch(/stopped cleanly/);
+    expect(causes(v)).not.toContain('out_of_memory');
+    const oom = verdict({ ...down, service: fx('derived/docker-inspect-stopped.txt').replace('OOMKilled=false', 'OOMKilled=true'), log }, '2026-11-25T15:20:00Z', dockerHost());
+    expect(head(oom).cause).toBe('out_of_memory');
+  });
+});

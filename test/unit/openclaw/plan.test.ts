@@ -79,11 +79,34 @@ describe('planFix: gateway down / crash loop per supervisor', () => {
     expect(p.steps.every((s) => !s.script.includes('gateway restart'))).toBe(true);
   });
 
-  it('docker: docker restart <container>, then wait', () => {
+  it('docker: docker stop → doctor --fix in a one-off container of the same image and volumes → docker start → wait', () => {
     const p = planFix(dockerHost(), verdictOf('crash_loop', {}, false));
-    expect(kinds(p)).toEqual(['restart_gateway', 'wait_for_gateway']);
-    expect(p.steps[0]!.script).toBe('{ docker restart -- openclaw; } 2>&1');
-    expect(p.steps[1]!.script).toContain('docker exec -- openclaw openclaw gateway status --json');
+    expect(kinds(p)).toEqual(['stop_gateway', 'container_doctor_fix', 'start_gateway', 'wait_for_gateway']);
+    expect(p.steps[0]!.script).toBe('{ docker stop -- openclaw; } 2>&1');
+    const doctor = p.steps[1]!.script;
+    expect(doctor).toContain("docker inspect -f '{{.Image}}' -- openclaw");
+    expect(doctor).toMatch(/docker run -d .*--volumes-from openclaw --env-file "\$_cm_envf" "\$@" --entrypoint \/bin\/sh "\$_cm_img" -c /);
+    expect(doctor).toContain('openclaw doctor --fix');
+    expect(doctor).not.toContain('docker exec');
+    expect(p.steps[2]!.script).toBe('{ docker start -- openclaw; } 2>&1');
+    expect(p.steps[3]!.script).toContain('docker exec -- openclaw openclaw gateway status --json');
+    // Without a usable doctor: stop + start.
+    const noDoctor = planFix(dockerHost(), verdictOf('gateway_down', { details: { doctorUnavailable: 'no npm' } }, false));
+    expect(kinds(noDoctor)).toEqual(['stop_gateway', 'start_gateway', 'wait_for_gateway']);
+  });
+
+  it('docker: a broken plugin is disabled in a one-off container while the gateway container is stopped', () => {
+    const p = planFix(dockerHost(), verdictOf('plugin_failure', { details: { pluginIds: ['broken-fixture', 'other'] } }));
+    expect(kinds(p)).toEqual(['stop_gateway', 'container_disable_plugin', 'container_disable_plugin', 'start_gateway', 'wait_for_gateway']);
+    expect(p.steps[1]!.params).toEqual({ pluginId: 'broken-fixture' });
+    expect(p.steps[1]!.script).toContain('sh openclaw plugins disable broken-fixture');
+    expect(p.steps[2]!.script).toContain('sh openclaw plugins disable other');
+  });
+
+  it('docker: gateway.mode unset with the container down is set in a one-off container', () => {
+    const p = planFix(dockerHost(), verdictOf('gateway_mode_unset', {}, false));
+    expect(kinds(p)).toEqual(['stop_gateway', 'container_set_gateway_mode_local', 'start_gateway', 'wait_for_gateway']);
+    expect(kinds(planFix(dockerHost(), verdictOf('gateway_mode_unset', {}, true)))).toEqual(['set_gateway_mode_local']);
   });
 
   it('commands: the inventory stop/start strings', () => {

@@ -259,11 +259,13 @@ describe('evidence → diagnose → fix → verify against the stand-in', () => 
     expect(verifyFix(before, after)).toMatchObject({ fixed: false });
   });
 
-  it('the docker fix runs through docker, the systemd fix through systemctl', async () => {
+  it('the docker fix runs through docker (stop, one-off doctor, start), the systemd fix through systemctl', async () => {
     await s.setScenario('gateway_down');
     await fixLoop(dockerHost(), 'gateway_down');
     const progs = new Set((await s.calls()).map((c) => `${c[0]} ${c[1]}`));
-    expect(progs.has('docker restart')).toBe(true);
+    expect(progs.has('docker stop')).toBe(true);
+    expect(progs.has('docker run')).toBe(true);
+    expect(progs.has('docker start')).toBe(true);
     expect(progs.has('systemctl --user')).toBe(false);
   });
 });

@@ -11,13 +11,29 @@ import { commandsHost, dockerHost, nativeHost } from './helpers.js';
 describe('step catalog: kind + validated params → script', () => {
   it('renders every kind for a systemd host where the kind applies, params kept on the step', () => {
     const host = nativeHost();
-    for (const kind of FIX_STEP_KINDS) {
+    for (const kind of FIX_STEP_KINDS.filter((k) => !k.startsWith('container_'))) {
       const params = kind === 'kill_port_owner' ? { pid: 4242 } : kind === 'disable_plugin' ? { pluginId: 'broken-fixture' } : {};
       const step = renderStep(host, kind, params);
       expect(step.kind).toBe(kind);
       expect(step.script.length).toBeGreaterThan(0);
       if (Object.keys(params).length) expect(step.params).toEqual(params);
     }
+  });
+
+  it('one-off container kinds render for docker installs only; native state kinds are refused there', () => {
+    const docker = dockerHost();
+    for (const kind of FIX_STEP_KINDS.filter((k) => k.startsWith('container_'))) {
+      const params = kind === 'container_disable_plugin' ? { pluginId: 'broken-fixture' } : {};
+      const step = renderStep(docker, kind, params);
+      expect(step.script).toContain('--volumes-from openclaw');
+      expect(step.script).toContain('--env-file "$_cm_envf"');
+      expect(() => renderStep(nativeHost(), kind, params)).toThrow(/not a docker install/);
+    }
+    expect(() => renderStep(docker, 'doctor_fix')).toThrow(/container_doctor_fix/);
+    expect(() => renderStep(docker, 'restore_config_backup')).toThrow(/container_restore_config_backup/);
+    expect(() => renderStep(docker, 'container_disable_plugin', {})).toThrow(/needs a pluginId/);
+    expect(() => renderStep(docker, 'container_disable_plugin', { pluginId: '$(id)' })).toThrow(/plugin id/);
+    expect(() => renderStep(docker, 'container_doctor_fix', { pid: 12 })).toThrow(/takes no parameter/);
   });
 
   it('refuses parameters that do not fit the kind or fail validation', () => {

@@ -41,8 +41,11 @@ describe('openclawCmd', () => {
 
   it('docker: docker exec <container> openclaw …, state dir as -e', () => {
     expect(openclawCmd(dockerHost(), ['doctor', '--fix'])).toBe('docker exec -- openclaw openclaw doctor --fix');
-    const h = dockerHost({ container: 'openclaw_app; rm -rf /', openclaw: { bin: 'openclaw', stateDir: '/data/.openclaw' } });
-    expect(openclawCmd(h, ['health', '--json'])).toBe("docker exec -e OPENCLAW_STATE_DIR=/data/.openclaw -- 'openclaw_app; rm -rf /' openclaw health --json");
+    const h = dockerHost({ container: 'openclaw_app.1', openclaw: { bin: 'openclaw', stateDir: '/data/.openclaw' } });
+    expect(openclawCmd(h, ['health', '--json'])).toBe('docker exec -e OPENCLAW_STATE_DIR=/data/.openclaw -- openclaw_app.1 openclaw health --json');
+    // Not a container name docker would accept: refused before it nears a shell.
+    expect(() => openclawCmd(dockerHost({ container: 'openclaw_app; rm -rf /' }), ['x'])).toThrow(/unusual container name/);
+    expect(() => openclawCmd(dockerHost({ container: '-v' }), ['x'])).toThrow(TemplateError);
     expect(() => openclawCmd(dockerHost({ container: undefined, supervisor: { kind: 'systemd-user', unit: 'x' } }), ['x'])).toThrow(TemplateError);
   });
 });

@@ -24,6 +24,8 @@ import { Notifier } from './jobs/notifier.js';
 import { startHostWorker } from './jobs/host-worker.js';
 import { startFixWorker } from './jobs/fix-worker.js';
 import { startNotifyWorker } from './jobs/notify-worker.js';
+import { PictureSource } from './alerts/picture-source.js';
+import { IncidentStore } from './monitor/incident-store.js';
 import type { HostOps } from './jobs/host-ops.js';
 import { createRemoteHostOps } from './jobs/remote-host-ops.js';
 import { createMetrics, type Metrics } from './http/metrics.js';
@@ -187,6 +189,9 @@ export async function createApp(loaded: LoadedConfig, opts: AppOptions): Promise
     closers.unshift(() => monitor!.close());
   }
 
+  // Incident pictures are made where they are sent (notify worker, console), from the series in Redis.
+  const pictures = new PictureSource({ redis, prefix, incidents: new IncidentStore(redis, prefix), logger });
+
   const workers: Worker[] = [];
   if (opts.workers && ops) {
     workers.push(
@@ -199,7 +204,7 @@ export async function createApp(loaded: LoadedConfig, opts: AppOptions): Promise
   if (opts.adapters.includes('console')) {
     subscriber = createRedis(secrets.redisUrl, 'subscriber', redisTls);
     subscriber.on('error', () => undefined);
-    consoleAdapter = new ConsoleAdapter({ router, subscriber, prefix, userId: config.console.userId, write: opts.consoleWrite, box });
+    consoleAdapter = new ConsoleAdapter({ router, subscriber, prefix, userId: config.console.userId, write: opts.consoleWrite, box, pictures });
     await consoleAdapter.start();
     adapters.set('console', consoleAdapter);
   }
@@ -221,7 +226,7 @@ export async function createApp(loaded: LoadedConfig, opts: AppOptions): Promise
 
   // Deliveries for Telegram/Discord are consumed only where those adapters run.
   if (chatAdapters.length > 0) {
-    workers.push(startNotifyWorker({ connection: workerConn, redis, prefix, adapters, logger, audit, buttons, box }) as unknown as Worker);
+    workers.push(startNotifyWorker({ connection: workerConn, redis, prefix, adapters, logger, audit, buttons, box, pictures }) as unknown as Worker);
     // An adapter that stops receiving (Telegram 409, Discord gateway gone) is told to the admins elsewhere.
     const watch = startReceiveWatch({
       adapters,

@@ -19,6 +19,8 @@ export interface HostStatus {
   /** Redacted probe error ("connect ECONNREFUSED 127.0.0.1:18789"). */
   probeError?: string;
   memoryUsedPct?: number;
+  /** Resident memory of the gateway process, bytes, where the status check could tell (optional). */
+  gatewayRssBytes?: number;
   /** Why the check failed (host unreachable, host key mismatch...), readable by a chat user. */
   error?: string;
   durationMs: number;

@@ -92,7 +92,9 @@ async function appendFailures(origins: string[]): Promise<void> {
 // Telegram: what the group shows.
 const tgTitle = (m: SeenMessage | undefined): string => m?.text?.split('\n')[0] ?? '';
 const tgIncident = (m: SeenMessage | undefined): string | undefined => /incident (\S+)(?: · reminder \d+)?\s*$/.exec(m?.text ?? '')?.[1];
-const tgMessages = (): SeenMessage[] => tg.messagesIn(TG_GROUP);
+/** Messages of the group other than incident pictures (photos answering an alert: checked on their own). */
+const tgMessages = (): SeenMessage[] => tg.messagesIn(TG_GROUP).filter((m) => !m.photo);
+const tgPictures = (): SeenMessage[] => tg.messagesIn(TG_GROUP).filter((m) => m.photo);
 const tgMessage = (id: number): SeenMessage | undefined => tgMessages().find((m) => m.message_id === id);
 const tgWith = (re: RegExp, incident?: string): SeenMessage[] =>
   tgMessages().filter((m) => re.test(tgTitle(m)) && (incident === undefined || tgIncident(m) === incident));
@@ -111,7 +113,11 @@ const dField = (m: MessageView | undefined, name: string): string | undefined =>
   const v = dEmbed(m).fields?.find((f) => f.name === name)?.value;
   return v === undefined ? undefined : unescapeMd(v);
 };
-const dMessages = (): MessageView[] => s.messagesIn(s.channelId).filter((m) => !m.deleted && !m.ephemeral);
+const isPicture = (m: MessageView): boolean => /^attachment:\/\/incident\.png$/.test(String(m.embeds[0]?.image?.url ?? ''));
+/** Channel messages other than incident pictures (checked on their own). */
+const dMessages = (): MessageView[] => s.messagesIn(s.channelId).filter((m) => !m.deleted && !m.ephemeral && !isPicture(m));
+const dPictures = (): MessageView[] => s.messagesIn(s.channelId).filter((m) => !m.deleted && isPicture(m));
+const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 const dWith = (re: RegExp, incident?: string): MessageView[] =>
   dMessages().filter((m) => re.test(dTitle(m)) && (incident === undefined || dIncident(m) === incident));
 const dButtons = (m: MessageView | undefined) =>
@@ -182,6 +188,19 @@ describe('alerts e2e: gateway log → monitor → Telegram group AND Discord cha
     // One alert per chat, nothing else about prod yet.
     expect(tgMessages()).toHaveLength(1);
     expect(dMessages()).toHaveLength(1);
+
+    // The incident picture follows once per chat, answering the alert: a PNG photo in Telegram, an embed image in Discord.
+    const photo = await tg.waitFor(() => tgPictures()[0], 15_000, 'the incident picture in Telegram');
+    expect(photo.reply_to_message_id).toBe(tgAlert1);
+    expect(photo.photo!.bytes.subarray(0, 8).equals(PNG_SIGNATURE)).toBe(true);
+    expect([photo.photo!.width, photo.photo!.height]).toEqual([800, 450]);
+    expect(photo.caption).toMatch(/^\S+ prod, the last 3 h: /);
+    expect(photo.caption).toContain(`incident ${incident1}`);
+    expect(photo.caption!.length).toBeLessThanOrEqual(1024);
+    const dPic = await s.waitFor(() => dPictures()[0], 15_000, 'the incident picture in Discord');
+    expect(dPic.referenceId).toBe(dAlert1);
+    expect(dPic.attachments.map((a) => [a.filename, a.contentType])).toEqual([['incident.png', 'image/png']]);
+    expect(dPic.attachments[0]!.data.subarray(0, 8).equals(PNG_SIGNATURE)).toBe(true);
   });
 
   it('2. more lines → the same message is edited in each chat; no new alert message', async () => {

@@ -355,7 +355,8 @@ export class HostMonitor {
     switch (action.kind) {
       case 'announce':
         await sender.send('alert', inc, now);
-        this.pictureDue.add(inc);
+        // An unreachable host has no new log lines or probe samples to show: no picture.
+        if (inc.family !== 'host_unreachable') this.pictureDue.add(inc);
         break;
       case 'edit':
         await sender.send('alert', inc, now);

@@ -62,9 +62,9 @@ export function seriesKey(prefix: string, host: string): string {
 }
 
 /**
- * Lua: apply one write spec (JSON `{m, k, i: {field: n}, s: {field: value}}`) to the hash KEYS[ki], then
+ * Lua: apply one write spec (JSON `{m, k, i: {field: n}, s: {field: value}}`) to a host's hash, then
  * delete the fields of minutes that fell out of the window since the last trim (at most `k` minutes of
- * them: a key idle for longer has expired whole) and push the key's expiry out.
+ * them, one HDEL each; after a longer gap every field is looked at once) and push the key's expiry out.
  */
 export const SERIES_LUA = `
 local SERIES_NAMES = {${SERIES_NAMES.map((n) => `'${n}'`).join(', ')}}
@@ -83,9 +83,15 @@ local function series_write(key, spec)
   local last = tonumber(redis.call('HGET', key, '_trim') or '')
   if last == nil then
     redis.call('HSET', key, '_trim', cutoff)
+  elseif last < cutoff - keep then
+    -- Not trimmed for longer than the window (rare: the key expires when idle): look at every field once.
+    for _, f in ipairs(redis.call('HKEYS', key)) do
+      local fm = tonumber(string.match(f, '^(%d+):'))
+      if fm ~= nil and fm <= cutoff then redis.call('HDEL', key, f) end
+    end
+    redis.call('HSET', key, '_trim', cutoff)
   elseif last < cutoff then
-    local from = math.max(last + 1, cutoff - keep)
-    for mm = from, cutoff do
+    for mm = last + 1, cutoff do
       local fields = {}
       for _, name in ipairs(SERIES_NAMES) do fields[#fields + 1] = mm .. ':' .. name end
       redis.call('HDEL', key, unpack(fields))

@@ -126,3 +126,33 @@ describe('picture message', () => {
     expect(caption).toContain(`incident ${inc.id}`);
   });
 });
+
+describe('console: a picture message prints the path of a PNG it wrote', () => {
+  it('writes the PNG made for the reference and prints its path', async () => {
+    const { ConsoleAdapter } = await import('../../src/chat/console/console-adapter.js');
+    const { existsSync, readFileSync, mkdtempSync } = await import('node:fs');
+    const os = await import('node:os');
+    const path = await import('node:path');
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'clawmedic-picture-'));
+    const png = await svgToPng(buildPictureSvg(knownSeries(), { cause: 'token_mismatch' }));
+    const lines: string[] = [];
+    const adapter = new ConsoleAdapter({
+      router: {} as never,
+      subscriber: {} as never,
+      prefix: 'unused',
+      userId: 'local',
+      write: (t) => lines.push(t),
+      pictures: { png: async () => png },
+      pictureDir: dir,
+    });
+    const inc = newIncident('prod', 'token_mismatch', 'log', NOW);
+    await adapter.deliver({ chat: adapter.chat, reply: renderPictureMessage(inc), messageKey: 'k1', seq: 1 });
+    const printed = lines.join('\n');
+    const file = /picture: (\S+\.png)/.exec(printed)?.[1];
+    expect(file, printed).toBeDefined();
+    expect(file!.startsWith(dir)).toBe(true);
+    expect(existsSync(file!)).toBe(true);
+    expect(readFileSync(file!).subarray(0, 8).equals(PNG_SIGNATURE)).toBe(true);
+    expect(printed).toContain('prod, the last 3 h');
+  });
+});

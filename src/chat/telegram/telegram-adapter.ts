@@ -181,7 +181,12 @@ export class TelegramAdapter implements ChatAdapter {
    */
   async deliver(delivery: Delivery): Promise<void> {
     // Alert messages (keys "incident…", alerts/alert-sender.ts) wait behind replies to people in the same chat.
-    const priority = delivery.messageKey?.startsWith('incident') ? SEND_PRIORITY.alert : SEND_PRIORITY.reply;
+    // Pictures (keys "incident-picture…") wait behind everything else: a group has 20 messages a minute.
+    const priority = delivery.reply.image
+      ? SEND_PRIORITY.picture
+      : delivery.messageKey?.startsWith('incident')
+        ? SEND_PRIORITY.alert
+        : SEND_PRIORITY.reply;
     return this.sendPriority.run(priority, () => this.deliverNow(delivery));
   }
 

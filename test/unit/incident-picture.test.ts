@@ -139,6 +139,7 @@ describe('console: a picture message prints the path of a PNG it wrote', () => {
     const adapter = new ConsoleAdapter({
       router: {} as never,
       subscriber: {} as never,
+      box: {} as never, // opens sealed secrets; this delivery has none
       prefix: 'unused',
       userId: 'local',
       write: (t) => lines.push(t),

@@ -87,7 +87,9 @@ export class ConsoleAdapter implements ChatAdapter {
     if (d.messageKey) this.latest.set(d.messageKey, d.reply);
     if (d.reply.image) {
       // A terminal shows no pictures: the PNG goes to a file and its path is printed.
-      this.write(renderText(d.reply, this.buttons.length + 1, await this.writePicture(d.reply)));
+      // Nothing recorded for the host (no monitor running): the picture message is not shown at all.
+      const where = await this.writePicture(d.reply);
+      if (where !== undefined) this.write(renderText(d.reply, this.buttons.length + 1, where));
       for (const w of this.waiters) w(d);
       return;
     }
@@ -95,12 +97,12 @@ export class ConsoleAdapter implements ChatAdapter {
     for (const w of this.waiters) w(d);
   }
 
-  /** Write a reply's picture to a file; its path, or a reason it has none. */
-  private async writePicture(reply: Reply): Promise<string> {
+  /** Write a reply's picture to a file; its path, a reason it failed, or undefined when there is no picture to make. */
+  private async writePicture(reply: Reply): Promise<string | undefined> {
     const image = reply.image!;
     try {
       const data = image.data ?? (await this.opts.pictures?.png(image.ref));
-      if (!data) return '(no picture could be made)';
+      if (!data) return undefined;
       const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*$/, '');
       const name = `clawmedic-${image.ref.host}-${image.ref.incidentId ?? 'recent'}-${stamp}.png`.replace(/[^A-Za-z0-9._-]/g, '_');
       const file = path.join(this.opts.pictureDir ?? os.tmpdir(), name);

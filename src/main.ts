@@ -24,6 +24,8 @@ import { Notifier } from './jobs/notifier.js';
 import { startHostWorker } from './jobs/host-worker.js';
 import { startFixWorker } from './jobs/fix-worker.js';
 import { startNotifyWorker } from './jobs/notify-worker.js';
+import { PictureSource } from './alerts/picture-source.js';
+import { IncidentStore } from './monitor/incident-store.js';
 import type { HostOps } from './jobs/host-ops.js';
 import { createRemoteHostOps } from './jobs/remote-host-ops.js';
 import { createMetrics, type Metrics } from './http/metrics.js';
@@ -202,6 +204,9 @@ export async function createApp(loaded: LoadedConfig, opts: AppOptions): Promise
     closers.unshift(() => monitor!.close());
   }
 
+  // Incident pictures are made where they are sent (notify worker, console), from the series in Redis.
+  const pictures = new PictureSource({ redis, prefix, incidents: new IncidentStore(redis, prefix), logger });
+
   const workers: Worker[] = [];
   if (opts.workers && ops) {
     workers.push(
@@ -215,7 +220,7 @@ export async function createApp(loaded: LoadedConfig, opts: AppOptions): Promise
   if (opts.adapters.includes('console')) {
     subscriber = createRedis(redisUrl, 'subscriber', redisTls);
     subscriber.on('error', () => undefined);
-    consoleAdapter = new ConsoleAdapter({ router, subscriber, prefix, userId: config.console.userId, write: opts.consoleWrite, box });
+    consoleAdapter = new ConsoleAdapter({ router, subscriber, prefix, userId: config.console.userId, write: opts.consoleWrite, box, pictures });
     await consoleAdapter.start();
     adapters.set('console', consoleAdapter);
   }
@@ -239,7 +244,7 @@ export async function createApp(loaded: LoadedConfig, opts: AppOptions): Promise
 
   // Deliveries for Telegram/Discord are consumed only where those adapters run.
   if (chatAdapters.length > 0) {
-    workers.push(startNotifyWorker({ connection: workerConn, redis: jobRedis, prefix, adapters, logger, audit: job.audit, buttons: job.buttons, box }) as unknown as Worker);
+    workers.push(startNotifyWorker({ connection: workerConn, redis: jobRedis, prefix, adapters, logger, audit: job.audit, buttons: job.buttons, box, pictures }) as unknown as Worker);
     // An adapter that stops receiving (Telegram 409, Discord gateway gone) is told to the admins elsewhere.
     const watch = startReceiveWatch({
       adapters,

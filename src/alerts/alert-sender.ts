@@ -14,6 +14,7 @@ import {
   renderAlert,
   renderEscalation,
   renderFlapNotice,
+  renderPictureMessage,
   renderRecovery,
   renderReminder,
   type AlertButtonTokens,
@@ -37,7 +38,7 @@ export function incidentMessageKey(incidentId: string, chat: Pick<ChatRef, 'plat
 }
 
 /** The kinds of incident message the sender knows. */
-export type IncidentMessageKind = 'alert' | 'reminder' | 'recovery' | 'flap_notice';
+export type IncidentMessageKind = 'alert' | 'reminder' | 'recovery' | 'flap_notice' | 'picture';
 
 export class AlertSender {
   constructor(
@@ -54,6 +55,7 @@ export class AlertSender {
     for (const chat of chats) {
       let reply: Reply;
       let messageKey: string;
+      let replyToKey: string | undefined;
       switch (kind) {
         case 'alert':
           reply = renderAlert(inc, now, {
@@ -74,8 +76,14 @@ export class AlertSender {
           reply = renderFlapNotice(inc);
           messageKey = `incident-flap:${inc.id}:${inc.fireCount}:${chat.platform}:${chat.chatId}`;
           break;
+        case 'picture':
+          // Once per incident, answering the alert; only a reference is queued, the sender makes the PNG.
+          reply = renderPictureMessage(inc);
+          messageKey = `incident-picture:${inc.id}:${chat.platform}:${chat.chatId}`;
+          replyToKey = incidentMessageKey(inc.id, chat);
+          break;
       }
-      await this.deps.notifier.send({ chat, reply, messageKey });
+      await this.deps.notifier.send({ chat, reply, messageKey, ...(replyToKey ? { replyToKey } : {}) });
     }
     return chats.length;
   }

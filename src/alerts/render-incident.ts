@@ -6,6 +6,7 @@ import type { Cause } from '../domain/diagnosis.js';
 import type { Reply, ReplyButton } from '../domain/types.js';
 import type { Incident } from '../monitor/incident-machine.js';
 import { ALERT_NEXT_STEP, CAUSE_LABELS } from '../commands/cause-words.js';
+import { hostPicture } from './picture-ref.js';
 
 /** Cause wording lives in one place (src/commands/cause-words.ts); re-exported for the monitor. */
 export { CAUSE_LABELS };
@@ -135,6 +136,25 @@ export function renderEscalation(inc: Incident, reason: string, admins: string[]
     tone: 'error',
     body: [reason, admins.length ? `Admins: ${admins.join(', ')}` : 'No admin is configured.'],
     footer: `incident ${inc.id}`,
+  };
+}
+
+/** File name of the incident picture as chats show it. */
+export const PICTURE_FILE_NAME = 'incident.png';
+
+/**
+ * The picture message of an incident, sent once after the alert as a reply to it: the host's recent
+ * hours (refusals by cause, memory, restarts, fixes) with the alert's window shaded. Its caption is short;
+ * the alert above carries the words.
+ */
+export function renderPictureMessage(inc: Incident): Reply {
+  const ref = hostPicture(inc.host, inc.id);
+  return {
+    title: `${inc.host}, the last ${ref.hours} h: refusals per minute by cause, memory, restarts and fixes`,
+    tone: 'info',
+    body: ['The shaded part is this alert.'],
+    footer: `incident ${inc.id}`,
+    image: { name: PICTURE_FILE_NAME, alt: `Refusals per minute by cause, host memory and gateway RSS of ${inc.host} over the last ${ref.hours} hours`, ref },
   };
 }
 

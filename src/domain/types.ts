@@ -118,6 +118,32 @@ export interface Reply {
    * adapters do not redact; rendered only when `private` is true, never logged.
    */
   secret?: string;
+  /**
+   * A picture shown with the message (Telegram photo, Discord embed image, console file path). Only a
+   * reference travels through Redis; the sending process renders or fetches the PNG ({@link ReplyImage}).
+   */
+  image?: ReplyImage;
+}
+
+/** Which picture to show: the recent hours of one host, with an incident's window shaded. */
+export interface PictureRef {
+  kind: 'host-hours';
+  host: string;
+  /** The incident whose window is shaded (its phase and times are read when the picture is made). */
+  incidentId?: string;
+  /** Hours shown, ending now. */
+  hours: number;
+}
+
+/** A picture attached to a reply: a reference (queued) and, in the sending process only, its bytes. */
+export interface ReplyImage {
+  /** File name as the platform shows it, e.g. "incident.png". */
+  name: string;
+  /** Plain-text description of the picture (alt text; the caption is the reply's title). */
+  alt: string;
+  ref: PictureRef;
+  /** The PNG, filled in by the sending process just before the adapter sends; never queued or stored as JSON. */
+  data?: Uint8Array;
 }
 
 /**
@@ -141,6 +167,8 @@ export interface Delivery {
    * delivered while it was kept (DELIVERY.secretTtlSec), e.g. "ask for a new link". A generic notice otherwise.
    */
   secretFallback?: Reply;
+  /** messageKey of the message this one answers (Telegram reply, Discord message reference); sent alone if that one is gone. */
+  replyToKey?: string;
 }
 
 /** What a router hands back to an adapter for an incoming command or button press. */

@@ -13,6 +13,8 @@ import type { AuditLog } from '../audit/audit-log.js';
 import type { ButtonStore } from '../router/button-store.js';
 import { type OpenAlert, renderConfirmExpired, renderPlan, renderStatus, renderVerdict, formatDuration } from '../commands/render-results.js';
 import { IncidentStore } from '../monitor/incident-store.js';
+import { hostPicture } from '../alerts/picture-ref.js';
+import { PICTURE_FILE_NAME } from '../alerts/render-incident.js';
 import type { Logger } from '../util/logger.js';
 import { redact } from '../util/redact.js';
 import type { HostOps } from './host-ops.js';
@@ -46,6 +48,24 @@ export interface WorkerDeps {
 export async function replyToAll(deps: Pick<WorkerDeps, 'notifier' | 'inflight'>, jobId: string, origin: JobOrigin, reply: Reply): Promise<void> {
   const everyone = [origin, ...(await deps.inflight.subscribers(jobId))];
   await Promise.all(everyone.map((o) => deps.notifier.send({ chat: o.chat, messageKey: o.messageKey, reply })));
+}
+
+/**
+ * The host's recent hours as a picture under a diagnose result, for the requester's chat (a reference only:
+ * the notify side makes the PNG, and drops the message when the monitor has nothing recorded for the host).
+ */
+async function sendDiagnosePicture(deps: Pick<WorkerDeps, 'notifier' | 'logger'>, origin: JobOrigin, host: string): Promise<void> {
+  const ref = hostPicture(host);
+  const reply: Reply = {
+    title: `${host}, the last ${ref.hours} h: refusals per minute by cause, memory, restarts and fixes`,
+    tone: 'info',
+    image: { name: PICTURE_FILE_NAME, alt: `Refusals per minute by cause, host memory and gateway RSS of ${host} over the last ${ref.hours} hours`, ref },
+  };
+  try {
+    await deps.notifier.send({ chat: origin.chat, messageKey: `${origin.messageKey}:picture`, replyToKey: origin.messageKey, reply });
+  } catch (err) {
+    deps.logger.warn({ host, err: redact(err instanceof Error ? err.message : String(err)) }, 'diagnose picture not queued');
+  }
 }
 
 /** How long the job took. The job id stays in the audit trail and logs, never in chat (people read it on a phone). */
@@ -125,6 +145,7 @@ async function runHostJob(deps: WorkerDeps, job: Job<HostJobData, unknown, HostJ
       { chat: data.chat, messageKey: data.messageKey, reply: renderVerdict(verdict, footer), retires: tokens },
       { delayMs: buttonTtlSec * 1000 },
     );
+    await sendDiagnosePicture(deps, data, host.name);
     return headline;
   }
 

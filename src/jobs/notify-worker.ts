@@ -13,7 +13,7 @@ import type { Redis } from 'ioredis';
 import { DELIVERY, NOTIFY_PLATFORMS, notifyQueueName, type NotifyPlatform } from '../constants.js';
 import { PermanentDeliveryError, type ChatAdapter } from '../chat/adapter.js';
 import type { AuditLog } from '../audit/audit-log.js';
-import type { Platform } from '../domain/types.js';
+import type { PictureRef, Platform } from '../domain/types.js';
 import type { Logger } from '../util/logger.js';
 import { REDACTED } from '../util/redact.js';
 import { SealedSecretExpiredError, type SecretBox } from '../util/secret-box.js';
@@ -42,6 +42,8 @@ export interface NotifyWorkerOptions {
   buttons?: { retire(tokens: string[]): Promise<boolean> };
   /** Where delivered alerts and given-up deliveries are recorded (optional for benches). */
   audit?: AuditLog;
+  /** Makes the PNG of a reply's picture (alerts/picture-source.ts); without it picture messages are dropped. */
+  pictures?: { png(ref: PictureRef): Promise<Uint8Array | undefined> };
   concurrency?: number;
 }
 
@@ -108,6 +110,17 @@ export function startNotifyWorker(opts: NotifyWorkerOptions): NotifyWorkers {
     if (d.expiresAt !== undefined && Date.now() > d.expiresAt) {
       await audit(d, 'undelivered', `expired after ${job.attemptsMade} attempt(s)`);
       throw new UnrecoverableError('delivery expired');
+    }
+    const image = toSend.reply.image;
+    if (image && !image.data) {
+      // The picture is made here, in the sending process, outside the chat's order chain (a render must
+      // not hold up the chat's other messages); only its reference was queued.
+      const data = await opts.pictures?.png(image.ref);
+      if (!data) {
+        opts.logger.warn({ messageKey: d.messageKey }, 'picture message dropped: no picture could be made');
+        return;
+      }
+      toSend = { ...toSend, reply: { ...toSend.reply, image: { ...image, data } } };
     }
     const chatKey = `${d.chat.platform}:${d.userId ?? d.chat.chatId}`;
     const previous = chains.get(chatKey) ?? Promise.resolve();

@@ -27,6 +27,10 @@ export const MONITOR_KEYS = {
   controlSeq: 'monitor:controlseq',
   /** Dedupe of the "clawmedic is blind" notice. */
   blindNotice: 'monitor:blind',
+  /** Per-minute series of a host for the incident picture (hash, see host-series.ts). */
+  series: 'monitor:series',
+  /** Rendered incident pictures, briefly, so every chat's delivery reuses one render (see picture-source.ts). */
+  picture: 'monitor:picture',
 } as const;
 
 /** Defaults of the monitor's own timings (the alert policy itself is in clawmedic.yaml `alerts`). */
@@ -79,6 +83,12 @@ export const MONITOR_DEFAULTS = {
   muteButtonDuration: '1h',
   /** Auto-fix: fixes per host per hour before the breaker opens and admins are asked. */
   autoFixMaxPerHour: 2,
+  /** Hours of per-minute series kept per host for the incident picture. */
+  seriesHours: 6,
+  /** Hours the incident picture shows, ending now. */
+  pictureHours: 3,
+  /** A rendered picture is reused for this long (every chat of one alert, a diagnose right after it). */
+  pictureCacheSec: 120,
 } as const;
 
 /** Causes with a fix that is safe to run without a person confirming it (auto-fix, off by default per host). */

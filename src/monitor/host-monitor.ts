@@ -30,6 +30,7 @@ import {
 } from './incident-machine.js';
 import { readProbes, type ProbeResult } from './probe.js';
 import { SignalExtractor } from './signals.js';
+import { refusalSeries, SeriesBuffer } from './host-series.js';
 
 /** An ack asked for in chat, waiting for the host's owner to apply it. */
 export interface AckRequest {
@@ -73,7 +74,11 @@ export class HostMonitor {
   private readonly incidents = new Map<Cause, Incident>();
   private readonly dirty = new Set<Incident>();
   private readonly finished = new Set<Incident>();
+  /** Incidents announced this tick: their picture is queued once the tick's series are saved. */
+  private readonly pictureDue = new Set<Incident>();
   private readonly extractor = new SignalExtractor();
+  /** Per-minute counts for the incident picture, written with the next save. */
+  private readonly series = new SeriesBuffer();
   private follower?: LogFollower;
   private timer?: NodeJS.Timeout;
   private ticking?: Promise<void>;
@@ -157,13 +162,20 @@ export class HostMonitor {
     const ev = parseLogLine(line);
     if (!ev) return;
     const now = receivedAt;
+    // A gateway process starting is a restart marker in the picture.
+    if (ev.kind === 'starting') this.series.add('rst', Number.isFinite(ev.ms) && ev.ms <= now + 60_000 ? ev.ms : now, 1, now);
     let fired = false;
     for (const sig of this.extractor.ingest(ev, receivedAt)) {
-      // Lines replayed from long ago count for nothing: only the firing window matters.
-      if (sig.at < now - this.deps.policy.fireWindowMs && !this.incidents.has(sig.family)) continue;
+      const chart = refusalSeries(sig.family);
+      // Lines replayed from long ago count for nothing: only the firing window matters (the picture still shows them).
+      if (sig.at < now - this.deps.policy.fireWindowMs && !this.incidents.has(sig.family)) {
+        if (chart) this.series.add(chart, sig.at, 1, now);
+        continue;
+      }
       const inc = this.incidentFor(sig.family, 'log', now);
       const before = inc.phase;
       if (applySignal(inc, sig, this.deps.policy, now)) {
+        if (chart) this.series.add(chart, sig.at, 1, now);
         this.dirty.add(inc);
         if (before !== 'firing' && inc.phase === 'firing') fired = true;
       }
@@ -230,6 +242,7 @@ export class HostMonitor {
     const fixNow = mutes.fix !== undefined;
     if (fixNow !== this.fixRunning) {
       this.fixRunning = fixNow;
+      if (fixNow) this.series.add('fix', now, 1, now);
       const hhmm = new Date(now).toISOString().slice(11, 16);
       for (const inc of this.incidents.values()) {
         if (inc.phase === 'firing') {
@@ -270,6 +283,22 @@ export class HostMonitor {
       }
     }
     await this.save();
+    await this.sendPictures(now);
+  }
+
+  /** The incident pictures of this tick's new alerts (after the save, so they show this tick's counts too). */
+  private async sendPictures(now: number): Promise<void> {
+    if (this.pictureDue.size === 0 || this.stopped) return;
+    const due = [...this.pictureDue];
+    this.pictureDue.clear();
+    for (const inc of due) {
+      try {
+        await this.deps.sender.send('picture', inc, now);
+      } catch (err) {
+        // A picture is an extra: the alert went out; never retried, never held against the host.
+        this.deps.logger.warn({ host: this.name, err: redact(err instanceof Error ? err.message : String(err)) }, 'incident picture not queued');
+      }
+    }
   }
 
   /**
@@ -325,6 +354,10 @@ export class HostMonitor {
     const { sender } = this.deps;
     switch (action.kind) {
       case 'announce':
+        await sender.send('alert', inc, now);
+        // An unreachable host has no new log lines or probe samples to show: no picture.
+        if (inc.family !== 'host_unreachable') this.pictureDue.add(inc);
+        break;
       case 'edit':
         await sender.send('alert', inc, now);
         break;
@@ -355,11 +388,12 @@ export class HostMonitor {
   }
 
   private async save(): Promise<void> {
-    if (this.dirty.size === 0 && this.finished.size === 0 && !this.resumeDirty) return;
+    if (this.dirty.size === 0 && this.finished.size === 0 && !this.resumeDirty && this.series.empty) return;
     // Take the sets first: lines that arrive while the script runs mark things dirty for the next save.
     const dirty = [...this.dirty];
     const finished = [...this.finished];
     const resumeDirty = this.resumeDirty;
+    const series = this.series.take();
     this.dirty.clear();
     this.finished.clear();
     this.resumeDirty = false;
@@ -369,8 +403,9 @@ export class HostMonitor {
     ];
     let ok: boolean;
     try {
-      ok = await this.deps.store.save(this.deps.host.name, this.deps.processId, changes, resumeDirty ? this.follower?.position : undefined);
+      ok = await this.deps.store.save(this.deps.host.name, this.deps.processId, changes, resumeDirty ? this.follower?.position : undefined, series);
     } catch (err) {
+      this.series.restore(series);
       for (const i of dirty) this.dirty.add(i);
       for (const i of finished) this.finished.add(i);
       this.resumeDirty ||= resumeDirty;

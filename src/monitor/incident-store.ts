@@ -6,6 +6,7 @@
 import type { Redis } from 'ioredis';
 import { MONITOR_DEFAULTS, MONITOR_KEYS } from './constants.js';
 import type { Incident } from './incident-machine.js';
+import { SERIES_LUA, seriesKey } from './host-series.js';
 import { connKey } from './signals.js';
 
 /** An incident as stored; one saved before conn ids became numbers still counts its replays once. */
@@ -22,12 +23,14 @@ export interface ResumePosition {
 }
 
 /**
- * KEYS: lease, open set, resume key, then one hash key per incident.
- * ARGV: process id, resume JSON ('' = leave), resolved TTL seconds, lease ms, then per incident: op ('open'|'done'), JSON.
+ * KEYS: lease, open set, resume key, series key, then one hash key per incident.
+ * ARGV: process id, resume JSON ('' = leave), resolved TTL seconds, lease ms, series write ('' = none),
+ * then per incident: op ('open'|'done'), JSON.
  * A lease that merely expired (nobody took it: a slow renewal round, a Redis hiccup) is taken back
  * here instead of dropping the host and re-adopting it from older state (lost lines, repeated alerts).
+ * The per-minute series of the host (host-series.ts) is written here too: fenced like the rest, no extra round trip.
  */
-const SAVE = `
+const SAVE = `${SERIES_LUA}
 local holder = redis.call('GET', KEYS[1])
 if holder == false then
   redis.call('SET', KEYS[1], ARGV[1], 'PX', tonumber(ARGV[4]))
@@ -35,11 +38,12 @@ elseif holder ~= ARGV[1] then
   return 0
 end
 if ARGV[2] ~= '' then redis.call('SET', KEYS[3], ARGV[2]) end
-local n = #KEYS - 3
+series_write(KEYS[4], ARGV[5])
+local n = #KEYS - 4
 for i = 1, n do
-  local key = KEYS[3 + i]
-  local op = ARGV[3 + 2 * i]
-  local json = ARGV[4 + 2 * i]
+  local key = KEYS[4 + i]
+  local op = ARGV[4 + 2 * i]
+  local json = ARGV[5 + 2 * i]
   local d = cjson.decode(json)
   local id = d['id']
   redis.call('HSET', key, 'data', json, 'phase', d['phase'], 'host', d['host'], 'cause', d['cause'])
@@ -112,9 +116,11 @@ export class IncidentStore {
     processId: string,
     changes: Array<{ incident: Incident; done: boolean }>,
     resume: ResumePosition | undefined,
+    /** A series write spec of host-series.ts ('' = none). */
+    series = '',
   ): Promise<boolean> {
-    const keys = [this.leaseKey(host), this.openSetKey(host), this.resumeKey(host), ...changes.map((c) => this.incidentKey(c.incident.id))];
-    const args: string[] = [processId, resume ? JSON.stringify(resume) : '', String(MONITOR_DEFAULTS.resolvedTtlSec), String(this.leaseMs)];
+    const keys = [this.leaseKey(host), this.openSetKey(host), this.resumeKey(host), seriesKey(this.prefix, host), ...changes.map((c) => this.incidentKey(c.incident.id))];
+    const args: string[] = [processId, resume ? JSON.stringify(resume) : '', String(MONITOR_DEFAULTS.resolvedTtlSec), String(this.leaseMs), series];
     for (const c of changes) args.push(c.done ? 'done' : 'open', JSON.stringify(c.incident));
     const ok = await this.redis.eval(SAVE, keys.length, ...keys, ...args);
     return ok === 1;

@@ -15,6 +15,7 @@ import type { HostOps, HostStatus } from '../jobs/host-ops.js';
 import type { Logger } from '../util/logger.js';
 import { redact } from '../util/redact.js';
 import { MONITOR_DEFAULTS, MONITOR_KEYS } from './constants.js';
+import { SERIES_LUA, sampleSpec, seriesKey } from './host-series.js';
 
 /** Job name in the probe queue. */
 export const PROBE_JOB = 'probe';
@@ -34,8 +35,12 @@ export interface ProbeResult {
   consecutiveUnreachable: number;
 }
 
-/** Store a result and compute consecutive counts atomically (two probes of a host may overlap). */
-const RECORD = `
+/**
+ * Store a result and compute consecutive counts atomically (two probes of a host may overlap); the memory
+ * samples go into the host's series (KEYS[2], ARGV[2]: host-series.ts) in the same call.
+ */
+const RECORD = `${SERIES_LUA}
+series_write(KEYS[2], ARGV[2])
 local old = redis.call('GET', KEYS[1])
 local o = {}
 if old then o = cjson.decode(old) end
@@ -74,7 +79,11 @@ export async function recordProbe(redis: Redis, prefix: string, host: string, s:
   const family = probeFamily(s);
   const detail = redact((s.reachable ? s.probeError ?? (s.probeOk ? 'probe ok' : 'probe failed') : s.error ?? 'host unreachable').slice(0, 300));
   const partial = { at, reachable: s.reachable, probeOk: s.reachable && s.probeOk, family: family ?? null, detail };
-  const out = (await redis.eval(RECORD, 1, probeResultKey(prefix, host), JSON.stringify(partial))) as string;
+  // Memory for the incident picture: host memory % and, where the status has it, the gateway's RSS.
+  const samples = s.reachable
+    ? sampleSpec(at, { mem: s.memoryUsedPct, rss: s.gatewayRssMb })
+    : '';
+  const out = (await redis.eval(RECORD, 2, probeResultKey(prefix, host), seriesKey(prefix, host), JSON.stringify(partial), samples)) as string;
   const r = JSON.parse(out) as ProbeResult & { family: Cause | null };
   return { ...r, family: r.family ?? undefined };
 }

@@ -92,7 +92,9 @@ async function appendFailures(origins: string[]): Promise<void> {
 // Telegram: what the group shows.
 const tgTitle = (m: SeenMessage | undefined): string => m?.text?.split('\n')[0] ?? '';
 const tgIncident = (m: SeenMessage | undefined): string | undefined => /incident (\S+)(?: · reminder \d+)?\s*$/.exec(m?.text ?? '')?.[1];
-const tgMessages = (): SeenMessage[] => tg.messagesIn(TG_GROUP);
+/** Messages of the group other than incident pictures (photos answering an alert: checked on their own). */
+const tgMessages = (): SeenMessage[] => tg.messagesIn(TG_GROUP).filter((m) => !m.photo);
+const tgPictures = (): SeenMessage[] => tg.messagesIn(TG_GROUP).filter((m) => m.photo);
 const tgMessage = (id: number): SeenMessage | undefined => tgMessages().find((m) => m.message_id === id);
 const tgWith = (re: RegExp, incident?: string): SeenMessage[] =>
   tgMessages().filter((m) => re.test(tgTitle(m)) && (incident === undefined || tgIncident(m) === incident));
@@ -111,7 +113,11 @@ const dField = (m: MessageView | undefined, name: string): string | undefined =>
   const v = dEmbed(m).fields?.find((f) => f.name === name)?.value;
   return v === undefined ? undefined : unescapeMd(v);
 };
-const dMessages = (): MessageView[] => s.messagesIn(s.channelId).filter((m) => !m.deleted && !m.ephemeral);
+const isPicture = (m: MessageView): boolean => /^attachment:\/\/incident\.png$/.test(String(m.embeds[0]?.image?.url ?? ''));
+/** Channel messages other than incident pictures (checked on their own). */
+const dMessages = (): MessageView[] => s.messagesIn(s.channelId).filter((m) => !m.deleted && !m.ephemeral && !isPicture(m));
+const dPictures = (): MessageView[] => s.messagesIn(s.channelId).filter((m) => !m.deleted && isPicture(m));
+const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 const dWith = (re: RegExp, incident?: string): MessageView[] =>
   dMessages().filter((m) => re.test(dTitle(m)) && (incident === undefined || dIncident(m) === incident));
 const dButtons = (m: MessageView | undefined) =>
@@ -182,6 +188,7 @@ describe('alerts e2e: gateway log → monitor → Telegram group AND Discord cha
     // One alert per chat, nothing else about prod yet.
     expect(tgMessages()).toHaveLength(1);
     expect(dMessages()).toHaveLength(1);
+
   });
 
   it('2. more lines → the same message is edited in each chat; no new alert message', async () => {
@@ -375,15 +382,17 @@ describe('alerts e2e: gateway log → monitor → Telegram group AND Discord cha
     expect(dNew.every((m) => dIncident(m) === incident)).toBe(true);
 
     await h.sshd.restart();
-    const tgRec = await tg.waitFor(() => tgWith(RECOVERY_TG, incident)[0], 20_000, 'the reachability recovery in Telegram');
+    // By now the group has had the earlier alerts' pictures too (one message each of Telegram's 20 a minute per
+    // group): the recovery and the last edit may wait for the group's minute window, up to about 61 s.
+    const tgRec = await tg.waitFor(() => tgWith(RECOVERY_TG, incident)[0], 65_000, 'the reachability recovery in Telegram');
     await s.waitFor(() => dWith(RECOVERY_DC, incident)[0], 5000, 'the reachability recovery in Discord');
     expect(tgTitle(tgRec)).toBe('✅ Recovered: prod: host unreachable over SSH');
-    await tg.waitFor(() => /^✅ RESOLVED: prod: host unreachable/.test(tgTitle(tgMessage(tgAlert.message_id))), 5000, 'the Telegram alert resolved');
+    await tg.waitFor(() => /^✅ RESOLVED: prod: host unreachable/.test(tgTitle(tgMessage(tgAlert.message_id))), 65_000, 'the Telegram alert resolved');
     await s.waitFor(() => dTitle(s.message(dAlert.id)).startsWith('RESOLVED: prod: host unreachable'), 5000, 'the Discord alert resolved');
     expect(tgWith(UNREACHABLE_TG)).toHaveLength(0);
     expect(tgMessages().filter((m) => tgIncident(m) === incident && ALERT_TG.test(tgTitle(m)))).toHaveLength(1);
     expect(dMessages().filter((m) => dIncident(m) === incident && ALERT_DC.test(dTitle(m)))).toHaveLength(1);
-  }, 60_000);
+  }, 180_000);
 
   it('8. Mute pressed on a firing alert in Discord → the alert says MUTED, by whom and until when, without Ack/Mute; /unmute → ALERT with every button again', async () => {
     await until(() => h.app.monitor!.incidents().length === 0, 15_000, 'the earlier incidents to close');
@@ -417,6 +426,24 @@ describe('alerts e2e: gateway log → monitor → Telegram group AND Discord cha
       clearInterval(keepFailing);
     }
   }, 60_000);
+
+  it('each incident alerted got one picture per chat, answering its alert (the host-unreachable one none)', async () => {
+    // A PNG photo in Telegram, an embed image in Discord; checked at the end so waiting for it changes no step's timing.
+    const photo = await tg.waitFor(() => tgPictures().find((m) => m.caption?.includes(`incident ${incident1}`)), 15_000, 'the incident picture in Telegram');
+    expect(photo.reply_to_message_id).toBe(tgAlert1);
+    expect(photo.photo!.bytes.subarray(0, 8).equals(PNG_SIGNATURE)).toBe(true);
+    expect([photo.photo!.width, photo.photo!.height]).toEqual([800, 450]);
+    expect(photo.caption).toMatch(/^\S+ prod, the last 3 h: /);
+    expect(photo.caption).toContain(`incident ${incident1}`);
+    expect(photo.caption!.length).toBeLessThanOrEqual(1024);
+    const dPic = await s.waitFor(() => dPictures().find((m) => m.referenceId === dAlert1), 15_000, 'the incident picture in Discord');
+    expect(dPic.referenceId).toBe(dAlert1);
+    expect(dPic.attachments.map((a) => [a.filename, a.contentType])).toEqual([['incident.png', 'image/png']]);
+    expect(dPic.attachments[0]!.data.subarray(0, 8).equals(PNG_SIGNATURE)).toBe(true);
+
+    expect(tgPictures().filter((m) => m.caption?.includes(`incident ${incident1}`))).toHaveLength(1);
+    expect(tgPictures().some((m) => /host_unreachable/.test(m.caption ?? ''))).toBe(false);
+  });
 
   it('alerts never changed the host, and stayed within Telegram\'s 20 messages a minute for the group', async () => {
     expect((await ran()).some((c) => MUTATING.test(c))).toBe(false);

@@ -4,9 +4,12 @@
  * numbered; typing the number presses it. Replies arrive over Redis pub/sub (see Notifier).
  */
 import { randomBytes } from 'node:crypto';
+import { writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import type { Redis } from 'ioredis';
 import type { ChatAdapter, RouterPort } from '../adapter.js';
-import type { Actor, ChatRef, Delivery, Reply, ReplyButton } from '../../domain/types.js';
+import type { Actor, ChatRef, Delivery, PictureRef, Reply, ReplyButton } from '../../domain/types.js';
 import { consoleChannel, openDelivery, secretNotice, type SequencedDelivery } from '../../jobs/notifier.js';
 import type { SecretBox } from '../../util/secret-box.js';
 import { renderText } from './render-text.js';
@@ -22,6 +25,10 @@ export interface ConsoleAdapterOptions {
   write?: (text: string) => void;
   /** Opens a reply's sealed secret (a fresh dashboard link) when it is shown; the same key as the Notifier's. */
   box: SecretBox;
+  /** Makes the PNG of a reply's picture (alerts/picture-source.ts); without it a picture message prints its title only. */
+  pictures?: { png(ref: PictureRef): Promise<Uint8Array | undefined> };
+  /** Where pictures are written (default: the system's temporary directory). */
+  pictureDir?: string;
 }
 
 /** A reply that is final for its message: not a "working on it" state. */
@@ -78,8 +85,32 @@ export class ConsoleAdapter implements ChatAdapter {
       this.lastSeq.set(d.messageKey, d.seq);
     }
     if (d.messageKey) this.latest.set(d.messageKey, d.reply);
+    if (d.reply.image) {
+      // A terminal shows no pictures: the PNG goes to a file and its path is printed.
+      // Nothing recorded for the host (no monitor running): the picture message is not shown at all.
+      const where = await this.writePicture(d.reply);
+      if (where !== undefined) this.write(renderText(d.reply, this.buttons.length + 1, where));
+      for (const w of this.waiters) w(d);
+      return;
+    }
     this.show(d.reply);
     for (const w of this.waiters) w(d);
+  }
+
+  /** Write a reply's picture to a file; its path, a reason it failed, or undefined when there is no picture to make. */
+  private async writePicture(reply: Reply): Promise<string | undefined> {
+    const image = reply.image!;
+    try {
+      const data = image.data ?? (await this.opts.pictures?.png(image.ref));
+      if (!data) return undefined;
+      const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*$/, '');
+      const name = `clawmedic-${image.ref.host}-${image.ref.incidentId ?? 'recent'}-${stamp}.png`.replace(/[^A-Za-z0-9._-]/g, '_');
+      const file = path.join(this.opts.pictureDir ?? os.tmpdir(), name);
+      await writeFile(file, data);
+      return file;
+    } catch (err) {
+      return `(picture not written: ${err instanceof Error ? err.message : String(err)})`;
+    }
   }
 
   /** Print a reply and remember its buttons under fresh numbers. */

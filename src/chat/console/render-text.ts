@@ -7,8 +7,8 @@ import { evidenceLines } from '../evidence-lines.js';
 
 const TONE_WORD = { info: 'INFO', pending: '....', ok: ' OK ', warn: 'WARN', error: 'FAIL' } as const;
 
-/** Render `reply`; `firstButton` is the number shown for its first button. */
-export function renderText(reply: Reply, firstButton = 1): string {
+/** Render `reply`; `firstButton` is the number shown for its first button; `picture` is where its picture was written. */
+export function renderText(reply: Reply, firstButton = 1, picture?: string): string {
   const out: string[] = [`[${TONE_WORD[reply.tone]}] ${reply.title}`];
   for (const p of reply.body ?? []) out.push(p);
   // The console is the requester's own terminal: a private secret is shown as is.
@@ -18,6 +18,7 @@ export function renderText(reply: Reply, firstButton = 1): string {
   if (evidence.length) out.push(`  ${reply.evidence!.label}:\n${evidence.map((l) => `    ${l}`).join('\n')}`);
   if (reply.detail) out.push(reply.detail.split('\n').map((l) => `  | ${l}`).join('\n'));
   if (reply.buttons?.length) out.push(reply.buttons.map((b, i) => `[${firstButton + i}] ${b.label}`).join('   '));
+  if (reply.image) out.push(`  picture: ${picture ?? '(not made)'}`);
   if (reply.footer) out.push(`  (${reply.footer})`);
   return out.join('\n');
 }

@@ -477,8 +477,19 @@ export class DiscordAdapter implements ChatAdapter {
 
     const target = await this.targetChannel(delivery);
     const { body, files } = toRestBody(rendered);
-    const msg = await this.send(target, body, files);
+    const reference = await this.referenceTo(delivery.replyToKey, target);
+    const msg = await this.send(target, reference ? { ...body, message_reference: reference } : body, files);
     if (key) await this.opts.refs.set('discord', key, JSON.stringify({ v: 1, channelId: target, messageId: msg.id } satisfies DiscordMessageRef));
+  }
+
+  /** A reply reference to the message `replyToKey` names, when it is a channel message in `channelId`. */
+  private async referenceTo(replyToKey: string | undefined, channelId: string): Promise<{ message_id: string; fail_if_not_exists: false } | undefined> {
+    if (!replyToKey) return undefined;
+    await this.pendingRefs.get(replyToKey);
+    const ref = this.parseRef(await this.opts.refs.get('discord', replyToKey));
+    if (!ref?.messageId || ref.ephemeral || ref.channelId !== channelId) return undefined;
+    // The answered message may have been deleted meanwhile: then this one goes out on its own.
+    return { message_id: ref.messageId, fail_if_not_exists: false };
   }
 
   private async send(channelId: string, body: object, files: RawFile[]): Promise<RESTPostAPIChannelMessageResult> {

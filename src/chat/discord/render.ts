@@ -71,6 +71,8 @@ const STYLE: Record<NonNullable<ReplyButton['style']>, ButtonStyle> = {
 export interface RenderedFile {
   name: string;
   data: Buffer;
+  /** MIME type sent with the upload (default text/plain). */
+  contentType?: string;
 }
 
 /** A Reply rendered for Discord: ready for interaction responses, webhooks and channel messages. */
@@ -235,6 +237,12 @@ export function renderReply(reply: Reply): RenderedMessage {
   if (footer) embed.setFooter({ text: footer });
 
   const files: RenderedFile[] = [];
+  if (reply.image?.data) {
+    // The incident picture: uploaded with the message and shown as the embed's image.
+    const name = reply.image.name.replace(/[^A-Za-z0-9._-]/g, '_');
+    embed.setImage(`attachment://${name}`);
+    files.push({ name, data: Buffer.from(reply.image.data), contentType: 'image/png' });
+  }
   if (attachDetail || shortened) {
     let data = Buffer.from(plainText(reply, detail), 'utf8');
     if (data.length > MAX_FILE_BYTES) data = Buffer.concat([data.subarray(0, MAX_FILE_BYTES), Buffer.from('\n[truncated]\n')]);
@@ -269,6 +277,6 @@ export function toRestBody(msg: RenderedMessage, flags?: number): { body: RestMe
     allowed_mentions: { parse: [] },
     ...(flags !== undefined ? { flags } : {}),
   };
-  const files: RawFile[] = msg.files.map((f) => ({ name: f.name, data: f.data, contentType: 'text/plain; charset=utf-8' }));
+  const files: RawFile[] = msg.files.map((f) => ({ name: f.name, data: f.data, contentType: f.contentType ?? 'text/plain; charset=utf-8' }));
   return { body, files };
 }

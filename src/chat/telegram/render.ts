@@ -8,6 +8,8 @@ import { evidenceLines } from '../evidence-lines.js';
 
 /** Telegram's limit for one message text (sendMessage / editMessageText). */
 export const TELEGRAM_TEXT_LIMIT = 4096;
+/** Telegram's limit for a media caption (sendPhoto), after entity parsing. */
+export const TELEGRAM_CAPTION_LIMIT = 1024;
 /**
  * callback_data is `<action>:<token>`: the router only ever sees the token (it re-checks everything);
  * the action tells the adapter whether the answer replaces the pressed message (Confirm/Cancel/Restore
@@ -190,4 +192,23 @@ function splitPlain(text: string, room: number): string[] {
   }
   flush();
   return pieces;
+}
+
+/**
+ * A short caption for a picture message (sendPhoto): the bold title, the body and the footer, cut to fit
+ * Telegram's 1024 characters (counted after entity parsing; the HTML source is capped too, to be safe).
+ */
+export function renderCaption(reply: Reply, limit = TELEGRAM_CAPTION_LIMIT): string {
+  const fit = (text: string, max: number): string => (text.length <= max ? text : `${text.slice(0, Math.max(0, max - 1))}…`);
+  const title = fit(clean(reply.title), 200);
+  const footer = reply.footer ? fit(clean(reply.footer), 200) : '';
+  const budget = limit - title.length - footer.length - 8;
+  const body = fit((reply.body ?? []).map(clean).filter((p) => p.trim() !== '').join('\n'), Math.max(0, budget));
+  const parts = [`${TONE_MARK[reply.tone]} <b>${escapeHtml(title)}</b>`];
+  if (body) parts.push(escapeHtml(body));
+  if (footer) parts.push(`<i>${escapeHtml(footer)}</i>`);
+  let html = parts.join('\n');
+  // Escaping can lengthen the source past the limit: drop the body rather than cut inside an entity.
+  if (html.length > limit) html = [parts[0], footer ? `<i>${escapeHtml(footer)}</i>` : ''].filter(Boolean).join('\n');
+  return html;
 }

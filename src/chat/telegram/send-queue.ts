@@ -32,7 +32,7 @@ export interface SendQueueLimits {
 }
 
 /** Order of waiting calls in one chat: people's replies before the monitor's alert messages and edits. */
-export const SEND_PRIORITY = { reply: 1, alert: 0 } as const;
+export const SEND_PRIORITY = { reply: 1, alert: 0, picture: -1 } as const;
 
 /** Telegram's documented limits. */
 export const TELEGRAM_SEND_LIMITS: SendQueueLimits = {

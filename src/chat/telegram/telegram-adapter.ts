@@ -10,7 +10,7 @@ import { PermanentDeliveryError, type ChatAdapter, type MessageRefStore, type Ro
 import { ConfigError } from '../../domain/errors.js';
 import type { Actor, ChatRef, Delivery, Reply, RouterResponse } from '../../domain/types.js';
 import { redact, registerSecret } from '../../util/redact.js';
-import { IN_PLACE_ACTIONS, parseCallbackData, renderTelegram, type TelegramRendered } from './render.js';
+import { IN_PLACE_ACTIONS, parseCallbackData, renderCaption, renderTelegram, type TelegramRendered } from './render.js';
 import { SEND_PRIORITY, TelegramSendQueue, type SendQueueLimits } from './send-queue.js';
 import { TELEGRAM_COMMANDS, telegramMenu, telegramScope } from './telegram-commands.js';
 import { TelegramConflictError } from './telegram-conflict-error.js';
@@ -181,7 +181,12 @@ export class TelegramAdapter implements ChatAdapter {
    */
   async deliver(delivery: Delivery): Promise<void> {
     // Alert messages (keys "incident…", alerts/alert-sender.ts) wait behind replies to people in the same chat.
-    const priority = delivery.messageKey?.startsWith('incident') ? SEND_PRIORITY.alert : SEND_PRIORITY.reply;
+    // Pictures (keys "incident-picture…") wait behind everything else: a group has 20 messages a minute.
+    const priority = delivery.reply.image
+      ? SEND_PRIORITY.picture
+      : delivery.messageKey?.startsWith('incident')
+        ? SEND_PRIORITY.alert
+        : SEND_PRIORITY.reply;
     return this.sendPriority.run(priority, () => this.deliverNow(delivery));
   }
 
@@ -196,6 +201,7 @@ export class TelegramAdapter implements ChatAdapter {
     const target: ChatRef = toUser
       ? { platform: 'telegram', chatId: delivery.userId!, isGroup: false }
       : delivery.chat;
+    if (delivery.reply.image?.data) return this.sendPicture(target, delivery, delivery.reply.image.data);
     const rendered = renderTelegram(delivery.reply);
     const ref = key ? parseRef(await this.opts.refs.get('telegram', key)) : undefined;
     if (ref) {
@@ -508,6 +514,36 @@ export class TelegramAdapter implements ChatAdapter {
         this.bot.api.sendDocument(id, new InputFile(Buffer.from(doc.content, 'utf8'), doc.filename)),
       );
     }
+  }
+
+  /**
+   * A picture message (the incident picture): a photo with a short caption, as a reply to the message
+   * `replyToKey` names when that one is in the same chat. Sent once per messageKey: a retried delivery
+   * whose photo already went out does nothing (a photo's caption is not edited as the alert is).
+   */
+  private async sendPicture(target: ChatRef, delivery: Delivery, data: Uint8Array): Promise<void> {
+    const key = delivery.messageKey;
+    if (key && (await this.opts.refs.get('telegram', key))) return;
+    const chatId = await this.resolveChat(target.chatId);
+    let replyTo: number | undefined;
+    if (delivery.replyToKey) {
+      await this.inflight.get(delivery.replyToKey)?.catch(() => undefined);
+      const ref = parseRef(await this.opts.refs.get('telegram', delivery.replyToKey));
+      if (ref && (await this.resolveChat(ref.chatId)) === chatId) replyTo = ref.messageId;
+    }
+    const image = delivery.reply.image!;
+    const caption = renderCaption(delivery.reply);
+    const { result, chatId: usedChat } = await this.remember(key, () =>
+      this.call(chatId, target.isGroup, (id) =>
+        this.bot.api.sendPhoto(id, new InputFile(Buffer.from(data), image.name), {
+          caption,
+          parse_mode: 'HTML',
+          // The alert may have been deleted: the picture then stands alone.
+          ...(replyTo !== undefined ? { reply_parameters: { message_id: replyTo, allow_sending_without_reply: true } } : {}),
+        }),
+      ),
+    );
+    if (key) await this.opts.refs.set('telegram', key, formatRef({ chatId: usedChat, messageId: result.message_id }));
   }
 
   /**

@@ -42,6 +42,9 @@ export interface AttachmentView {
   filename: string;
   size: number;
   text: string;
+  /** The uploaded bytes and their MIME type (pictures). */
+  data: Buffer;
+  contentType: string;
 }
 
 /** A message as tests see it (ephemeral ones included, marked). */
@@ -61,6 +64,8 @@ export interface MessageView {
   deleted: boolean;
   /** Number of edits applied after creation. */
   edits: number;
+  /** The message this one replies to (message_reference). */
+  referenceId?: string;
   /** Interaction this message answers, if any. */
   interactionId?: string;
 }
@@ -131,6 +136,8 @@ interface StoredMessage {
   editedAt?: number;
   interactionId?: string;
   type: number;
+  /** message_reference.message_id of a reply. */
+  referenceId?: string;
 }
 
 interface StoredInteraction {
@@ -311,7 +318,7 @@ export async function startDiscordStandin(options: StandinOptions = {}): Promise
     content: m.content,
     embeds: m.embeds,
     components: m.components,
-    attachments: m.attachments.map((a) => ({ id: a.id, filename: a.filename, size: a.size, text: a.data.toString('utf8') })),
+    attachments: m.attachments.map((a) => ({ id: a.id, filename: a.filename, size: a.size, text: a.data.toString('utf8'), data: a.data, contentType: a.content_type })),
     flags: m.flags,
     ephemeral: (m.flags & EPHEMERAL) !== 0,
     ...(m.visibleTo ? { visibleTo: m.visibleTo } : {}),
@@ -319,6 +326,7 @@ export async function startDiscordStandin(options: StandinOptions = {}): Promise
     deleted: m.deleted,
     edits: m.edits,
     ...(m.interactionId ? { interactionId: m.interactionId } : {}),
+    ...(m.referenceId ? { referenceId: m.referenceId } : {}),
   });
 
   type Upload = { filename: string; data: Buffer; contentType: string };
@@ -374,6 +382,7 @@ export async function startDiscordStandin(options: StandinOptions = {}): Promise
       createdAt: Date.now(),
       ...(extra.interactionId ? { interactionId: extra.interactionId } : {}),
       type: extra.type ?? 0,
+      ...(body.message_reference?.message_id ? { referenceId: String(body.message_reference.message_id) } : {}),
     };
     messages.set(m.id, m);
     changed();

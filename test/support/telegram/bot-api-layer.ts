@@ -38,6 +38,10 @@ export interface StoredMessage {
   entities?: ParsedEntity[];
   reply_markup?: { inline_keyboard: StoredButton[][] };
   document?: { file_name: string; content: string; mime_type?: string };
+  /** A photo (sendPhoto): the uploaded bytes and the size read from its PNG header. */
+  photo?: { file_name: string; bytes: Buffer; width: number; height: number };
+  /** The message this one answers (reply_parameters.message_id). */
+  reply_to_message_id?: number;
   caption?: string;
   edits: number;
   edit_date?: number;
@@ -258,6 +262,10 @@ export class BotApiLayer {
     if (m.entities?.length) out.entities = m.entities;
     if (m.reply_markup) out.reply_markup = m.reply_markup;
     if (m.edit_date) out.edit_date = m.edit_date;
+    if (m.photo) {
+      out.photo = [{ file_id: `photo-${m.chatId}-${m.message_id}`, file_unique_id: `p${m.message_id}`, width: m.photo.width, height: m.photo.height, file_size: m.photo.bytes.length }];
+      if (m.caption) out.caption = m.caption;
+    }
     if (m.document) {
       out.document = { file_id: `doc-${m.chatId}-${m.message_id}`, file_unique_id: `u${m.message_id}`, file_name: m.document.file_name, file_size: Buffer.byteLength(m.document.content) };
       if (m.caption) out.caption = m.caption;
@@ -492,6 +500,28 @@ export class BotApiLayer {
           document: { file_name: doc.name || 'document', content: await doc.text(), ...(doc.type ? { mime_type: doc.type } : {}) },
           ...(caption ? { caption: caption.text, entities: caption.entities } : {}),
           ...(markup ? { reply_markup: markup } : {}),
+        };
+        chat.messages.set(msg.message_id, msg);
+        return this.messageObject(msg);
+      }
+      case 'sendPhoto': {
+        const chat = this.target(p);
+        const photo = p.photo;
+        if (!(photo instanceof File)) throw new Reject(bad('wrong file identifier/HTTP URL specified'));
+        const bytes = Buffer.from(await photo.arrayBuffer());
+        // Telegram's photo rules: at most 10 MB, width + height at most 10000, ratio at most 20.
+        const png = bytes.length >= 24 && bytes.subarray(1, 4).toString('latin1') === 'PNG' ? { width: bytes.readUInt32BE(16), height: bytes.readUInt32BE(20) } : undefined;
+        if (!png) throw new Reject(bad('IMAGE_PROCESS_FAILED'));
+        if (bytes.length > 10 * 1024 * 1024) throw new Reject(bad('PHOTO_SAVE_FILE_INVALID'));
+        if (png.width + png.height > 10000 || Math.max(png.width, png.height) / Math.min(png.width, png.height) > 20) throw new Reject(bad('PHOTO_INVALID_DIMENSIONS'));
+        const caption = p.caption === undefined ? undefined : this.parseText(String(p.caption), p.parse_mode, 'caption');
+        const replyTo = (p.reply_parameters as { message_id?: number; allow_sending_without_reply?: boolean } | undefined);
+        if (replyTo?.message_id !== undefined && !chat.messages.has(replyTo.message_id) && !replyTo.allow_sending_without_reply) throw new Reject(bad('message to be replied not found'));
+        const msg: StoredMessage = {
+          message_id: chat.nextMessageId++, chatId: chat.id, from: 'bot', date: now(), edits: 0,
+          photo: { file_name: photo.name || 'photo.png', bytes, ...png },
+          ...(caption ? { caption: caption.text, entities: caption.entities } : {}),
+          ...(replyTo?.message_id !== undefined && chat.messages.has(replyTo.message_id) ? { reply_to_message_id: replyTo.message_id } : {}),
         };
         chat.messages.set(msg.message_id, msg);
         return this.messageObject(msg);

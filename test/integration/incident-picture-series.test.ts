@@ -1,0 +1,138 @@
+/**
+ * The series behind the incident picture, in real Redis: known failure lines fed to a HostMonitor land as
+ * per-minute counts by cause in the host's series hash (written by the monitor's own fenced save), a
+ * gateway start as a restart marker, a running fix as a fix marker, a probe's memory as a sample; minutes
+ * older than the window are trimmed; the picture made from it is a PNG whose bars match those counts,
+ * rendered once per minute and reused from its short-lived key.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Redis } from 'ioredis';
+import type { AlertSender } from '../../src/alerts/alert-sender.js';
+import { MuteStore } from '../../src/alerts/mute-store.js';
+import { PNG_SIGNATURE, pngSize } from '../../src/alerts/picture-png.js';
+import { hostPicture } from '../../src/alerts/picture-ref.js';
+import { PictureSource } from '../../src/alerts/picture-source.js';
+import { buildPictureSvg } from '../../src/alerts/incident-picture.js';
+import { policyFromConfig } from '../../src/monitor/incident-machine.js';
+import { HostMonitor } from '../../src/monitor/host-monitor.js';
+import { IncidentStore } from '../../src/monitor/incident-store.js';
+import { minuteOf, readHostSeries, SERIES_LUA, seriesKey } from '../../src/monitor/host-series.js';
+import { recordProbe } from '../../src/monitor/probe.js';
+import type { HostConfig } from '../../src/domain/host.js';
+import type { RemoteRunner } from '../../src/domain/remote.js';
+import { createLogger } from '../../src/util/logger.js';
+import { failurePair } from '../support/monitor-harness.js';
+import { cleanupPrefix, TEST_REDIS_URL, uniquePrefix } from '../support/redis.js';
+
+const prefix = uniquePrefix('picture');
+let redis: Redis;
+beforeAll(() => {
+  redis = new Redis(TEST_REDIS_URL);
+});
+afterAll(async () => {
+  redis.disconnect();
+  await cleanupPrefix(prefix);
+});
+
+const STARTING = JSON.stringify({
+  '0': '{"subsystem":"gateway"}',
+  '1': 'loading configuration…',
+  _meta: { name: '{"subsystem":"gateway"}', date: new Date().toISOString(), logLevelName: 'INFO' },
+  time: new Date().toISOString().replace('Z', '+00:00'),
+  message: 'loading configuration…',
+});
+
+function monitorFor(host: string, sent: string[]): HostMonitor {
+  const logger = createLogger('silent');
+  return new HostMonitor({
+    host: { name: host } as HostConfig,
+    allHosts: [host],
+    policy: policyFromConfig({ fireAfterEvents: 3, fireWindowSec: 60, probeFailuresToFire: 2, resolveAfterSec: 60, reminderIntervalSec: 3600 }),
+    processId: 'proc-test',
+    redis,
+    prefix,
+    runner: {} as RemoteRunner,
+    store: new IncidentStore(redis, prefix),
+    mutes: new MuteStore(redis, prefix),
+    sender: { send: async (kind: string) => (sent.push(kind), 1) } as unknown as AlertSender,
+    logger,
+    probeIntervalMs: 60_000,
+    tickMs: 1000,
+    onLeaseLost: () => undefined,
+  });
+}
+
+describe('incident picture series (real Redis)', () => {
+  it('failure lines fed to the monitor are counted per minute and cause; a start and a fix are markers; the alert queues one picture', async () => {
+    const sent: string[] = [];
+    const mon = monitorFor('prod', sent);
+    const now = Date.now();
+    // 4 token refusals (4008/1008 pairs from 4 clients) and one rate-limited one, all in this minute.
+    for (const origin of ['http://a.example', 'http://b.example', 'http://c.example', 'http://d.example']) {
+      for (const line of failurePair({ origin, at: now })) mon.onLine(line, now);
+    }
+    mon.onLine(STARTING, now);
+    await mon.tick();
+    // A clawmedic fix starts on the host: a fix marker.
+    await new MuteStore(redis, prefix).setFixRunning('prod', true);
+    await mon.tick();
+    await mon.stop();
+
+    const series = await readHostSeries(redis, prefix, 'prod', Date.now(), 1);
+    const last = series.minutes - 1;
+    const at = minuteOf(now) - series.fromMinute;
+    expect(at === last || at === last - 1).toBe(true);
+    expect(series.refusals.tok[at]).toBe(4);
+    expect(series.refusals.tok.reduce((a, b) => a + b, 0)).toBe(4);
+    expect(series.refusals.rate.reduce((a, b) => a + b, 0)).toBe(0);
+    expect(series.markers.rst.reduce((a, b) => a + b, 0)).toBe(1);
+    expect(series.markers.fix.reduce((a, b) => a + b, 0)).toBe(1);
+    // The incident fired and was announced: one alert and, after the save, one picture.
+    expect(sent.filter((k) => k === 'alert').length).toBeGreaterThanOrEqual(1);
+    expect(sent.filter((k) => k === 'picture')).toHaveLength(1);
+    expect(sent.indexOf('picture')).toBeGreaterThan(sent.indexOf('alert'));
+    // One key per host, expiring by itself.
+    expect(await redis.pttl(seriesKey(prefix, 'prod'))).toBeGreaterThan(6 * 3600_000);
+
+    // The SVG made from it has the same bars.
+    const svg = buildPictureSvg(series, { cause: 'token_mismatch', window: { from: now } });
+    expect((svg.match(/class="bar s-tok" data-n="4"/g) ?? []).length).toBe(1);
+  });
+
+  it('a probe stores host memory and, when the status has it, the gateway RSS', async () => {
+    const at = Date.now();
+    await recordProbe(redis, prefix, 'mem-host', { host: 'mem-host', reachable: true, probeOk: true, memoryUsedPct: 63, durationMs: 5 }, at);
+    await recordProbe(redis, prefix, 'mem-host', { host: 'mem-host', reachable: true, probeOk: true, memoryUsedPct: 64, gatewayRssMb: 300, durationMs: 5 }, at + 1);
+    // Unreachable: no sample.
+    await recordProbe(redis, prefix, 'mem-host', { host: 'mem-host', reachable: false, probeOk: false, error: 'down', durationMs: 5 }, at + 2);
+    const series = await readHostSeries(redis, prefix, 'mem-host', at, 1);
+    expect(series.samples.mem[series.minutes - 1]).toBe(64);
+    expect(series.samples.rss[series.minutes - 1]).toBe(300);
+  });
+
+  it('minutes that fall out of the window are trimmed on the next write', async () => {
+    const key = seriesKey(prefix, 'trim-host');
+    const write = (spec: object) => redis.eval(`${SERIES_LUA}\nseries_write(KEYS[1], ARGV[1])\nreturn 1`, 1, key, JSON.stringify(spec));
+    const m = minuteOf(Date.now());
+    await write({ m, k: 10, i: { [`${m}:tok`]: 1, [`${m - 5}:tok`]: 2 } });
+    await write({ m: m + 8, k: 10, i: { [`${m + 8}:rate`]: 1 } });
+    expect(await redis.hget(key, `${m - 5}:tok`)).toBeNull();
+    expect(await redis.hget(key, `${m}:tok`)).toBe('1');
+    await write({ m: m + 30, k: 10, s: { [`${m + 30}:mem`]: '50' } });
+    const fields = Object.keys(await redis.hgetall(key)).filter((f) => f !== '_trim');
+    expect(fields).toEqual([`${m + 30}:mem`]);
+  });
+
+  it('the picture is made from Redis once per minute and reused from its short-lived key', async () => {
+    const source = new PictureSource({ redis, prefix, incidents: new IncidentStore(redis, prefix) });
+    const ref = hostPicture('prod');
+    const [a, b] = await Promise.all([source.png(ref), source.png(ref)]);
+    expect(a).toBeDefined();
+    expect(a!.subarray(0, 8).equals(PNG_SIGNATURE)).toBe(true);
+    expect(pngSize(a!)).toEqual({ width: 800, height: 450 });
+    expect(b!.equals(a!)).toBe(true);
+    expect(await redis.ttl(source.cacheKey(ref, Date.now()))).toBeGreaterThan(0);
+    // A host with nothing recorded and no incident: no picture (the message is dropped, not sent empty).
+    expect(await source.png(hostPicture('nothing-here'))).toBeUndefined();
+  });
+});

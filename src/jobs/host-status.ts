@@ -40,7 +40,8 @@ export interface HostStatusOptions {
 export async function checkHostStatus(runner: RemoteRunner, host: HostConfig, opts: HostStatusOptions): Promise<HostStatus> {
   const started = Date.now();
   try {
-    const light = await runner.exec(host, buildLightProbeScript(host), { timeoutMs: LIGHT_PROBE_TIMEOUT_MS, maxOutputBytes: 64 * 1024 });
+    // The configured per-command deadline caps the light probe too (jobs.commandTimeoutSec).
+    const light = await runner.exec(host, buildLightProbeScript(host), { timeoutMs: Math.min(LIGHT_PROBE_TIMEOUT_MS, opts.cliTimeoutMs), maxOutputBytes: 64 * 1024 });
     const parsed = parseLightProbe(light.stdout, host.gateway.port);
     const v = decideLightProbe(host, parsed);
     const fromLight: Pick<HostStatus, 'listening' | 'memoryUsedPct' | 'gatewayRssMb' | 'version'> = {};

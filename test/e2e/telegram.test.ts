@@ -131,7 +131,8 @@ describe('telegram e2e: commands in a group', () => {
     expect(edits.length).toBeGreaterThanOrEqual(1);
     expect(done.edits).toBe(edits.length);
     expect(String(edits.at(-1)!.params.text)).toContain('prod: OK');
-    expect(await ran()).toContain('openclaw gateway status --json');
+    // The light probe (issue 11): ss and GET /healthz, no openclaw CLI.
+    expect(await ran()).toContain('ss -tlnp');
   });
 
   it('/diagnose prod on a token mismatch: verdict with evidence and Fix / Diagnose again; a viewer pressing Fix gets a toast, nothing runs', async () => {
@@ -272,7 +273,8 @@ describe('telegram e2e: commands in a group', () => {
     const c = await say(G.staging, VIEWER, '/status staging');
     await waitMessage(G.staging, c, (m) => titleOf(m) === '✅ staging: OK', 20_000, 'staging: OK');
     expect(await jobCount('diagnose')).toBe(before + 1);
-    expect(await ran()).toContain('openclaw gateway status --json');
+    // The light probe (issue 11): ss and GET /healthz, no openclaw CLI.
+    expect(await ran()).toContain('ss -tlnp');
   });
 
   it('/diagnose without a host offers the chat\'s hosts as buttons; pressing one starts the diagnose in that message (slow Telegram)', async () => {

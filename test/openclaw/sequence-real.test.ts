@@ -344,7 +344,12 @@ describe.sequential('one real gateway, one log: a host broken one way after anot
       JSON.stringify({ name: 'broken-fixture', version: '1.0.0', type: 'module', main: 'index.js', openclaw: { extensions: ['./index.js'] } }),
     );
     writeFileSync(path.join(dir, 'index.js'), "throw new Error('broken-fixture: intentional load failure');\n");
-    await sh(`${oc(`config set plugins.load.paths '${JSON.stringify([dir])}'`)} && sh ${supervise} stop && sh ${supervise} start`);
+    // A path in plugins.load.paths alone is not loaded (seen: 14 bundled plugins, no attempt): it must be
+    // enabled too, as in the shared sample (activationReason "enabled in config").
+    await sh(
+      `${oc(`config set plugins.load.paths '${JSON.stringify([dir])}'`)} && ${oc('config set plugins.entries.broken-fixture.enabled true')} && sh ${supervise} stop && sh ${supervise} start`,
+      300_000,
+    );
     await waitServing();
     // The lockout of step 4 lived in the gateway's memory: the restart ended it (real 2026.9.6).
     const [unlocked] = await staleTab({ url: home.wsUrl, token: home.token, origin: localhostOrigin, attempts: 1 });

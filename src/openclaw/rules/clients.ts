@@ -101,14 +101,15 @@ export const originRule: Rule = (ctx) => {
 };
 
 /**
- * The lockout periods of one client: a lockout starts at its first rate_limited refusal and lasts
- * 5 minutes; a refusal after that starts a new one.
+ * The start of a client's last lockout: its first rate_limited refusal, or a later refusal once the
+ * previous lockout had run out (5 minutes) or a gateway start had cleared it.
  */
-function lockoutStart(rl: ConnFailure[]): number {
+function lockoutStart(rl: ConnFailure[], startTimes: readonly number[]): number {
   let start = NaN;
   for (const f of rl) {
     if (!Number.isFinite(f.ms)) continue;
-    if (!Number.isFinite(start) || f.ms > start + RATE_LIMIT_LOCKOUT_MS) start = f.ms;
+    const cleared = Number.isFinite(start) && startTimes.some((t) => t > start && t <= f.ms);
+    if (!Number.isFinite(start) || f.ms > start + RATE_LIMIT_LOCKOUT_MS || cleared) start = f.ms;
   }
   return start;
 }
@@ -118,13 +119,19 @@ export const rateLimitRule: Rule = (ctx) => {
   for (const c of ctx.corr.rateLimited) {
     const mine = ctx.corr.failures.filter((f) => f.clientKey === c.key);
     const rl = mine.filter((f) => f.authReason === 'rate_limited');
-    const start = lockoutStart(rl);
-    const until = Number.isFinite(start) ? start + RATE_LIMIT_LOCKOUT_MS : NaN;
+    const start = lockoutStart(rl, ctx.startTimes);
     const t = timing(ctx, rl, false);
-    const locked = Number.isFinite(until) && until > ctx.now;
-    const current = locked || t.current;
+    // The limiter lives in the gateway's memory: a gateway start after the last refusal ends the lockout.
+    const restart = Number.isFinite(t.lastSeen) ? ctx.startTimes.find((s) => s > t.lastSeen && s <= ctx.now) : undefined;
+    const until = restart !== undefined ? restart : Number.isFinite(start) ? start + RATE_LIMIT_LOCKOUT_MS : NaN;
+    const locked = restart === undefined && Number.isFinite(until) && until > ctx.now;
+    const current = locked || (restart === undefined && t.current);
     const who = clientLabel(c);
     const untilText = Number.isFinite(until) ? `${hhmmss(until)} UTC` : 'about 5 minutes after the last refusal';
+    const over =
+      restart !== undefined
+        ? `the gateway restart at ${hhmmss(restart)} ended the lockout (the limiter is kept in memory)`
+        : `the lockout ended at ${untilText}`;
     out.push(
       finding({
         cause: 'rate_limited',
@@ -132,7 +139,7 @@ export const rateLimitRule: Rule = (ctx) => {
         weight: current ? 78 : 48,
         summary: current
           ? `Auth rate limit: ${who} is locked out since ${hhmmss(start)} until ${untilText} (10 failed attempts in 60 s → 5 minutes); until then even the right token is refused`
-          : `Auth rate limit hit by ${who} at ${hhmmss(start)}; the lockout ended at ${untilText}${t.note}`,
+          : `Auth rate limit hit by ${who} at ${hhmmss(start)}; ${over} (last refusal ${ago(t.lastSeen, ctx.now)})`,
         // That client's own lines: the failures that led to the lockout, then the refusals.
         evidence: [...sample(mine.filter((f) => f.authReason !== 'rate_limited'), 1), ...sample(rl, 3)],
         userActions: current
@@ -144,10 +151,11 @@ export const rateLimitRule: Rule = (ctx) => {
         since: start,
         lastSeen: t.lastSeen,
         current,
+        supersededBy: restart !== undefined ? `a gateway restart at ${hhmmss(restart)}` : undefined,
         details: {
           ...(c.origin ? { origin: c.origin } : {}),
           ...(c.clientId ? { clientId: c.clientId } : {}),
-          ...(Number.isFinite(until) ? { lockoutUntil: new Date(until).toISOString() } : {}),
+          ...(locked ? { lockoutUntil: new Date(until).toISOString() } : {}),
         },
       }),
     );

@@ -142,6 +142,26 @@ describe('item 3: auth rate limit', () => {
     expect(plan.userActions.join(' ')).toMatch(/until 15:06:34 UTC/);
   });
 
+  it('a gateway restart ends the lockout (the limiter is in memory): a plugin failing at that start leads', () => {
+    // Seen in the real sequence (test/openclaw/sequence-real.test.ts): lockout at 15:01:34, restart with a
+    // broken plugin at 15:03, now 15:04 — inside the 5 minutes, but the right token from that Origin works again.
+    const log = [
+      ...fx('log-rate-limited.jsonl').replace(/\n$/, '').split('\n'),
+      ...startup('2026-11-25T15:03:00Z'),
+      ...lines('log-plugin-load-failed.jsonl', '2026-11-25T15:03:05Z'),
+    ].join('\n');
+    const v = verdict({ log, health: fx('health-plugin-load-failed.json') }, '2026-11-25T15:04:00Z');
+    expect(v.findings[0]!.cause).toBe('plugin_failure');
+    const rl = v.findings.find((f) => f.cause === 'rate_limited')!;
+    expect(rl).toMatchObject({ current: false, confidence: 'low' });
+    expect(rl.supersededBy).toMatch(/^a gateway restart at 15:02:/);
+    expect(rl.summary).toMatch(/gateway restart at 15:02:\d\d ended the lockout/);
+    expect(rl.details?.lockoutUntil).toBeUndefined();
+    // Without the restart the same lines are a lockout in progress.
+    const locked = verdict({ log: fx('log-rate-limited.jsonl'), health: fx('health-plugin-load-failed.json') }, '2026-11-25T15:04:00Z');
+    expect(locked.findings[0]).toMatchObject({ cause: 'rate_limited', current: true });
+  });
+
   it('after the lockout ended it is history, not the headline', () => {
     const v = verdict({ log: fx('log-rate-limited.jsonl') }, '2026-11-25T15:20:00Z');
     const rl = v.findings.find((f) => f.cause === 'rate_limited')!;

@@ -134,7 +134,9 @@ const LOGGED_ONLY = ['docker', 'systemctl', 'journalctl', 'node', 'ss', 'dmesg',
  * so the command after them is logged too. `sleep` ends the case: the wait and follow loops would spin
  * for seconds, and by then every line that uses a value has run once.
  */
-const STUB_LOG_FN = `_st() { { printf '%s' "$1"; shift; for _a in "$@"; do printf '\\037%s' "$_a"; done; printf '\\036'; } >>"$_CM_STUBLOG"; }`;
+// The record is built first and written by one printf: several writes per record interleaved with a command
+// running alongside (a follow script's background part) and tore records (an empty command name).
+const STUB_LOG_FN = `_CM_US=$(printf '\\037'); _st() { _r=$1; shift; for _a in "$@"; do _r="$_r$_CM_US$_a"; done; printf '%s\\036' "$_r" >>"$_CM_STUBLOG"; }`;
 function stubLayer(): string {
   const st = STUB_LOG_FN;
   return [

@@ -118,7 +118,6 @@ export const FIX_RECOVERY = {
   bringBackTtlSec: 3600,
 } as const;
 
-/** Job retry policy for transient failures (connection refused/reset, timeouts) of read-only jobs. */
 /**
  * Limits on the router's doors (issue 12.6). A person typing fast sends a few commands a minute;
  * 20 per minute each and 40 per chat leave room for a busy incident and stop a script or a
@@ -133,6 +132,7 @@ export const REQUEST_LIMITS = {
   statusQueuedPerChat: 3,
 } as const;
 
+/** Job retry policy for transient failures (connection refused/reset, timeouts) of read-only jobs. */
 export const RETRY = {
   attempts: 3,
   backoffMs: 2_000,

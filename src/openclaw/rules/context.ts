@@ -72,6 +72,11 @@ export interface ContainerCrash {
   lastLineBefore?: LogEvent;
   /** Did the gateway log a clean shutdown between its last start and the restart? */
   cleanBefore: boolean;
+  /**
+   * The run Docker restarted ended later with a clean shutdown (a `docker stop` after the crash):
+   * when, epoch ms. The crash is then history, superseded by that stop.
+   */
+  cleanStopAfterMs?: number;
 }
 
 /** A rule: looks at the context (and at what earlier rules found), returns zero or more findings. */
@@ -247,7 +252,19 @@ export function buildContext(host: HostConfig, evidence: Evidence, now: Date | u
     const before = Number.isFinite(restartedMs) ? evidence.logEvents.filter((e) => Number.isFinite(e.ms) && e.ms < restartedMs - 1000) : [];
     const lastLineBefore = before[before.length - 1];
     const lastLifeBefore = [...before].reverse().find((e) => e.kind === 'starting' || e.kind === 'shutdown');
-    containerCrash = { restarts: svc.restarts!, restartedMs, endedMs, lastLineBefore, cleanBefore: lastLifeBefore?.kind === 'shutdown' };
+    // A clean shutdown logged after the restart, with the container ended after it: the restarted
+    // run lived and was stopped on purpose (seen on a real container: kill → restart → docker stop).
+    const cleanStop = Number.isFinite(restartedMs) && Number.isFinite(endedMs) && endedMs > restartedMs
+      ? [...evidence.logEvents].reverse().find((e) => e.kind === 'shutdown' && Number.isFinite(e.ms) && e.ms >= restartedMs - 1000)
+      : undefined;
+    containerCrash = {
+      restarts: svc.restarts!,
+      restartedMs,
+      endedMs,
+      lastLineBefore,
+      cleanBefore: lastLifeBefore?.kind === 'shutdown',
+      ...(cleanStop ? { cleanStopAfterMs: cleanStop.ms } : {}),
+    };
   }
 
   return {

@@ -84,17 +84,21 @@ export const downRule: Rule = (ctx) => {
   const cc = ctx.containerCrash;
   const containerName = svc?.source === 'docker' ? (ctx.host.container ?? (ctx.host.supervisor.kind === 'docker' ? ctx.host.supervisor.container : 'its container')) : '';
   if (cc && !crashLoop) {
-    // One or two crashes Docker recovered from: listed always, the headline while recent or while down.
+    // One or two crashes Docker recovered from: listed always, the headline while recent or while down,
+    // unless the restarted run was later stopped cleanly: then the stop is what fails now.
+    const stoppedSince = cc.cleanStopAfterMs;
+    const crashNow = stoppedSince === undefined && (down || (Number.isFinite(cc.restartedMs) && cc.restartedMs >= ctx.liveMs));
     const crash = finding({
       cause: 'crash_loop',
       confidence: 'high',
-      weight: down ? 92 : 80,
-      summary: `The gateway crashed inside container ${containerName} and Docker's restart policy started it again${Number.isFinite(cc.restartedMs) ? ` at ${hhmmss(cc.restartedMs)}` : ''} (RestartCount ${cc.restarts})${down ? '; it does not answer now' : ''}`,
+      weight: down && stoppedSince === undefined ? 92 : 80,
+      summary: `The gateway crashed inside container ${containerName} and Docker's restart policy started it again${Number.isFinite(cc.restartedMs) ? ` at ${hhmmss(cc.restartedMs)}` : ''} (RestartCount ${cc.restarts})${down && stoppedSince === undefined ? '; it does not answer now' : ''}`,
       evidence: [...containerCrashLines(ctx), gs?.probeError ? `probe: ${probeErrorLine(gs.probeError)}` : ''],
       userActions: ['Look for what killed it (memory, a plugin, a kill by hand) in the container log before the restart; a crash that repeats becomes a crash loop.'],
       since: Number.isFinite(cc.restartedMs) ? cc.restartedMs : undefined,
       lastSeen: Number.isFinite(cc.restartedMs) ? cc.restartedMs : undefined,
-      current: down || (Number.isFinite(cc.restartedMs) && cc.restartedMs >= ctx.liveMs),
+      current: crashNow,
+      ...(stoppedSince !== undefined ? { supersededBy: `a clean stop of the restarted gateway at ${hhmmss(stoppedSince)}` } : {}),
     });
     if (!down) return crash;
     const d = downFinding(ctx);

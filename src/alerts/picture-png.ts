@@ -1,32 +1,41 @@
 /**
  * SVG → PNG for the incident picture with resvg (Rust, prebuilt per platform through optional packages: no
- * browser, no native build). `renderAsync` rasterizes on libuv's thread pool, so a render never blocks the
- * event loop that follows logs and answers chats. The font (Roboto Regular) ships with the @expo-google-fonts/roboto package (slim
- * container images have no system fonts); system fonts are never scanned (slow, and different per machine).
- * Roboto rather than DejaVu Sans: resvg shaped each label of the picture about 4× faster with it (DejaVu's
- * large layout tables are parsed per text run).
+ * browser, no native build). The bot rasterizes in a child process (picture-renderer.ts) with the options
+ * below; `svgToPng` renders in the calling process (tests, and the benchmark's in-process comparison) and
+ * loads resvg only when first called, so importing this module for its constants costs nothing. The font
+ * (Roboto Regular) ships with the @expo-google-fonts/roboto package (slim container images have no system
+ * fonts); system fonts are never scanned (slow, and different per machine). Roboto rather than DejaVu Sans:
+ * resvg shaped each label of the picture about 4× faster with it (DejaVu's large layout tables are parsed
+ * per text run).
  */
 import { createRequire } from 'node:module';
-import { renderAsync } from '@resvg/resvg-js';
 import { PICTURE_FONT_FAMILY } from './incident-picture.js';
 
 const require = createRequire(import.meta.url);
 /** The one font file the picture uses. */
 export const PICTURE_FONT_FILE = require.resolve('@expo-google-fonts/roboto/400Regular/Roboto_400Regular.ttf');
+/** Where resvg's module is (the child process loads it by path). */
+export const RESVG_MODULE = require.resolve('@resvg/resvg-js');
 /** A picture larger than this is not sent (Telegram takes 10 MB photos; ours are about 30 KB). */
 export const PICTURE_MAX_BYTES = 512 * 1024;
 
 /** PNG file signature (first 8 bytes of every PNG). */
 export const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 
-/** Rasterize `svg` (the picture's own size, white background). */
-export async function svgToPng(svg: string): Promise<Buffer> {
-  const image = await renderAsync(svg, {
+/** resvg's options for the picture: its own size, white background, only the shipped font. */
+export function pictureRenderOptions() {
+  return {
     font: { loadSystemFonts: false, fontFiles: [PICTURE_FONT_FILE], defaultFontFamily: PICTURE_FONT_FAMILY, sansSerifFamily: PICTURE_FONT_FAMILY },
-    fitTo: { mode: 'original' },
+    fitTo: { mode: 'original' as const },
     background: '#ffffff',
-    logLevel: 'off',
-  });
+    logLevel: 'off' as const,
+  };
+}
+
+/** Rasterize `svg` in this process, on libuv's thread pool (not what the bot does: see picture-renderer.ts). */
+export async function svgToPng(svg: string): Promise<Buffer> {
+  const { renderAsync } = await import('@resvg/resvg-js');
+  const image = await renderAsync(svg, pictureRenderOptions());
   return image.asPng();
 }
 

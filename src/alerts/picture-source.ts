@@ -1,7 +1,7 @@
 /**
  * Turns a picture reference (what travels through the notify queue) into PNG bytes in the sending
- * process: reads the host's series (one HGETALL) and the incident, builds the SVG, rasterizes it off the
- * event loop (picture-png.ts). A render is kept under a short-TTL Redis key per host, incident and minute,
+ * process: reads the host's series (one HGETALL) and the incident, builds the SVG, and has it rasterized
+ * in a child process (picture-renderer.ts), so neither the event loop nor the bot's memory carries resvg. A render is kept under a short-TTL Redis key per host, incident and minute,
  * so the Telegram and Discord deliveries of one alert (possibly in two processes) and a diagnose right
  * after it share one render; renders of the same key in one process share one promise.
  */
@@ -13,7 +13,8 @@ import type { Incident } from '../monitor/incident-machine.js';
 import type { IncidentStore } from '../monitor/incident-store.js';
 import { buildPictureSvg, type PictureIncident } from './incident-picture.js';
 import { incidentWindow } from './picture-ref.js';
-import { PICTURE_MAX_BYTES, svgToPng } from './picture-png.js';
+import { PICTURE_MAX_BYTES } from './picture-png.js';
+import { PictureRenderer } from './picture-renderer.js';
 
 /** pino-compatible logger subset. */
 interface PictureLogger {
@@ -45,8 +46,24 @@ export class PictureSource {
       logger?: PictureLogger;
       /** Clock (tests). */
       now?: () => number;
+      /** SVG → PNG (default: a PictureRenderer of this source's own, i.e. a child process). */
+      rasterize?: (svg: string) => Promise<Buffer>;
     },
   ) {}
+
+  private renderer?: PictureRenderer;
+
+  /** SVG → PNG with the given rasterizer, else this source's own child-process renderer. */
+  private rasterize(svg: string): Promise<Buffer> {
+    if (this.deps.rasterize) return this.deps.rasterize(svg);
+    this.renderer ??= new PictureRenderer();
+    return this.renderer.render(svg);
+  }
+
+  /** Stop the renderer's child process, if one runs (at shutdown). */
+  async close(): Promise<void> {
+    await this.renderer?.close();
+  }
 
   /** Key of a cached render. */
   cacheKey(ref: PictureRef, now: number): string {
@@ -85,7 +102,7 @@ export class PictureSource {
       this.incidentOf(ref),
     ]);
     if (!incident.window && seriesIsEmpty(series)) throw new NothingToShowError(ref.host);
-    return svgToPng(buildPictureSvg(series, incident));
+    return this.rasterize(buildPictureSvg(series, incident));
   }
 
   /** The incident to shade: the one named, else the host's firing one (a diagnose during an alert). */

@@ -12,7 +12,7 @@ import { MuteStore } from '../../src/alerts/mute-store.js';
 import { PNG_SIGNATURE, pngSize } from '../../src/alerts/picture-png.js';
 import { hostPicture } from '../../src/alerts/picture-ref.js';
 import { PictureSource } from '../../src/alerts/picture-source.js';
-import { buildPictureSvg } from '../../src/alerts/incident-picture.js';
+import { buildPictureSvg, PICTURE_SIZE } from '../../src/alerts/incident-picture.js';
 import { policyFromConfig } from '../../src/monitor/incident-machine.js';
 import { HostMonitor } from '../../src/monitor/host-monitor.js';
 import { IncidentStore } from '../../src/monitor/incident-store.js';
@@ -129,10 +129,11 @@ describe('incident picture series (real Redis)', () => {
     const [a, b] = await Promise.all([source.png(ref), source.png(ref)]);
     expect(a).toBeDefined();
     expect(a!.subarray(0, 8).equals(PNG_SIGNATURE)).toBe(true);
-    expect(pngSize(a!)).toEqual({ width: 800, height: 450 });
+    expect(pngSize(a!)).toEqual({ width: PICTURE_SIZE.width, height: PICTURE_SIZE.height });
     expect(b!.equals(a!)).toBe(true);
     expect(await redis.ttl(source.cacheKey(ref, Date.now()))).toBeGreaterThan(0);
     // A host with nothing recorded and no incident: no picture (the message is dropped, not sent empty).
     expect(await source.png(hostPicture('nothing-here'))).toBeUndefined();
+    await source.close(); // its renderer's child process
   });
 });

@@ -1,0 +1,212 @@
+/**
+ * Rasterizes incident pictures in a child process, started on the first picture and ended after a quiet
+ * minute. Why not in the bot: resvg-js 2.6 frees a pixmap only when V8 collects its wrapper (V8 is not told
+ * its size), and the allocator keeps what resvg's threads used, so rendering in the bot left about 30 MiB
+ * resident for good. The child's memory goes back to the system when it exits. A child that dies, hangs or
+ * cannot start fails only the pictures it was making (PictureRenderError); the next one starts a new child.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { PICTURE_RENDERER } from '../constants.js';
+import { pictureRenderOptions, RESVG_MODULE } from './picture-png.js';
+
+/** Why a picture was not made: the child took too long, died or could not start, resvg refused the SVG, or the renderer is closed. */
+export type PictureRenderFailure = 'timeout' | 'exited' | 'spawn' | 'render' | 'closed';
+
+/** A picture the renderer could not make; `reason` says why, the message says it for a log line. */
+export class PictureRenderError extends Error {
+  constructor(
+    message: string,
+    readonly reason: PictureRenderFailure,
+  ) {
+    super(message);
+    this.name = 'PictureRenderError';
+  }
+}
+
+/** What the child says about itself with each picture (the benchmark reports it: the machine pays it too). */
+export interface RenderStats {
+  /** The child's process id. */
+  pid: number;
+  /** True when this render started the child (its start-up is in the wall time). */
+  cold: boolean;
+  /** The child's CPU (user + system) since it started, ms. */
+  childCpuMs: number;
+  /** The child's peak RSS so far, KiB. */
+  childMaxRssKib: number;
+}
+
+/**
+ * The child's program: plain JavaScript run with `node -e`, so there is no TypeScript loader to start and
+ * nothing to build or copy. argv: resvg's module path, the render options as JSON. A message in is
+ * `{id, svg}`; the answer is `{id, png}` or `{id, error}`, with the child's CPU and peak RSS. Renders are
+ * synchronous: the child has nothing else to do. It exits when the bot closes the channel or goes away.
+ */
+const CHILD_SOURCE = `'use strict';
+// resvg's loader asks process.report whether libc is glibc or musl; the network part of that report is slow.
+process.report.excludeNetwork = true;
+const { Resvg } = require(process.argv[1]);
+const options = JSON.parse(process.argv[2]);
+process.on('message', (m) => {
+  const reply = { id: m.id };
+  try {
+    reply.png = new Resvg(m.svg, options).render().asPng();
+  } catch (err) {
+    reply.error = String((err && err.message) || err);
+  }
+  const c = process.cpuUsage();
+  reply.cpuMs = (c.user + c.system) / 1000;
+  reply.maxRssKib = process.resourceUsage().maxRSS;
+  process.send(reply);
+  // resvg-js 2.6 frees the pixmap when V8 collects its wrapper, and V8 does not know how large it is.
+  globalThis.gc();
+});
+process.on('disconnect', () => process.exit(0));
+`;
+
+interface Pending {
+  child: ChildProcess;
+  cold: boolean;
+  timer: NodeJS.Timeout;
+  resolve(png: Buffer): void;
+  reject(err: Error): void;
+}
+
+interface ChildReply {
+  id: number;
+  png?: Uint8Array;
+  error?: string;
+  cpuMs: number;
+  maxRssKib: number;
+}
+
+/** Options of a PictureRenderer; defaults from PICTURE_RENDERER in src/constants.ts. */
+export interface PictureRendererOptions {
+  /** The child exits after this long without a render (default 60 s). */
+  idleExitMs?: number;
+  /** A render not answered within this fails and the child is killed (default 10 s). */
+  timeoutMs?: number;
+}
+
+export class PictureRenderer {
+  private child?: ChildProcess;
+  private readonly pending = new Map<number, Pending>();
+  private nextId = 1;
+  private idleTimer?: NodeJS.Timeout;
+  private stderrTail = '';
+  private closed = false;
+  /** The child's figures at the last picture it made (benchmarks). */
+  lastStats?: RenderStats;
+
+  constructor(private readonly opts: PictureRendererOptions = {}) {}
+
+  /** Process id of the running child, if one runs. */
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
+  /** The PNG of `svg`, made in the child (started if none runs). */
+  render(svg: string): Promise<Buffer> {
+    if (this.closed) return Promise.reject(new PictureRenderError('the picture renderer is closed', 'closed'));
+    clearTimeout(this.idleTimer);
+    const cold = !this.child;
+    let child: ChildProcess;
+    try {
+      child = this.child ?? this.start();
+    } catch (err) {
+      return Promise.reject(new PictureRenderError(`the picture renderer did not start: ${err instanceof Error ? err.message : String(err)}`, 'spawn'));
+    }
+    const id = this.nextId++;
+    const timeoutMs = this.opts.timeoutMs ?? PICTURE_RENDERER.timeoutMs;
+    return new Promise<Buffer>((resolve, reject) => {
+      const timer = setTimeout(() => this.fail(child, new PictureRenderError(`no picture within ${timeoutMs} ms: the renderer was stopped`, 'timeout')), timeoutMs);
+      this.pending.set(id, { child, cold, timer, resolve, reject });
+      child.send({ id, svg }, (err) => {
+        if (err) this.fail(child, new PictureRenderError(`the picture renderer did not take the SVG: ${err.message}`, 'exited'));
+      });
+    });
+  }
+
+  /** Stop the child (pending pictures fail) and refuse further renders. */
+  async close(): Promise<void> {
+    this.closed = true;
+    clearTimeout(this.idleTimer);
+    const child = this.child;
+    if (!child) return;
+    const exited = new Promise((r) => child.once('exit', r));
+    this.fail(child, new PictureRenderError('the picture renderer is closed', 'closed'));
+    await exited;
+  }
+
+  private start(): ChildProcess {
+    const child = spawn(
+      process.execPath,
+      [`--max-old-space-size=${PICTURE_RENDERER.maxOldSpaceMb}`, '--expose-gc', '-e', CHILD_SOURCE, RESVG_MODULE, JSON.stringify(pictureRenderOptions())],
+      {
+        stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+        serialization: 'advanced',
+        // None of the bot's environment: no token reaches the child, and no NODE_EXTRA_CA_CERTS (Node reads that
+        // bundle at start, about 100 ms here; the child opens no connection).
+        env: {},
+      },
+    );
+    this.child = child;
+    this.stderrTail = '';
+    child.stderr?.setEncoding('utf8');
+    child.stderr?.on('data', (d: string) => {
+      this.stderrTail = (this.stderrTail + d).slice(-PICTURE_RENDERER.stderrTailChars);
+    });
+    child.on('message', (m: ChildReply) => this.answer(child, m));
+    child.on('error', (err) => this.fail(child, new PictureRenderError(`the picture renderer failed: ${err.message}`, 'spawn')));
+    child.on('exit', (code, signal) => {
+      const why = signal ? `signal ${signal}` : `code ${code}`;
+      const tail = this.stderrTail.trim().split('\n').slice(-3).join(' | ');
+      this.drop(child, new PictureRenderError(`the picture renderer exited (${why})${tail ? `: ${tail}` : ''}`, 'exited'));
+    });
+    // A render in progress keeps the bot's process alive through its timer; an idle child must not.
+    child.unref();
+    child.channel?.unref();
+    (child.stderr as { unref?: () => void } | null)?.unref?.();
+    return child;
+  }
+
+  private answer(child: ChildProcess, m: ChildReply): void {
+    const p = this.pending.get(m.id);
+    if (!p) return;
+    this.pending.delete(m.id);
+    clearTimeout(p.timer);
+    this.lastStats = { pid: child.pid ?? 0, cold: p.cold, childCpuMs: m.cpuMs, childMaxRssKib: m.maxRssKib };
+    if (m.error !== undefined || !m.png) p.reject(new PictureRenderError(`resvg did not render the picture: ${m.error ?? 'no PNG'}`, 'render'));
+    else p.resolve(Buffer.from(m.png.buffer, m.png.byteOffset, m.png.byteLength));
+    this.scheduleIdleExit(child);
+  }
+
+  /** After the last answer, a quiet child is told to go (it exits when its channel closes). */
+  private scheduleIdleExit(child: ChildProcess): void {
+    if (this.child !== child || [...this.pending.values()].some((p) => p.child === child)) return;
+    clearTimeout(this.idleTimer);
+    this.idleTimer = setTimeout(() => {
+      if (this.child === child && ![...this.pending.values()].some((p) => p.child === child)) {
+        this.child = undefined;
+        if (child.connected) child.disconnect();
+      }
+    }, this.opts.idleExitMs ?? PICTURE_RENDERER.idleExitMs);
+    this.idleTimer.unref();
+  }
+
+  /** Kill `child` and fail what it was making; the next render starts a new child. */
+  private fail(child: ChildProcess, err: PictureRenderError): void {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    this.drop(child, err);
+  }
+
+  /** Forget `child` and reject its pending pictures with `err`. */
+  private drop(child: ChildProcess, err: PictureRenderError): void {
+    if (this.child === child) this.child = undefined;
+    for (const [id, p] of this.pending) {
+      if (p.child !== child) continue;
+      this.pending.delete(id);
+      clearTimeout(p.timer);
+      p.reject(err);
+    }
+  }
+}

@@ -8,14 +8,19 @@ import type { Cause } from '../domain/diagnosis.js';
 import {
   MARKER_SERIES,
   REFUSAL_SERIES,
-  SERIES_LABELS,
   type HostSeries,
   type MarkerSeries,
   type RefusalSeries,
 } from '../monitor/host-series.js';
 
-/** Size of the picture in pixels (small: a phone shows it full width; about 20–40 KB as PNG). */
-export const PICTURE_SIZE = { width: 800, height: 450 } as const;
+/**
+ * Size of the picture in pixels. A phone shows it about 330 CSS pixels wide, so every pixel of width makes
+ * the labels smaller there: at 640 wide a 14 px label shows at about 7 CSS px (800 wide with 11–12 px labels
+ * showed them at 5). Fewer pixels are also less to rasterize and encode (1.6 MB of RGBA at 800×450, 0.9 MB here).
+ */
+export const PICTURE_SIZE = { width: 640, height: 360 } as const;
+/** Label sizes in pixels (see PICTURE_SIZE for how large they show on a phone). */
+const FONT = { title: 17, label: 14, small: 13 } as const;
 /** Font family the rasterizer is given (shipped with the @expo-google-fonts/roboto package). */
 export const PICTURE_FONT_FAMILY = 'Roboto';
 
@@ -67,6 +72,47 @@ function runs(values: Array<number | undefined>): Array<Array<[number, number]>>
   return out;
 }
 
+/** Short legend labels: the legend has one line or two on a phone-sized picture. */
+const LEGEND_LABELS: Readonly<Record<RefusalSeries | 'mem' | 'rss' | MarkerSeries, string>> = {
+  tok: '4008/1008',
+  rate: 'rate-limited',
+  orig: 'origin',
+  oth: 'other',
+  mem: 'memory %',
+  rss: 'RSS MiB',
+  rst: 'R restart',
+  fix: 'F fix',
+};
+
+/** The legend's entries: the series that have something to show. */
+function legendOf(series: HostSeries): Array<{ colour: string; label: string }> {
+  const has = (values: ReadonlyArray<number | undefined>): boolean => values.some((v) => v !== undefined && v > 0);
+  const names: Array<RefusalSeries | 'mem' | 'rss' | MarkerSeries> = [
+    ...REFUSAL_SERIES.filter((s) => has(series.refusals[s])),
+    ...(has(series.samples.mem) ? (['mem'] as const) : []),
+    ...(series.samples.rss.some((v) => v !== undefined) ? (['rss'] as const) : []),
+    ...MARKER_SERIES.filter((m) => has(series.markers[m])),
+  ];
+  const out = names.map((k) => ({ colour: SERIES_COLOURS[k], label: LEGEND_LABELS[k] }));
+  return out.length ? out : [{ colour: '#ffffff', label: 'no refusals, no samples in this window' }];
+}
+
+/** Wrap legend entries into rows no wider than `width` (label width estimated at 0.52 em per character: Roboto's average, with room). */
+function layoutLegend(entries: Array<{ colour: string; label: string }>, width: number): Array<Array<{ colour: string; label: string; x: number }>> {
+  const rows: Array<Array<{ colour: string; label: string; x: number }>> = [[]];
+  let x = 0;
+  for (const e of entries) {
+    const w = 15 + e.label.length * FONT.small * 0.52 + 14;
+    if (x > 0 && x + w > width) {
+      rows.push([]);
+      x = 0;
+    }
+    rows[rows.length - 1]!.push({ ...e, x });
+    x += w;
+  }
+  return rows;
+}
+
 /**
  * Build the picture's SVG. Elements carry classes tests can count: `bar s-<series>` (one rect per minute
  * and series with a count, `data-n` = the count), `line s-mem|s-rss` (a polyline per unbroken run,
@@ -75,25 +121,31 @@ function runs(values: Array<number | undefined>): Array<Array<[number, number]>>
  */
 export function buildPictureSvg(series: HostSeries, incident: PictureIncident = {}): string {
   const { width: W, height: H } = PICTURE_SIZE;
-  const left = 52;
-  const right = 60;
+  const n = series.minutes;
+  // The legend wraps, so its rows are laid out first and the panels get what is left.
+  const legend = legendOf(series);
+  const legendRows = layoutLegend(legend, W - 16);
+  const left = 40;
+  const right = 54;
   const plotW = W - left - right;
   const topA = 44;
-  const hA = 210;
-  const topB = topA + hA + 26;
-  const hB = 90;
+  const axisLabels = 20;
+  const legendH = legendRows.length * 19 + 4;
+  const hB = 62;
+  const gap = 22;
+  const hA = H - topA - gap - hB - axisLabels - legendH;
+  const topB = topA + hA + gap;
   const axisY = topB + hB;
-  const n = series.minutes;
   const step = plotW / n;
   const xOf = (i: number): number => left + i * step;
   const out: string[] = [];
   out.push(
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="${PICTURE_FONT_FAMILY}" font-size="12">`,
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="${PICTURE_FONT_FAMILY}" font-size="${FONT.label}">`,
     `<rect x="0" y="0" width="${W}" height="${H}" fill="#ffffff"/>`,
   );
   const hours = Math.round((n / 60) * 10) / 10;
   const title = [series.host, incident.label ?? incident.cause, `last ${hours} h (UTC)`].filter(Boolean).join(' · ');
-  out.push(`<text x="${left}" y="22" font-size="15" fill="#222222">${esc(title)}</text>`);
+  out.push(`<text x="8" y="22" font-size="${FONT.title}" fill="#222222">${esc(title)}</text>`);
 
   // The alert's window, behind everything else.
   if (incident.window) {
@@ -103,7 +155,7 @@ export function buildPictureSvg(series: HostSeries, incident: PictureIncident = 
     const b = Math.max(0, Math.min(n, toM));
     if (b > a) {
       out.push(`<rect class="window" x="${r1(xOf(a))}" y="${topA}" width="${r1(Math.max(1, (b - a) * step))}" height="${axisY - topA}" fill="#D55E00" fill-opacity="0.10"/>`);
-      out.push(`<text x="${r1(xOf(a) + 3)}" y="${topA + 12}" font-size="11" fill="#A04000">alert</text>`);
+      out.push(`<text x="${r1(xOf(a) + 3)}" y="${topA + 14}" font-size="${FONT.small}" fill="#A04000">alert</text>`);
     }
   }
 
@@ -115,9 +167,9 @@ export function buildPictureSvg(series: HostSeries, incident: PictureIncident = 
   for (const frac of [0, 0.5, 1]) {
     const y = yA(maxA * frac);
     out.push(`<line x1="${left}" y1="${r1(y)}" x2="${left + plotW}" y2="${r1(y)}" stroke="#e4e4e4" stroke-width="1"/>`);
-    out.push(`<text x="${left - 6}" y="${r1(y + 4)}" text-anchor="end" fill="#555555">${maxA * frac}</text>`);
+    out.push(`<text x="${left - 5}" y="${r1(y + 5)}" text-anchor="end" fill="#555555">${maxA * frac}</text>`);
   }
-  out.push(`<text x="${left}" y="${topA - 6}" font-size="11" fill="#555555">refusals / min</text>`);
+  out.push(`<text x="${left}" y="${topA - 5}" font-size="${FONT.small}" fill="#555555">refusals / min</text>`);
   const barW = Math.max(1, step * 0.85);
   const base = new Array<number>(n).fill(0);
   for (const s of REFUSAL_SERIES) {
@@ -136,12 +188,12 @@ export function buildPictureSvg(series: HostSeries, incident: PictureIncident = 
   const maxRss = niceMax(Math.max(0, ...rssValues));
   const yRss = (v: number): number => topB + hB - (Math.max(0, v) / maxRss) * hB;
   out.push(`<rect x="${left}" y="${topB}" width="${plotW}" height="${hB}" fill="none" stroke="#e4e4e4"/>`);
-  out.push(`<text x="${left - 6}" y="${topB + 4}" text-anchor="end" fill="${SERIES_COLOURS.mem}">100%</text>`);
-  out.push(`<text x="${left - 6}" y="${topB + hB + 4}" text-anchor="end" fill="${SERIES_COLOURS.mem}">0</text>`);
-  out.push(`<text x="${left}" y="${topB - 6}" font-size="11" fill="#555555">memory</text>`);
+  out.push(`<text x="${left - 5}" y="${topB + 10}" text-anchor="end" fill="${SERIES_COLOURS.mem}">100%</text>`);
+  out.push(`<text x="${left - 5}" y="${topB + hB + 4}" text-anchor="end" fill="${SERIES_COLOURS.mem}">0</text>`);
+  out.push(`<text x="${left}" y="${topB - 5}" font-size="${FONT.small}" fill="#555555">memory</text>`);
   if (rssValues.length) {
-    out.push(`<text x="${left + plotW + 6}" y="${topB + 4}" fill="${SERIES_COLOURS.rss}">${maxRss} MiB</text>`);
-    out.push(`<text x="${left + plotW + 6}" y="${topB + hB + 4}" fill="${SERIES_COLOURS.rss}">0</text>`);
+    out.push(`<text x="${left + plotW + 5}" y="${topB + 10}" fill="${SERIES_COLOURS.rss}">${maxRss}</text>`);
+    out.push(`<text x="${left + plotW + 5}" y="${topB + hB + 4}" fill="${SERIES_COLOURS.rss}">0</text>`);
   }
   const mid = step / 2;
   for (const [name, y] of [['mem', yMem], ['rss', yRss]] as const) {
@@ -163,7 +215,7 @@ export function buildPictureSvg(series: HostSeries, incident: PictureIncident = 
       const x = r1(xOf(i) + mid);
       const dash = m === 'rst' ? ' stroke-dasharray="4 3"' : '';
       out.push(`<line class="marker m-${m}" data-n="${v}" x1="${x}" y1="${topA}" x2="${x}" y2="${axisY}" stroke="${SERIES_COLOURS[m]}" stroke-width="1.5"${dash}/>`);
-      out.push(`<text x="${x}" y="${topA - 2}" text-anchor="middle" font-size="10" fill="${SERIES_COLOURS[m]}">${m === 'rst' ? 'R' : 'F'}</text>`);
+      out.push(`<text x="${x}" y="${topA - 3}" text-anchor="middle" font-size="${FONT.small}" fill="${SERIES_COLOURS[m]}">${m === 'rst' ? 'R' : 'F'}</text>`);
     });
   }
 
@@ -174,27 +226,18 @@ export function buildPictureSvg(series: HostSeries, incident: PictureIncident = 
     if (minute % every !== 0) continue;
     const x = r1(xOf(i));
     out.push(`<line x1="${x}" y1="${axisY}" x2="${x}" y2="${axisY + 4}" stroke="#888888"/>`);
-    out.push(`<text x="${x}" y="${axisY + 16}" text-anchor="middle" fill="#555555">${hhmm(minute)}</text>`);
+    out.push(`<text x="${x}" y="${axisY + 17}" text-anchor="middle" fill="#555555">${hhmm(minute)}</text>`);
   }
   out.push(`<line x1="${left}" y1="${topA + hA}" x2="${left + plotW}" y2="${topA + hA}" stroke="#888888"/>`);
 
   // Legend: the series that have something to show (every label costs the rasterizer a text run).
-  const has = (values: ReadonlyArray<number | undefined>): boolean => values.some((v) => v !== undefined && v > 0);
-  const legend: Array<[string, string]> = [
-    ...REFUSAL_SERIES.filter((s) => has(series.refusals[s])).map((s) => [SERIES_COLOURS[s], SERIES_LABELS[s]] as [string, string]),
-    ...(has(series.samples.mem) ? [[SERIES_COLOURS.mem, SERIES_LABELS.mem] as [string, string]] : []),
-    ...(rssValues.length ? [[SERIES_COLOURS.rss, SERIES_LABELS.rss] as [string, string]] : []),
-    ...(has(series.markers.rst) ? [[SERIES_COLOURS.rst, 'R = gateway (re)start'] as [string, string]] : []),
-    ...(has(series.markers.fix) ? [[SERIES_COLOURS.fix, 'F = fix'] as [string, string]] : []),
-  ];
-  if (legend.length === 0) legend.push(['#ffffff', 'no refusals, no samples in this window']);
-  let lx = left;
-  const ly = H - 14;
-  for (const [colour, label] of legend) {
-    out.push(`<rect x="${lx}" y="${ly - 9}" width="10" height="10" fill="${colour}"/>`);
-    out.push(`<text x="${lx + 14}" y="${ly}" font-size="11" fill="#333333">${esc(label)}</text>`);
-    lx += 14 + label.length * 6.2 + 12;
-  }
+  legendRows.forEach((row, r) => {
+    const ly = H - legendH + 4 + r * 19 + 13;
+    for (const { colour, label, x } of row) {
+      out.push(`<rect x="${r1(8 + x)}" y="${ly - 10}" width="11" height="11" fill="${colour}"/>`);
+      out.push(`<text x="${r1(8 + x + 15)}" y="${ly}" font-size="${FONT.small}" fill="#333333">${esc(label)}</text>`);
+    }
+  });
   out.push('</svg>');
   return out.join('\n');
 }

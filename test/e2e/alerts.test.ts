@@ -12,6 +12,7 @@ import { startHarness, type Harness } from '../support/app-harness.js';
 import { failurePair } from '../support/monitor-harness.js';
 import { startTelegramStandin, type SeenMessage, type TelegramStandin } from '../support/telegram/telegram-standin.js';
 import { startDiscordStandin, type DiscordStandin, type MessageView, type StandinUser } from '../support/discord/discord-standin.js';
+import { PICTURE_SIZE } from '../../src/alerts/incident-picture.js';
 
 /** The Telegram group (a supergroup id, as most groups are today) and its operator. */
 const TG_GROUP = -1001500000001;
@@ -432,7 +433,7 @@ describe('alerts e2e: gateway log → monitor → Telegram group AND Discord cha
     const photo = await tg.waitFor(() => tgPictures().find((m) => m.caption?.includes(`incident ${incident1}`)), 15_000, 'the incident picture in Telegram');
     expect(photo.reply_to_message_id).toBe(tgAlert1);
     expect(photo.photo!.bytes.subarray(0, 8).equals(PNG_SIGNATURE)).toBe(true);
-    expect([photo.photo!.width, photo.photo!.height]).toEqual([800, 450]);
+    expect([photo.photo!.width, photo.photo!.height]).toEqual([PICTURE_SIZE.width, PICTURE_SIZE.height]);
     expect(photo.caption).toMatch(/^\S+ prod, the last 3 h: /);
     expect(photo.caption).toContain(`incident ${incident1}`);
     expect(photo.caption!.length).toBeLessThanOrEqual(1024);

@@ -78,7 +78,7 @@ describe('incident picture: SVG from a known series', () => {
     const empty = buildPictureSvg(emptySeries('prod', minuteOf(NOW) - 59, 60));
     expect(count(empty, /class="bar /g)).toBe(0);
     expect(empty).toContain('no refusals, no samples in this window');
-    expect(pngSize(await svgToPng(empty))).toEqual({ width: 800, height: 450 });
+    expect(pngSize(await svgToPng(empty))).toEqual({ width: PICTURE_SIZE.width, height: PICTURE_SIZE.height });
   });
 });
 

@@ -6,7 +6,7 @@
 import type { Server } from 'node:http';
 import { basename } from 'node:path';
 import type { Worker } from 'bullmq';
-import type { Redis } from 'ioredis';
+import { Cluster } from 'ioredis';
 import type { LoadedConfig } from './config/load-config.js';
 import type { ChatAdapter } from './chat/adapter.js';
 import { ConsoleAdapter } from './chat/console/console-adapter.js';
@@ -16,7 +16,7 @@ import { AuditLog } from './audit/audit-log.js';
 import { Router } from './router/router.js';
 import { ButtonStore } from './router/button-store.js';
 import { createQueues, type Queues } from './jobs/queues.js';
-import { createRedis, RedisOutages, redisTarget, waitForRedis } from './jobs/redis.js';
+import { createRedis, RedisOutages, redisKeyPrefix, redisTarget, waitForRedis, type RedisClient } from './jobs/redis.js';
 import { createRequestGuards } from './router/request-limits.js';
 import { Inflight } from './jobs/inflight.js';
 import { FixAttempts } from './jobs/fix-attempts.js';
@@ -76,7 +76,7 @@ export interface AppOptions {
 export interface App {
   router: Router;
   queues: Queues;
-  redis: Redis;
+  redis: RedisClient;
   console?: ConsoleAdapter;
   monitor?: MonitorHandle;
   adapters: Map<Platform, ChatAdapter>;
@@ -92,7 +92,8 @@ export interface App {
 export async function createApp(loaded: LoadedConfig, opts: AppOptions): Promise<App> {
   const { config, secrets } = loaded;
   const logger = opts.logger ?? createLogger();
-  const prefix = config.redis.keyPrefix;
+  // On a Redis Cluster a hash tag ({clawmedic}): every key of the app in one slot (jobs/redis.ts says why).
+  const prefix = redisKeyPrefix(config.redis);
   // Every process signs (router: fix jobs, buttons) or verifies (fix worker) what goes through Redis.
   if (!secrets.jobKey) {
     throw new ConfigError(
@@ -118,7 +119,7 @@ export async function createApp(loaded: LoadedConfig, opts: AppOptions): Promise
   const signer = new JobSigner(secrets.jobKey);
   // Seals the secrets that pass through Redis (a fresh dashboard link, Discord interaction tokens): same key source, own label.
   const box = SecretBox.fromJobKey(secrets.jobKey);
-  // One target for every connection of the process: REDIS_URL, or its credentials + the sentinels.
+  // One target for every connection of the process: REDIS_URL, or its credentials + the sentinels or the cluster nodes.
   const { url: redisUrl, extra: redisTls } = redisTarget(config.redis, secrets);
   await waitForRedis(redisUrl, logger, opts.redisWaitMs, redisTls);
 
@@ -129,7 +130,8 @@ export async function createApp(loaded: LoadedConfig, opts: AppOptions): Promise
   // the fail-fast producer. Not BullMQ's worker connection: BullMQ's scripts defined there would weigh on every MULTI.
   const jobRedis = createRedis(redisUrl, 'worker', redisTls);
   for (const c of [redis, workerConn, jobRedis]) c.on('error', (err) => logger.warn({ err: err.message }, 'redis connection error'));
-  const outages = new RedisOutages().watch(jobRedis);
+  // On a Cluster: the loss of the master of clawmedic's slot, which leaves the connection itself "ready".
+  const outages = new RedisOutages().watch(jobRedis, prefix);
   const metrics = createMetrics();
   const queues = createQueues(redis, prefix, (err) => logger.warn({ err: err.message }, 'queue connection error'));
   const audit = new AuditLog(redis, prefix);
@@ -155,7 +157,7 @@ export async function createApp(loaded: LoadedConfig, opts: AppOptions): Promise
   const adapters = new Map<Platform, ChatAdapter>();
   const closers: Array<() => Promise<unknown>> = [];
   let consoleAdapter: ConsoleAdapter | undefined;
-  let subscriber: Redis | undefined;
+  let subscriber: RedisClient | undefined;
 
   let ops = opts.ops;
   let runner = opts.runner;
@@ -227,7 +229,7 @@ export async function createApp(loaded: LoadedConfig, opts: AppOptions): Promise
   }
   let chatAdapters: ChatAdapter[];
   try {
-    chatAdapters = await startChatAdapters(loaded, opts, { router, redis, prefix, logger, box });
+    chatAdapters = await startChatAdapters(loaded, opts, { router, redis: jobRedis, prefix, logger, box });
   } catch (err) {
     // A chat platform refused us (409, bad token): release everything started so far.
     await Promise.allSettled([...adapters.values()].map((a) => a.stop()));
@@ -274,7 +276,8 @@ export async function createApp(loaded: LoadedConfig, opts: AppOptions): Promise
       metricsToken: secrets.metricsToken,
       metrics,
       checks: {
-        redis: async () => ({ ok: (await redis.ping()) === 'PONG' }),
+        // On a Cluster PING goes to any node; a read of clawmedic's own slot says whether its master answers.
+        redis: async () => ({ ok: redis instanceof Cluster ? (await redis.exists(prefix)) >= 0 : (await redis.ping()) === 'PONG' }),
         workers: async () => ({ ok: workers.every((w) => w.isRunning()), detail: `${workers.length} running` }),
         // An adapter that cannot receive makes the process unhealthy: which one, since when, why.
         adapters: async () => {
@@ -323,7 +326,7 @@ export async function createApp(loaded: LoadedConfig, opts: AppOptions): Promise
 async function startChatAdapters(
   loaded: LoadedConfig,
   opts: AppOptions,
-  ctx: { router: Router; redis: Redis; prefix: string; logger: Logger; box: SecretBox },
+  ctx: { router: Router; redis: RedisClient; prefix: string; logger: Logger; box: SecretBox },
 ): Promise<ChatAdapter[]> {
   const { secrets, config } = loaded;
   const started: ChatAdapter[] = [];
@@ -331,6 +334,8 @@ async function startChatAdapters(
   const wantDiscord = opts.adapters.includes('discord') && secrets.discordToken && secrets.discordApplicationId;
   if (!wantTelegram && !wantDiscord) return started;
   const { RedisMessageRefStore } = await import('./chat/message-ref-store.js');
+  // On the job connection (ctx.redis), which waits a failover out: the reference of a message just sent must be
+  // written, or the delivery fails after the send and its retry sends the message a second time instead of editing it.
   const refs = new RedisMessageRefStore(ctx.redis, ctx.prefix, ctx.box);
   if (wantTelegram) {
     const { TelegramAdapter } = await import('./chat/telegram/telegram-adapter.js');

@@ -3,7 +3,7 @@
  * host while its own fix runs there. Each is a key with its own TTL, so a mute ends by itself.
  * Every write bumps the monitor's control counter (control-seq.ts) so host monitors notice it.
  */
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../jobs/redis.js';
 import { MONITOR_DEFAULTS, MONITOR_KEYS } from '../monitor/constants.js';
 import { bumpControlSeq } from '../monitor/control-seq.js';
 
@@ -24,7 +24,7 @@ export interface HostMutes {
 
 export class MuteStore {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly prefix: string,
   ) {}
 

@@ -5,7 +5,7 @@
  * so the Telegram and Discord deliveries of one alert (possibly in two processes) and a diagnose right
  * after it share one render; renders of the same key in one process share one promise.
  */
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../jobs/redis.js';
 import type { PictureRef } from '../domain/types.js';
 import { MONITOR_DEFAULTS, MONITOR_KEYS } from '../monitor/constants.js';
 import { minuteOf, readHostSeries, type HostSeries } from '../monitor/host-series.js';
@@ -40,7 +40,7 @@ export class PictureSource {
 
   constructor(
     private readonly deps: {
-      redis: Redis;
+      redis: RedisClient;
       prefix: string;
       incidents: Pick<IncidentStore, 'get' | 'loadOpen'>;
       logger?: PictureLogger;

@@ -2,7 +2,7 @@
  * Append-only audit trail in Redis streams: every router decision and every job outcome.
  * One global stream and one per host (what /history reads). Values are redacted on write.
  */
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../jobs/redis.js';
 import { DEFAULTS, KEYS } from '../constants.js';
 import type { Actor, ChatRef } from '../domain/types.js';
 import { redact } from '../util/redact.js';
@@ -54,7 +54,7 @@ export interface AuditRecord extends AuditEntry {
 /** Writes and reads the audit streams under `<prefix>:audit`. */
 export class AuditLog {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly prefix: string,
   ) {}
 

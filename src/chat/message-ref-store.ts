@@ -4,7 +4,7 @@
  * goes with a ref (a Discord interaction token) is kept apart: sealed (SecretBox) under its own key
  * whose TTL ends when the secret stops being useful, never in plain text.
  */
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../jobs/redis.js';
 import type { MessageRefStore } from './adapter.js';
 import type { Platform } from '../domain/types.js';
 import { KEYS } from '../constants.js';
@@ -20,7 +20,7 @@ const DEFAULT_TTL_SECONDS = 7 * 24 * 3600;
  */
 export class RedisMessageRefStore implements MessageRefStore {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly prefix: string,
     /** Seals ref secrets (key from CLAWMEDIC_JOB_KEY, never in Redis). */
     private readonly box: SecretBox,

@@ -178,12 +178,30 @@ export const configSchema = z
           )
           .min(1, { error: 'expected at least one sentinel' })
           .optional(),
+        /**
+         * Redis Cluster: some of its nodes (any node will do; clawmedic learns the rest from them). Every key then lives
+         * under the hash tag `{<keyPrefix>}:` (one slot), so BullMQ's scripts and clawmedic's MULTIs and scripts stay
+         * within one slot; passwords stay in the environment (REDIS_URL).
+         */
+        cluster: z
+          .array(
+            z
+              .object({ host: z.string({ error: 'expected a host name or address' }).trim().min(1, { error: 'expected a host name or address' }), port: portNumber.default(6379) })
+              .strict(),
+            { error: 'expected a list of cluster nodes {host, port}' },
+          )
+          .min(1, { error: 'expected at least one cluster node' })
+          .optional(),
         /** The master group name the sentinels monitor (`sentinel monitor <name> …`). */
         masterName: z.string({ error: 'expected the master name the sentinels monitor' }).regex(/^[A-Za-z0-9._-]{1,64}$/, { error: 'expected the master name the sentinels monitor (letters, digits, . _ -)' }).optional(),
       })
       .strict()
       .superRefine((r, ctx) => {
         if (r.sentinels && !r.masterName) ctx.addIssue({ code: 'custom', path: ['masterName'], message: 'expected the master name the sentinels monitor (required with sentinels)' });
+        if (r.cluster && (r.sentinels || r.masterName)) {
+          // Two answers to "where is Redis": a Cluster is not reached through sentinels (it fails over by itself).
+          ctx.addIssue({ code: 'custom', path: ['cluster'], message: 'expected either cluster or sentinels + masterName, not both (a Redis Cluster fails over by itself)' });
+        }
         if (r.masterName && !r.sentinels) ctx.addIssue({ code: 'custom', path: ['sentinels'], message: 'expected a list of sentinels {host, port} (required with masterName)' });
       })
       .default({ keyPrefix: DEFAULTS.keyPrefix }),

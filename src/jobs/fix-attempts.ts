@@ -2,14 +2,14 @@
  * Counts fixes per host over the last hour (a sorted set of timestamps), so clawmedic stops
  * and escalates after N attempts instead of restarting a broken gateway forever.
  */
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis.js';
 import { KEYS } from '../constants.js';
 
 const HOUR_MS = 3600_000;
 
 export class FixAttempts {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly prefix: string,
   ) {}
 

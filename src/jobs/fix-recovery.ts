@@ -6,7 +6,7 @@
  * offers "Bring it back" (start + verify) when the interrupted fix had stopped the gateway.
  */
 import { Job, type Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis.js';
 import { AUTOFIX_USER_ID, FIX_RECOVERY } from '../constants.js';
 import type { AuditLog } from '../audit/audit-log.js';
 import type { FixStepKind } from '../domain/diagnosis.js';
@@ -90,7 +90,7 @@ export function renderInterruptedResult(run: FixRun, status: HostStatus, buttons
 }
 
 export interface FixRecoveryDeps {
-  redis: Redis;
+  redis: RedisClient;
   prefix: string;
   runs: FixRunStore;
   registry: ProcessRegistry;

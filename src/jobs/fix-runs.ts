@@ -4,7 +4,7 @@
  * fix runs and removed when it ends, so a record whose process is dead is a fix that was interrupted.
  * Records are signed like queued jobs (CLAWMEDIC_JOB_KEY): one written in Redis by anyone else is refused.
  */
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis.js';
 import { KEYS } from '../constants.js';
 import type { Cause, FixStepKind } from '../domain/diagnosis.js';
 import type { JobSigner } from '../util/job-signer.js';
@@ -40,7 +40,7 @@ const STARTS: ReadonlySet<FixStepKind> = new Set<FixStepKind>(['start_gateway', 
 /** Records of running fixes: `<prefix>:fixrun:<jobId>` plus an index set of job ids. */
 export class FixRunStore {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly prefix: string,
     private readonly signer: JobSigner,
   ) {}

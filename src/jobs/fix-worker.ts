@@ -6,7 +6,7 @@
  * BullMQ (maxStalledCount 0), never handed out again, and the fixstarted guard stays as a second net.
  */
 import { Worker, type ConnectionOptions, type Job } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis.js';
 import { AUTOFIX_USER_ID, DEFAULTS, DELIVERY, QUEUES } from '../constants.js';
 import type { FixOutcome, FixPlan, Verdict } from '../domain/diagnosis.js';
 import type { HostConfig } from '../domain/host.js';
@@ -32,7 +32,7 @@ import type { RedisOutages } from './redis.js';
 
 export interface FixWorkerDeps {
   connection: ConnectionOptions;
-  redis: Redis;
+  redis: RedisClient;
   prefix: string;
   hosts: Map<string, HostConfig>;
   ops: HostOps;

@@ -6,7 +6,7 @@
  * its own lock and waits instead of running twice.
  */
 import { DelayedError, type Job } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis.js';
 import { acquireHostLock, getHostLockHolder, type HostLockHandle, type HostLockHolder } from '../remote/host-lock.js';
 
 /** How long a lock lives without renewal (a crashed worker frees its host after this). */
@@ -26,7 +26,7 @@ export interface HostTurn {
  * untouched). `onBusy` runs once per job, the first time it has to wait.
  */
 export async function takeHostTurn(
-  redis: Redis,
+  redis: RedisClient,
   prefix: string,
   host: string,
   job: Job,

@@ -4,7 +4,7 @@
  * to the requester and everyone who joined, through the notify queue.
  */
 import { UnrecoverableError, Worker, type ConnectionOptions, type Job } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis.js';
 import { DEFAULTS, QUEUES } from '../constants.js';
 import { ClawmedicError } from '../domain/errors.js';
 import type { HostConfig } from '../domain/host.js';
@@ -28,7 +28,7 @@ import { releaseStatusSlot } from './status-slots.js';
 export interface WorkerDeps {
   connection: ConnectionOptions;
   /** Producer connection for the per-host lock. */
-  redis: Redis;
+  redis: RedisClient;
   prefix: string;
   hosts: Map<string, HostConfig>;
   ops: HostOps;

@@ -7,7 +7,7 @@
  * (SecretBox, bound to its recipient) and kept DELIVERY.secretTtlSec at most; it is opened only by
  * the process that sends it, at the moment it sends it (openDelivery).
  */
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis.js';
 import type { Delivery, Reply } from '../domain/types.js';
 import { DELIVERY } from '../constants.js';
 import type { SecretBox } from '../util/secret-box.js';
@@ -64,7 +64,7 @@ export function secretNotice(d: SequencedDelivery, now = Date.now()): SequencedD
 export class Notifier {
   constructor(
     private readonly queues: Pick<Queues, 'notify'>,
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly prefix: string,
     /** Seals reply secrets before they are queued (key from CLAWMEDIC_JOB_KEY, never in Redis). */
     private readonly box: SecretBox,

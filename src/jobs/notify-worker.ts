@@ -9,7 +9,7 @@
  * a notice telling the requester to ask again, so the ciphertext does not outlive its minutes.
  */
 import { Worker, UnrecoverableError, type ConnectionOptions, type Job } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis.js';
 import { DELIVERY, NOTIFY_PLATFORMS, notifyQueueName, type NotifyPlatform } from '../constants.js';
 import { PermanentDeliveryError, type ChatAdapter } from '../chat/adapter.js';
 import type { AuditLog } from '../audit/audit-log.js';
@@ -32,7 +32,7 @@ const isAlert = (d: SequencedDelivery): boolean => d.messageKey?.startsWith('inc
 
 export interface NotifyWorkerOptions {
   connection: ConnectionOptions;
-  redis: Redis;
+  redis: RedisClient;
   prefix: string;
   adapters: Map<Platform, ChatAdapter>;
   logger: Logger;

@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync, readlinkSync } from 'node:fs';
 import os from 'node:os';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis.js';
 import { FIX_RECOVERY, KEYS } from '../constants.js';
 
 /** Who runs a piece of work: enough to tell, from another process, whether it is still there. */
@@ -71,7 +71,7 @@ export class ProcessRegistry {
   private upSince?: number;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly prefix: string,
     readonly self: ProcessOwner,
     private readonly timing: { heartbeatMs: number; heartbeatTtlMs: number } = FIX_RECOVERY,

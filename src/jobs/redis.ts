@@ -6,15 +6,28 @@
  * (`redis://:pw@host`), an ACL user (`redis://user:pw@host`) and TLS (`rediss://`, with an
  * optional private CA); every connection of the process is made here, with the same options —
  * with Redis Sentinel (`redis.sentinels` in the config) every one of them asks the sentinels for
- * the master and follows a failover, BullMQ's own duplicates included (ioredis copies the options).
+ * the master and follows a failover, BullMQ's own duplicates included (ioredis copies the options);
+ * with Redis Cluster (`redis.cluster`) every one is an ioredis Cluster that follows the slot map.
  */
 import net from 'node:net';
-import { Redis, type RedisOptions } from 'ioredis';
+import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
 import { ClawmedicError, ConfigError } from '../domain/errors.js';
 import type { Logger } from '../util/logger.js';
 import { redact } from '../util/redact.js';
 
 export type RedisRole = 'worker' | 'producer' | 'subscriber';
+
+/**
+ * A connection of the app: one Redis (direct or behind Sentinel) or a Redis Cluster. Both speak the same
+ * commands; with a Cluster every multi-key command, MULTI and script must stay within one hash slot, which
+ * the hash-tagged key prefix ensures ({@link redisKeyPrefix}).
+ */
+export type RedisClient = Redis | Cluster;
+
+/** Redis Cluster: seed nodes (clawmedic learns the others and the slot map from them). */
+export interface ClusterTarget {
+  nodes: Array<{ host: string; port: number }>;
+}
 
 /** Redis Sentinel: where the sentinels are and which master group to ask them for. */
 export interface SentinelTarget {
@@ -32,6 +45,19 @@ export interface RedisTlsOptions {
   tlsCa?: string;
   /** Reach the master through Redis Sentinel; the URL then supplies only user, password and database. */
   sentinel?: SentinelTarget;
+  /** Talk to a Redis Cluster; the URL then supplies only user and password. */
+  cluster?: ClusterTarget;
+}
+
+/**
+ * The prefix of every key clawmedic writes. On a Redis Cluster it is a hash tag, `{clawmedic}`: every key — BullMQ's
+ * queues, whose scripts touch many keys at once (BullMQ requires a `{…}` prefix on Cluster), and clawmedic's own MULTIs
+ * and Lua scripts (audit streams, incidents, leases, mutes + control sequence) — then hashes to one slot. One slot means
+ * one shard holds clawmedic's data; that is deliberate: clawmedic writes a few keys a second, far below one node's
+ * capacity, and splitting it would cost the atomicity those scripts rely on.
+ */
+export function redisKeyPrefix(redis: { keyPrefix: string; cluster?: unknown }): string {
+  return redis.cluster ? `{${redis.keyPrefix}}` : redis.keyPrefix;
 }
 
 /**
@@ -41,9 +67,10 @@ export interface RedisTlsOptions {
  * "where is Redis", so it is refused instead of silently ignored. TLS with Sentinel is not supported yet.
  */
 export function redisTarget(
-  redis: { sentinels?: Array<{ host: string; port: number }>; masterName?: string },
+  redis: { sentinels?: Array<{ host: string; port: number }>; masterName?: string; cluster?: Array<{ host: string; port: number }> },
   secrets: { redisUrl: string; redisUrlSet?: boolean; redisTlsCa?: string; redisSentinelPassword?: string; redisSentinelUsername?: string },
 ): { url: string; extra: RedisTlsOptions } {
+  if (redis.cluster) return clusterTarget(redis.cluster, secrets);
   if (!redis.sentinels || !redis.masterName) return { url: secrets.redisUrl, extra: { tlsCa: secrets.redisTlsCa } };
   const name = redis.masterName;
   if (secrets.redisUrlSet === false) {
@@ -66,6 +93,43 @@ export function redisTarget(
     );
   }
   return { url: secrets.redisUrl, extra: { sentinel: sentinelOf(redis.sentinels, name, secrets) } };
+}
+
+/**
+ * REDIS_URL with `redis.cluster`: it supplies the user and password; a host in it must be one of the cluster nodes
+ * (anything else is a second, contradicting answer to "where is Redis"), and the database must be 0 (a Cluster has no
+ * other). TLS to a Cluster is not supported yet.
+ */
+function clusterTarget(nodes: Array<{ host: string; port: number }>, secrets: { redisUrl: string; redisUrlSet?: boolean }): { url: string; extra: RedisTlsOptions } {
+  const cluster = { nodes: nodes.map((x) => ({ host: x.host, port: x.port })) };
+  const first = `redis://${hostPart(nodes[0]!.host)}:${nodes[0]!.port}`;
+  if (secrets.redisUrlSet === false) return { url: first, extra: { cluster } };
+  let u: URL;
+  try {
+    u = new URL(secrets.redisUrl);
+  } catch {
+    throw new ConfigError('environment: REDIS_URL: expected redis://[user:password@]<one of the redis.cluster nodes> when redis.cluster is set');
+  }
+  if (u.protocol === 'rediss:') {
+    throw new ConfigError('environment: REDIS_URL: rediss:// (TLS) together with redis.cluster is not supported yet; use redis:// to the cluster, or TLS to one Redis without redis.cluster');
+  }
+  const port = Number(u.port || 6379);
+  const host = u.hostname.replace(/^\[|\]$/g, '');
+  if (!nodes.some((x) => x.host === host && x.port === port)) {
+    throw new ConfigError(
+      `environment: REDIS_URL: names ${describeRedisUrl(secrets.redisUrl)}, which is not one of the redis.cluster nodes. ` +
+        `Write REDIS_URL as redis://[user:password@]${nodes[0]!.host}:${nodes[0]!.port} (one of the nodes; the others are learned from it) or leave it unset.`,
+    );
+  }
+  if (u.pathname.replace(/^\//, '') !== '' && u.pathname !== '/0') {
+    throw new ConfigError(`environment: REDIS_URL: selects database ${u.pathname.slice(1)}, but a Redis Cluster has only database 0; drop "${u.pathname}" from REDIS_URL`);
+  }
+  return { url: secrets.redisUrl, extra: { cluster } };
+}
+
+/** An IPv6 address in a URL goes in brackets. */
+function hostPart(host: string): string {
+  return net.isIPv6(host) ? `[${host}]` : host;
 }
 
 function sentinelOf(
@@ -124,8 +188,72 @@ function sentinelOptions(url: string, s: SentinelTarget): RedisOptions {
   };
 }
 
-/** Create a connection for `role` to `url`. */
-export function createRedis(url: string, role: RedisRole, extra: RedisTlsOptions = {}): Redis {
+/** Retry pace on a Cluster while a slot has no reachable master (a failover) or the cluster says CLUSTERDOWN / TRYAGAIN. */
+const CLUSTER_RETRY_MS = 250;
+/** Producers give up after this many such retries (~4 s): "cannot reach Redis" rather than a hang, as without Cluster. */
+const CLUSTER_PRODUCER_REDIRECTIONS = 16;
+
+/**
+ * Options of an ioredis Cluster for `role`: the URL's user and password for every node, and how commands ride out a
+ * failover. While the master of a slot is dead, ioredis answers a command sent there with "Connection is closed",
+ * refreshes the slot map and resends after `retryDelayOnFailover`, each resend counting against `maxRedirections`:
+ * workers and job connections never give up (the cluster promotes a replica within its node timeout and the command
+ * goes there), producers give up after ~4 s.
+ */
+export function clusterOptions(url: string, role: RedisRole): ClusterOptions {
+  const u = new URL(url);
+  const waits = role !== 'producer';
+  return {
+    redisOptions: {
+      ...(u.username ? { username: decodeURIComponent(u.username) } : {}),
+      ...(u.password ? { password: decodeURIComponent(u.password) } : {}),
+      // BullMQ requires null for its workers' (blocking) connections; on a Cluster it reads it here.
+      maxRetriesPerRequest: waits ? null : 2,
+      connectionName: `clawmedic-${role}`,
+      // A node that vanished without a reset (a dead machine) is given up after 3 s, then the slot map is asked again,
+      // instead of ioredis' 10 s per attempt.
+      connectTimeout: 3000,
+    },
+    // The whole cluster unreachable: start again from the seed nodes, at least every second (like Sentinel).
+    clusterRetryStrategy: (times) => Math.min(CLUSTER_RETRY_MS * times, 1000),
+    retryDelayOnFailover: CLUSTER_RETRY_MS,
+    retryDelayOnClusterDown: CLUSTER_RETRY_MS,
+    retryDelayOnTryAgain: CLUSTER_RETRY_MS,
+    // A slot moved (resharding): follow at once, but never spin on a loop of MOVED replies.
+    retryDelayOnMoved: waits ? 50 : 0,
+    maxRedirections: waits ? Infinity : CLUSTER_PRODUCER_REDIRECTIONS,
+    slotsRefreshTimeout: 2000,
+    lazyConnect: false,
+  };
+}
+
+/**
+ * An ioredis Cluster that stays "end" once it has ended, and whose duplicates (BullMQ's blocking connections) do too.
+ * ioredis 5.11 disconnects every node at once and sets "close" each time its node pool runs empty: the first time
+ * leads to "end", but the later nodes' own "end" events empty the pool again and set it back to "close", for good
+ * (seen in the failover test: a closed duplicate left in "close" with no nodes). A command retried after that would
+ * wait in the offline queue of a cluster that never reconnects; with "end" kept it fails at once ("Cluster is ended").
+ * (This does not cure every hang of a BullMQ Worker.close() after a failover: see the Cluster test.)
+ */
+export class ClawmedicCluster extends Cluster {
+  constructor(nodes: ConstructorParameters<typeof Cluster>[0], options: ClusterOptions) {
+    super(nodes, options);
+    const pool = (this as unknown as { connectionPool: NodeJS.EventEmitter }).connectionPool;
+    pool.removeAllListeners('drain');
+    pool.on('drain', () => {
+      if (this.status !== 'end') (this as unknown as { setStatus(s: string): void }).setStatus('close');
+    });
+  }
+
+  override duplicate(overrideStartupNodes: ConstructorParameters<typeof Cluster>[0] = [], overrideOptions: ClusterOptions = {}): Cluster {
+    const nodes = overrideStartupNodes.length > 0 ? overrideStartupNodes : (this as unknown as { startupNodes: ConstructorParameters<typeof Cluster>[0] }).startupNodes.slice(0);
+    return new ClawmedicCluster(nodes, { ...this.options, ...overrideOptions });
+  }
+}
+
+/** Create a connection for `role` to `url` (a Cluster when `extra.cluster` is set). */
+export function createRedis(url: string, role: RedisRole, extra: RedisTlsOptions = {}): RedisClient {
+  if (extra.cluster) return new ClawmedicCluster(extra.cluster.nodes, clusterOptions(url, role));
   return newRedis(url, extra, {
     ...connectionOptions(url, extra),
     maxRetriesPerRequest: role === 'producer' ? 2 : null,
@@ -142,8 +270,9 @@ function newRedis(url: string, extra: RedisTlsOptions, options: RedisOptions): R
   return extra.sentinel ? new Redis(options) : new Redis(url, options);
 }
 
-/** Where Redis is, without user or password: `rediss://redis.internal:6380` or `Sentinel master mymaster (via 10.0.0.1:26379, …)`. */
+/** Where Redis is, without user or password: `rediss://redis.internal:6380`, `Sentinel master mymaster (via 10.0.0.1:26379, …)` or `Redis Cluster (via …)`. */
 export function describeRedis(url: string, extra: RedisTlsOptions = {}): string {
+  if (extra.cluster) return `Redis Cluster (via ${extra.cluster.nodes.map((x) => `${hostPart(x.host)}:${x.port}`).join(', ')})`;
   if (!extra.sentinel) return describeRedisUrl(url);
   return `Sentinel master "${extra.sentinel.name}" (via ${extra.sentinel.sentinels.map((x) => `${x.host}:${x.port}`).join(', ')})`;
 }
@@ -187,23 +316,27 @@ export async function waitForRedis(url: string, logger: Logger, maxWaitMs: numbe
   const started = Date.now();
   let delay = 500;
   for (;;) {
-    const probe = newRedis(url, extra, {
-      ...connectionOptions(url, extra),
-      lazyConnect: true,
-      maxRetriesPerRequest: 0,
-      retryStrategy: () => null,
-      connectTimeout: 2000,
-      // One pass over the sentinels per attempt; this loop does the waiting and the logging.
-      ...(extra.sentinel ? { sentinelRetryStrategy: () => null, failoverDetector: false } : {}),
-    });
-    // The socket error (ECONNREFUSED, ENOTFOUND...) says more than ioredis' "Connection is closed".
+    const probe = extra.cluster
+      ? clusterProbe(url, extra.cluster)
+      : newRedis(url, extra, {
+          ...connectionOptions(url, extra),
+          lazyConnect: true,
+          maxRetriesPerRequest: 0,
+          retryStrategy: () => null,
+          connectTimeout: 2000,
+          // One pass over the sentinels per attempt; this loop does the waiting and the logging.
+          ...(extra.sentinel ? { sentinelRetryStrategy: () => null, failoverDetector: false } : {}),
+        });
+    // The socket error (ECONNREFUSED, ENOTFOUND...) says more than ioredis' "Connection is closed"; on a Cluster the
+    // last node's error is carried by "Failed to refresh slots cache".
     let socketError: string | undefined;
-    probe.on('error', (e: NodeJS.ErrnoException) => {
-      socketError ??= e.code ?? e.message;
+    probe.on('error', (e: NodeJS.ErrnoException & { lastNodeError?: NodeJS.ErrnoException }) => {
+      const cause = e.lastNodeError ?? e;
+      socketError ??= cause.code ?? cause.message;
     });
     try {
-      await probe.connect();
-      await probe.ping();
+      await withDeadline(probe.connect(), PROBE_DEADLINE_MS);
+      await withDeadline(probe.ping(), PROBE_DEADLINE_MS);
       probe.disconnect();
       return;
     } catch (err) {
@@ -220,6 +353,28 @@ export async function waitForRedis(url: string, logger: Logger, maxWaitMs: numbe
   }
 }
 
+/** One attempt of waitForRedis never takes longer (a Cluster whose ready check fails neither connects nor rejects). */
+const PROBE_DEADLINE_MS = 5000;
+
+function withDeadline<T>(p: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${ms / 1000} s`)), ms);
+  });
+  return Promise.race([p, late]).finally(() => clearTimeout(timer));
+}
+
+/** One pass over the cluster's seed nodes: slot map, `cluster_state:ok`, then PING; waitForRedis does the waiting. */
+function clusterProbe(url: string, target: ClusterTarget): Cluster {
+  const o = clusterOptions(url, 'producer');
+  return new ClawmedicCluster(target.nodes, {
+    ...o,
+    redisOptions: { ...o.redisOptions, maxRetriesPerRequest: 0, connectTimeout: 2000 },
+    lazyConnect: true,
+    clusterRetryStrategy: () => null,
+  });
+}
+
 /**
  * When the connections of this process could not reach Redis (a restart, a Sentinel failover): a job that ran
  * through one can say so in its result. Spans closer than `mergeMs` are one outage (after a failover ioredis
@@ -231,21 +386,48 @@ export class RedisOutages {
 
   constructor(private readonly mergeMs = 2000) {}
 
-  /** Follow `conn`: 'close' starts an outage, 'ready' ends it. */
-  watch(conn: Redis): this {
-    conn.on('close', () => {
-      this.downSince ??= Date.now();
-    });
-    conn.on('ready', () => {
-      if (this.downSince === undefined) return;
-      const span = { from: this.downSince, to: Date.now() };
-      this.downSince = undefined;
-      const last = this.spans[this.spans.length - 1];
-      if (last && span.from - last.to <= this.mergeMs) last.to = span.to;
-      else this.spans.push(span);
-      if (this.spans.length > 100) this.spans.shift();
-    });
+  /**
+   * Follow `conn`: 'close' starts an outage, 'ready' ends it. A Cluster stays "ready" while one of its masters dies, so
+   * there the loss of the master serving the slot of `slotKey` (clawmedic's hash tag) starts an outage too, and it
+   * ends when a command on that slot is answered again (by the promoted replica).
+   */
+  watch(conn: RedisClient, slotKey?: string): this {
+    conn.on('close', () => this.down());
+    conn.on('ready', () => this.up());
+    if (conn instanceof Cluster && slotKey !== undefined) this.watchSlot(conn, slotKey);
     return this;
+  }
+
+  private watchSlot(conn: Cluster, key: string): void {
+    let slot: number | undefined;
+    const learnSlot = () => void conn.cluster('KEYSLOT', key).then((n) => (slot = n), () => undefined);
+    learnSlot();
+    let probing = false;
+    conn.on('-node', (node: Redis) => {
+      if (slot === undefined) return learnSlot();
+      if (probing || conn.slots[slot]?.[0] !== `${node.options.host}:${node.options.port}`) return;
+      probing = true;
+      this.down();
+      // On a connection that waits failovers out this read returns once the slot has a master again.
+      conn.exists(key).then(
+        () => this.up(),
+        () => undefined,
+      ).finally(() => (probing = false));
+    });
+  }
+
+  private down(): void {
+    this.downSince ??= Date.now();
+  }
+
+  private up(): void {
+    if (this.downSince === undefined) return;
+    const span = { from: this.downSince, to: Date.now() };
+    this.downSince = undefined;
+    const last = this.spans[this.spans.length - 1];
+    if (last && span.from - last.to <= this.mergeMs) last.to = span.to;
+    else this.spans.push(span);
+    if (this.spans.length > 100) this.spans.shift();
   }
 
   /** Outages that overlap [since, now]: how many and how long in all (an ongoing one counts up to now). */

@@ -4,7 +4,7 @@
  * frees it when the job ends. A sorted set per chat (score = when reserved) so a slot whose job
  * died without freeing it ages out instead of blocking the chat for ever.
  */
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis.js';
 import type { ChatRef } from '../domain/types.js';
 import { KEYS } from '../constants.js';
 
@@ -12,7 +12,7 @@ type Where = Pick<ChatRef, 'platform' | 'chatId'>;
 
 export class StatusSlots {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly prefix: string,
     /** Most /status jobs one chat may have waiting at once. */
     readonly perChat: number,
@@ -55,6 +55,6 @@ export class StatusSlots {
 const statusSlotKey = (prefix: string, where: Where): string => `${prefix}:${KEYS.statusSlots}:${where.platform}:${where.chatId}`;
 
 /** The host worker ends a /status job: free the chat's slot (never throws: a slot also ages out). */
-export async function releaseStatusSlot(redis: Redis, prefix: string, where: Where, jobId: string): Promise<void> {
+export async function releaseStatusSlot(redis: RedisClient, prefix: string, where: Where, jobId: string): Promise<void> {
   await redis.zrem(statusSlotKey(prefix, where), jobId).catch(() => undefined);
 }

@@ -3,7 +3,7 @@
  * turn lines into signals, apply probe results, acks and mutes, advance the incident state machine,
  * deliver what it asks for, and persist incidents + resume position (fenced by the lease).
  */
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../jobs/redis.js';
 import type { Cause } from '../domain/diagnosis.js';
 import type { HostConfig } from '../domain/host.js';
 import type { RemoteRunner } from '../domain/remote.js';
@@ -43,7 +43,7 @@ export interface HostMonitorDeps {
   allHosts: string[];
   policy: AlertPolicy;
   processId: string;
-  redis: Redis;
+  redis: RedisClient;
   prefix: string;
   runner: RemoteRunner;
   store: IncidentStore;

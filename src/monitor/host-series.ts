@@ -6,7 +6,7 @@
  * nothing writes. Written inside the scripts the monitor already runs (the fenced incident save and the
  * probe record), so it costs no extra round trip.
  */
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../jobs/redis.js';
 import type { Cause } from '../domain/diagnosis.js';
 import { MONITOR_DEFAULTS, MONITOR_KEYS } from './constants.js';
 
@@ -221,7 +221,7 @@ export function seriesFromFields(host: string, fields: Record<string, string>, n
 }
 
 /** Read a host's series for the `hours` ending at `now` (one HGETALL). */
-export async function readHostSeries(redis: Redis, prefix: string, host: string, now: number, hours: number): Promise<HostSeries> {
+export async function readHostSeries(redis: RedisClient, prefix: string, host: string, now: number, hours: number): Promise<HostSeries> {
   const fields = await redis.hgetall(seriesKey(prefix, host));
   return seriesFromFields(host, fields, now, hours);
 }

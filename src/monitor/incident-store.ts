@@ -3,7 +3,7 @@
  * together with the follower's resume position in one script that first checks the host's lease
  * (fencing), so a process that lost a host can never overwrite what the new owner wrote.
  */
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../jobs/redis.js';
 import { MONITOR_DEFAULTS, MONITOR_KEYS } from './constants.js';
 import type { Incident } from './incident-machine.js';
 import { SERIES_LUA, seriesKey } from './host-series.js';
@@ -59,7 +59,7 @@ return 1`;
 
 export class IncidentStore {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly prefix: string,
   ) {}
 

@@ -3,7 +3,7 @@
  * clawmedic process, and a dead process's hosts are taken over within one lease period. Processes
  * announce themselves with a heartbeat so the hosts are shared out evenly instead of first come, all served.
  */
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../jobs/redis.js';
 import { MONITOR_KEYS } from './constants.js';
 
 const RENEW = `
@@ -19,7 +19,7 @@ return 0`;
 
 export class LeaseManager {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly prefix: string,
     /** This process's id (unique per process start). */
     readonly processId: string,

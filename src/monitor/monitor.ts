@@ -7,7 +7,7 @@ import { humanDuration } from '../util/human-duration.js';
 import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import type { Queue, Worker } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../jobs/redis.js';
 import type { AppConfig } from '../config/schema.js';
 import type { FixPlan, Verdict } from '../domain/diagnosis.js';
 import type { HostConfig } from '../domain/host.js';
@@ -38,9 +38,9 @@ export interface MonitorDeps {
   config: AppConfig;
   hosts: HostConfig[];
   /** Producer connection (finite retries: fails fast while Redis is down, which the monitor reports as "blind"). */
-  redis: Redis;
+  redis: RedisClient;
   /** Worker connection for the probe worker (maxRetriesPerRequest: null). */
-  connection: Redis;
+  connection: RedisClient;
   prefix: string;
   runner: RemoteRunner;
   ops: HostOps;

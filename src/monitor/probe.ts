@@ -7,7 +7,7 @@
  * The process that holds the host's lease reads it from there.
  */
 import { Queue, Worker, type ConnectionOptions } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../jobs/redis.js';
 import { QUEUES } from '../constants.js';
 import type { Cause } from '../domain/diagnosis.js';
 import type { HostConfig } from '../domain/host.js';
@@ -75,7 +75,7 @@ export function probeFamily(s: Pick<HostStatus, 'reachable' | 'probeOk' | 'probe
 }
 
 /** Store one status as the host's latest probe result; returns it with counts and seq. */
-export async function recordProbe(redis: Redis, prefix: string, host: string, s: HostStatus, at = Date.now()): Promise<ProbeResult> {
+export async function recordProbe(redis: RedisClient, prefix: string, host: string, s: HostStatus, at = Date.now()): Promise<ProbeResult> {
   const family = probeFamily(s);
   const detail = redact((s.reachable ? s.probeError ?? (s.probeOk ? 'probe ok' : 'probe failed') : s.error ?? 'host unreachable').slice(0, 300));
   const partial = { at, reachable: s.reachable, probeOk: s.reachable && s.probeOk, family: family ?? null, detail };
@@ -89,7 +89,7 @@ export async function recordProbe(redis: Redis, prefix: string, host: string, s:
 }
 
 /** Latest probe results of `hosts` (undefined where none yet). */
-export async function readProbes(redis: Redis, prefix: string, hosts: string[]): Promise<Array<ProbeResult | undefined>> {
+export async function readProbes(redis: RedisClient, prefix: string, hosts: string[]): Promise<Array<ProbeResult | undefined>> {
   if (hosts.length === 0) return [];
   const raws = await redis.mget(...hosts.map((h) => probeResultKey(prefix, h)));
   return raws.map((r) => {
@@ -118,7 +118,7 @@ export function createProbeQueue(connection: ConnectionOptions, prefix: string):
 /** Run probes in this process; a failing status check is a result too ("unreachable"), never a thrown job. */
 export function startProbeWorker(opts: {
   connection: ConnectionOptions;
-  redis: Redis;
+  redis: RedisClient;
   prefix: string;
   hosts: Map<string, HostConfig>;
   ops: Pick<HostOps, 'status'>;

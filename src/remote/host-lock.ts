@@ -3,7 +3,7 @@
  * so a second `/fix prod` or a stalled BullMQ job running twice is told who holds the host instead of racing.
  */
 import { randomUUID } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../jobs/redis.js';
 
 /** Who holds a host: enough for "a fix on prod is already running (job X started by Y)". */
 export interface HostLockOwner {
@@ -54,7 +54,7 @@ export function hostLockKey(prefix: string, host: string): string {
  * (then {@link getHostLockHolder} says who). Long jobs call extend() before the ttl runs out.
  */
 export async function acquireHostLock(
-  redis: Redis,
+  redis: RedisClient,
   prefix: string,
   host: string,
   owner: HostLockOwner,
@@ -80,7 +80,7 @@ export async function acquireHostLock(
 }
 
 /** Who holds `host` right now, or null if nobody (or the stored value is not ours to read). */
-export async function getHostLockHolder(redis: Redis, prefix: string, host: string): Promise<HostLockHolder | null> {
+export async function getHostLockHolder(redis: RedisClient, prefix: string, host: string): Promise<HostLockHolder | null> {
   const key = hostLockKey(prefix, host);
   const [raw, ttl] = await Promise.all([redis.get(key), redis.pttl(key)]);
   if (!raw) return null;
@@ -103,6 +103,6 @@ export async function getHostLockHolder(redis: Redis, prefix: string, host: stri
  * Release `host` if job `jobId` holds it, from any process: for a job whose process died holding the
  * lock (its handle died with it). True if the lock was that job's and is now gone.
  */
-export async function releaseHostLockOfJob(redis: Redis, prefix: string, host: string, jobId: string): Promise<boolean> {
+export async function releaseHostLockOfJob(redis: RedisClient, prefix: string, host: string, jobId: string): Promise<boolean> {
   return Number(await redis.eval(RELEASE_JOB_LUA, 1, hostLockKey(prefix, host), jobId)) === 1;
 }

@@ -6,7 +6,7 @@
  * limits let the request through: the enqueue that follows fails with its own clear message,
  * and a limiter must never be the reason nobody can use clawmedic.
  */
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../jobs/redis.js';
 import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 import type { Actor, ChatRef } from '../domain/types.js';
 import type { AppConfig } from '../config/schema.js';
@@ -41,7 +41,7 @@ export class RequestLimits {
   private readonly told: Record<RefusalKind, RateLimiterRedis>;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly prefix: string,
     readonly settings: RequestLimitSettings,
   ) {
@@ -86,7 +86,7 @@ export class RequestLimits {
 }
 
 /** The router's limits and its /status cap, from the config's `limits` section. */
-export function createRequestGuards(redis: Redis, prefix: string, config: AppConfig): { limits: RequestLimits; statusSlots: StatusSlots } {
+export function createRequestGuards(redis: RedisClient, prefix: string, config: AppConfig): { limits: RequestLimits; statusSlots: StatusSlots } {
   const { statusQueuedPerChat, ...rates } = config.limits;
   // A status job lasts at most its attempts × (connect + command timeout); a slot older than that is stale.
   const slotAgeSec = RETRY.attempts * (config.jobs.connectTimeoutSec + config.jobs.commandTimeoutSec) + 60;

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { loadConfig, parseConfigText } from '../../src/config/load-config.js';
 import { loadSecrets } from '../../src/config/secrets.js';
 import { ConfigError } from '../../src/domain/errors.js';
-import { connectionOptions, redisTarget } from '../../src/jobs/redis.js';
+import { clusterOptions, connectionOptions, describeRedis, redisKeyPrefix, redisTarget } from '../../src/jobs/redis.js';
 import { redact } from '../../src/util/redact.js';
 
 const FP = `SHA256:${'A'.repeat(43)}`;
@@ -209,6 +209,55 @@ describe('redis: Sentinel (issue 13.6)', () => {
     expect(s.redisUrlSet).toBe(true);
     expect(loadSecrets({}).redisUrlSet).toBe(false);
     expect(redact('auth sentinel-secret-value-42 failed')).not.toContain('sentinel-secret-value-42');
+  });
+});
+
+describe('redis: Cluster (issue 13.6)', () => {
+  const clusterYaml = 'redis:\n  cluster:\n    - { host: 10.0.0.21 }\n    - { host: 10.0.0.22, port: 7001 }';
+
+  it('reads the cluster nodes (port defaults to 6379); every key goes under the prefix as a hash tag', () => {
+    const cfg = parseConfigText(base(clusterYaml), 'clawmedic.yaml');
+    expect(cfg.redis.cluster).toEqual([
+      { host: '10.0.0.21', port: 6379 },
+      { host: '10.0.0.22', port: 7001 },
+    ]);
+    expect(redisKeyPrefix(cfg.redis)).toBe('{clawmedic}');
+    // Without a cluster the prefix is used as it is (existing installs keep their keys).
+    expect(redisKeyPrefix(parseConfigText(base(), 'clawmedic.yaml').redis)).toBe('clawmedic');
+  });
+
+  it('names a bad node, an empty list, a password in the YAML, and sentinels given as well', () => {
+    expect(errorOf(() => parseConfigText(base('redis:\n  cluster: []'), 'clawmedic.yaml'))).toContain('clawmedic.yaml: redis.cluster: expected at least one cluster node');
+    expect(errorOf(() => parseConfigText(base('redis:\n  cluster: [{ host: 10.0.0.21, port: 70000 }]'), 'clawmedic.yaml'))).toContain('redis.cluster[0].port: expected integer 1-65535');
+    expect(errorOf(() => parseConfigText(base('redis:\n  cluster: [{ host: "" }]'), 'clawmedic.yaml'))).toContain('redis.cluster[0].host: expected a host name or address');
+    expect(errorOf(() => parseConfigText(base('redis:\n  cluster: [{ host: a, password: x }]'), 'clawmedic.yaml'))).toContain('redis.cluster[0]: unknown key(s) "password"');
+    const both = errorOf(() => parseConfigText(base(`${clusterYaml}\n  sentinels: [{ host: 10.0.0.1 }]\n  masterName: m`), 'clawmedic.yaml'));
+    expect(both).toContain('clawmedic.yaml: redis.cluster: expected either cluster or sentinels + masterName, not both');
+  });
+
+  it('takes user and password from REDIS_URL, whose host must be one of the nodes; database 0 only, no TLS yet', () => {
+    const redis = { cluster: [{ host: '10.0.0.21', port: 6379 }, { host: '10.0.0.22', port: 7001 }] };
+    const t = redisTarget(redis, { redisUrl: 'redis://clawmedic:p%40ss@10.0.0.22:7001', redisUrlSet: true });
+    expect(t.extra).toEqual({ cluster: { nodes: redis.cluster } });
+    expect(describeRedis(t.url, t.extra)).toBe('Redis Cluster (via 10.0.0.21:6379, 10.0.0.22:7001)');
+    expect(redisTarget(redis, { redisUrl: 'redis://10.0.0.21/0', redisUrlSet: true }).extra.cluster).toBeDefined();
+    // REDIS_URL unset: no credentials, the first node as the address to describe.
+    expect(redisTarget(redis, { redisUrl: 'redis://127.0.0.1:6379', redisUrlSet: false }).url).toBe('redis://10.0.0.21:6379');
+    const err = errorOf(() => redisTarget(redis, { redisUrl: 'redis://:secret-pw@10.0.0.9:6379', redisUrlSet: true }));
+    expect(err).toContain('environment: REDIS_URL: names redis://10.0.0.9:6379, which is not one of the redis.cluster nodes');
+    expect(err).not.toContain('secret-pw');
+    expect(errorOf(() => redisTarget(redis, { redisUrl: 'redis://10.0.0.21:6379/2', redisUrlSet: true }))).toContain('a Redis Cluster has only database 0');
+    expect(errorOf(() => redisTarget(redis, { redisUrl: 'rediss://10.0.0.21:6379', redisUrlSet: true }))).toContain('rediss:// (TLS) together with redis.cluster is not supported yet');
+  });
+
+  it('workers wait a failover out; producers give up after a bounded number of retries', () => {
+    const worker = clusterOptions('redis://clawmedic:p%40ss@10.0.0.21:6379', 'worker');
+    expect(worker.redisOptions).toMatchObject({ username: 'clawmedic', password: 'p@ss', maxRetriesPerRequest: null });
+    expect(worker.maxRedirections).toBe(Infinity);
+    const producer = clusterOptions('redis://10.0.0.21:6379', 'producer');
+    expect(producer.redisOptions?.maxRetriesPerRequest).toBe(2);
+    expect(producer.redisOptions).not.toHaveProperty('password');
+    expect(Number(producer.maxRedirections) * Number(producer.retryDelayOnFailover)).toBeLessThanOrEqual(5000);
   });
 });
 

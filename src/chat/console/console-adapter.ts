@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../../jobs/redis.js';
 import type { ChatAdapter, RouterPort } from '../adapter.js';
 import type { Actor, ChatRef, Delivery, PictureRef, Reply, ReplyButton } from '../../domain/types.js';
 import { consoleChannel, openDelivery, secretNotice, type SequencedDelivery } from '../../jobs/notifier.js';
@@ -17,7 +17,7 @@ import { renderText } from './render-text.js';
 export interface ConsoleAdapterOptions {
   router: RouterPort;
   /** A dedicated connection: a subscribed ioredis client can do nothing else. */
-  subscriber: Redis;
+  subscriber: RedisClient;
   prefix: string;
   /** The console user id from config (console.userId). */
   userId: string;

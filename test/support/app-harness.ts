@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { parseConfigText, type LoadedConfig } from '../../src/config/load-config.js';
 import type { HostConfig } from '../../src/domain/host.js';
 import { createApp, type App, type AppOptions } from '../../src/main.js';
+import { redisKeyPrefix } from '../../src/jobs/redis.js';
 import { createLogger } from '../../src/util/logger.js';
 import { createStandin, type Standin } from './host-standin/index.js';
 import { cleanupPrefix, TEST_REDIS_URL, uniquePrefix } from './redis.js';
@@ -81,12 +82,14 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
     sshd,
     loaded,
     app,
-    prefix,
+    // The prefix the app writes under ({…} on a Redis Cluster).
+    prefix: redisKeyPrefix(config.redis),
     async close() {
       await app.close();
       await sshd.stop();
       await standin.cleanup();
-      await cleanupPrefix(prefix);
+      // A cluster of the test's own is thrown away whole; the shared Redis keeps only what this prefix holds.
+      if (!config.redis.cluster) await cleanupPrefix(prefix);
     },
   };
 }

@@ -2,7 +2,8 @@
  * Reads back everything stored under a key prefix, whatever its type, so a test can assert that a
  * value (a tokenized link, an interaction token) is stored nowhere in plain text.
  */
-import type { Redis } from 'ioredis';
+import { Cluster, type Redis } from 'ioredis';
+import type { RedisClient } from '../../src/jobs/redis.js';
 
 /** One key and the text of everything it holds (hash fields and values, list/set/zset members, stream entries). */
 export interface StoredValue {
@@ -11,15 +12,25 @@ export interface StoredValue {
   text: string;
 }
 
-/** SCAN every key under `<prefix>:` and read each with the command its TYPE needs. */
-export async function readAllUnder(redis: Redis, prefix: string): Promise<StoredValue[]> {
+/** The keys matching `pattern`; on a Cluster those of every master (SCAN sees one node's keys only). */
+export async function scanKeys(redis: RedisClient, pattern: string): Promise<Set<string>> {
   const keys = new Set<string>();
-  let cursor = '0';
-  do {
-    const [next, batch] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 500);
-    cursor = next;
-    for (const k of batch) keys.add(k);
-  } while (cursor !== '0');
+  const nodes: Redis[] = redis instanceof Cluster ? redis.nodes('master') : [redis];
+  for (const node of nodes) {
+    let cursor = '0';
+    do {
+      const [next, batch] = await node.scan(cursor, 'MATCH', pattern, 'COUNT', 500);
+      cursor = next;
+      for (const k of batch) keys.add(k);
+    } while (cursor !== '0');
+  }
+  return keys;
+}
+
+/** SCAN every key under `<prefix>:` and read each with the command its TYPE needs. */
+export async function readAllUnder(redis: RedisClient, prefix: string): Promise<StoredValue[]> {
+  // A prefix with a hash tag ({clawmedic}) is a glob pattern of its own: escape it.
+  const keys = await scanKeys(redis, `${prefix.replace(/[[\]{}*?\\]/g, '\\$&')}:*`);
   const out: StoredValue[] = [];
   for (const key of keys) {
     const type = await redis.type(key);
@@ -54,7 +65,7 @@ export async function readAllUnder(redis: Redis, prefix: string): Promise<Stored
 }
 
 /** The keys under `prefix` whose stored text contains any of `needles` (with the needle found). */
-export async function keysContaining(redis: Redis, prefix: string, needles: string[]): Promise<Array<{ key: string; needle: string }>> {
+export async function keysContaining(redis: RedisClient, prefix: string, needles: string[]): Promise<Array<{ key: string; needle: string }>> {
   const hits: Array<{ key: string; needle: string }> = [];
   for (const v of await readAllUnder(redis, prefix)) {
     for (const needle of needles) if (v.text.includes(needle)) hits.push({ key: v.key, needle });

@@ -5,7 +5,7 @@
 import { spawnSync } from 'node:child_process';
 import { pathToFileURL } from 'node:url';
 import { NODE_RUNTIME_FLAGS } from '../src/constants.js';
-import { STANDIN_LATENCY_ENV } from '../test/support/host-standin/index.js';
+import { STANDIN_LATENCY_ENV } from '../src/standin/host-standin.js';
 
 // Benchmarks show what users feel: the host stand-in replays the real CLI's measured wall times
 // (`gateway status --json` 3.6 s, …) unless CLAWMEDIC_STANDIN_LATENCY says otherwise. The test suite

@@ -1,6 +1,6 @@
 /**
  * Benchmark (issue 3): `parseLog` throughput on a 100 000-line gateway log built from the real
- * OpenClaw 2026.9.6 sample lines (test/fixtures/openclaw/*.jsonl and *.stdout.txt, repeated in
+ * OpenClaw 2026.9.6 sample lines (src/standin/samples/*.jsonl and *.stdout.txt, repeated in
  * order), single-threaded. Context baseline: split('\n') + JSON.parse of the JSON lines of the same text.
  *
  * Run: npx tsx bench/log-parser.ts   (env BENCH_RUNS to change the number of timed passes)
@@ -15,7 +15,7 @@ const BENCH = 'log-parser';
 const LINES = 100_000;
 const RUNS = Number(process.env.BENCH_RUNS ?? 25);
 const TARGET_LINES_PER_S = 200_000;
-const FIXTURES = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../test/fixtures/openclaw');
+const FIXTURES = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../src/standin/samples');
 
 /** The sample lines, file by file in name order, and the 100 000-line text made by repeating them. */
 function buildLog(): { text: string; sourceLines: number; files: string[]; jsonShare: number; avgLen: number } {

@@ -32,10 +32,10 @@ import type { Delivery } from '../src/domain/types.js';
 import { recordProbe } from '../src/monitor/probe.js';
 import { SshRunner } from '../src/remote/ssh-runner.js';
 import { createLogger } from '../src/util/logger.js';
-import { createStandin } from '../test/support/host-standin/index.js';
+import { createStandin } from '../src/standin/host-standin.js';
 import { failurePair } from '../test/support/monitor-harness.js';
 import { cleanupPrefix, TEST_REDIS_URL, uniquePrefix } from '../test/support/redis.js';
-import { hostConfigFor, startSshd } from '../test/support/sshd.js';
+import { hostConfigFor, startSshd } from '../src/standin/sshd.js';
 import { startTelegramStandin, type RecordedCall } from '../test/support/telegram/telegram-standin.js';
 import { atMost, fmt, interleaved, runIfMain, printHeader, printSeries, reportFigure, sleep, summarize, timeMs, type Figure } from './bench-kit.js';
 import {

@@ -33,10 +33,10 @@ import type { HostConfig } from '../src/domain/host.js';
 import type { Delivery } from '../src/domain/types.js';
 import { MONITOR_DEFAULTS, MONITOR_KEYS } from '../src/monitor/constants.js';
 import { SshRunner } from '../src/remote/ssh-runner.js';
-import { createStandin, shiftTimestamps, STANDIN_FIXTURES_DIR } from '../test/support/host-standin/index.js';
+import { createStandin, shiftTimestamps, STANDIN_FIXTURES_DIR } from '../src/standin/host-standin.js';
 import { failurePair } from '../test/support/monitor-harness.js';
 import { cleanupPrefix, TEST_REDIS_URL, uniquePrefix } from '../test/support/redis.js';
-import { hostConfigFor, startSshd } from '../test/support/sshd.js';
+import { hostConfigFor, startSshd } from '../src/standin/sshd.js';
 import { atMost, fmt, isMain, printHeader, rerunWithRuntimeFlags, printSeries, reportFigure, sleep, summarize, type Figure } from './bench-kit.js';
 import { appendLines, memoryMiB, prepareHostLogs, profileFor, rawConnect, rawFollow, startMonitorRig, TimedRunner } from './monitor-rig.js';
 

@@ -23,7 +23,7 @@ import type { HostConfig } from '../src/domain/host.js';
 import { buildLightProbeScript } from '../src/openclaw/light-probe.js';
 import { shellQuote } from '../src/util/shell-quote.js';
 import { startHarness } from '../test/support/app-harness.js';
-import { freePort } from '../test/support/free-port.js';
+import { freePort } from '../src/standin/free-port.js';
 import { TEST_REDIS_URL, uniquePrefix } from '../test/support/redis.js';
 import { atMost, benchStandinLatency, fmt, interleaved, printHeader, printSeries, reportFigure, runIfMain, summarize, timeMs, type Figure } from './bench-kit.js';
 import { RawSsh } from './raw-ssh.js';

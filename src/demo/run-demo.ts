@@ -2,7 +2,8 @@
  * `clawmedic demo`: a simulated OpenClaw host on loopback (a real sshd with throw-away keys
  * and the host stand-in that replays real OpenClaw 2026.9.6 output), real Redis, and the
  * console — so a newcomer sees /status → /diagnose → /fix work with nothing configured.
- * It reuses the test suite's host stand-in on purpose: the demo shows exactly what is tested.
+ * The simulated host (src/standin/) is the one the test suites use on purpose: the demo shows
+ * exactly what is tested.
  */
 import { randomBytes } from 'node:crypto';
 import { createInterface } from 'node:readline';
@@ -10,6 +11,8 @@ import { stringify } from 'yaml';
 import { parseConfigText, type LoadedConfig } from '../config/load-config.js';
 import type { HostConfig } from '../domain/host.js';
 import { createApp } from '../main.js';
+import { createStandin, SCENARIOS } from '../standin/host-standin.js';
+import { hostConfigFor, startSshd } from '../standin/sshd.js';
 import { createLogger } from '../util/logger.js';
 import { redact } from '../util/redact.js';
 
@@ -18,8 +21,6 @@ const SCENARIO_HINT =
 
 /** Run the demo until stdin closes. `scenario` picks the simulated host's starting state. */
 export async function runDemo(scenario = process.env.DEMO_SCENARIO ?? 'stale_client'): Promise<void> {
-  const { createStandin, SCENARIOS } = await import('../../test/support/host-standin/index.js');
-  const { startSshd, hostConfigFor } = await import('../../test/support/sshd.js');
   if (!(SCENARIOS as readonly string[]).includes(scenario)) throw new Error(`unknown DEMO_SCENARIO "${scenario}". ${SCENARIO_HINT}`);
   const standin = await createStandin();
   await standin.setScenario(scenario as (typeof SCENARIOS)[number]);

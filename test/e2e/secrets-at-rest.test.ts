@@ -13,7 +13,7 @@ import type { SequencedDelivery } from '../../src/jobs/notifier.js';
 import { DELIVERY } from '../../src/constants.js';
 
 const OPERATOR: StandinUser = { userId: '310000000000000001', username: 'olga' };
-/** The gateway token in the stand-in's `openclaw dashboard --json` output (test/fixtures/openclaw/dashboard.json). */
+/** The gateway token in the stand-in's `openclaw dashboard --json` output (src/standin/samples/dashboard.json). */
 const DASHBOARD_TOKEN = 'standin-dashboard-token-7c1e9a';
 const DM_ROUTE = '/users/@me/channels';
 

@@ -25,7 +25,7 @@ import { checkHostStatus } from '../../src/jobs/host-status.js';
 import { createLogger } from '../../src/util/logger.js';
 import { startMonitor, type MonitorDeps, type MonitorHandle } from '../../src/monitor/index.js';
 
-const FX = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../fixtures/openclaw');
+const FX = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../src/standin/samples');
 /** The real pair of WARN lines one stale tab logs per attempt (unauthorized + closed before connect 4008). */
 const PAIR = readFileSync(path.join(FX, 'log-stale-tab-loop.jsonl'), 'utf8').split('\n').slice(26, 28);
 

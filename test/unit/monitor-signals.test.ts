@@ -16,7 +16,7 @@ import { ResumeFilter, lineHash } from '../../src/monitor/follower.js';
 import { buildFollowScript, followModeFor, lineTime } from '../../src/monitor/follow-script.js';
 import type { HostConfig } from '../../src/domain/host.js';
 
-const FX = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../fixtures/openclaw');
+const FX = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../src/standin/samples');
 const lines = (f: string) => readFileSync(path.join(FX, f), 'utf8').split('\n').filter(Boolean);
 
 function signalsOf(file: string): Signal[] {

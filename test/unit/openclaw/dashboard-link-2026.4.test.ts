@@ -1,6 +1,6 @@
 /**
  * Item 9: on 2026.4 `openclaw dashboard --json` is an unknown option (real output in
- * fixtures/openclaw/2026.4/dashboard-json-unknown-option.txt). The link step builds the link on the
+ * src/standin/samples/2026.4/dashboard-json-unknown-option.txt). The link step builds the link on the
  * host from the config file's token; on 2026.9 it keeps `dashboard --json`'s answer.
  */
 import { chmodSync, mkdtempSync, writeFileSync, rmSync } from 'node:fs';

@@ -8,9 +8,9 @@ import { fileURLToPath } from 'node:url';
 import type { HostConfig } from '../../../src/domain/host.js';
 import { RC_MARK, SECTION_MARK } from '../../../src/openclaw/evidence.js';
 
-export const FIXTURES = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../fixtures/openclaw');
+export const FIXTURES = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../src/standin/samples');
 
-/** Text of a fixture (path relative to test/fixtures/openclaw). */
+/** Text of a fixture (path relative to src/standin/samples). */
 export function fx(rel: string): string {
   return readFileSync(path.join(FIXTURES, rel), 'utf8');
 }

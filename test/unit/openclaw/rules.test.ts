@@ -1,5 +1,5 @@
 /**
- * The rule table over real OpenClaw 2026.9.6 / 2026.4.29 lines (test/fixtures/openclaw, copied from
+ * The rule table over real OpenClaw 2026.9.6 / 2026.4.29 lines (src/standin/samples, copied from
  * the real samples): time-aware ranking, the `--token` override, the rate limit, a port owner of
  * another user, DNS, wording, and the planner reading typed details.
  */

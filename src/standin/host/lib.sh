@@ -5,7 +5,7 @@
 set -u
 S="${CLAWMEDIC_STANDIN_STATE:?CLAWMEDIC_STANDIN_STATE is not set}"
 STANDIN_HOME="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-FX="${CLAWMEDIC_STANDIN_FIXTURES:-$STANDIN_HOME/../../fixtures/openclaw}"
+FX="${CLAWMEDIC_STANDIN_FIXTURES:-$STANDIN_HOME/../samples}"
 D="$FX/derived"
 LOG="$S/openclaw.log"
 

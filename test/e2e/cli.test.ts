@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { createStandin, type Standin } from '../support/host-standin/index.js';
 import { hostConfigFor, startSshd, type SshdHandle } from '../support/sshd.js';
+import { DIST_BUILD_TIMEOUT_MS, ensureDist } from '../support/dist.js';
 import { cleanupPrefix, TEST_REDIS_URL, uniquePrefix } from '../support/redis.js';
 
 const run = promisify(execFile);
@@ -40,6 +41,7 @@ async function clawmedic(args: string[], env: Record<string, string> = {}): Prom
 }
 
 beforeAll(async () => {
+  await ensureDist();
   dir = await mkdtemp(path.join(tmpdir(), 'clawmedic-cli-'));
   standin = await createStandin();
   sshd = await startSshd({ binDir: standin.binDir, env: standin.env });
@@ -50,7 +52,7 @@ beforeAll(async () => {
     stringify({ hosts: [host], people: [{ platform: 'console', userId: 'local', role: 'admin' }], redis: { keyPrefix: prefix }, fix: { verifyWindowSec: 1 } }),
   );
   await writeFile(path.join(dir, 'bad.yaml'), stringify({ hosts: [{ ...host, ssh: { ...host.ssh, port: '22a' } }] }));
-}, 60_000);
+}, DIST_BUILD_TIMEOUT_MS);
 afterAll(async () => {
   await sshd?.stop();
   await standin?.cleanup();

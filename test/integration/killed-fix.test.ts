@@ -23,6 +23,7 @@ import { getHostLockHolder } from '../../src/remote/host-lock.js';
 import { createLogger } from '../../src/util/logger.js';
 import { createStandin, type Standin } from '../support/host-standin/index.js';
 import { hostConfigFor, startSshd, type SshdHandle } from '../support/sshd.js';
+import { DIST_BUILD_TIMEOUT_MS, ensureDist } from '../support/dist.js';
 import { cleanupPrefix, TEST_REDIS_URL, uniquePrefix } from '../support/redis.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -79,6 +80,7 @@ async function until(check: () => Promise<boolean> | boolean, timeoutMs: number)
 }
 
 beforeAll(async () => {
+  await ensureDist();
   dir = await mkdtemp(path.join(tmpdir(), 'clawmedic-killed-fix-'));
   standin = await createStandin();
   sshd = await startSshd({ binDir: standin.binDir, env: standin.env });
@@ -95,7 +97,7 @@ beforeAll(async () => {
   const loaded: LoadedConfig = { file: 'clawmedic.yaml', config, hosts: config.hosts as HostConfig[], secrets: { redisUrl: TEST_REDIS_URL, jobKey: JOB_KEY } };
   // The chat side: a console with no workers of its own; every job runs in a `clawmedic worker` child.
   front = await createApp(loaded, { workers: false, adapters: ['console'], http: false, redisWaitMs: 3000, logger: createLogger('silent'), consoleWrite: () => undefined });
-}, 60_000);
+}, DIST_BUILD_TIMEOUT_MS);
 
 afterAll(async () => {
   for (const w of workers) if (w.exitCode === null && w.signalCode === null) w.kill('SIGKILL');

@@ -1,5 +1,5 @@
 /**
- * Issue 12 item 4: the image build context of a configured checkout (Dockerfile: COPY . .) must not
+ * Issue 12 item 4: the image build context of a configured checkout (what the Dockerfile COPYs) must not
  * carry secrets — .env files, clawmedic.yaml, keys, git history, caches — and must still carry what
  * the image runs. .dockerignore is read from the repository and evaluated with Docker's own rules
  * (moby patternmatcher: cleaned patterns, `*` within a path segment, `**` across segments, `!`
@@ -117,10 +117,17 @@ describe('.dockerignore keeps secrets out of the image build context', () => {
     expect(ignored(patterns, file)).toBe(true);
   });
 
-  it('keeps every tracked file the image runs (src, bin, package files) and the documented examples', () => {
+  it('keeps every tracked file the image is built from (what the Dockerfile COPYs) and the documented examples', () => {
     const tracked = execFileSync('git', ['ls-files'], { cwd: ROOT, encoding: 'utf8' }).split('\n').filter(Boolean);
-    const needed = tracked.filter((f) => /^(src|bin)\//.test(f) || ['package.json', 'package-lock.json', 'tsconfig.json'].includes(f));
+    // The sources of every COPY from the build context (not --from=<stage>): its last word is the destination.
+    const sources = readFileSync(path.join(ROOT, 'Dockerfile'), 'utf8')
+      .split('\n')
+      .filter((l) => /^COPY\s/.test(l) && !/--from=/.test(l))
+      .flatMap((l) => l.trim().split(/\s+/).slice(1, -1));
+    expect(sources).toEqual(expect.arrayContaining(['package-lock.json', 'tsconfig.build.json', 'src']));
+    const needed = tracked.filter((f) => sources.some((s) => f === s || f.startsWith(`${s}/`)));
     expect(needed.length).toBeGreaterThan(20);
+    for (const s of sources) expect(needed.some((f) => f === s || f.startsWith(`${s}/`)), `COPY ${s}: no tracked file`).toBe(true);
     expect(needed.filter((f) => ignored(patterns, f))).toEqual([]);
     for (const f of ['.env.example', 'clawmedic.example.yaml', 'Dockerfile']) expect(ignored(patterns, f), f).toBe(false);
   });

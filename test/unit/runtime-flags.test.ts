@@ -18,12 +18,28 @@ describe('Node runtime flags', () => {
     ['npm run bench', scripts.bench!],
     ['bin/clawmedic.js shebang', read('bin/clawmedic.js').split('\n')[0]!],
     ['Dockerfile CMD', read('Dockerfile').split('\n').find((l) => l.startsWith('CMD'))!],
-    ['docker-compose clawmedic command', read('docker-compose.yml').split('\n').find((l) => l.includes('bin/clawmedic.js'))!],
+    ['docker-compose clawmedic command', read('docker-compose.yml').split('\n').find((l) => l.includes('dist/cli.js'))!],
   ];
 
   it.each(startLines)('%s passes every flag', (_what, line) => {
     expect(line).toBeDefined();
     for (const flag of NODE_RUNTIME_FLAGS) expect(line).toContain(flag);
+  });
+
+  // Issue 15 item 5: production runs the compiled build; tsx (a devDependency) only runs tests and benchmarks.
+  it.each(startLines.filter(([what]) => what !== 'npm run bench'))('%s runs the compiled dist/cli.js with node, not tsx', (_what, line) => {
+    expect(line).toMatch(/\bnode\b/);
+    expect(line).not.toMatch(/\btsx\b|src\/cli\.ts/);
+  });
+
+  it('bin/clawmedic.js runs dist/cli.js, building it first only in a checkout; npm start/demo build a stale dist/ first', () => {
+    const bin = read('bin/clawmedic.js');
+    expect(bin).toContain("await import('../dist/cli.js')");
+    expect(bin).not.toMatch(/from 'tsx|import\('tsx/);
+    expect(scripts.start).toContain('dist/cli.js start');
+    expect(scripts.demo).toContain('dist/cli.js demo');
+    expect(scripts.prestart).toBe('node scripts/build.mjs --if-stale');
+    expect(scripts.predemo).toBe('node scripts/build.mjs --if-stale');
   });
 
   it('node accepts the flags (a typo would stop every start)', async () => {

@@ -1,13 +1,13 @@
 /**
  * Worker for the fix queue: runs a confirmed plan step by step, shows progress in place,
- * then verifies (probe + a window with no recurrence of the cause). Never retried: a fix may
+ * then verifies (probe + no recurrence of the cause, until it holds or the plan's window ends). Never retried: a fix may
  * have half-run. Its progress is recorded in Redis as it runs (fix-runs.ts), so a fix whose process
  * dies is found and closed by another process at once (fix-recovery.ts); a stalled job is failed by
  * BullMQ (maxStalledCount 0), never handed out again, and the fixstarted guard stays as a second net.
  */
 import { Worker, type ConnectionOptions, type Job } from 'bullmq';
 import type { RedisClient } from './redis.js';
-import { AUTOFIX_USER_ID, DEFAULTS, DELIVERY, QUEUES } from '../constants.js';
+import { AUTOFIX_USER_ID, DEFAULTS, DELIVERY, QUEUES, VERIFY } from '../constants.js';
 import type { FixOutcome, FixPlan, Verdict } from '../domain/diagnosis.js';
 import type { HostConfig } from '../domain/host.js';
 import type { AuditLog } from '../audit/audit-log.js';
@@ -17,6 +17,7 @@ import type { Logger } from '../util/logger.js';
 import { redact } from '../util/redact.js';
 import type { FixAttempts } from './fix-attempts.js';
 import { isDisruptive, isDoctorStep } from '../openclaw/step-catalog.js';
+import { verifyHolds } from '../openclaw/plan.js';
 import type { HostOps } from './host-ops.js';
 import type { Inflight } from './inflight.js';
 import type { Notifier } from './notifier.js';
@@ -151,11 +152,10 @@ async function runFix(deps: FixWorkerDeps, job: Job<FixJobData, unknown, 'fix'>,
     message = `Step "${last.kind}" failed (exit ${last.exitCode ?? (last.timedOut ? 'timeout' : 'none')}); later steps were not run.`;
   } else {
     await deps.notifier.send({ chat, messageKey, reply: { title: `${host.name}: verifying (probe + ${plan.verifyWindowSec} s log window)…`, tone: 'pending', footer: footer() } });
-    await sleep(plan.verifyWindowSec * 1000);
-    // Only what happened since the fix started counts: old 4008s and OOM lines stay in the log.
-    after = await deps.ops.diagnose(host, { since: new Date(started) });
     const before = job.data.before ?? syntheticBefore(host.name, plan);
-    const check = deps.ops.verify(before, after);
+    const verified = await verifyWindow(deps.ops, host, before, plan.verifyWindowSec * 1000, started);
+    after = verified.after;
+    const check = verified.check;
     if (check.status === 'user_action_needed') {
       // The host part worked; what still fails is on the user's side (a tab, a device, a lockout).
       status = 'user_action_needed';
@@ -169,6 +169,37 @@ async function runFix(deps: FixWorkerDeps, job: Job<FixJobData, unknown, 'fix'>,
     }
   }
   return { host: host.name, cause: plan.cause, status, steps, after, message };
+}
+
+/**
+ * The verify window: a fresh diagnose (only what happened since the fix started counts: old 4008s
+ * and OOM lines stay in the log) every VERIFY.pollSec, ending as soon as verification holds
+ * (verifyHolds) and at the latest after `ceilingMs`, whose diagnose decides. A diagnose that fails
+ * inside the window (the host busy restarting) is tried again at the next poll; at the end it throws.
+ */
+async function verifyWindow(
+  ops: HostOps,
+  host: HostConfig,
+  before: Verdict,
+  ceilingMs: number,
+  fixStarted: number,
+): Promise<{ after: Verdict; check: ReturnType<HostOps['verify']> }> {
+  const stepsEnded = Date.now();
+  const quiet = { clientMs: VERIFY.quietClientSec * 1000, otherMs: VERIFY.quietSec * 1000 };
+  for (;;) {
+    const left = ceilingMs - (Date.now() - stepsEnded);
+    await sleep(Math.max(0, Math.min(VERIFY.pollSec * 1000, left)));
+    const last = Date.now() - stepsEnded >= ceilingMs;
+    let after: Verdict;
+    try {
+      after = await ops.diagnose(host, { since: new Date(fixStarted) });
+    } catch (err) {
+      if (last) throw err;
+      continue;
+    }
+    const check = ops.verify(before, after);
+    if (last || verifyHolds(before, after, check, Date.now() - stepsEnded, quiet)) return { after, check };
+  }
 }
 
 function syntheticBefore(host: string, plan: FixPlan): Verdict {

@@ -7,7 +7,7 @@
  */
 import { Worker, type ConnectionOptions, type Job } from 'bullmq';
 import type { RedisClient } from './redis.js';
-import { AUTOFIX_USER_ID, DEFAULTS, DELIVERY, QUEUES, VERIFY } from '../constants.js';
+import { AUTOFIX_USER_ID, DEFAULTS, DELIVERY, QUEUES } from '../constants.js';
 import type { FixOutcome, FixPlan, Verdict } from '../domain/diagnosis.js';
 import type { HostConfig } from '../domain/host.js';
 import type { AuditLog } from '../audit/audit-log.js';
@@ -17,7 +17,7 @@ import type { Logger } from '../util/logger.js';
 import { redact } from '../util/redact.js';
 import type { FixAttempts } from './fix-attempts.js';
 import { isDisruptive, isDoctorStep } from '../openclaw/step-catalog.js';
-import { verifyHolds } from '../openclaw/plan.js';
+import { verifyWindow } from './verify-window.js';
 import type { HostOps } from './host-ops.js';
 import type { Inflight } from './inflight.js';
 import type { Notifier } from './notifier.js';
@@ -68,7 +68,6 @@ class FixTakenOverError extends Error {
 /** Key marking a fix job whose outcome was sent: a copy handed out again (its completion lost in a failover) stays quiet. */
 const doneKey = (prefix: string, jobId: string) => `${prefix}:fixdone:${jobId}`;
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function runFix(deps: FixWorkerDeps, job: Job<FixJobData, unknown, 'fix'>, plan: FixPlan): Promise<FixOutcome> {
   const started = Date.now();
@@ -169,37 +168,6 @@ async function runFix(deps: FixWorkerDeps, job: Job<FixJobData, unknown, 'fix'>,
     }
   }
   return { host: host.name, cause: plan.cause, status, steps, after, message };
-}
-
-/**
- * The verify window: a fresh diagnose (only what happened since the fix started counts: old 4008s
- * and OOM lines stay in the log) every VERIFY.pollSec, ending as soon as verification holds
- * (verifyHolds) and at the latest after `ceilingMs`, whose diagnose decides. A diagnose that fails
- * inside the window (the host busy restarting) is tried again at the next poll; at the end it throws.
- */
-async function verifyWindow(
-  ops: HostOps,
-  host: HostConfig,
-  before: Verdict,
-  ceilingMs: number,
-  fixStarted: number,
-): Promise<{ after: Verdict; check: ReturnType<HostOps['verify']> }> {
-  const stepsEnded = Date.now();
-  const quiet = { clientMs: VERIFY.quietClientSec * 1000, otherMs: VERIFY.quietSec * 1000 };
-  for (;;) {
-    const left = ceilingMs - (Date.now() - stepsEnded);
-    await sleep(Math.max(0, Math.min(VERIFY.pollSec * 1000, left)));
-    const last = Date.now() - stepsEnded >= ceilingMs;
-    let after: Verdict;
-    try {
-      after = await ops.diagnose(host, { since: new Date(fixStarted) });
-    } catch (err) {
-      if (last) throw err;
-      continue;
-    }
-    const check = ops.verify(before, after);
-    if (last || verifyHolds(before, after, check, Date.now() - stepsEnded, quiet)) return { after, check };
-  }
 }
 
 function syntheticBefore(host: string, plan: FixPlan): Verdict {

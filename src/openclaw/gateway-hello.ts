@@ -23,6 +23,8 @@ export const HELLO_UNSURE_RC = 5;
  * finds `logFile` and the config `path` as in the CLI's), `health` when the gateway answered it (or
  * refused the probe: rc 1, as the CLI's health fails then), `version` when a package.json says it.
  * Exit 0 when it could tell (the gateway answered, refused, or nothing listens); 5 when it could not.
+ * A gateway still starting (close 1013 "gateway starting; retry shortly") is asked again every 0.5 s
+ * until the deadline, as a client of it would.
  */
 export const GATEWAY_HELLO_JS = String.raw`
 const fs=require('fs'),os=require('os'),path=require('path'),net=require('net'),tls=require('tls'),crypto=require('crypto');
@@ -50,7 +52,7 @@ if(health)sec('health',JSON.stringify(health,null,2),0);else if(out.rpc.ok===fal
 if(version)sec('version',version,0)}else process.stdout.write('clawmedic hello: '+s(out.rpc.error)+'\n');
 process.exit(rc)};
 const fail=(err,kind,extra)=>{out.rpc.ok=false;out.rpc.error=err;out.rpc.connectFailure=Object.assign({kind},extra||{});fin(0)};
-const unsure=(why)=>{out.rpc.error=why;fin(5)};
+const unsure=(why)=>{out.rpc.error=out.rpc.error?why+' ('+out.rpc.error+')':why;fin(5)};
 const token=typeof a.token==='string'?a.token:'';
 const timer=setTimeout(()=>{if(out.rpc.ok===true)fin(0);else unsure('no answer in time')},tmo);
 if(!c)unsure('config not readable: '+p);else if(!token)unsure('no plain gateway.auth.token in the config');
@@ -62,14 +64,15 @@ const onMsg=(txt)=>{let m;try{m=JSON.parse(txt)}catch(e){return}
 if(m.type==='event'&&m.event==='connect.challenge'){send({type:'req',id:'clawmedic-probe',method:'connect',params:{minProtocol:3,maxProtocol:4,client:{id:'cli',version:'clawmedic',platform:process.platform,mode:'probe'},role:'operator',scopes:['operator.read'],caps:[],auth:{token}}});return}
 if(m.type==='res'&&m.id==='clawmedic-probe'){if(m.ok){const sv=(m.payload&&m.payload.server)||{};out.rpc.ok=true;out.rpc.server={version:sv.version||null};if(sv.version){out.rpc.version=sv.version;out.gateway.version=sv.version}
 send({type:'req',id:'clawmedic-health',method:'health',params:{}})}
-else{const e=m.error||{};const d=e.details||{};const msg=s(e.message)||'connect refused';const code=typeof d.code==='string'?d.code:undefined;
+else{const e=m.error||{};const d=e.details||{};const msg=s(e.message)||'connect refused';if(/gateway starting/i.test(msg)){out.rpc.error=msg;return retry()}const code=typeof d.code==='string'?d.code:undefined;
 fail(msg,/unauthori|token|pairing|rate.?limit|AUTH_/i.test(msg+' '+(code||''))?'auth-rejected':'rejected',code?{detailCode:code}:{})}return}
 if(m.type==='res'&&m.id==='clawmedic-health'){if(m.ok&&m.payload&&typeof m.payload==='object')health=m.payload;fin(0)}};
 const onFrames=()=>{for(;;){if(buf.length<2)return;const op=buf[0]&0x0f;let len=buf[1]&0x7f,off=2;if(len===126){if(buf.length<4)return;len=buf.readUInt16BE(2);off=4}else if(len===127){if(buf.length<10)return;len=Number(buf.readBigUInt64BE(2));off=10}
 if(buf[1]&0x80)off+=4;if(buf.length<off+len)return;const pl=buf.subarray(off,off+len);buf=buf.subarray(off+len);
 if(op===1)onMsg(pl.toString('utf8'));else if(op===8){const code=pl.length>=2?pl.readUInt16BE(0):1005;const why=pl.subarray(2).toString('utf8');
-if(out.rpc.ok===true)return fin(0);fail('gateway closed ('+code+'): '+why,/unauthori|token|pairing/i.test(why)?'auth-rejected':'closed')}}};
-if(!done){const opts={host:'127.0.0.1',port};
+if(out.rpc.ok===true)return fin(0);if(code===1013||/gateway starting/i.test(why)){out.rpc.error='gateway starting: '+why;return retry()}fail('gateway closed ('+code+'): '+why,/unauthori|token|pairing/i.test(why)?'auth-rejected':'closed')}}};
+const retry=()=>{try{sock.removeAllListeners();sock.on('error',()=>{});sock.destroy()}catch(e){}buf=Buffer.alloc(0);upgraded=false;out.port.status=undefined;if(!done)setTimeout(go,500)};
+function go(){if(done)return;const opts={host:'127.0.0.1',port};
 sock=useTls?tls.connect(Object.assign(opts,{rejectUnauthorized:false,servername:'localhost'})):net.connect(opts);
 sock.on('error',(e)=>{if(out.rpc.ok===true)return fin(0);if(upgraded)return unsure('connection lost: '+s(e.code||e.message));
 if(e.code==='ECONNREFUSED'){out.port.status='free';return fail('connect ECONNREFUSED 127.0.0.1:'+port,'unreachable')}unsure('connect '+s(e.code||e.message))});
@@ -80,4 +83,5 @@ const head=buf.subarray(0,i).toString('latin1');buf=buf.subarray(i+4);const st=/
 if(!st)return fail('not an HTTP answer on port '+port,'unreachable');
 if(st[1]!=='101')return fail('gateway rejected websocket upgrade (HTTP '+st[1]+')','unreachable');
 upgraded=true;out.rpc.gatewayReached=true}onFrames()})}
+go();
 `;

@@ -46,10 +46,13 @@ function runHello(dir: string, port: number, timeoutMs = 3000): Promise<{ code: 
 }
 
 /** A gateway-like WebSocket server: connect.challenge, then the answer `accept` decides, then health. */
-async function fakeGateway(accept: (params: { auth?: { token?: string }; client?: { id?: string; mode?: string } }) => boolean): Promise<number> {
+async function fakeGateway(accept: (params: { auth?: { token?: string }; client?: { id?: string; mode?: string } }) => boolean, startingFor = 0): Promise<number> {
   const port = await freePort();
   const wss = new WebSocketServer({ host: '127.0.0.1', port });
+  let connections = 0;
   wss.on('connection', (ws) => {
+    // A gateway still starting closes every connection with 1013, as 2026.9.6 does before `[gateway] ready`.
+    if (++connections <= startingFor) return ws.close(1013, 'gateway starting; retry shortly');
     ws.send(JSON.stringify({ type: 'event', event: 'connect.challenge', payload: { nonce: 'n' } }));
     ws.on('message', (data) => {
       const m = JSON.parse(data.toString()) as { id: string; method: string; params: Parameters<typeof accept>[0] };
@@ -99,6 +102,20 @@ describe('gateway hello', () => {
     expect(gs?.probeError).toBe('unauthorized: gateway token mismatch (provide gateway auth token)');
     expect(s.health?.rc).toBe(1);
     expect(r.out).not.toContain(TOKEN);
+  });
+
+  it('a gateway still starting (1013) is asked again until it answers', async () => {
+    const port = await fakeGateway((p) => p.auth?.token === TOKEN, 2);
+    const r = await runHello(stateDir(cfg(port)), port, 8000);
+    expect(r.code, r.out).toBe(0);
+    expect(parseGatewayStatusJson(splitSections(r.out).gateway_status!.output)?.probeOk).toBe(true);
+  });
+
+  it('a gateway that stays starting: cannot tell at the deadline (the CLI answers then)', async () => {
+    const port = await fakeGateway(() => true, 1_000_000);
+    const r = await runHello(stateDir(cfg(port)), port, 1500);
+    expect(r.code, r.out).toBe(HELLO_UNSURE_RC);
+    expect(r.out).toContain('gateway starting');
   });
 
   it('nothing listening: connect ECONNREFUSED, port free (the gateway is down)', async () => {

@@ -32,7 +32,7 @@ const A=process.argv.slice(1);const argPort=Number(A[0])||18789,tmo=Number(A[1])
 const S='@@CLAWMEDIC section=',R='@@CLAWMEDIC rc=';
 const sec=(n,body,rc)=>process.stdout.write('\n'+S+n+'\n'+body+'\n\n'+R+rc+'\n');
 const s=v=>v===undefined||v===null?'':String(v).replace(/[\r\n]/g,' ');
-const p=path.join(process.env.OPENCLAW_STATE_DIR||path.join(os.homedir(),'.openclaw'),'openclaw.json');
+const p=process.env.OPENCLAW_CONFIG_PATH||path.join(process.env.OPENCLAW_STATE_DIR||path.join(os.homedir(),'.openclaw'),'openclaw.json');
 let c=null;try{const t=fs.readFileSync(p,'utf8');try{c=JSON.parse(t)}catch(e){c=JSON.parse(t.replace(/\/\*[\s\S]*?\*\//g,'').replace(/^\s*\/\/.*$/gm,'').replace(/,(\s*[}\]])/g,'$1'))}}catch(e){c=null}
 const g=(c&&c.gateway)||{},a=g.auth||{};
 const port=Number(g.port)>0?Number(g.port):argPort;const useTls=!!(g.tls&&g.tls.enabled);

@@ -24,16 +24,18 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 150);
  */
 function rawCommands(host: HostConfig, stateDir: string, kernelFallback: boolean): Array<[string, string]> {
   const script = buildEvidenceScript(host);
-  // The config reader is a node one-liner inside the script: reuse it exactly as quoted there.
-  const nodeCall = /(node -e '(?:[^']|'\\'')*')/.exec(script)?.[1];
-  if (!nodeCall) throw new Error('no node -e config reader in the evidence script');
+  // The gateway hello and the config reader are node one-liners inside the script: reuse them exactly as quoted there.
+  const nodeCalls = [...script.matchAll(/(node -e '(?:[^']|'\\'')*')( -- [^ ]+ \d+ [^ ]+)?/g)];
+  const helloCall = nodeCalls.find((m) => m[2])?.[0];
+  const nodeCall = nodeCalls.find((m) => !m[2])?.[1];
+  if (!nodeCall || !helloCall) throw new Error('no node -e gateway hello or config reader in the evidence script');
   const port = host.gateway.port;
   const filter = shellQuote(LOG_FILTER_ERE);
   const unit = host.supervisor.kind === 'systemd-user' ? host.supervisor.unit : 'openclaw-gateway.service';
   const cmds: Array<[string, string]> = [
     ['date', 'date -u +%Y-%m-%dT%H:%M:%SZ'],
-    ['openclaw --version', `${openclawCmd(host, ['--version'])} </dev/null 2>&1`],
-    ['openclaw gateway status --json', `${openclawCmd(host, ['gateway', 'status', '--json'])} </dev/null 2>&1`],
+    // Where `openclaw --version`, `gateway status --json` and `health --json` ran before issue 11.
+    ['node -e <gateway hello>', `${helloCall} </dev/null 2>&1`],
     ['ss -tlnp | grep', `ss -tlnp 2>&1 | grep -E ${shellQuote(`^State|:${port}[[:space:]]`)}`],
     ['sudo -n ss -tlnp', 'sudo -n ss -tlnp 2>&1 | tail -n 1'],
     ['free -m', 'free -m 2>&1'],
@@ -43,7 +45,6 @@ function rawCommands(host: HostConfig, stateDir: string, kernelFallback: boolean
   cmds.push(
     ['systemctl --user show', `${supervisorCmd(host, 'status')} 2>&1 | ${SED_REDACT_TOKENS}`],
     ['node -e <config reader>', `${nodeCall} ${shellQuote(path.join(stateDir, 'openclaw.json'))} 2>&1`],
-    ['openclaw health --json', `${openclawCmd(host, ['health', '--json'])} </dev/null 2>&1`],
     ['tail log | grep | tail', `tail -n 20000 ${shellQuote(path.join(stateDir, 'openclaw.log'))} | grep -E ${filter} | tail -n 2000`],
     [
       'journalctl --user -u | grep | tail',

@@ -14,7 +14,7 @@ import { FIGURE_LINE, fmt, type Figure } from './bench-kit.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 /** In the order they are listed in bench/README.md. */
-const BENCHES = ['status-pipeline', 'status-probe', 'diagnose-pass', 'log-parser', 'incident-picture', 'telegram-status', 'discord-interactions', 'busy-group', 'monitor-alert-latency', 'monitor-fleet'];
+const BENCHES = ['status-pipeline', 'status-probe', 'diagnose-pass', 'real-host', 'log-parser', 'incident-picture', 'telegram-status', 'discord-interactions', 'busy-group', 'monitor-alert-latency', 'monitor-fleet'];
 
 /** Run one bench file in a child node (tsx loader); resolves with its figures and exit code. */
 function runOne(name: string): Promise<{ figures: Figure[]; code: number; seconds: number }> {

@@ -183,3 +183,16 @@ export const PICTURE_RENDERER = {
   /** Characters of the child's stderr kept for the error when it dies (a Rust panic message, say). */
   stderrTailChars: 1_000,
 } as const;
+
+/**
+ * How a fix is verified: a fresh diagnose every `pollSec` after the last step, until verification
+ * holds or the plan's verify window (the ceiling) ends. It holds when the gateway answers, nothing of
+ * the cause failed since the fix, and either a client got through since (the failing one is back) or
+ * nothing failed for the quiet time: `quietClientSec` for client causes (longer than the Control UI's
+ * 15 s reconnect backoff cap, so a tab still looping would have failed again), `quietSec` for others.
+ */
+export const VERIFY = {
+  pollSec: 5,
+  quietClientSec: 20,
+  quietSec: 10,
+} as const;

@@ -98,6 +98,11 @@ export interface Verdict {
   gaps: string[];
   /** ISO time of the evidence pass. */
   at: string;
+  /**
+   * Successful client connects (Control UI / webchat hello) logged in the window, when any: after a
+   * fix, a client that got through. Lets a verify window end as soon as the failing client is back.
+   */
+  clientConnects?: number;
 }
 
 /** Named, fixed actions a fix may run. Chat text never becomes one of these. */

@@ -1,6 +1,6 @@
 /**
  * Worker for the fix queue: runs a confirmed plan step by step, shows progress in place,
- * then verifies (probe + a window with no recurrence of the cause). Never retried: a fix may
+ * then verifies (probe + no recurrence of the cause, until it holds or the plan's window ends). Never retried: a fix may
  * have half-run. Its progress is recorded in Redis as it runs (fix-runs.ts), so a fix whose process
  * dies is found and closed by another process at once (fix-recovery.ts); a stalled job is failed by
  * BullMQ (maxStalledCount 0), never handed out again, and the fixstarted guard stays as a second net.
@@ -17,6 +17,7 @@ import type { Logger } from '../util/logger.js';
 import { redact } from '../util/redact.js';
 import type { FixAttempts } from './fix-attempts.js';
 import { isDisruptive, isDoctorStep } from '../openclaw/step-catalog.js';
+import { verifyWindow } from './verify-window.js';
 import type { HostOps } from './host-ops.js';
 import type { Inflight } from './inflight.js';
 import type { Notifier } from './notifier.js';
@@ -67,7 +68,6 @@ class FixTakenOverError extends Error {
 /** Key marking a fix job whose outcome was sent: a copy handed out again (its completion lost in a failover) stays quiet. */
 const doneKey = (prefix: string, jobId: string) => `${prefix}:fixdone:${jobId}`;
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function runFix(deps: FixWorkerDeps, job: Job<FixJobData, unknown, 'fix'>, plan: FixPlan): Promise<FixOutcome> {
   const started = Date.now();
@@ -151,11 +151,10 @@ async function runFix(deps: FixWorkerDeps, job: Job<FixJobData, unknown, 'fix'>,
     message = `Step "${last.kind}" failed (exit ${last.exitCode ?? (last.timedOut ? 'timeout' : 'none')}); later steps were not run.`;
   } else {
     await deps.notifier.send({ chat, messageKey, reply: { title: `${host.name}: verifying (probe + ${plan.verifyWindowSec} s log window)…`, tone: 'pending', footer: footer() } });
-    await sleep(plan.verifyWindowSec * 1000);
-    // Only what happened since the fix started counts: old 4008s and OOM lines stay in the log.
-    after = await deps.ops.diagnose(host, { since: new Date(started) });
     const before = job.data.before ?? syntheticBefore(host.name, plan);
-    const check = deps.ops.verify(before, after);
+    const verified = await verifyWindow(deps.ops, host, before, plan.verifyWindowSec * 1000, started);
+    after = verified.after;
+    const check = verified.check;
     if (check.status === 'user_action_needed') {
       // The host part worked; what still fails is on the user's side (a tab, a device, a lockout).
       status = 'user_action_needed';

@@ -9,7 +9,8 @@ import type { Cause, FixPlan } from '../domain/diagnosis.js';
 import type { HostConfig } from '../domain/host.js';
 import type { RemoteRunner } from '../domain/remote.js';
 import { SshRunner } from '../remote/ssh-runner.js';
-import { buildEvidenceScript, EVIDENCE_MAX_OUTPUT_BYTES, EVIDENCE_TIMEOUT_MS, parseEvidence } from '../openclaw/evidence.js';
+import { parseEvidence } from '../openclaw/evidence.js';
+import { gatherEvidence } from './evidence-pass.js';
 import { diagnose } from '../openclaw/diagnose.js';
 import { planFix, verifyFix, parseDashboardUrl, waitForGatewayStep } from '../openclaw/plan.js';
 import { renderStep } from '../openclaw/step-catalog.js';
@@ -87,15 +88,14 @@ export async function createRemoteHostOps(
     status: (host) => checkHostStatus(runner, host, { cliTimeoutMs: statusTimeoutMs, maxOutputBytes }),
 
     async diagnose(host, diagnoseOpts = {}) {
-      const cap = Math.max(maxOutputBytes, EVIDENCE_MAX_OUTPUT_BYTES);
-      // The outside view runs alongside the SSH pass: it needs no SSH and costs nothing extra in time.
+      // The outside view runs alongside the SSH parts: it needs no SSH and costs nothing extra in time.
       const [res, external] = await Promise.all([
-        runner.exec(host, buildEvidenceScript(host), { timeoutMs: EVIDENCE_TIMEOUT_MS, maxOutputBytes: cap }),
+        gatherEvidence(runner, host, { maxOutputBytes }),
         host.gateway.url ? probeWebSocketUpgrade(host.gateway.url) : Promise.resolve(undefined),
       ]);
       const evidence = parseEvidence(res.stdout);
       if (external) evidence.externalProbe = { url: external.url, ok: external.ok, status: external.status, error: external.error };
-      if (res.truncated) evidence.gaps.push(`output over ${cap} bytes was cut`);
+      evidence.gaps.push(...res.gaps);
       return diagnose(host, evidence, undefined, { since: diagnoseOpts.since });
     },
 

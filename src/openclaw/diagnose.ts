@@ -62,6 +62,7 @@ export function diagnose(host: HostConfig, evidence: Evidence, now?: Date, opts:
   // Everything found is over (superseded): the host is as healthy as its probe says.
   if (findings.every((f) => f.supersededBy)) findings = [healthyOrUnknown(ctx), ...findings];
 
+  const connects = ctx.windowEvents.filter((e) => e.kind === 'webchat_connected').length;
   return {
     host: host.name,
     findings,
@@ -69,6 +70,7 @@ export function diagnose(host: HostConfig, evidence: Evidence, now?: Date, opts:
     probeOk,
     gaps: evidence.gaps.filter((g) => !UNPRIVILEGED_GAP_RE.test(g)),
     at: new Date(now ? now.getTime() : Date.now()).toISOString(),
+    ...(connects > 0 ? { clientConnects: connects } : {}),
   };
 }
 

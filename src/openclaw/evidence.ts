@@ -26,8 +26,10 @@ import {
   SED_REDACT_TOKENS,
   shellPath,
   supervisorCmd,
+  shellPort,
   TIMEOUT_PRELUDE,
 } from './templates.js';
+import { GATEWAY_HELLO_JS } from './gateway-hello.js';
 
 /** Marker that opens a section: `@@CLAWMEDIC section=<name>`. */
 export const SECTION_MARK = '@@CLAWMEDIC section=';
@@ -68,120 +70,182 @@ const CONFIG_NODE_SCRIPT = [
   "console.log('allowedOrigins='+(Array.isArray(u.allowedOrigins)?u.allowedOrigins.map(s).join(','):''));",
 ].join('');
 
+/** Deadline of the gateway hello inside the script (connect + hello + health), ms; then the CLI answers. */
+const HELLO_TIMEOUT_MS = 5000;
+
+/**
+ * The hello replaces the CLI where it can answer for it: a native or docker install with node, no
+ * `--profile` (the profile moves the state dir in ways only the CLI resolves). Else the CLI answers.
+ */
+function helloCommand(host: HostConfig, container: string | undefined): string | undefined {
+  if (host.openclaw.profile) return undefined;
+  const args = `-- ${shellPort(host)} ${HELLO_TIMEOUT_MS} ${shellQuote(host.openclaw.bin)}`;
+  if (host.install === 'docker') {
+    if (!container) return undefined;
+    const env = host.openclaw.stateDir ? ['-e', shellQuote(`OPENCLAW_STATE_DIR=${host.openclaw.stateDir}`)] : [];
+    return `_cm_to 20 docker exec ${[...env, '--'].join(' ')} ${shellQuote(container)} node -e ${shellQuote(GATEWAY_HELLO_JS)} ${args}`;
+  }
+  const envPrefix = host.openclaw.stateDir ? `env OPENCLAW_STATE_DIR=${shellPath(host.openclaw.stateDir)} ` : '';
+  return `_cm_to 20 ${envPrefix}node -e ${shellQuote(GATEWAY_HELLO_JS)} ${args}`;
+}
+
+/** Shell functions every evidence script starts with. */
+function prelude(): string[] {
+  return [
+    '#!/bin/sh',
+    '# clawmedic evidence pass: read-only',
+    TIMEOUT_PRELUDE,
+    `_cm_s() { printf '\\n${SECTION_MARK}%s\\n' "$1"; }`,
+    `_cm_e() { printf '\\n${RC_MARK}%s\\n' "$1"; }`,
+    `_cm_filter=${shellQuote(LOG_FILTER_ERE)}`,
+  ];
+}
+
+/**
+ * The evidence pass as independent scripts, run at once on one SSH connection (one exec channel
+ * each): (1) the gateway: hello (or the CLI), config facts, env file, health, the file log (it needs
+ * the log path the gateway part found); (2) the host: clock, listeners, memory, kernel OOM lines,
+ * supervisor state; (3) the journal or docker logs, when the host has them. Each prints the same
+ * fenced sections as the one sequential script, so parseEvidence reads their outputs joined.
+ */
+export function buildEvidenceScripts(host: HostConfig): string[] {
+  return evidenceParts(host).map((part) => `${[...prelude(), ...part, 'exit 0'].join('\n')}\n`);
+}
+
 /**
  * Build the evidence script for a host: one POSIX sh script gathering version, gateway status,
- * listeners, memory, kernel OOM lines, supervisor state, config facts, health and recent logs.
+ * listeners, memory, kernel OOM lines, supervisor state, config facts, health and recent logs
+ * (the parts of buildEvidenceScripts one after the other).
  */
 export function buildEvidenceScript(host: HostConfig): string {
+  return `${[...prelude(), ...evidenceParts(host).flat(), 'exit 0'].join('\n')}\n`;
+}
+
+function evidenceParts(host: HostConfig): string[][] {
   const port = host.gateway.port;
   const docker = host.install === 'docker';
   const container = containerOf(host);
   const sup = host.supervisor;
   const oc = (sec: number, args: string[]) => openclawTimed(host, sec, args);
-  const L: string[] = [];
-  L.push('#!/bin/sh');
-  L.push('# clawmedic evidence pass: read-only');
-  L.push(TIMEOUT_PRELUDE);
-  L.push(`_cm_s() { printf '\\n${SECTION_MARK}%s\\n' "$1"; }`);
-  L.push(`_cm_e() { printf '\\n${RC_MARK}%s\\n' "$1"; }`);
-  L.push(`_cm_filter=${shellQuote(LOG_FILTER_ERE)}`);
+  const gw: string[] = [];
+  const hostPart: string[] = [];
+  const journal: string[] = [];
 
-  L.push('_cm_s now; date -u +%Y-%m-%dT%H:%M:%SZ; _cm_e $?');
-  L.push(`_cm_s version; ${oc(20, ['--version'])} 2>&1; _cm_e $?`);
-
-  // gateway status: JSON first; the text form only when the JSON form did not work (old builds).
-  L.push(`_cm_gs=$(${oc(45, ['gateway', 'status', '--json'])} 2>&1); _cm_rc=$?`);
-  L.push(`_cm_s gateway_status; printf '%s\\n' "$_cm_gs"; _cm_e $_cm_rc`);
-  L.push(`case "$_cm_gs" in *'"rpc"'*) ;; *) _cm_gs=$(${oc(45, ['gateway', 'status'])} 2>&1); _cm_rc=$?;`);
-  L.push(`  _cm_s gateway_status_text; printf '%s\\n' "$_cm_gs"; _cm_e $_cm_rc;; esac`);
-  L.push(
+  // The gateway: one WebSocket hello with the config token (read on the host) answers what
+  // `gateway status --json`, `health --json` and `--version` did, in milliseconds instead of ~11 s
+  // of CLI on a real host. When it cannot tell (no node, no plain token, no answer in time), the CLI.
+  const hello = helloCommand(host, container);
+  const cliVersion = `_cm_s version; ${oc(20, ['--version'])} 2>&1; _cm_e $?`;
+  const cliHealth = `_cm_s health; ${oc(15, ['health', '--json'])} 2>&1; _cm_e $?`;
+  const cliStatus = [
+    // gateway status: JSON first; the text form only when the JSON form did not work (old builds).
+    `_cm_gs=$(${oc(45, ['gateway', 'status', '--json'])} 2>&1); _cm_rc=$?`,
+    `_cm_s gateway_status; printf '%s\\n' "$_cm_gs"; _cm_e $_cm_rc`,
+    `case "$_cm_gs" in *'"rpc"'*) ;; *) _cm_gs=$(${oc(45, ['gateway', 'status'])} 2>&1); _cm_rc=$?;`,
+    `  _cm_s gateway_status_text; printf '%s\\n' "$_cm_gs"; _cm_e $_cm_rc;; esac`,
+  ];
+  if (hello) {
+    const nodeHere = docker ? 'true' : 'command -v node >/dev/null 2>&1';
+    gw.push(`_cm_hrc=127; if ${nodeHere}; then _cm_gs=$(${hello} </dev/null 2>&1); _cm_hrc=$?; fi`);
+    gw.push('if [ $_cm_hrc -ne 0 ]; then');
+    gw.push(`  ${cliVersion}`);
+    gw.push(...cliStatus.map((l) => `  ${l}`));
+    gw.push(`  ${cliHealth}`);
+    gw.push('else');
+    gw.push(`  printf '%s\\n' "$_cm_gs"`);
+    // The hello prints version and health only when it has them; the CLI fills in what is missing.
+    gw.push(`  case "$_cm_gs" in *'${SECTION_MARK}version'*) ;; *) ${cliVersion};; esac`);
+    gw.push(`  case "$_cm_gs" in *'${SECTION_MARK}health'*) ;; *) ${cliHealth};; esac`);
+    gw.push('fi');
+  } else {
+    gw.push(cliVersion, ...cliStatus);
+  }
+  gw.push(
     `_cm_log=$(printf '%s\\n' "$_cm_gs" | sed -n -e 's/^ *"logFile": *"\\([^"]*\\)".*/\\1/p' -e 's/^File logs: *//p' | head -n 1)`,
   );
-  L.push(
+  gw.push(
     `_cm_cfg=$(printf '%s\\n' "$_cm_gs" | sed -n -e 's/^ *"path": *"\\([^"]*\\.json\\)".*/\\1/p' -e 's/^Config (cli): *//p' | head -n 1)`,
   );
-
-  // Listeners on the gateway port: as the user, and via sudo -n where the operator allowed it.
-  const portFilter = shellQuote(`^State|:${port}[[:space:]]`);
-  L.push(`_cm_o=$(ss -tlnp 2>&1); _cm_rc=$?; _cm_s listeners; printf '%s\\n' "$_cm_o" | grep -E ${portFilter}; _cm_e $_cm_rc`);
-  L.push(
-    `_cm_o=$(sudo -n ss -tlnp 2>&1); _cm_rc=$?; _cm_s listeners_sudo; if [ $_cm_rc -eq 0 ]; then printf '%s\\n' "$_cm_o" | grep -E ${portFilter}; else printf '%s\\n' "$_cm_o" | tail -n 1; fi; _cm_e $_cm_rc`,
-  );
-
-  L.push('_cm_s memory; free -m 2>&1; _cm_e $?');
-  if (docker && container) {
-    L.push(
-      `_cm_s container_memory; _cm_to 20 docker stats --no-stream --format ${shellQuote('{{.Name}}\t{{.MemUsage}}\t{{.MemPerc}}')} -- ${shellQuote(container)} 2>&1; _cm_e $?`,
-    );
-  }
-
-  // Kernel OOM kills: the journal first (timestamps); dmesg when the journal is missing or unreadable.
-  // No -q: "No journal files were found/opened" must show up so the dmesg fallback kicks in.
-  L.push("_cm_o=$(journalctl -k --no-pager -o short-iso --since='2 hours ago' 2>&1); _cm_rc=$?");
-  L.push(
-    'if [ $_cm_rc -ne 0 ] || printf \'%s\' "$_cm_o" | grep -q "No journal files"; then _cm_o=$(dmesg --time-format iso 2>&1 || dmesg 2>&1); _cm_rc=$?; fi',
-  );
-  L.push(
-    "_cm_s kernel_oom; if [ $_cm_rc -eq 0 ]; then printf '%s\\n' \"$_cm_o\" | grep -iE 'killed process|out of memory' | tail -n 50; else printf '%s\\n' \"$_cm_o\" | tail -n 2; fi; _cm_e $_cm_rc",
-  );
-
-  // Supervisor state (token values in ExecStart / container command are redacted on the host).
-  if (sup.kind === 'systemd-user' || sup.kind === 'docker' || sup.status) {
-    // `$( (` not `$((`: a commands-supervisor status is a subshell and must not parse as arithmetic.
-    L.push(`_cm_o=$( ${supervisorCmd(host, 'status')} 2>&1); _cm_rc=$?`);
-    L.push(`_cm_s service; printf '%s\\n' "$_cm_o" | ${SED_REDACT_TOKENS}; _cm_e $_cm_rc`);
-  }
-
-  // Config facts without secrets: node where available, else `openclaw config get` per key.
+  // Config facts without secrets: node where available, else `openclaw config get` per key; not again
+  // when the hello printed them (it read the same file).
+  const configDone = hello ? `case "$_cm_gs" in *'${SECTION_MARK}config'*) ;; *) ` : '';
+  const configEnd = hello ? ';; esac' : '';
   if (docker && container) {
     const env = host.openclaw.stateDir ? ['-e', shellQuote(`OPENCLAW_STATE_DIR=${host.openclaw.stateDir}`)] : [];
-    L.push(
-      `_cm_s config; _cm_to 20 docker exec ${[...env, '--'].join(' ')} ${shellQuote(container)} node -e ${shellQuote(CONFIG_NODE_SCRIPT)} -- "$_cm_cfg" 2>&1; _cm_e $?`,
+    gw.push(
+      `${configDone}_cm_s config; _cm_to 20 docker exec ${[...env, '--'].join(' ')} ${shellQuote(container)} node -e ${shellQuote(CONFIG_NODE_SCRIPT)} -- "$_cm_cfg" 2>&1; _cm_e $?${configEnd}`,
     );
   } else {
     const envPrefix = host.openclaw.stateDir ? `env OPENCLAW_STATE_DIR=${shellPath(host.openclaw.stateDir)} ` : '';
     const fallback = ['gateway.mode', 'gateway.bind', 'gateway.port', 'gateway.remote.url']
       .map((k) => `printf '%s=' ${shellQuote(k)}; ${openclawCmd(host, ['config', 'get', k])} </dev/null 2>/dev/null | head -n 1`)
       .join('; ');
-    L.push(
-      `_cm_s config; if command -v node >/dev/null 2>&1; then _cm_to 20 ${envPrefix}node -e ${shellQuote(CONFIG_NODE_SCRIPT)} -- "$_cm_cfg" 2>&1; _cm_e $?; else echo 'via=config-get'; ${fallback}; _cm_e 0; fi`,
+    gw.push(
+      `${configDone}_cm_s config; if command -v node >/dev/null 2>&1; then _cm_to 20 ${envPrefix}node -e ${shellQuote(CONFIG_NODE_SCRIPT)} -- "$_cm_cfg" 2>&1; _cm_e $?; else echo 'via=config-get'; ${fallback}; _cm_e 0; fi${configEnd}`,
     );
   }
 
   if (host.envFile) {
-    L.push(
+    gw.push(
       `_cm_o=$(grep -E '^[[:space:]]*(export[[:space:]]+)?GATEWAY_URL=' -- ${shellPath(host.envFile)} 2>&1); _cm_rc=$?; [ $_cm_rc -eq 1 ] && _cm_rc=0; _cm_s env_file; printf '%s\\n' "$_cm_o" | tail -n 1; _cm_e $_cm_rc`,
     );
   }
 
-  L.push(`_cm_s health; ${oc(15, ['health', '--json'])} 2>&1; _cm_e $?`);
-
-  // Logs last: they are the largest sections, so a byte cap on the output cuts them, not the facts.
+  // The file log last in its part: the largest section, so a byte cap on the output cuts it, not the facts.
   if (docker && container) {
     const c = shellQuote(container);
-    L.push(
+    gw.push(
       `_cm_s log_file; _cm_to 30 docker exec -- ${c} sh -c 'f=$1; [ -n "$f" ] || f=/tmp/openclaw/openclaw-$(date +%F).log; [ -r "$f" ] || f=/tmp/openclaw-$(id -u)/openclaw-$(date +%F).log; [ -r "$f" ] || { echo "no readable log file"; exit 2; }; echo "# $f"; tail -n 20000 "$f" | grep -E "$2" | tail -n ${LOG_LINES} | tail -c ${LOG_BYTES.file}; exit 0' sh "$_cm_log" "$_cm_filter" 2>&1; _cm_e $?`,
     );
-    L.push(
+    journal.push(
       `_cm_s log_docker; _cm_to 30 docker logs --tail 20000 -- ${c} 2>&1 | grep -E "$_cm_filter" | tail -n ${LOG_LINES} | tail -c ${LOG_BYTES.other}; _cm_e 0`,
     );
   } else {
-    L.push('if [ -z "$_cm_log" ] || [ ! -r "$_cm_log" ]; then');
-    L.push('  for _cm_f in "/tmp/openclaw/openclaw-$(date +%F).log" "/tmp/openclaw-$(id -u)/openclaw-$(date +%F).log"; do');
-    L.push('    if [ -r "$_cm_f" ]; then _cm_log=$_cm_f; break; fi');
-    L.push('  done');
-    L.push('fi');
-    L.push(
+    gw.push('if [ -z "$_cm_log" ] || [ ! -r "$_cm_log" ]; then');
+    gw.push('  for _cm_f in "/tmp/openclaw/openclaw-$(date +%F).log" "/tmp/openclaw-$(id -u)/openclaw-$(date +%F).log"; do');
+    gw.push('    if [ -r "$_cm_f" ]; then _cm_log=$_cm_f; break; fi');
+    gw.push('  done');
+    gw.push('fi');
+    gw.push(
       `_cm_s log_file; if [ -n "$_cm_log" ] && [ -r "$_cm_log" ]; then printf '# %s\\n' "$_cm_log"; tail -n 20000 "$_cm_log" | grep -E "$_cm_filter" | tail -n ${LOG_LINES} | tail -c ${LOG_BYTES.file}; _cm_e 0; else echo "no readable log file (\${_cm_log:-none found})"; _cm_e 2; fi`,
     );
   }
   if (sup.kind === 'systemd-user') {
-    L.push(
+    journal.push(
       `_cm_s log_journal; XDG_RUNTIME_DIR="\${XDG_RUNTIME_DIR:-/run/user/$(id -u)}" _cm_to 30 journalctl --user ${shellQuote(`--unit=${sup.unit}`)} --since='2 hours ago' -o short-iso --no-pager -q 2>&1 | grep -E "$_cm_filter" | tail -n ${LOG_LINES} | tail -c ${LOG_BYTES.other}; _cm_e 0`,
     );
   }
-  L.push('exit 0');
-  return `${L.join('\n')}\n`;
+
+  // The host: clock, listeners (as the user, and via sudo -n where the operator allowed it), memory,
+  // kernel OOM lines, supervisor state.
+  hostPart.push('_cm_s now; date -u +%Y-%m-%dT%H:%M:%SZ; _cm_e $?');
+  const portFilter = shellQuote(`^State|:${port}[[:space:]]`);
+  hostPart.push(`_cm_o=$(ss -tlnp 2>&1); _cm_rc=$?; _cm_s listeners; printf '%s\\n' "$_cm_o" | grep -E ${portFilter}; _cm_e $_cm_rc`);
+  hostPart.push(
+    `_cm_o=$(sudo -n ss -tlnp 2>&1); _cm_rc=$?; _cm_s listeners_sudo; if [ $_cm_rc -eq 0 ]; then printf '%s\\n' "$_cm_o" | grep -E ${portFilter}; else printf '%s\\n' "$_cm_o" | tail -n 1; fi; _cm_e $_cm_rc`,
+  );
+  hostPart.push('_cm_s memory; free -m 2>&1; _cm_e $?');
+  if (docker && container) {
+    hostPart.push(
+      `_cm_s container_memory; _cm_to 20 docker stats --no-stream --format ${shellQuote('{{.Name}}\t{{.MemUsage}}\t{{.MemPerc}}')} -- ${shellQuote(container)} 2>&1; _cm_e $?`,
+    );
+  }
+  // Kernel OOM kills: the journal first (timestamps); dmesg when the journal is missing or unreadable.
+  // No -q: "No journal files were found/opened" must show up so the dmesg fallback kicks in.
+  hostPart.push("_cm_o=$(journalctl -k --no-pager -o short-iso --since='2 hours ago' 2>&1); _cm_rc=$?");
+  hostPart.push(
+    'if [ $_cm_rc -ne 0 ] || printf \'%s\' "$_cm_o" | grep -q "No journal files"; then _cm_o=$(dmesg --time-format iso 2>&1 || dmesg 2>&1); _cm_rc=$?; fi',
+  );
+  hostPart.push(
+    "_cm_s kernel_oom; if [ $_cm_rc -eq 0 ]; then printf '%s\\n' \"$_cm_o\" | grep -iE 'killed process|out of memory' | tail -n 50; else printf '%s\\n' \"$_cm_o\" | tail -n 2; fi; _cm_e $_cm_rc",
+  );
+  // Supervisor state (token values in ExecStart / container command are redacted on the host).
+  if (sup.kind === 'systemd-user' || sup.kind === 'docker' || sup.status) {
+    // `$( (` not `$((`: a commands-supervisor status is a subshell and must not parse as arithmetic.
+    hostPart.push(`_cm_o=$( ${supervisorCmd(host, 'status')} 2>&1); _cm_rc=$?`);
+    hostPart.push(`_cm_s service; printf '%s\\n' "$_cm_o" | ${SED_REDACT_TOKENS}; _cm_e $_cm_rc`);
+  }
+  return [gw, hostPart, journal].filter((part) => part.length > 0);
 }
 
 /** Sections whose failure is expected on many hosts and is not worth reporting as a gap. */

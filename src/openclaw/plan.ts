@@ -199,6 +199,23 @@ const CLIENT_CAUSES = new Set<Cause>([
   'origin_not_allowed',
 ]);
 
+/** True for causes whose remedy is on the client's side (a tab, a device): their verify waits for the client. */
+export function isClientCause(cause: Cause): boolean {
+  return CLIENT_CAUSES.has(cause);
+}
+
+/**
+ * May a verify window end now, `quietMs` after the fix's last step? Only when the check says fixed;
+ * then at once if a client got through since the fix, else once nothing failed for the quiet time
+ * (`quiet.clientMs` for client causes, `quiet.otherMs` for the others). The plan's window is the ceiling.
+ */
+export function verifyHolds(before: Verdict, after: Verdict, check: Pick<FixCheck, 'fixed'>, quietMs: number, quiet: { clientMs: number; otherMs: number }): boolean {
+  if (!check.fixed || !after.probeOk) return false;
+  const cause = before.findings[0]?.cause ?? 'unknown';
+  if (!CLIENT_CAUSES.has(cause)) return quietMs >= quiet.otherMs;
+  return (after.clientConnects ?? 0) > 0 || quietMs >= quiet.clientMs;
+}
+
 /** The verdict of a fix: fixed, not fixed, or fixed on the host with something left on the user's side. */
 export interface FixCheck {
   fixed: boolean;

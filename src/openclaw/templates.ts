@@ -218,8 +218,11 @@ const LINK_FROM_CONFIG_JS =
 
 /**
  * A fresh tokenized dashboard link; the output is secret (delivered privately, never logged or
- * queued). `openclaw dashboard --json --no-open` on 2026.9; where that option does not exist
- * (2026.4: "unknown option") the link is built on the host from the config file's token.
+ * queued). Native installs: built on the host from the config file's token by node, the link
+ * `openclaw dashboard --json --no-open` prints (`http://127.0.0.1:<port>/#token=…`) without its
+ * ~20 s of CLI on a real 2026.9.6 host (issue 11: a fresh-link fix in seconds); the CLI only when node
+ * cannot (no node, no plain token). The CLI is also what 2026.4 lacks (`--json`: "unknown option").
+ * Docker installs: `docker exec … dashboard --json`.
  */
 export function dashboardLinkScript(host: HostConfig): string {
   const json = `${openclawTimed(host, 60, ['dashboard', '--json', '--no-open'])} 2>/dev/null`;
@@ -227,9 +230,9 @@ export function dashboardLinkScript(host: HostConfig): string {
   const cfg = `${shellPath(host.openclaw.stateDir ?? '~/.openclaw')}/openclaw.json`;
   return [
     TIMEOUT_PRELUDE,
+    `if command -v node >/dev/null 2>&1; then _cm_o=$(node -e ${shellQuote(LINK_FROM_CONFIG_JS)} -- ${cfg} ${shellPort(host)}) && { printf '%s\n' "$_cm_o"; exit 0; }; fi`,
     `_cm_o=$(${json}) && printf '%s' "$_cm_o" | grep -q '"url"' && { printf '%s\n' "$_cm_o"; exit 0; }`,
-    `command -v node >/dev/null 2>&1 || { echo '{"ok":false,"error":"no dashboard --json and no node to read the config"}'; exit 1; }`,
-    `node -e ${shellQuote(LINK_FROM_CONFIG_JS)} -- ${cfg} ${shellPort(host)}`,
+    `echo '{"ok":false,"error":"no link: no plain token in the config and no dashboard --json"}'; exit 1`,
   ].join('\n');
 }
 

@@ -212,7 +212,8 @@ export interface Standin {
   cleanup(): Promise<void>;
 }
 
-const CONFIG_OK = { gateway: { mode: 'local', auth: { mode: 'token', token: '<redacted>' }, port: 18789, bind: 'loopback' } };
+/** The config token is the one the stand-in's `openclaw dashboard --json` serves, so both fresh-link paths agree. */
+const CONFIG_OK = { gateway: { mode: 'local', auth: { mode: 'token', token: 'standin-dashboard-token-7c1e9a' }, port: 18789, bind: 'loopback' } };
 
 function unescapeArg(a: string): string {
   return a.replace(/\\(\\|t|n)/g, (_m, c: string) => (c === 't' ? '\t' : c === 'n' ? '\n' : '\\'));

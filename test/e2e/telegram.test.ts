@@ -299,7 +299,8 @@ describe('telegram e2e: commands in a group', () => {
     expect(verdict.message_id).toBe(picker.message_id);
     expect(botAfter(G.picker, asked)).toHaveLength(1);
     expect(verdict.buttons.map((b) => b.text)).toEqual(['Fix', 'Diagnose again']);
-    expect((await ran()).some((c) => c === 'openclaw gateway status --json')).toBe(true);
+    // The diagnose ran on the host: its gateway hello (in place of `openclaw gateway status --json` since issue 11).
+    expect((await ran()).some((c) => c === 'node hello')).toBe(true);
   });
 
   it('/fix for a stale browser tab in a group: the tokenized link goes to the user privately, never to the group; no restart', async () => {

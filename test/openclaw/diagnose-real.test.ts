@@ -8,7 +8,8 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { HostConfig } from '../../src/domain/host.js';
 import type { Verdict } from '../../src/domain/diagnosis.js';
-import { buildEvidenceScript, EVIDENCE_MAX_OUTPUT_BYTES, parseEvidence } from '../../src/openclaw/evidence.js';
+import { parseEvidence } from '../../src/openclaw/evidence.js';
+import { gatherEvidence } from '../../src/jobs/evidence-pass.js';
 import { diagnose } from '../../src/openclaw/diagnose.js';
 import { planFix } from '../../src/openclaw/plan.js';
 import { SshRunner } from '../../src/remote/ssh-runner.js';
@@ -34,8 +35,10 @@ describe('clawmedic diagnoses a real OpenClaw gateway over real SSH', () => {
 
   /** Evidence pass over SSH + diagnose, only log events since `since` (the log file is shared). */
   async function diagnoseNow(since: Date): Promise<Verdict> {
-    const r = await runner.exec(host, buildEvidenceScript(host), { timeoutMs: 240_000, maxOutputBytes: EVIDENCE_MAX_OUTPUT_BYTES } /* as production: the shared log can pass 1 MB */);
+    // As production: the evidence parts at once over the pooled connection (the shared log can pass 1 MB).
+    const r = await gatherEvidence(runner, host);
     const evidence = parseEvidence(r.stdout);
+    evidence.gaps.push(...r.gaps);
     return diagnose(host, evidence, undefined, { since });
   }
 

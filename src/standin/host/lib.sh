@@ -121,3 +121,21 @@ real_latency() {
   case "$f" in "" | 0 | 0.0 | 0.00) return 0 ;; esac
   sleep "$(awk -v s="$1" -v f="$f" 'BEGIN { printf "%.3f", s * f }')"
 }
+
+# A real sample with this state's paths and port owner pid.
+serve() {
+  sed -e "s#/tmp/openclaw/openclaw-2026-11-25.log#$LOG#g" \
+    -e "s#/home/claw/.openclaw/openclaw.json#$S/openclaw.json#g" \
+    -e "s#~/.openclaw/openclaw.json#$S/openclaw.json#g" \
+    -e "s#26892#${owner_pid:-26892}#g" "$1"
+}
+
+# The sample `gateway status` answer for this state (json|txt): up, refused (a --token override), port taken, down.
+status_sample() {
+  local f
+  if [ "$running" = 1 ]; then
+    if [ "$scenario" = token_override ]; then f=gateway-status-token-mismatch; else f=gateway-status-up; fi
+  elif owner_alive; then f=gateway-status-port-conflict
+  else f=gateway-status-down; fi
+  serve "$FX/$f.$1"
+}

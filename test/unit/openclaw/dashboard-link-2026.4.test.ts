@@ -1,9 +1,10 @@
 /**
  * Item 9: on 2026.4 `openclaw dashboard --json` is an unknown option (real output in
- * src/standin/samples/2026.4/dashboard-json-unknown-option.txt). The link step builds the link on the
- * host from the config file's token; on 2026.9 it keeps `dashboard --json`'s answer.
+ * src/standin/samples/2026.4/dashboard-json-unknown-option.txt), and on 2026.9 it takes ~20 s: the link
+ * step builds the link on the host from the config file's token, and asks the CLI only when the config
+ * holds no plain token.
  */
-import { chmodSync, mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -31,9 +32,19 @@ describe('fresh dashboard link', () => {
     rmSync(dir, { recursive: true });
   });
 
-  it('2026.9: the answer of dashboard --json is kept', () => {
+  it('2026.9: the link is built from the config token without the CLI (its dashboard --json takes ~20 s on a real host)', () => {
+    const { dir, host } = setup(`#!/bin/sh\necho called >"$(dirname "$0")/cli-called"\n`);
+    const r = spawnSync('sh', ['-c', dashboardLinkScript(host)], { encoding: 'utf8' });
+    expect(r.status).toBe(0);
+    expect(parseDashboardUrl(r.stdout)).toBe('http://127.0.0.1:18790/#token=tok%2Fwith%2Bodd%3Dchars');
+    expect(existsSync(path.join(dir, 'cli-called'))).toBe(false);
+    rmSync(dir, { recursive: true });
+  });
+
+  it('no plain token in the config (a secret reference): the answer of dashboard --json', () => {
     const json = fx('dashboard.json').replace(/\n/g, ' ');
     const { dir, host } = setup(`#!/bin/sh\necho '${json}'\n`);
+    writeFileSync(path.join(dir, 'openclaw.json'), JSON.stringify({ gateway: { mode: 'local', auth: { mode: 'token', token: { source: 'env', id: 'GW_TOKEN' } } } }));
     const r = spawnSync('sh', ['-c', dashboardLinkScript(host)], { encoding: 'utf8' });
     expect(r.status).toBe(0);
     expect(parseDashboardUrl(r.stdout)).toBe('http://127.0.0.1:18789/#token=<redacted>');

@@ -3,7 +3,7 @@ import type { Cause, Finding, Verdict } from '../../../src/domain/diagnosis.js';
 import type { HostConfig } from '../../../src/domain/host.js';
 import { diagnose } from '../../../src/openclaw/diagnose.js';
 import { parseEvidence } from '../../../src/openclaw/evidence.js';
-import { parseDashboardUrl, planFix, verifyFix } from '../../../src/openclaw/plan.js';
+import { parseDashboardUrl, planFix, verifyFix, verifyHolds } from '../../../src/openclaw/plan.js';
 import { commandsHost, dockerHost, evidenceOutput, fx, fxLines, nativeHost } from './helpers.js';
 
 function v(host: HostConfig, parts: Parameters<typeof evidenceOutput>[0], now: string): Verdict {
@@ -210,5 +210,41 @@ describe('a synthetic combo plans for its headline only', () => {
   it('token mismatch (medium) + plugin failure (high, current) → the plugin fix, not the link', () => {
     const verdict = v(nativeHost(), { log: fxLines('log-plugin-load-failed.jsonl', 'log-wrong-token.jsonl', 'log-stale-tab-loop.jsonl'), health: fx('health-plugin-load-failed.json') }, '2026-11-25T15:06:40Z');
     expect(kinds(planFix(nativeHost(), verdict))).toEqual(['disable_plugin', 'restart_gateway', 'wait_for_gateway']);
+  });
+});
+
+describe('verifyHolds: a verify window ends as soon as verification holds', () => {
+  const quiet = { clientMs: 20_000, otherMs: 10_000 };
+  const healthy = (connects?: number): Verdict => ({ ...verdictOf('healthy'), ...(connects ? { clientConnects: connects } : {}) });
+
+  it('a client cause ends at once when a client got through since the fix', () => {
+    const before = verdictOf('stale_client');
+    const after = healthy(1);
+    expect(verifyHolds(before, after, verifyFix(before, after), 2_000, quiet)).toBe(true);
+  });
+
+  it('a client cause with no client back waits for the quiet time (longer than the UI backoff cap)', () => {
+    const before = verdictOf('stale_client');
+    const after = healthy();
+    const check = verifyFix(before, after);
+    expect(verifyHolds(before, after, check, 14_000, quiet)).toBe(false);
+    expect(verifyHolds(before, after, check, 20_000, quiet)).toBe(true);
+  });
+
+  it('a restart cause ends once the probe answers and nothing failed for the shorter quiet time', () => {
+    const before = verdictOf('gateway_down', {}, false);
+    const after = healthy();
+    const check = verifyFix(before, after);
+    expect(verifyHolds(before, after, check, 5_000, quiet)).toBe(false);
+    expect(verifyHolds(before, after, check, 10_000, quiet)).toBe(true);
+  });
+
+  it('never while the cause still fails or the probe does not answer, whatever the time or connects', () => {
+    const before = verdictOf('stale_client');
+    const still = { ...verdictOf('stale_client'), clientConnects: 3 };
+    expect(verifyHolds(before, still, verifyFix(before, still), 60_000, quiet)).toBe(false);
+    const down = verdictOf('gateway_down', {}, false);
+    const stillDown = verdictOf('gateway_down', {}, false);
+    expect(verifyHolds(down, stillDown, verifyFix(down, stillDown), 60_000, quiet)).toBe(false);
   });
 });

@@ -175,6 +175,8 @@ export interface Listener {
   /** Process name (truncated to 15 chars by the kernel: `openclaw-gatewa`). Unknown when not visible to the user. */
   process?: string;
   pid?: number;
+  /** The owner's fd of the socket (`ss -p` prints it; the light probe checks it next time instead of `ss -p`). */
+  fd?: number;
   user?: string;
   commandLine?: string;
 }

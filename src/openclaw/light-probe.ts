@@ -7,9 +7,10 @@
 import type { HostConfig } from '../domain/host.js';
 import { shellQuote } from '../util/shell-quote.js';
 import type { Listener } from './evidence-types.js';
-import { RC_MARK, SECTION_MARK, splitSections } from './evidence.js';
+import { splitSections } from './evidence.js';
 import { isOpenClawProcess, parseSs } from './parse-ss.js';
 import { shellPath, TemplateError, TIMEOUT_PRELUDE } from './templates.js';
+import { bashFastPath, SECTION_FNS, type OwnerHint } from './light-probe-bash.js';
 
 /** curl's / wget's own deadline for GET /healthz (the gateway answers in ~1 ms on loopback). */
 export const HEALTHZ_MAX_TIME_SEC = 2;
@@ -22,63 +23,127 @@ export const HEALTHZ_BODY_BYTES = 512;
 /** Marker between the body and the HTTP status code that curl's `-w` appends. */
 const CODE_MARK = '_CM_HTTP_CODE_=';
 
-/**
- * Build the light probe script for a host: sections `listeners` (ss, filtered to the port),
- * `healthz` (`via=curl|wget|none`, `rc=`, `code=`, then at most HEALTHZ_BODY_BYTES of the body),
- * `gateway_memory` (VmRSS/VmHWM of the pid ss names on the port) and `host_memory` (/proc/meminfo).
- */
-export function buildLightProbeScript(host: HostConfig): string {
-  const port = host.gateway.port;
-  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new TemplateError(`${host.name}: invalid gateway port ${String(port)}`);
+/** Options of one probe run. */
+export interface LightProbeOptions {
+  /**
+   * The gateway pid the previous probe of this host found: the fast path checks that this process holds
+   * the listening socket (one `find` over its fds) instead of `ss -p` reading every process's fds.
+   */
+  hint?: OwnerHint;
+}
+
+/** `ss -tlnp` filtered to the port (header kept), section `listeners`; sets `_cm_pid` to the first owner named. */
+function posixSsListeners(port: number): string {
+  return [
+    `_cm_o=$(ss -tlnp 2>&1); _cm_rc=$?; _cm_s listeners; _cm_pid=`,
+    `while IFS= read -r _cm_l; do case "$_cm_l" in State*) printf '%s\\n' "$_cm_l" ;;`,
+    `  *":${port} "*|*":${port}\t"*) printf '%s\\n' "$_cm_l"; if [ -z "$_cm_pid" ]; then case "$_cm_l" in *pid=*) _cm_p=\${_cm_l#*pid=}; _cm_pid=\${_cm_p%%[!0-9]*} ;; esac; fi ;;`,
+    'esac; done <<_CM_EOF',
+    '$_cm_o',
+    '_CM_EOF',
+    '_cm_e $_cm_rc',
+  ].join('\n');
+}
+
+/** GET /healthz with curl (or wget) under `_cm_to`: prints `via=`, `rc=`, `code=`, `body:` and the cut body. */
+function posixHttpGet(port: number): string {
   const url = shellQuote(`http://127.0.0.1:${port}/healthz`);
   const max = HEALTHZ_MAX_TIME_SEC;
   const kill = HEALTHZ_KILL_AFTER_SEC;
   // -w's format is a literal string: one starting with '@' would make curl read the format from a file.
   const curlFormat = shellQuote(`${CODE_MARK}%{http_code}`);
+  return [
+    'if command -v curl >/dev/null 2>&1; then',
+    `  _cm_b=$(_cm_to ${kill} curl -s --max-time ${max} -w ${curlFormat} ${url} 2>/dev/null); _cm_rc=$?`,
+    `  printf 'via=curl\\nrc=%s\\ncode=%s\\n' "$_cm_rc" "\${_cm_b##*${CODE_MARK}}"; _cm_b=\${_cm_b%${CODE_MARK}*}`,
+    'elif command -v wget >/dev/null 2>&1; then',
+    `  _cm_b=$(_cm_to ${kill} wget -q -O - -T ${max} ${url} 2>/dev/null); _cm_rc=$?`,
+    `  printf 'via=wget\\nrc=%s\\ncode=\\n' "$_cm_rc"`,
+    "else printf 'via=none\\n'; _cm_b=; fi",
+    // At most HEALTHZ_BODY_BYTES of the body, '@' replaced so no foreign body can forge a section marker.
+    `printf 'body:\\n'; [ -n "$_cm_b" ] && printf '%s' "$_cm_b" | head -c ${HEALTHZ_BODY_BYTES} | tr '@' '?'`,
+  ].join('\n');
+}
+
+/** gateway_memory (from `$_cm_pid`), host_memory and, for native installs, version: builtins only, stopping at the last line wanted. */
+function probeTail(host: HostConfig, bash: boolean): string {
   const L: string[] = [];
-  // Few processes on the host: ss, timeout + curl, and head + tr for a body; the rest are shell builtins
-  // (read loops instead of grep/sed), since every exec costs the host CPU on each probe.
-  L.push('# clawmedic light probe: read-only');
-  L.push(TIMEOUT_PRELUDE);
-  L.push(`_cm_s() { printf '\\n${SECTION_MARK}%s\\n' "$1"; }`);
-  L.push(`_cm_e() { printf '\\n${RC_MARK}%s\\n' "$1"; }`);
-  // Listeners on the port (header kept), and the first pid ss names there (visible for the SSH user's processes, or all as root).
-  L.push(`_cm_o=$(ss -tlnp 2>&1); _cm_rc=$?; _cm_s listeners; _cm_pid=`);
-  L.push(`while IFS= read -r _cm_l; do case "$_cm_l" in State*) printf '%s\\n' "$_cm_l" ;;`);
-  L.push(`  *":${port} "*|*":${port}\t"*) printf '%s\\n' "$_cm_l"; if [ -z "$_cm_pid" ]; then case "$_cm_l" in *pid=*) _cm_p=\${_cm_l#*pid=}; _cm_pid=\${_cm_p%%[!0-9]*} ;; esac; fi ;;`);
-  L.push('esac; done <<_CM_EOF');
-  L.push('$_cm_o');
-  L.push('_CM_EOF');
-  L.push('_cm_e $_cm_rc');
-  // The HTTP GET: body and code captured, stderr dropped (curl's error text is not needed: its exit code says it).
-  L.push('_cm_s healthz');
-  L.push('if command -v curl >/dev/null 2>&1; then');
-  L.push(`  _cm_b=$(_cm_to ${kill} curl -s --max-time ${max} -w ${curlFormat} ${url} 2>/dev/null); _cm_rc=$?`);
-  L.push(`  printf 'via=curl\\nrc=%s\\ncode=%s\\n' "$_cm_rc" "\${_cm_b##*${CODE_MARK}}"; _cm_b=\${_cm_b%${CODE_MARK}*}`);
-  L.push('elif command -v wget >/dev/null 2>&1; then');
-  L.push(`  _cm_b=$(_cm_to ${kill} wget -q -O - -T ${max} ${url} 2>/dev/null); _cm_rc=$?`);
-  L.push(`  printf 'via=wget\\nrc=%s\\ncode=\\n' "$_cm_rc"`);
-  L.push("else printf 'via=none\\n'; _cm_b=; fi");
-  // At most HEALTHZ_BODY_BYTES of the body, '@' replaced so no foreign body can forge a section marker.
-  L.push(`printf 'body:\\n'; [ -n "$_cm_b" ] && printf '%s' "$_cm_b" | head -c ${HEALTHZ_BODY_BYTES} | tr '@' '?'; _cm_e 0`);
   L.push(
     `_cm_s gateway_memory; if [ -n "$_cm_pid" ] && [ -r "/proc/$_cm_pid/status" ]; then printf 'pid=%s\\n' "$_cm_pid"; ` +
-      `while IFS= read -r _cm_l; do case "$_cm_l" in Name:*|VmRSS:*|VmHWM:*) printf '%s\\n' "$_cm_l" ;; esac; done < "/proc/$_cm_pid/status"; _cm_e 0; else _cm_e 1; fi`,
+      `while IFS= read -r _cm_l; do case "$_cm_l" in Name:*|VmHWM:*) printf '%s\\n' "$_cm_l" ;; VmRSS:*) printf '%s\\n' "$_cm_l"; break ;; esac; done < "/proc/$_cm_pid/status"; _cm_e 0; else _cm_e 1; fi`,
   );
   L.push(
-    `_cm_s host_memory; if [ -r /proc/meminfo ]; then while IFS= read -r _cm_l; do case "$_cm_l" in MemTotal:*|MemAvailable:*) printf '%s\\n' "$_cm_l" ;; esac; done < /proc/meminfo; _cm_e 0; else _cm_e 1; fi`,
+    `_cm_s host_memory; if [ -r /proc/meminfo ]; then while IFS= read -r _cm_l; do case "$_cm_l" in MemTotal:*) printf '%s\\n' "$_cm_l" ;; MemAvailable:*) printf '%s\\n' "$_cm_l"; break ;; esac; done < /proc/meminfo; _cm_e 0; else _cm_e 1; fi`,
   );
-  // The installed version without running the CLI (~0.5 s and ~100 MB): the package.json next to the
-  // real path of the openclaw bin (npm: node_modules/openclaw/openclaw.mjs). Native installs only.
+  // The installed version without running the CLI (~0.5 s and ~100 MB): the package.json of the package the
+  // openclaw bin belongs to. Tried without a fork first (next to the bin; npm's global prefix/lib layout;
+  // node_modules/.bin), then next to the bin's real path (readlink -f). Native installs only.
   if (host.install === 'native') {
     L.push(
-      `_cm_s version; _cm_v=1; _cm_b=$(command -v ${shellPath(host.openclaw.bin)} 2>/dev/null) && _cm_b=$(readlink -f "$_cm_b" 2>/dev/null) && ` +
-        `for _cm_d in "\${_cm_b%/*}" "\${_cm_b%/*/*}"; do [ -r "$_cm_d/package.json" ] || continue; _cm_n=; _cm_ver=; ` +
-        `while IFS= read -r _cm_l; do case "$_cm_l" in *'"name": "openclaw"'*|*'"name":"openclaw"'*) _cm_n=1 ;; *'"version":'*) [ -n "$_cm_ver" ] || _cm_ver=$_cm_l ;; esac; done < "$_cm_d/package.json"; ` +
+      // bash: the path from its command hash (no subshell); POSIX sh: `command -v` in a command substitution.
+      `_cm_s version; _cm_v=1; _cm_nm=${shellPath(host.openclaw.bin)}; ` +
+        (bash
+          ? `_cm_b=; case "$_cm_nm" in */*) [ -x "$_cm_nm" ] && _cm_b=$_cm_nm ;; *) hash "$_cm_nm" 2>/dev/null && _cm_b=\${BASH_CMDS[$_cm_nm]} ;; esac; [ -n "$_cm_b" ] && `
+          : `_cm_b=$(command -v "$_cm_nm" 2>/dev/null) && `) +
+        `_cm_d=\${_cm_b%/*} && ` +
+        `for _cm_j in "$_cm_d/package.json" "$_cm_d/../lib/node_modules/openclaw/package.json" "$_cm_d/../openclaw/package.json" R; do ` +
+        `if [ "$_cm_j" = R ]; then _cm_r=$(readlink -f "$_cm_b" 2>/dev/null) || break; _cm_j=\${_cm_r%/*}/package.json; fi; [ -r "$_cm_j" ] || continue; _cm_n=; _cm_ver=; ` +
+        `while IFS= read -r _cm_l; do case "$_cm_l" in *'"name": "openclaw"'*|*'"name":"openclaw"'*) _cm_n=1 ;; *'"version":'*) [ -n "$_cm_ver" ] || _cm_ver=$_cm_l ;; esac; [ -n "$_cm_n" ] && [ -n "$_cm_ver" ] && break; done < "$_cm_j"; ` +
         `if [ -n "$_cm_n" ] && [ -n "$_cm_ver" ]; then _cm_ver=\${_cm_ver#*'"version":'}; _cm_ver=\${_cm_ver#*'"'}; printf '%s\\n' "\${_cm_ver%%'"'*}"; _cm_v=0; break; fi; done; _cm_e $_cm_v`,
     );
   }
   return L.join('\n');
+}
+
+/** True when this shell is bash ≥ 4.4 (POSIX syntax, so any sh can evaluate it). */
+const BASH_OK =
+  '_cm_bashok() { _cm_V=${BASH_VERSION:-0.0}; _cm_M=${_cm_V%%.*}; _cm_m=${_cm_V#*.}; _cm_m=${_cm_m%%.*}; ' +
+  '[ "$_cm_M" -gt 4 ] 2>/dev/null || { [ "$_cm_M" = 4 ] && [ "$_cm_m" -ge 4 ] 2>/dev/null; }; }';
+/** Exit status of the fast path's `bash -c` when that bash is too old: the POSIX path runs instead. */
+const BASH_TOO_OLD = 99;
+
+/**
+ * Build the light probe script for a host. Sections: `sockets` (fast path: LISTEN sockets on the port from
+ * /proc/net/tcp{,6}, "<hex addr:port> <inode> <uid>"), `owner` ("<inode> <pid> <comm>" when the hinted pid
+ * holds them), `listeners` (`ss -tlnp` filtered to the port, when the owner is otherwise unknown; always on
+ * the POSIX path), `healthz` (`via=bash|curl|wget|none`, `rc=`, `code=`, then at most HEALTHZ_BODY_BYTES of
+ * the body), `gateway_memory`, `host_memory`, `version`.
+ * Requires a POSIX sh; with bash ≥ 4.4 on the host (the login shell or `bash` on PATH) the fast path runs
+ * (/proc, /dev/tcp, no curl, `ss -p` only when needed), else ss + curl/wget as before.
+ */
+export function buildLightProbeScript(host: HostConfig, opts: LightProbeOptions = {}): string {
+  const port = host.gateway.port;
+  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new TemplateError(`${host.name}: invalid gateway port ${String(port)}`);
+  const ss = posixSsListeners(port);
+  const http = posixHttpGet(port);
+  const tail = probeTail(host, false);
+  const fast = [
+    BASH_OK,
+    `_cm_bashok || exit ${BASH_TOO_OLD}`,
+    TIMEOUT_PRELUDE,
+    bashFastPath({
+      port,
+      hint: opts.hint,
+      limits: { answerSec: HEALTHZ_MAX_TIME_SEC, killAfterSec: HEALTHZ_KILL_AFTER_SEC, bodyBytes: HEALTHZ_BODY_BYTES },
+      ssListeners: ss,
+      httpFallback: `{ ${http}; }`,
+      tail: probeTail(host, true),
+    }),
+  ].join('\n');
+  const posix = [ss, '_cm_s healthz', http, '_cm_e 0', tail].join('\n');
+  return [
+    '# clawmedic light probe: read-only',
+    TIMEOUT_PRELUDE,
+    ...SECTION_FNS,
+    BASH_OK,
+    `_cm_fast=${shellQuote(fast)}`,
+    // bash ≥ 4.4 as the login shell: no extra exec; bash elsewhere on PATH: one exec (~3 ms); else POSIX tools.
+    'if _cm_bashok; then eval "$_cm_fast"',
+    `elif command -v bash >/dev/null 2>&1 && { bash -c "$_cm_fast"; [ $? != ${BASH_TOO_OLD} ]; }; then :`,
+    'else',
+    posix,
+    'fi',
+  ].join('\n');
 }
 
 /** What the HTTP GET of /healthz came to. */
@@ -94,11 +159,70 @@ export type HealthzOutcome =
   /** No curl and no wget on the host. */
   | 'no_client';
 
+/** Which HTTP client made the GET: bash's /dev/tcp (fast path), curl, wget, or none on the host. */
+export type HealthzVia = 'bash' | 'curl' | 'wget' | 'none';
+
+/** `0100007F:4965` (little-endian words, as /proc/net/tcp{,6} print them) → `127.0.0.1:18789`, `[::1]:18789`. */
+export function decodeProcNetAddress(hex: string): string | undefined {
+  const m = /^([0-9A-Fa-f]{8}|[0-9A-Fa-f]{32}):([0-9A-Fa-f]{4})$/.exec(hex);
+  if (!m) return undefined;
+  const port = parseInt(m[2]!, 16);
+  const words = m[1]!.match(/.{8}/g)!.map((w) => Buffer.from(w, 'hex').reverse());
+  const bytes = Buffer.concat(words);
+  if (bytes.length === 4) return `${[...bytes].join('.')}:${port}`;
+  const groups: number[] = [];
+  for (let i = 0; i < 16; i += 2) groups.push(bytes.readUInt16BE(i));
+  // ::ffff:a.b.c.d (a v4 peer on a v6 socket) as ss prints it.
+  if (groups.slice(0, 5).every((g) => g === 0) && groups[5] === 0xffff) return `[::ffff:${[...bytes.subarray(12)].join('.')}]:${port}`;
+  // Longest run of zero groups becomes '::' (RFC 5952).
+  let best = -1;
+  let bestLen = 1;
+  for (let i = 0; i < 8; ) {
+    if (groups[i] !== 0) {
+      i++;
+      continue;
+    }
+    let j = i;
+    while (j < 8 && groups[j] === 0) j++;
+    if (j - i > bestLen) {
+      best = i;
+      bestLen = j - i;
+    }
+    i = j;
+  }
+  const hx = groups.map((g) => g.toString(16));
+  const text = best < 0 ? hx.join(':') : `${hx.slice(0, best).join(':')}::${hx.slice(best + bestLen).join(':')}`;
+  return `[${text}]:${port}`;
+}
+
+/**
+ * The fast path's `sockets` lines ("<hex addr:port> <inode> <uid>") with the `owner` lines ("<inode> <pid>
+ * <fd> <comm>") into listeners; a socket whose owner was not checked yields a listener without pid, as ss shows one
+ * it cannot see.
+ */
+export function parseProcNetListeners(sockets: string, owners: string, port: number): Listener[] {
+  const byInode = new Map<string, { pid: number; fd: number; process: string }>();
+  for (const line of owners.split('\n')) {
+    const m = /^(\d+) (\d+) (\d+) (.+)$/.exec(line.trim());
+    if (m) byInode.set(m[1]!, { pid: Number(m[2]), fd: Number(m[3]), process: m[4]! });
+  }
+  const out: Listener[] = [];
+  for (const line of sockets.split('\n')) {
+    const [hex, inode] = line.trim().split(/\s+/);
+    if (!hex || !inode) continue;
+    const address = decodeProcNetAddress(hex);
+    if (!address || !address.endsWith(`:${port}`)) continue;
+    const own = byInode.get(inode);
+    out.push(own ? { address, port, process: own.process, pid: own.pid, fd: own.fd } : { address, port });
+  }
+  return out;
+}
+
 /** The parsed output of the light probe script. */
 export interface LightProbeOutput {
   /** Listeners on the gateway port; null when ss did not run. */
   listeners: Listener[] | null;
-  healthz: { via: 'curl' | 'wget' | 'none'; outcome: HealthzOutcome; code?: number; body: string; rc?: number };
+  healthz: { via: HealthzVia; outcome: HealthzOutcome; code?: number; body: string; rc?: number };
   gatewayPid?: number;
   gatewayProcess?: string;
   gatewayRssMb?: number;
@@ -112,22 +236,26 @@ export interface LightProbeOutput {
 export function parseLightProbe(stdout: string, port: number): LightProbeOutput {
   const sec = splitSections(stdout);
   const ls = sec.listeners;
-  const listeners = ls && ls.rc === 0 ? parseSs(ls.output, port) : null;
+  let listeners: Listener[] | null = null;
+  // ss's view when it ran (it names owners the hint did not); else the kernel's table with the hinted owner.
+  if (ls && ls.rc === 0) listeners = parseSs(ls.output, port);
+  else if (sec.sockets && sec.sockets.rc === 0) listeners = parseProcNetListeners(sec.sockets.output, sec.owner?.output ?? '', port);
 
   const hz = sec.healthz?.output ?? '';
   const bodyAt = hz.indexOf('body:\n');
   const head = bodyAt >= 0 ? hz.slice(0, bodyAt) : hz;
   const body = bodyAt >= 0 ? hz.slice(bodyAt + 'body:\n'.length, bodyAt + 'body:\n'.length + HEALTHZ_BODY_BYTES) : '';
   const kv = (k: string) => new RegExp(`^${k}=(.*)$`, 'm').exec(head)?.[1]?.trim();
-  const via = (kv('via') as 'curl' | 'wget' | 'none' | undefined) ?? 'none';
+  const via = (kv('via') as HealthzVia | undefined) ?? 'none';
   const rcText = kv('rc');
   const rc = rcText && /^\d+$/.test(rcText) ? Number(rcText) : undefined;
   const codeText = kv('code');
   let code = codeText && /^\d{3}$/.test(codeText) && codeText !== '000' ? Number(codeText) : undefined;
   let outcome: HealthzOutcome;
   if (via === 'none') outcome = 'no_client';
-  else if (via === 'curl') {
-    // curl: 0 = an answer (even a 404), 7 = refused, 28 / 124 (timeout killed it) = deadline.
+  else if (via === 'curl' || via === 'bash') {
+    // curl (and the bash GET, which reuses its codes): 0 = an answer (even a 404), 7 = refused,
+    // 28 = no answer within the deadline, 124 / 137 = the outer deadline killed it.
     if (code !== undefined && rc === 0) outcome = 'answered';
     else if (rc === 7) outcome = 'refused';
     else if (rc === 28 || rc === 124 || rc === 137 || rc === undefined) outcome = 'timeout';

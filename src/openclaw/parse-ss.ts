@@ -4,7 +4,7 @@
  */
 import type { Listener } from './evidence-types.js';
 
-const USERS_RE = /\("([^"]*)",pid=(\d+)/g;
+const USERS_RE = /\("([^"]*)",pid=(\d+)(?:,fd=(\d+))?/g;
 
 /**
  * Parse `ss -tlnp` lines into listeners; with `port`, keep only sockets on that port.
@@ -29,7 +29,7 @@ export function parseSs(text: string, port?: number): Listener[] {
     USERS_RE.lastIndex = 0;
     const m = USERS_RE.exec(procCol);
     if (m) {
-      out.push({ address, port: p, process: m[1], pid: Number(m[2]) });
+      out.push(m[3] ? { address, port: p, process: m[1], pid: Number(m[2]), fd: Number(m[3]) } : { address, port: p, process: m[1], pid: Number(m[2]) });
     } else {
       out.push({ address, port: p });
     }

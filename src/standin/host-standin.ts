@@ -1,16 +1,22 @@
 /**
- * A stand-in for an OpenClaw host: fake `openclaw`, `ss`, `curl`, `wget`, `free`, `systemctl`, `docker`,
- * `journalctl`, `dmesg` executables (bash) serving the real samples, driven by a state dir. Nothing
- * really listens on the gateway port: `ss` and `curl`/`wget` answer as they would against the real
- * gateway (GET /healthz → `{"ok":true,"status":"live"}`). `openclaw` replays the real CLI's wall time
- * when asked (`latency`, CLAWMEDIC_STANDIN_LATENCY).
+ * A stand-in for an OpenClaw host: fake `openclaw`, `free`, `systemctl`, `docker`, `journalctl`, `dmesg`
+ * executables (bash) serving the real samples, driven by a state dir. The gateway port is real: a free
+ * loopback port per stand-in (`port`) where, while the gateway runs, a real process titled like the real
+ * gateway (`openclaw-gatewa`, gateway.mjs) answers GET /healthz with the real 2026.9.6 body; in the
+ * port_conflict scenario a real `python3 -m http.server` holds it. So `ss` (the real one, logged), curl,
+ * and the light probe's /proc reads and /dev/tcp GET see real sockets and owners. `openclaw` replays the
+ * real CLI's wall time when asked (`latency`, CLAWMEDIC_STANDIN_LATENCY).
  * Put `binDir` first on PATH (sshd SetEnv) and pass `env`; tests set scenarios and read calls.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile, appendFile } from 'node:fs/promises';
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdir, mkdtemp, readFile, rm, writeFile, appendFile } from 'node:fs/promises';
+import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { shellQuote } from '../util/shell-quote.js';
+import { freePort } from './free-port.js';
 
 // Beside this module in src/standin/ and, copied by scripts/build.mjs, in dist/standin/.
 const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -205,8 +211,10 @@ export interface Standin {
    * --max-time), `wedged` (curl itself hangs past its own deadline), `404`; undefined = normal.
    */
   setHealthzMode(mode: HealthzMode | undefined): Promise<void>;
-  /** Pid of the process standing in for the gateway (what `ss` names on the port while it runs). */
-  gatewayPid: number;
+  /** Pid of the process standing in for the gateway (what `ss` names on the port while it runs); 0 when stopped. */
+  readonly gatewayPid: number;
+  /** The gateway port: free loopback port of this stand-in (also CLAWMEDIC_STANDIN_PORT in `env`). */
+  port: number;
   /** The current state file as key/value pairs (scenario, running, restarts, owner_pid, …). */
   state(): Promise<Record<string, string>>;
   cleanup(): Promise<void>;
@@ -225,10 +233,47 @@ export type HealthzMode = 'hang' | 'wedged' | '404';
 /** Env var: scale of the replayed real CLI latencies (0 = instant, 1 = as measured on a real host). */
 export const STANDIN_LATENCY_ENV = 'CLAWMEDIC_STANDIN_LATENCY';
 
-/** A long-lived process (reparented to init, so killing it leaves no zombie with us); returns its pid. */
-function spawnSleeper(): number | undefined {
-  const r = spawnSync('sh', ['-c', 'sleep 3600 >/dev/null 2>&1 & echo $!'], { encoding: 'utf8' });
+/** The real gateway listener (see gateway.mjs). */
+const GATEWAY_SCRIPT = path.join(HERE, 'host', 'gateway.mjs');
+
+/** Start `cmd` in the background through a shell that exits at once (reparented, so no zombie stays with us); its pid. */
+function spawnDetached(cmd: string, cwd?: string): number | undefined {
+  const r = spawnSync('sh', ['-c', `${cmd} </dev/null >/dev/null 2>&1 & echo $!`], { encoding: 'utf8', cwd });
   return Number(r.stdout.trim()) || undefined;
+}
+
+function alive(pid: number | undefined): boolean {
+  if (!pid) return false;
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return false;
+  }
+  try {
+    return !/^State:.*Z/m.test(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  } catch {
+    return false;
+  }
+}
+
+/** Resolves true once 127.0.0.1:port accepts (false: refused), within `ms`. */
+function accepts(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = net.connect(port, '127.0.0.1');
+    s.once('connect', () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.once('error', () => resolve(false));
+  });
+}
+
+async function waitFor(cond: () => boolean | Promise<boolean>, what: string, ms = 20_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!(await cond())) {
+    if (Date.now() > end) throw new Error(`host stand-in: ${what} within ${ms} ms`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
 }
 
 function killPid(pid: number | undefined): void {
@@ -250,19 +295,37 @@ export async function createStandin(opts: { latency?: number } = {}): Promise<St
   let ownerPid: number | undefined;
   const latency = opts.latency ?? Number(process.env[STANDIN_LATENCY_ENV] ?? 0);
   if (!Number.isFinite(latency) || latency < 0) throw new Error(`${STANDIN_LATENCY_ENV} must be a number ≥ 0`);
-  // The gateway's process as `ss` names it: a real process, so the probe can read its /proc/<pid>/status.
-  const sleeperPid = spawnSleeper();
-  const gatewayPid = sleeperPid ?? 21774;
-  await writeFile(path.join(stateDir, 'gateway.pid'), `${gatewayPid}\n`);
-
-  const killOwner = () => {
-    if (ownerPid === undefined) return;
+  const port = await freePort();
+  const pidFile = path.join(stateDir, 'gateway.pid');
+  const gatewayPid = (): number => {
     try {
-      process.kill(ownerPid, 'SIGKILL');
+      const pid = Number(readFileSync(pidFile, 'utf8').trim());
+      return alive(pid) ? pid : 0;
     } catch {
-      // already gone (a fix killed it)
+      return 0;
     }
+  };
+
+  // The gateway's real listener, as gw_proc_up / gw_proc_down in lib.sh start and stop it.
+  const gatewayUp = async () => {
+    if (gatewayPid()) return;
+    const pid = spawnDetached(`exec ${shellQuote(process.execPath)} ${shellQuote(GATEWAY_SCRIPT)} ${port} ${shellQuote(stateDir)} ${shellQuote(STANDIN_FIXTURES_DIR)}`);
+    await writeFile(pidFile, `${pid ?? ''}\n`);
+    await waitFor(() => accepts(port), `the gateway listener on port ${port} did not come up`);
+  };
+  const gatewayDown = async () => {
+    const pid = gatewayPid();
+    if (!pid) return;
+    killPid(pid);
+    await waitFor(() => !alive(pid), `gateway pid ${pid} did not exit`);
+  };
+
+  const killOwner = async () => {
+    if (ownerPid === undefined) return;
+    const pid = ownerPid;
     ownerPid = undefined;
+    killPid(pid); // may be gone already (a fix killed it)
+    await waitFor(() => !alive(pid), `port owner pid ${pid} did not exit`);
   };
 
   const writeState = async (kv: Record<string, string | number | undefined>) => {
@@ -279,10 +342,15 @@ export async function createStandin(opts: { latency?: number } = {}): Promise<St
       CLAWMEDIC_STANDIN_STATE: stateDir,
       CLAWMEDIC_STANDIN_FIXTURES: STANDIN_FIXTURES_DIR,
       [STANDIN_LATENCY_ENV]: String(latency),
+      CLAWMEDIC_STANDIN_PORT: String(port),
+      CLAWMEDIC_STANDIN_NODE: process.execPath,
       PATH: `${STANDIN_BIN_DIR}:${process.env.PATH ?? '/usr/bin:/bin'}`,
     },
 
-    gatewayPid,
+    get gatewayPid() {
+      return gatewayPid();
+    },
+    port,
 
     async setLatency(factor) {
       await writeFile(path.join(stateDir, 'latency'), `${factor}\n`);
@@ -296,7 +364,7 @@ export async function createStandin(opts: { latency?: number } = {}): Promise<St
 
     async setScenario(name, opts = {}) {
       const def = DEFS[name];
-      killOwner();
+      await killOwner();
       await rm(path.join(stateDir, 'healthz_mode'), { force: true });
       const now = Date.now();
       // Lay the blocks out back to back, the last one ending 2 s ago.
@@ -308,30 +376,43 @@ export async function createStandin(opts: { latency?: number } = {}): Promise<St
         out[i] = shiftTimestamps(blocks[i]!, end);
         end -= (r ? r[1] - r[0] : 0) + 3000;
       }
-      await writeFile(path.join(stateDir, 'openclaw.log'), `${out.flat().join('\n')}\n`);
-      const loop = def.loop ? (await Promise.all(def.loop.map(readRef))).flat() : [];
+      // The samples were taken on port 18789; this stand-in's port is its own.
+      const ported = (lines: string[]) => lines.map((l) => l.split('18789').join(String(port)));
+      await writeFile(path.join(stateDir, 'openclaw.log'), `${ported(out.flat()).join('\n')}\n`);
+      const loop = def.loop ? ported((await Promise.all(def.loop.map(readRef))).flat()) : [];
       await writeFile(path.join(stateDir, 'loop.lines'), loop.length ? `${loop.join('\n')}\n` : '');
       const cfg = structuredClone(CONFIG_OK) as { gateway: Record<string, unknown> };
+      cfg.gateway.port = port;
       if (def.modeUnset) delete cfg.gateway.mode;
       await writeFile(path.join(stateDir, 'openclaw.json'), JSON.stringify(cfg, null, 2));
       const override = path.join(stateDir, 'override.conf');
       await rm(override, { force: true });
       if (def.tokenOverride) {
-        await writeFile(override, '[Service]\nExecStart=\nExecStart=/home/claw/.local/bin/openclaw gateway run --port 18789 --token stale-standin-token-4f2a9c\n');
+        await writeFile(override, `[Service]\nExecStart=\nExecStart=/home/claw/.local/bin/openclaw gateway run --port ${port} --token stale-standin-token-4f2a9c\n`);
       }
+      const running = opts.running ?? def.running;
+      if (!running || def.portOwner) await gatewayDown();
       if (def.portOwner) {
-        // Started through a shell that exits at once, so the owner is reparented and reaped when killed.
-        ownerPid = spawnSleeper();
+        // Another program on the port answering HTTP 200: python's http.server, serving a directory listing.
+        const dir = path.join(stateDir, 'www');
+        await mkdir(dir, { recursive: true });
+        // A page at /healthz, so the GET gets HTTP 200 with HTML (python answers 404 for a missing file).
+        await writeFile(path.join(dir, 'healthz'), await readFile(path.join(STANDIN_FIXTURES_DIR, 'derived/http-server-directory-listing.html')));
+        // The system python when there is one (a version manager's shim would add its own start-up).
+        const python = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
+        ownerPid = spawnDetached(`exec ${python} -m http.server ${port} --bind 127.0.0.1`, dir);
+        await waitFor(() => accepts(port), `python3 http.server on port ${port} did not come up`);
       }
       const oomAt = def.oomKill ? new Date(now - 30_000).toISOString().slice(0, 19) + '+0000' : '';
       await writeState({
         scenario: name,
-        running: (opts.running ?? def.running) ? 1 : 0,
+        running: running ? 1 : 0,
         restarts: def.restarts ?? 0,
         owner_pid: ownerPid,
         pending: '',
         oom_at: oomAt,
       });
+      if (running) await gatewayUp();
     },
 
     async appendLog(lines) {
@@ -366,8 +447,8 @@ export async function createStandin(opts: { latency?: number } = {}): Promise<St
     },
 
     async cleanup() {
-      killOwner();
-      killPid(sleeperPid);
+      await killOwner();
+      await gatewayDown();
       await rm(stateDir, { recursive: true, force: true });
     },
   };

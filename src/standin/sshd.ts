@@ -53,6 +53,8 @@ export interface SshdHandle {
   /** Fingerprint of a different ed25519 key (wrong-pin tests). */
   otherHostKeyFingerprint: string;
   tmpDir: string;
+  /** The stand-in's gateway port when sshd serves a stand-in (CLAWMEDIC_STANDIN_PORT in its env), else 18789. */
+  gatewayPort: number;
   /** sshd's own log (-e: stderr) so far; useful when a test fails. */
   log(): string;
   /** Number of "Accepted publickey" lines in the log: how many SSH connections authenticated. */
@@ -252,6 +254,7 @@ export async function startSshd(opts: StartSshdOptions = {}): Promise<SshdHandle
     hostKeyFingerprint,
     otherHostKeyFingerprint,
     tmpDir,
+    gatewayPort: Number(opts.env?.CLAWMEDIC_STANDIN_PORT ?? 18789),
     log: () => logText,
     async dropConnections() {
       const pid = child?.pid;
@@ -290,7 +293,7 @@ export function hostConfigFor(handle: SshdHandle, overrides: Partial<HostConfig>
     install: 'native',
     supervisor: { kind: 'commands', start: 'openclaw-supervise start', stop: 'openclaw-supervise stop' },
     openclaw: { bin: 'openclaw' },
-    gateway: { port: 18789 },
+    gateway: { port: handle.gatewayPort },
     allowKillPortOwner: false,
     autoFix: false,
   };

@@ -323,7 +323,7 @@ describe('Discord e2e: slash commands → router → BullMQ → sshd → host st
     const ephemeral = s.messagesIn(s.channelId).filter((m) => m.ephemeral && m.visibleTo === OPERATOR.userId);
     const privateLink = [...dm, ...ephemeral].find((m) => /#token=/.test(textOf(m)));
     expect(privateLink, 'the fresh dashboard link, sent privately').toBeDefined();
-    expect(textOf(privateLink!)).toMatch(/http:\/\/127\.0\.0\.1:18789\/#token=/);
+    expect(textOf(privateLink!)).toMatch(/http:\/\/127\.0\.0\.1:\d+\/#token=/);
     expect(titleOf(privateLink)).toBe('prod: fresh dashboard link (private)');
     expect(privateLink!.ephemeral || dm.includes(privateLink!)).toBe(true);
 

@@ -114,7 +114,7 @@ describe('secrets at rest (issue 12.3)', () => {
       30_000,
       'the private link',
     );
-    expect(link.content).toBe(`http://127.0.0.1:18789/#token=${DASHBOARD_TOKEN}`);
+    expect(link.content).toBe(`http://127.0.0.1:${h.standin.port}/#token=${DASHBOARD_TOKEN}`);
     expect(titleOf(link)).toBe('prod: fresh dashboard link (private)');
     expect(link.channelId).not.toBe(s.channelId);
     for (const m of s.messagesIn(s.channelId).filter((x) => !x.ephemeral)) expect(textOf(m)).not.toContain('#token=');

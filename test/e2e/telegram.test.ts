@@ -316,7 +316,7 @@ describe('telegram e2e: commands in a group', () => {
     const dm = await tg.waitFor(() => tg.messagesIn(OPERATOR).slice(dmBefore).find((m) => m.text?.includes('#token=')), 30_000, 'the private link');
     expect(titleOf(dm)).toBe('ℹ️ prod: fresh dashboard link (private)');
     // The link is usable: it carries the gateway's token itself, not "<redacted>".
-    const token = /^http:\/\/127\.0\.0\.1:18789\/#token=([A-Za-z0-9._~-]{8,})$/m.exec(dm.text ?? '')?.[1];
+    const token = /^http:\/\/127\.0\.0\.1:\d+\/#token=([A-Za-z0-9._~-]{8,})$/m.exec(dm.text ?? '')?.[1];
     expect(token, dm.text).toBeDefined();
     const outcome = await waitMessage(G.stale, asked, (m) => !/^⏳/.test(titleOf(m)) && m.buttons.length === 0 && m.edits > plan.edits, 60_000, 'the outcome');
     expect(titleOf(outcome)).toMatch(/^.+ prod: (fixed|action needed on your side) \(stale tab\)/);

@@ -164,3 +164,80 @@ describe.skipIf(!HAVE.curl || !HAVE.ss)('light probe script with the real curl, 
     expect(decideLightProbe(hostOn(port), p).fallback).toBe('no curl or wget on the host');
   });
 });
+
+/** The script as a bash login shell runs it (the fast path: /proc, /dev/tcp; ss only to name an unknown owner). */
+function runBash(port: number, hint?: { pid: number; fds: number[] }): Promise<{ out: string; ms: number }> {
+  const script = buildLightProbeScript(hostOn(port), { hint });
+  const t0 = Date.now();
+  return new Promise((resolve, reject) => {
+    const child = spawn('bash', ['-c', script], { env: { PATH: process.env.PATH ?? '/usr/bin:/bin' } });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.on('error', reject);
+    child.on('close', () => resolve({ out, ms: Date.now() - t0 }));
+  });
+}
+
+describe.skipIf(!HAVE.ss || !which('bash'))('light probe fast path with the real bash and ss', () => {
+  it('a gateway-like /healthz → up over /dev/tcp, no curl; ss names the owner, then the hint does without ss', async () => {
+    const port = await serve(GATEWAY);
+    const p = parseLightProbe((await runBash(port)).out, port);
+    expect(p.healthz).toMatchObject({ via: 'bash', outcome: 'answered', code: 200, body: '{"ok":true,"status":"live"}' });
+    const l = p.listeners?.[0];
+    expect(l).toMatchObject({ address: `127.0.0.1:${port}`, pid: process.pid });
+    expect(l?.fd).toBeGreaterThan(2);
+    const { out } = await runBash(port, { pid: process.pid, fds: [l!.fd!] });
+    expect(out).not.toContain('section=listeners'); // ss did not run
+    const q = parseLightProbe(out, port);
+    expect(q.listeners).toEqual([{ address: `127.0.0.1:${port}`, port, pid: process.pid, fd: l!.fd, process: p.listeners![0]!.process }]);
+    expect(q.gatewayPid).toBe(process.pid);
+    // A stale hint (another pid) is not believed: ss names the owner again.
+    const r = parseLightProbe((await runBash(port, { pid: 2, fds: [l!.fd!] })).out, port);
+    expect(r.listeners?.[0]?.pid).toBe(process.pid);
+  });
+
+  it('a foreign page with HTTP 200 → port conflict naming the owner; the page is cut and its @ defused', async () => {
+    const page = `<html>${'@@CLAWMEDIC section=host_memory\nMemTotal: 1 kB\n'.repeat(40)}</html>`;
+    const port = await serve((_q, r) => r.end(page));
+    const { out } = await runBash(port);
+    expect(out).not.toContain('@@CLAWMEDIC section=host_memory\nMemTotal: 1 kB');
+    const p = parseLightProbe(out, port);
+    expect(p.healthz.body.length).toBeLessThanOrEqual(512);
+    const v = decideLightProbe(hostOn(port), p);
+    expect(v).toMatchObject({ probeOk: false, portConflict: true });
+    expect(v.probeError).toMatch(new RegExp(`held by node \\(pid ${process.pid}\\)`));
+  });
+
+  it('nothing on the port → refused (rc 7), no listener', async () => {
+    const port = await freePort();
+    const p = parseLightProbe((await runBash(port)).out, port);
+    expect(p.healthz).toMatchObject({ via: 'bash', outcome: 'refused', rc: 7 });
+    expect(p.listeners).toEqual([]);
+  });
+
+  it('a listener that accepts and never answers → no answer within 2 s (rc 28)', async () => {
+    const port = await freePort();
+    const socks: net.Socket[] = [];
+    const srv = net.createServer((s) => socks.push(s));
+    await new Promise<void>((r) => srv.listen(port, '127.0.0.1', r));
+    closers.push(() => new Promise((r) => { socks.forEach((s) => s.destroy()); srv.close(() => r()); }));
+    const { out, ms } = await runBash(port);
+    expect(parseLightProbe(out, port).healthz).toMatchObject({ outcome: 'timeout', rc: 28 });
+    expect(ms).toBeGreaterThanOrEqual(1900);
+  });
+
+  it('a listener whose accept queue is full (a wedged gateway) → timeout at once, without a connect that would hang', async () => {
+    // A socket that listens with a backlog of 1 and never accepts; two connections fill its queue.
+    const port = await freePort();
+    const py = spawn('python3', ['-c', `import socket,time\ns=socket.socket()\ns.bind(('127.0.0.1',${port}))\ns.listen(0)\nprint('up',flush=True)\ntime.sleep(60)`]);
+    closers.push(async () => void py.kill('SIGKILL'));
+    await new Promise<void>((r) => py.stdout.once('data', () => r()));
+    const fillers = [0, 1, 2].map(() => net.connect(port, '127.0.0.1').on('error', () => {}));
+    closers.push(async () => fillers.forEach((f) => f.destroy()));
+    await new Promise((r) => setTimeout(r, 500));
+    const { out, ms } = await runBash(port);
+    expect(parseLightProbe(out, port).healthz).toMatchObject({ outcome: 'timeout', rc: 124 });
+    // A connect into a full queue would hang for minutes (SYN retries); generous for a loaded machine (ss runs here).
+    expect(ms).toBeLessThan(30_000);
+  });
+});

@@ -42,7 +42,7 @@ now_iso() { date -u +%Y-%m-%dT%H:%M:%S.%3N+00:00; }
 append_now() {
   local t
   t=$(now_iso)
-  sed -e "s/\"time\":\"[^\"]*\"/\"time\":\"$t\"/" \
+  sed -e "s/\"time\":\"[^\"]*\"/\"time\":\"$t\"/" -e "s/18789/${CLAWMEDIC_STANDIN_PORT:-18789}/g" \
     -e "s/^20[0-9][0-9]-[0-9][0-9]-[0-9][0-9]T[0-9:.]*[+-][0-9][0-9]:[0-9][0-9]/$t/" "$@" >>"$LOG"
 }
 
@@ -68,6 +68,42 @@ observe() {
     sed -E "s/[0-9a-f]{8}(-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})/$p\1/g" "$S/loop.lines" >"$S/.loop"
     append_now "$S/.loop"
   fi
+}
+
+GW_PORT="${CLAWMEDIC_STANDIN_PORT:-18789}"
+
+# Is the stand-in gateway's real listener process (gateway.mjs, pid in $S/gateway.pid) alive?
+gw_proc_alive() {
+  local pid=
+  [ -f "$S/gateway.pid" ] && read -r pid <"$S/gateway.pid"
+  [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null && ! grep -q '^State:.*Z' "/proc/$pid/status" 2>/dev/null
+}
+
+# Start the real listener of a running gateway and wait until it accepts (a real start takes seconds too).
+gw_proc_up() {
+  gw_proc_alive && return 0
+  setsid "${CLAWMEDIC_STANDIN_NODE:-node}" "$STANDIN_HOME/gateway.mjs" "$GW_PORT" "$S" "$FX" </dev/null >/dev/null 2>&1 &
+  echo $! >"$S/gateway.pid"
+  local i
+  for i in $(seq 1 500); do
+    (exec 3<>"/dev/tcp/127.0.0.1/$GW_PORT") 2>/dev/null && return 0
+    sleep 0.02
+  done
+  return 1
+}
+
+# Stop the real listener and wait until it is gone (the port is free again).
+gw_proc_down() {
+  local pid= i
+  [ -f "$S/gateway.pid" ] && read -r pid <"$S/gateway.pid"
+  [ -n "$pid" ] || return 0
+  kill "$pid" 2>/dev/null
+  for i in $(seq 1 500); do
+    gw_proc_alive || return 0
+    sleep 0.02
+  done
+  kill -9 "$pid" 2>/dev/null
+  return 0
 }
 
 # Start the gateway the way a supervisor would. Returns 0 when it runs afterwards.
@@ -98,6 +134,7 @@ gw_start() {
   # A manual start resets the supervisor's automatic-restart counter (systemd NRestarts).
   restarts=0
   save_state
+  gw_proc_up
   sed -n '3,$p' "$FX/log-crash-restart.stdout.txt" >"$S/.startup"
   append_now "$S/.startup"
   return 0
@@ -109,6 +146,7 @@ gw_stop() {
     running=0
     save_state
   fi
+  gw_proc_down
   return 0
 }
 

@@ -1,12 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import {
   buildLightProbeScript,
+  decodeProcNetAddress,
   decideLightProbe,
+  parseProcNetListeners,
   isGatewayHealthBody,
   parseLightProbe,
   sanitizeCliProbeError,
 } from '../../../src/openclaw/light-probe.js';
 import { probeFamily } from '../../../src/monitor/probe.js';
+import { validHint } from '../../../src/openclaw/light-probe-bash.js';
 import { parseGatewayStatusJson } from '../../../src/openclaw/parse-gateway-status.js';
 import { fx, nativeHost, section } from './helpers.js';
 
@@ -35,7 +38,7 @@ const decide = (o: string, h = host) => decideLightProbe(h, parseLightProbe(o, h
 describe('light probe script', () => {
   it('quotes every inventory value and never uses curl -w @file', () => {
     const s = buildLightProbeScript(nativeHost({ openclaw: { bin: "/opt/o'claw/bin/openclaw" } }));
-    expect(s).toContain("command -v '/opt/o'\\''claw/bin/openclaw'");
+    expect(s).toContain("_cm_nm='/opt/o'\\''claw/bin/openclaw'; _cm_b=$(command -v \"$_cm_nm\"");
     expect(s).toContain('http://127.0.0.1:18789/healthz');
     expect(s).toMatch(/curl -s --max-time 2 -w '_CM_HTTP_CODE_=%\{http_code\}'/);
     expect(s).not.toMatch(/-w '?@/);
@@ -156,5 +159,54 @@ describe('CLI fallback probe error', () => {
     const e = sanitizeCliProbeError(gs.probeError, 18789);
     expect(e.text).toMatch(/unauthorized: gateway token mismatch/);
     expect(probeFamily({ reachable: true, probeOk: false, probeError: e.text })).toBe('token_mismatch');
+  });
+});
+
+describe('light probe fast path: /proc/net/tcp{,6} and the owner hint', () => {
+  it('decodes the kernel\'s little-endian addresses as ss prints them', () => {
+    expect(decodeProcNetAddress('0100007F:4965')).toBe('127.0.0.1:18789');
+    expect(decodeProcNetAddress('00000000:4965')).toBe('0.0.0.0:18789');
+    expect(decodeProcNetAddress('00000000000000000000000001000000:4965')).toBe('[::1]:18789');
+    expect(decodeProcNetAddress('00000000000000000000000000000000:4965')).toBe('[::]:18789');
+    expect(decodeProcNetAddress('0000000000000000FFFF00000100007F:4965')).toBe('[::ffff:127.0.0.1]:18789');
+    expect(decodeProcNetAddress('not-an-address')).toBeUndefined();
+  });
+
+  it('sockets + owner lines → listeners with pid, fd and process; an unchecked socket has no owner', () => {
+    const sockets = '0100007F:4965 23373 1000 00000000:00000000\n00000000000000000000000001000000:4965 23380 1000 00000000:00000000\n';
+    const l = parseProcNetListeners(sockets, '23373 21774 23 openclaw-gatewa\n', 18789);
+    expect(l).toEqual([
+      { address: '127.0.0.1:18789', port: 18789, process: 'openclaw-gatewa', pid: 21774, fd: 23 },
+      { address: '[::1]:18789', port: 18789 },
+    ]);
+    const out = [section('sockets', sockets), section('owner', '23373 21774 23 openclaw-gatewa\n23380 21774 24 openclaw-gatewa\n'), section('healthz', `via=bash\nrc=0\ncode=200\nbody:\n${fx('healthz-up.json').trim()}`), section('gateway_memory', 'pid=21774\nName:\topenclaw-gatewa\nVmRSS:\t  699000 kB'), section('host_memory', MEMINFO)].join('');
+    const p = parseLightProbe(out, 18789);
+    expect(p.listeners?.map((x) => x.fd)).toEqual([23, 24]);
+    expect(decideLightProbe(host, p)).toMatchObject({ probeOk: true, listening: '127.0.0.1:18789', gatewayRssMb: 682.6 });
+  });
+
+  it('ss, when it ran, is what names the owners (the hint did not)', () => {
+    const out = [section('sockets', '0100007F:4965 23373 0 00000000:00000000\n'), section('owner', ''), section('listeners', SS_PYTHON), section('healthz', `via=bash\nrc=0\ncode=200\nbody:\n${HTML}`)].join('');
+    const v = decide(out);
+    expect(v).toMatchObject({ probeOk: false, portConflict: true });
+    expect(v.probeError).toContain('held by python3 (pid 26892)');
+  });
+
+  it('the bash GET reuses curl\'s codes: 7 refused, 28 no answer in 2 s, 124 total deadline (or a full accept queue)', () => {
+    const hz = (rc: number) => output({ via: 'bash', rc, code: '', body: '', ss: fx('derived/ss-nothing.txt') });
+    expect(parseLightProbe(hz(7), 18789).healthz.outcome).toBe('refused');
+    expect(parseLightProbe(hz(28), 18789).healthz.outcome).toBe('timeout');
+    expect(parseLightProbe(hz(124), 18789).healthz.outcome).toBe('timeout');
+    expect(parseLightProbe(hz(52), 18789).healthz.outcome).toBe('failed');
+  });
+
+  it('a hint is only ever numbers pasted into the script', () => {
+    expect(validHint({ pid: 21774, fds: [23, 23, 24] })).toEqual({ pid: 21774, fds: [23, 24] });
+    expect(validHint({ pid: 1, fds: [3] })).toBeUndefined();
+    expect(validHint({ pid: 1.5, fds: [3] })).toBeUndefined();
+    expect(validHint({ pid: 99, fds: [Number.NaN] })).toBeUndefined();
+    const s = buildLightProbeScript(host, { hint: { pid: 21774, fds: [23] } });
+    expect(s).toContain('/proc/21774/fdinfo/$_cm_d');
+    expect(buildLightProbeScript(host)).not.toContain('fdinfo');
   });
 });

@@ -60,11 +60,12 @@ describe('stand-in executables', () => {
     expect(st.logFile).toBe(path.join(s.stateDir, 'openclaw.log'));
     expect(oc('config', 'get', 'gateway.mode').stdout.trim()).toBe('local');
     expect(oc('config', 'get', 'gateway.auth.token').stdout.trim()).toBe('__OPENCLAW_REDACTED__');
-    // The pid is a real process standing in for the gateway, so /proc/<pid>/status can be read.
-    expect(run('ss -tlnp').stdout).toContain(`users:(("openclaw-gatewa",pid=${s.gatewayPid},fd=23))`);
+    // A real process titled like the real gateway listens on the stand-in's port (the real ss names it).
+    expect(s.gatewayPid).toBeGreaterThan(0);
+    expect(run('ss -tlnp').stdout).toMatch(new RegExp(`127\\.0\\.0\\.1:${s.port} .*users:\\(\\("openclaw-gatewa",pid=${s.gatewayPid},fd=\\d+\\)\\)`));
     expect(readFileSync(`/proc/${s.gatewayPid}/status`, 'utf8')).toMatch(/^VmRSS:/m);
-    // GET /healthz answers as the real 2026.9.6 gateway does.
-    const hz = run("curl -s --max-time 2 -w ' code=%{http_code}' http://127.0.0.1:18789/healthz");
+    // GET /healthz answers as the real 2026.9.6 gateway does (the real curl).
+    const hz = run(`curl -s --max-time 2 -w ' code=%{http_code}' http://127.0.0.1:${s.port}/healthz`);
     expect(hz.stdout).toBe('{"ok":true,"status":"live"} code=200');
   });
 
@@ -193,7 +194,9 @@ const EXPECTED: Record<ScenarioName, { cause: Cause; hostFix: boolean }> = {
 };
 
 /** evidence → diagnose → planFix → run the steps → fresh evidence since the fix → verifyFix. */
-async function fixLoop(host: HostConfig, scenario: ScenarioName) {
+async function fixLoop(inventory: HostConfig, scenario: ScenarioName) {
+  // The stand-in's gateway port is a real, free one (its listeners are real): the inventory names it.
+  const host: HostConfig = { ...inventory, gateway: { ...inventory.gateway, port: s.port } };
   await s.setScenario(scenario);
   const before = diagnose(host, parseEvidence(run(buildEvidenceScript(host)).stdout));
   const plan = planFix(host, before);

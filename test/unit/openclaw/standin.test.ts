@@ -166,7 +166,7 @@ describe('stand-in executables', () => {
 
   it('the fresh dashboard link is parsed from the real sample output', async () => {
     await s.setScenario('stale_client');
-    expect(parseDashboardUrl(oc('dashboard', '--json', '--no-open').stdout)).toBe('http://127.0.0.1:18789/#token=standin-dashboard-token-7c1e9a');
+    expect(parseDashboardUrl(oc('dashboard', '--json', '--no-open').stdout)).toBe(`http://127.0.0.1:${s.port}/#token=standin-dashboard-token-7c1e9a`);
   });
 });
 

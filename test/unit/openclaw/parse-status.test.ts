@@ -123,7 +123,7 @@ describe('gateway status text form', () => {
 describe('ss -tlnp', () => {
   it('names the 2026.9 (truncated) and 2026.4 process titles', () => {
     const a = parseSs(fx('derived/ss-gateway.txt'), 18789);
-    expect(a).toEqual([{ address: '127.0.0.1:18789', port: 18789, process: 'openclaw-gatewa', pid: 21774 }]);
+    expect(a).toEqual([{ address: '127.0.0.1:18789', port: 18789, process: 'openclaw-gatewa', pid: 21774, fd: 23 }]);
     expect(isOpenClawProcess(a[0]!)).toBe(true);
     const b = parseSs(fx('derived/ss-gateway-2026.4.txt'), 18790);
     expect(b[0]).toMatchObject({ process: 'openclaw', pid: 30195 });
@@ -136,7 +136,7 @@ describe('ss -tlnp', () => {
     expect(parseSs(fx('derived/ss-owner-hidden.txt'), 18789)).toEqual([{ address: '127.0.0.1:18789', port: 18789 }]);
     expect(parseSs(fx('derived/ss-gateway.txt'), 6379)).toEqual([]);
     const v6 = parseSs('LISTEN 0 511 [::1]:18789 [::]:* users:(("node",pid=9,fd=3),("node",pid=10,fd=3))', 18789);
-    expect(v6).toEqual([{ address: '[::1]:18789', port: 18789, process: 'node', pid: 9 }]);
+    expect(v6).toEqual([{ address: '[::1]:18789', port: 18789, process: 'node', pid: 9, fd: 3 }]);
   });
 });
 

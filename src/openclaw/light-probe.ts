@@ -70,7 +70,10 @@ function probeTail(host: HostConfig, bash: boolean): string {
   const L: string[] = [];
   L.push(
     `_cm_s gateway_memory; if [ -n "$_cm_pid" ] && [ -r "/proc/$_cm_pid/status" ]; then printf 'pid=%s\\n' "$_cm_pid"; ` +
-      `while IFS= read -r _cm_l; do case "$_cm_l" in Name:*|VmHWM:*) printf '%s\\n' "$_cm_l" ;; VmRSS:*) printf '%s\\n' "$_cm_l"; break ;; esac; done < "/proc/$_cm_pid/status"; _cm_e 0; else _cm_e 1; fi`,
+      `_cm_mt=; while IFS= read -r _cm_l; do case "$_cm_l" in Name:*MainThread) printf '%s\\n' "$_cm_l"; _cm_mt=1 ;; Name:*|VmHWM:*) printf '%s\\n' "$_cm_l" ;; VmRSS:*) printf '%s\\n' "$_cm_l"; break ;; esac; done < "/proc/$_cm_pid/status"; ` +
+      // Node >= 24 names its main thread `MainThread`, which is what ss and /proc show for a Node program that
+      // sets no title: print the program (argv[0] only — later arguments may hold secrets) so it can be named.
+      `[ -n "$_cm_mt" ] && printf 'argv0=%s\\n' "$(head -c 256 "/proc/$_cm_pid/cmdline" | tr '\\000@' '\\n?' | head -n 1)"; _cm_e 0; else _cm_e 1; fi`,
   );
   L.push(
     `_cm_s host_memory; if [ -r /proc/meminfo ]; then while IFS= read -r _cm_l; do case "$_cm_l" in MemTotal:*) printf '%s\\n' "$_cm_l" ;; MemAvailable:*) printf '%s\\n' "$_cm_l"; break ;; esac; done < /proc/meminfo; _cm_e 0; else _cm_e 1; fi`,
@@ -277,7 +280,11 @@ export function parseLightProbe(stdout: string, port: number): LightProbeOutput 
     const pid = /^pid=(\d+)/m.exec(gm.output)?.[1];
     if (pid) out.gatewayPid = Number(pid);
     const name = /^Name:\s*(\S+)/m.exec(gm.output)?.[1];
-    if (name) out.gatewayProcess = name;
+    const program = /^argv0=(.+)$/m.exec(gm.output)?.[1]?.split('/').pop()?.trim();
+    // `MainThread` is Node 24's thread name, not the program: name the program it runs instead.
+    const shown = name === NODE_MAIN_THREAD_NAME && program ? program : name;
+    if (shown) out.gatewayProcess = shown;
+    if (shown !== name && pid) for (const l of listeners ?? []) if (l.pid === Number(pid) && l.process === name) l.process = shown;
     const rss = /^VmRSS:\s*(\d+)\s*kB/m.exec(gm.output)?.[1];
     if (rss) out.gatewayRssMb = Math.round(Number(rss) / 102.4) / 10;
     const hwm = /^VmHWM:\s*(\d+)\s*kB/m.exec(gm.output)?.[1];
@@ -339,6 +346,9 @@ export function isForeignListener(host: HostConfig, l: Listener): boolean {
 }
 
 /** "python3 (pid 26892)" */
+/** What ss and /proc call a Node >= 24 program that sets no process title. */
+const NODE_MAIN_THREAD_NAME = 'MainThread';
+
 function ownerText(l: Listener): string {
   return `${l.process ?? 'an unknown process'}${l.pid ? ` (pid ${l.pid})` : ''}`;
 }

@@ -67,6 +67,16 @@ describe('light probe: what it concludes', () => {
     expect(v).toEqual({ probeOk: true, listening: '127.0.0.1:18789', gatewayRssMb: 682.6, memoryUsedPct: 70 });
   });
 
+  it('a Node 24 program on the port shows as MainThread (its main thread name): it is named by its program, argv[0] only', () => {
+    const ss = 'State Recv-Q Send-Q Local Address:Port Peer Address:PortProcess\nLISTEN 0 511 127.0.0.1:18789 0.0.0.0:* users:(("MainThread",pid=4242,fd=21))\n';
+    const o = output({ ss, code: '200', body: '<html>hello</html>', pidStatus: 'pid=4242\nName:\tMainThread\nVmRSS:\t  51000 kB\nargv0=/usr/local/bin/node' });
+    const p = parseLightProbe(o, 18789);
+    expect(p.listeners?.[0]?.process).toBe('node');
+    const v = decideLightProbe(host, p);
+    expect(v.probeError).toMatch(/held by node \(pid 4242\)/);
+    expect(v.probeError).not.toMatch(/MainThread/);
+  });
+
   it('2026.4.29 answers the same and is up', () => {
     expect(decide(output({ code: '200', body: fx('2026.4/healthz-up.json').trim() })).probeOk).toBe(true);
   });

@@ -20,7 +20,7 @@ import { Redis } from 'ioredis';
 import { renderAlert } from '../src/alerts/render-incident.js';
 import { renderTelegram } from '../src/chat/telegram/render.js';
 import { renderReply } from '../src/chat/discord/render.js';
-import { IncidentStore } from '../src/monitor/incident-store.js';
+import { IncidentStore } from '../src/state/incident-store.js';
 import { newIncident, applySignal, policyFromConfig } from '../src/monitor/incident-machine.js';
 import { minuteOf, SERIES_KEEP_MINUTES, SERIES_LUA, seriesKey } from '../src/monitor/host-series.js';
 import { atMost, fmt, interleaved, printHeader, printSeries, reportFigure, runIfMain, summarize, type Figure } from './bench-kit.js';

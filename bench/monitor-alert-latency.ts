@@ -23,7 +23,7 @@ import path from 'node:path';
 import { Api } from 'grammy';
 import { Redis } from 'ioredis';
 import type { ChatAdapter } from '../src/chat/adapter.js';
-import { RedisMessageRefStore } from '../src/chat/message-ref-store.js';
+import { RedisMessageRefStore } from '../src/state/message-ref-store.js';
 import { SecretBox } from '../src/util/secret-box.js';
 import { TelegramAdapter } from '../src/chat/telegram/telegram-adapter.js';
 import { configSchema } from '../src/config/schema.js';

@@ -12,20 +12,20 @@ import type { ChatAdapter } from './chat/adapter.js';
 import { ConsoleAdapter } from './chat/console/console-adapter.js';
 import type { Platform } from './domain/types.js';
 import type { HostConfig } from './domain/host.js';
-import { AuditLog } from './audit/audit-log.js';
+import { AuditLog } from './state/audit-log.js';
 import { Router } from './router/router.js';
-import { ButtonStore } from './router/button-store.js';
+import { ButtonStore } from './state/button-store.js';
 import { createQueues, type Queues } from './jobs/queues.js';
 import { createRedis, RedisOutages, redisKeyPrefix, redisTarget, waitForRedis, type RedisClient } from './jobs/redis.js';
 import { createRequestGuards } from './router/request-limits.js';
-import { Inflight } from './jobs/inflight.js';
-import { FixAttempts } from './jobs/fix-attempts.js';
+import { Inflight } from './state/inflight.js';
+import { FixAttempts } from './state/fix-attempts.js';
 import { Notifier } from './jobs/notifier.js';
 import { startHostWorker } from './jobs/host-worker.js';
 import { startFixWorker } from './jobs/fix-worker.js';
 import { startNotifyWorker } from './jobs/notify-worker.js';
 import { PictureSource } from './alerts/picture-source.js';
-import { IncidentStore } from './monitor/incident-store.js';
+import { IncidentStore } from './state/incident-store.js';
 import type { HostOps } from './jobs/host-ops.js';
 import { createRemoteHostOps } from './jobs/remote-host-ops.js';
 import { createMetrics, type Metrics } from './http/metrics.js';
@@ -40,10 +40,10 @@ import { SecretBox } from './util/secret-box.js';
 import { DEFAULTS } from './constants.js';
 import { describeReceive } from './chat/receive-health.js';
 import { startReceiveWatch } from './chat/receive-watch.js';
-import { FixRunStore } from './jobs/fix-runs.js';
+import { FixRunStore } from './state/fix-runs.js';
 import { FixRecovery } from './jobs/fix-recovery.js';
 import { newProcessOwner, ProcessRegistry } from './jobs/process-registry.js';
-import { MuteStore } from './alerts/mute-store.js';
+import { MuteStore } from './state/mute-store.js';
 
 /** What a process runs. */
 export interface AppOptions {
@@ -333,7 +333,7 @@ async function startChatAdapters(
   const wantTelegram = opts.adapters.includes('telegram') && secrets.telegramToken;
   const wantDiscord = opts.adapters.includes('discord') && secrets.discordToken && secrets.discordApplicationId;
   if (!wantTelegram && !wantDiscord) return started;
-  const { RedisMessageRefStore } = await import('./chat/message-ref-store.js');
+  const { RedisMessageRefStore } = await import('./state/message-ref-store.js');
   // On the job connection (ctx.redis), which waits a failover out: the reference of a message just sent must be
   // written, or the delivery fails after the send and its retry sends the message a second time instead of editing it.
   const refs = new RedisMessageRefStore(ctx.redis, ctx.prefix, ctx.box);

@@ -7,7 +7,7 @@ import type { AppConfig } from '../config/schema.js';
 import { DEFAULTS } from '../constants.js';
 import type { ChatRef, Reply } from '../domain/types.js';
 import type { Notifier } from '../jobs/notifier.js';
-import type { ButtonStore } from '../router/button-store.js';
+import type { ButtonStore } from '../state/button-store.js';
 import type { Incident } from '../monitor/incident-machine.js';
 import { MONITOR_DEFAULTS } from '../monitor/constants.js';
 import {

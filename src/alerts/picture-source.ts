@@ -10,7 +10,7 @@ import type { PictureRef } from '../domain/types.js';
 import { MONITOR_DEFAULTS, MONITOR_KEYS } from '../monitor/constants.js';
 import { minuteOf, readHostSeries, type HostSeries } from '../monitor/host-series.js';
 import type { Incident } from '../monitor/incident-machine.js';
-import type { IncidentStore } from '../monitor/incident-store.js';
+import type { IncidentStore } from '../state/incident-store.js';
 import { buildPictureSvg, type PictureIncident } from './incident-picture.js';
 import { incidentWindow } from './picture-ref.js';
 import { PICTURE_MAX_BYTES } from './picture-png.js';

@@ -1,7 +1,7 @@
 /**
  * Worker for the fix queue: runs a confirmed plan step by step, shows progress in place,
  * then verifies (probe + no recurrence of the cause, until it holds or the plan's window ends). Never retried: a fix may
- * have half-run. Its progress is recorded in Redis as it runs (fix-runs.ts), so a fix whose process
+ * have half-run. Its progress is recorded in Redis as it runs (state/fix-runs.ts), so a fix whose process
  * dies is found and closed by another process at once (fix-recovery.ts); a stalled job is failed by
  * BullMQ (maxStalledCount 0), never handed out again, and the fixstarted guard stays as a second net.
  */
@@ -10,24 +10,24 @@ import type { RedisClient } from './redis.js';
 import { AUTOFIX_USER_ID, DEFAULTS, DELIVERY, QUEUES } from '../constants.js';
 import type { FixOutcome, FixPlan, Verdict } from '../domain/diagnosis.js';
 import type { HostConfig } from '../domain/host.js';
-import type { AuditLog } from '../audit/audit-log.js';
-import type { ButtonStore } from '../router/button-store.js';
+import type { AuditLog } from '../state/audit-log.js';
+import type { ButtonStore } from '../state/button-store.js';
 import { renderOutcome, renderProgress, formatDuration } from '../commands/render-results.js';
 import type { Logger } from '../util/logger.js';
 import { redact } from '../util/redact.js';
-import type { FixAttempts } from './fix-attempts.js';
+import type { FixAttempts } from '../state/fix-attempts.js';
 import { isDisruptive, isDoctorStep } from '../openclaw/step-catalog.js';
 import { verifyWindow } from './verify-window.js';
 import type { HostOps } from './host-ops.js';
-import type { Inflight } from './inflight.js';
+import type { Inflight } from '../state/inflight.js';
 import type { Notifier } from './notifier.js';
 import type { FixJobData } from './payloads.js';
 import type { Metrics } from '../http/metrics.js';
 import { takeHostTurn } from './host-serial.js';
 import { checkFixJob, guardFixJob } from './fix-job-guard.js';
-import { releaseHostLockOfJob } from '../remote/host-lock.js';
+import { releaseHostLockOfJob } from '../state/host-lock.js';
 import type { JobSigner } from '../util/job-signer.js';
-import type { FixRunStore } from './fix-runs.js';
+import type { FixRunStore } from '../state/fix-runs.js';
 import type { ProcessOwner } from './process-registry.js';
 import type { RedisOutages } from './redis.js';
 

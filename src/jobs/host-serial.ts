@@ -1,13 +1,13 @@
 /**
  * At most one diagnose/plan/fix job per host at a time, across every worker process: a job
- * takes the host's lock (src/remote/host-lock.ts) for as long as it runs; a job that finds the
+ * takes the host's lock (src/state/host-lock.ts) for as long as it runs; a job that finds the
  * host busy is put back as delayed (BullMQ DelayedError: no attempt is used up) and its
  * requester is told once what it waits for. A stalled job that BullMQ hands out twice meets
  * its own lock and waits instead of running twice.
  */
 import { DelayedError, type Job } from 'bullmq';
 import type { RedisClient } from './redis.js';
-import { acquireHostLock, getHostLockHolder, type HostLockHandle, type HostLockHolder } from '../remote/host-lock.js';
+import { acquireHostLock, getHostLockHolder, type HostLockHandle, type HostLockHolder } from '../state/host-lock.js';
 
 /** How long a lock lives without renewal (a crashed worker frees its host after this). */
 const LOCK_TTL_MS = 60_000;

@@ -9,21 +9,21 @@ import { DEFAULTS, QUEUES } from '../constants.js';
 import { ClawmedicError } from '../domain/errors.js';
 import type { HostConfig } from '../domain/host.js';
 import type { Reply } from '../domain/types.js';
-import type { AuditLog } from '../audit/audit-log.js';
-import type { ButtonStore } from '../router/button-store.js';
+import type { AuditLog } from '../state/audit-log.js';
+import type { ButtonStore } from '../state/button-store.js';
 import { type OpenAlert, renderConfirmExpired, renderPlan, renderStatus, renderVerdict, formatDuration } from '../commands/render-results.js';
-import { IncidentStore } from '../monitor/incident-store.js';
+import { IncidentStore } from '../state/incident-store.js';
 import { hostPicture } from '../alerts/picture-ref.js';
 import { PICTURE_FILE_NAME } from '../alerts/render-incident.js';
 import type { Logger } from '../util/logger.js';
 import { redact } from '../util/redact.js';
 import type { HostOps } from './host-ops.js';
-import type { Inflight } from './inflight.js';
+import type { Inflight } from '../state/inflight.js';
 import type { Notifier } from './notifier.js';
 import { HOST_JOB, type HostJobData, type HostJobName, type JobOrigin } from './payloads.js';
 import type { Metrics } from '../http/metrics.js';
 import { takeHostTurn, type HostTurn } from './host-serial.js';
-import { releaseStatusSlot } from './status-slots.js';
+import { releaseStatusSlot } from '../state/status-slots.js';
 
 export interface WorkerDeps {
   connection: ConnectionOptions;

@@ -12,7 +12,7 @@ import { Worker, UnrecoverableError, type ConnectionOptions, type Job } from 'bu
 import type { RedisClient } from './redis.js';
 import { DELIVERY, NOTIFY_PLATFORMS, notifyQueueName, type NotifyPlatform } from '../constants.js';
 import { PermanentDeliveryError, type ChatAdapter } from '../chat/adapter.js';
-import type { AuditLog } from '../audit/audit-log.js';
+import type { AuditLog } from '../state/audit-log.js';
 import type { PictureRef, Platform } from '../domain/types.js';
 import type { Logger } from '../util/logger.js';
 import { REDACTED } from '../util/redact.js';

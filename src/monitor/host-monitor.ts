@@ -11,10 +11,10 @@ import type { Logger } from '../util/logger.js';
 import { redact } from '../util/redact.js';
 import { parseLogLine } from '../openclaw/log-parser.js';
 import type { AlertSender } from '../alerts/alert-sender.js';
-import type { HostMutes, MuteStore } from '../alerts/mute-store.js';
+import type { HostMutes, MuteStore } from '../state/mute-store.js';
 import { AUTO_FIXABLE_CAUSES, MONITOR_DEFAULTS, MONITOR_KEYS } from './constants.js';
 import { LogFollower } from './follower.js';
-import type { IncidentStore } from './incident-store.js';
+import type { IncidentStore } from '../state/incident-store.js';
 import {
   ackIncident,
   applyMute,
@@ -91,7 +91,7 @@ export class HostMonitor {
   private blind = false;
   private networkBlind = false;
   private resumeDirty = false;
-  /** Acks and mutes as last read, and when they must be read again (see control-seq.ts). */
+  /** Acks and mutes as last read, and when they must be read again (see state/control-seq.ts). */
   private controls: { seq: string | null | undefined; mutes: HostMutes; readAt: number; until: number } | undefined;
 
   constructor(private readonly deps: HostMonitorDeps) {}

@@ -1,7 +1,7 @@
 /**
  * Limits on every door of the router (issue 12.6): how many commands and button presses one
  * person and one chat may send per minute, how often an unknown user hears "not allowed" (and is
- * audited). The cap on a chat's waiting /status jobs is jobs/status-slots.ts. Counters live in Redis
+ * audited). The cap on a chat's waiting /status jobs is state/status-slots.ts. Counters live in Redis
  * (rate-limiter-flexible) so several bot processes share them. When Redis cannot be reached the
  * limits let the request through: the enqueue that follows fails with its own clear message,
  * and a limiter must never be the reason nobody can use clawmedic.
@@ -11,7 +11,7 @@ import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 import type { Actor, ChatRef } from '../domain/types.js';
 import type { AppConfig } from '../config/schema.js';
 import { KEYS, RETRY } from '../constants.js';
-import { StatusSlots } from '../jobs/status-slots.js';
+import { StatusSlots } from '../state/status-slots.js';
 
 export interface RequestLimitSettings {
   /** Commands + button presses one person may send per `windowSec`. */

@@ -8,14 +8,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
 import type { AlertSender } from '../../src/alerts/alert-sender.js';
-import { MuteStore } from '../../src/alerts/mute-store.js';
+import { MuteStore } from '../../src/state/mute-store.js';
 import { PNG_SIGNATURE, pngSize } from '../../src/alerts/picture-png.js';
 import { hostPicture } from '../../src/alerts/picture-ref.js';
 import { PictureSource } from '../../src/alerts/picture-source.js';
 import { buildPictureSvg, PICTURE_SIZE } from '../../src/alerts/incident-picture.js';
 import { policyFromConfig } from '../../src/monitor/incident-machine.js';
 import { HostMonitor } from '../../src/monitor/host-monitor.js';
-import { IncidentStore } from '../../src/monitor/incident-store.js';
+import { IncidentStore } from '../../src/state/incident-store.js';
 import { minuteOf, readHostSeries, SERIES_LUA, seriesKey } from '../../src/monitor/host-series.js';
 import { recordProbe } from '../../src/monitor/probe.js';
 import type { HostConfig } from '../../src/domain/host.js';

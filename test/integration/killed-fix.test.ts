@@ -18,8 +18,8 @@ import { parseConfigText, type LoadedConfig } from '../../src/config/load-config
 import type { HostConfig } from '../../src/domain/host.js';
 import type { Reply } from '../../src/domain/types.js';
 import { createApp, type App } from '../../src/main.js';
-import { MuteStore } from '../../src/alerts/mute-store.js';
-import { getHostLockHolder } from '../../src/remote/host-lock.js';
+import { MuteStore } from '../../src/state/mute-store.js';
+import { getHostLockHolder } from '../../src/state/host-lock.js';
 import { createLogger } from '../../src/util/logger.js';
 import { createStandin, type Standin } from '../support/host-standin/index.js';
 import { hostConfigFor, startSshd, type SshdHandle } from '../support/sshd.js';

@@ -6,8 +6,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
-import { IncidentStore } from '../../src/monitor/incident-store.js';
-import { LeaseManager } from '../../src/monitor/leases.js';
+import { IncidentStore } from '../../src/state/incident-store.js';
+import { LeaseManager } from '../../src/state/leases.js';
 import { newIncident } from '../../src/monitor/incident-machine.js';
 import { connKey } from '../../src/monitor/signals.js';
 import { cleanupPrefix, TEST_REDIS_URL, uniquePrefix } from '../support/redis.js';

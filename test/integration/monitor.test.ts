@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
-import { MuteStore } from '../../src/alerts/mute-store.js';
+import { MuteStore } from '../../src/state/mute-store.js';
 import type { HostConfig } from '../../src/domain/host.js';
 import { SshRunner } from '../../src/remote/ssh-runner.js';
 import { createStandin, type Standin } from '../support/host-standin/index.js';

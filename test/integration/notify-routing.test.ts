@@ -10,7 +10,7 @@ import { createQueues, type Queues } from '../../src/jobs/queues.js';
 import { Notifier } from '../../src/jobs/notifier.js';
 import { startNotifyWorker, deliveryBackoffMs, type NotifyWorkers } from '../../src/jobs/notify-worker.js';
 import { SecretBox } from '../../src/util/secret-box.js';
-import { AuditLog } from '../../src/audit/audit-log.js';
+import { AuditLog } from '../../src/state/audit-log.js';
 import { PermanentDeliveryError, type ChatAdapter } from '../../src/chat/adapter.js';
 import { DELIVERY } from '../../src/constants.js';
 import { createLogger } from '../../src/util/logger.js';

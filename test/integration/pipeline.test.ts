@@ -11,7 +11,7 @@ import { createApp } from '../../src/main.js';
 import { RedisUnavailableError } from '../../src/jobs/redis.js';
 import { createLogger } from '../../src/util/logger.js';
 import { Redis } from 'ioredis';
-import { IncidentStore } from '../../src/monitor/incident-store.js';
+import { IncidentStore } from '../../src/state/incident-store.js';
 import { TEST_REDIS_URL } from '../support/redis.js';
 
 let h: Harness;

@@ -4,7 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { acquireHostLock, getHostLockHolder, hostLockKey } from '../../src/remote/host-lock.js';
+import { acquireHostLock, getHostLockHolder, hostLockKey } from '../../src/state/host-lock.js';
 
 const prefix = `clawmedic-test:${randomUUID()}:`;
 let redis: Redis;

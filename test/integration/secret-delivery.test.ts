@@ -9,7 +9,7 @@ import { Redis } from 'ioredis';
 import { createQueues, type Queues } from '../../src/jobs/queues.js';
 import { Notifier, type SequencedDelivery } from '../../src/jobs/notifier.js';
 import { notifyBackoffMs, startNotifyWorker, type NotifyWorkers } from '../../src/jobs/notify-worker.js';
-import { AuditLog } from '../../src/audit/audit-log.js';
+import { AuditLog } from '../../src/state/audit-log.js';
 import type { ChatAdapter } from '../../src/chat/adapter.js';
 import { DELIVERY } from '../../src/constants.js';
 import { createLogger } from '../../src/util/logger.js';

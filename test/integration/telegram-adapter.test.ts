@@ -6,7 +6,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { createServer } from 'node:net';
 import { Redis } from 'ioredis';
 import { PermanentDeliveryError, type RouterPort } from '../../src/chat/adapter.js';
-import { RedisMessageRefStore } from '../../src/chat/message-ref-store.js';
+import { RedisMessageRefStore } from '../../src/state/message-ref-store.js';
 import { SecretBox } from '../../src/util/secret-box.js';
 import { TelegramAdapter, TelegramConflictError, type TelegramAdapterOptions } from '../../src/chat/telegram/telegram-adapter.js';
 import { TELEGRAM_COMMANDS } from '../../src/chat/telegram/telegram-commands.js';

@@ -4,10 +4,10 @@
  * (fencing), so a process that lost a host can never overwrite what the new owner wrote.
  */
 import type { RedisClient } from '../jobs/redis.js';
-import { MONITOR_DEFAULTS, MONITOR_KEYS } from './constants.js';
-import type { Incident } from './incident-machine.js';
-import { SERIES_LUA, seriesKey } from './host-series.js';
-import { connKey } from './signals.js';
+import { MONITOR_DEFAULTS, MONITOR_KEYS } from '../monitor/constants.js';
+import type { Incident } from '../monitor/incident-machine.js';
+import { SERIES_LUA, seriesKey } from '../monitor/host-series.js';
+import { connKey } from '../monitor/signals.js';
 
 /** An incident as stored; one saved before conn ids became numbers still counts its replays once. */
 function fromStored(raw: string): Incident {

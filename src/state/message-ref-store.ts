@@ -5,7 +5,7 @@
  * whose TTL ends when the secret stops being useful, never in plain text.
  */
 import type { RedisClient } from '../jobs/redis.js';
-import type { MessageRefStore } from './adapter.js';
+import type { MessageRefStore } from '../chat/adapter.js';
 import type { Platform } from '../domain/types.js';
 import { KEYS } from '../constants.js';
 import { SealedSecretExpiredError, type SecretBox } from '../util/secret-box.js';

@@ -4,7 +4,7 @@
  * announce themselves with a heartbeat so the hosts are shared out evenly instead of first come, all served.
  */
 import type { RedisClient } from '../jobs/redis.js';
-import { MONITOR_KEYS } from './constants.js';
+import { MONITOR_KEYS } from '../monitor/constants.js';
 
 const RENEW = `
 if redis.call('GET', KEYS[1]) == ARGV[1] then

@@ -5,7 +5,7 @@
  */
 import type { RedisClient } from '../jobs/redis.js';
 import { MONITOR_DEFAULTS, MONITOR_KEYS } from '../monitor/constants.js';
-import { bumpControlSeq } from '../monitor/control-seq.js';
+import { bumpControlSeq } from './control-seq.js';
 
 /** A mute in force. */
 export interface Mute {

@@ -13,6 +13,7 @@ import type { FixStepKind } from '../domain/diagnosis.js';
 import type { HostConfig } from '../domain/host.js';
 import type { Reply, ReplyButton } from '../domain/types.js';
 import { releaseHostLockOfJob } from '../state/host-lock.js';
+import type { KeySpace } from '../state/key-space.js';
 import type { ButtonStore } from '../state/button-store.js';
 import type { Logger } from '../util/logger.js';
 import { redact } from '../util/redact.js';
@@ -91,7 +92,7 @@ export function renderInterruptedResult(run: FixRun, status: HostStatus, buttons
 
 export interface FixRecoveryDeps {
   redis: RedisClient;
-  prefix: string;
+  keys: KeySpace;
   runs: FixRunStore;
   registry: ProcessRegistry;
   fixQueue: Queue<FixJobData, unknown, 'fix'>;
@@ -179,7 +180,7 @@ export class FixRecovery {
     // The user first: within seconds of the process start, before anything that can take long.
     await notifier.send({ chat, messageKey, reply: renderInterrupted(run) });
     await this.failJob(run);
-    await releaseHostLockOfJob(this.deps.redis, `${this.deps.prefix}:`, run.host, run.jobId);
+    await releaseHostLockOfJob(this.deps.redis, this.deps.keys, run.host, run.jobId);
     await inflight.release('fix', run.host, run.jobId);
     await this.deps.releaseAlertHold(run.host);
     await audit.record({

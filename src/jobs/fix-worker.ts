@@ -30,11 +30,13 @@ import type { JobSigner } from '../util/job-signer.js';
 import type { FixRunStore } from '../state/fix-runs.js';
 import type { ProcessOwner } from './process-registry.js';
 import type { RedisOutages } from './redis.js';
+import { TTL, type KeySpace } from '../state/key-space.js';
 
 export interface FixWorkerDeps {
   connection: ConnectionOptions;
   redis: RedisClient;
-  prefix: string;
+  /** Names of the Redis keys, and BullMQ's prefix. */
+  keys: KeySpace;
   hosts: Map<string, HostConfig>;
   ops: HostOps;
   notifier: Notifier;
@@ -65,9 +67,6 @@ class FixTakenOverError extends Error {
   }
 }
 
-/** Key marking a fix job whose outcome was sent: a copy handed out again (its completion lost in a failover) stays quiet. */
-const doneKey = (prefix: string, jobId: string) => `${prefix}:fixdone:${jobId}`;
-
 
 async function runFix(deps: FixWorkerDeps, job: Job<FixJobData, unknown, 'fix'>, plan: FixPlan): Promise<FixOutcome> {
   const started = Date.now();
@@ -80,8 +79,7 @@ async function runFix(deps: FixWorkerDeps, job: Job<FixJobData, unknown, 'fix'>,
   if (!host) throw new Error(`host "${job.data.host}" is no longer in the inventory`);
 
   // Guard against a stalled job being processed a second time: steps must not run twice.
-  const startedKey = `${deps.prefix}:fixstarted:${jobId}`;
-  if ((await deps.redis.set(startedKey, String(Date.now()), 'EX', 7 * 86400, 'NX')) !== 'OK') {
+  if ((await deps.redis.set(deps.keys.fixStarted(jobId), String(Date.now()), 'EX', TTL.fixMarkerSec, 'NX')) !== 'OK') {
     return {
       host: host.name,
       cause: plan.cause,
@@ -200,13 +198,14 @@ export function startFixWorker(deps: FixWorkerDeps): Worker<FixJobData, unknown,
         deps.logger.warn({ jobId, host }, 'fix job handed out again while it runs here; not run twice');
         return 'duplicate';
       }
-      const done = await deps.redis.get(doneKey(deps.prefix, jobId));
+      // Marks a fix job whose outcome was sent: a copy handed out again (its completion lost in a failover) stays quiet.
+      const done = await deps.redis.get(deps.keys.fixDone(jobId));
       if (done) {
         deps.logger.warn({ jobId, host, outcome: done }, 'fix job handed out again after its outcome was sent; not run twice');
         return done;
       }
       // Wait for a diagnose still running on this host (throws DelayedError: BullMQ retries it later).
-      const turn = await takeHostTurn(deps.redis, deps.prefix, host, job, token, 'fix', (holder) =>
+      const turn = await takeHostTurn(deps.redis, deps.keys, host, job, token, 'fix', (holder) =>
         deps.notifier.send({ chat, messageKey, reply: { title: `${host}: waiting for the running ${holder?.action ?? 'job'} to finish before fixing…`, tone: 'pending' } }),
       );
       const end = deps.metrics?.jobDuration.startTimer({ type: 'fix' });
@@ -261,7 +260,7 @@ export function startFixWorker(deps: FixWorkerDeps): Worker<FixJobData, unknown,
           await deps.notifier.send({ chat, messageKey, reply: expired, retires: buttons.map((b) => b.token) }, { delayMs: offerTtlSec * 1000 });
         }
         await deps.audit.record({ event: 'fix_outcome', action: 'fix', host, actor: who, jobId, detail: `${outcome.status}: ${outcome.message}`.slice(0, 500) });
-        await deps.redis.set(doneKey(deps.prefix, jobId), outcome.status, 'EX', 7 * 86400);
+        await deps.redis.set(deps.keys.fixDone(jobId), outcome.status, 'EX', TTL.fixMarkerSec);
         end?.({ outcome: outcome.status });
         return outcome.status;
       } catch (err) {
@@ -289,7 +288,7 @@ export function startFixWorker(deps: FixWorkerDeps): Worker<FixJobData, unknown,
     },
     {
       connection: deps.connection,
-      prefix: deps.prefix,
+      prefix: deps.keys.prefix,
       concurrency: 4,
       // Fix steps can take minutes (doctor: 25-80 s): a long lock so a busy worker is not seen as stalled.
       lockDuration: 120_000,
@@ -321,7 +320,7 @@ async function closeStalledBeforeStart(deps: FixWorkerDeps, job: Job<FixJobData,
   const check = checkFixJob(deps.signer, deps.hosts, jobId, job.data);
   if (!check.ok) return;
   const { host, actor, chat, messageKey } = job.data;
-  await releaseHostLockOfJob(deps.redis, `${deps.prefix}:`, host, jobId);
+  await releaseHostLockOfJob(deps.redis, deps.keys, host, jobId);
   await deps.inflight.release('fix', host, jobId);
   await deps.audit.record({ event: 'interrupted', action: 'fix', host, actor: { platform: actor.platform, userId: actor.userId }, jobId, detail: 'process stopped before the first step; job failed by the stall check, nothing ran on the host' });
   await deps.notifier.send({

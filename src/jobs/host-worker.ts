@@ -24,12 +24,14 @@ import { HOST_JOB, type HostJobData, type HostJobName, type JobOrigin } from './
 import type { Metrics } from '../http/metrics.js';
 import { takeHostTurn, type HostTurn } from './host-serial.js';
 import { releaseStatusSlot } from '../state/status-slots.js';
+import type { KeySpace } from '../state/key-space.js';
 
 export interface WorkerDeps {
   connection: ConnectionOptions;
   /** Producer connection for the per-host lock. */
   redis: RedisClient;
-  prefix: string;
+  /** Names of the Redis keys, and BullMQ's prefix. */
+  keys: KeySpace;
   hosts: Map<string, HostConfig>;
   ops: HostOps;
   notifier: Notifier;
@@ -78,7 +80,7 @@ function footerOf(_job: Job, startedAt: number): string {
  * "gateway OK · 1 open alert: …". A read failure only drops the mention; the probe result stands.
  */
 async function openAlertsOf(deps: WorkerDeps, hosts: string[]): Promise<Record<string, OpenAlert[]>> {
-  const store = new IncidentStore(deps.redis, deps.prefix);
+  const store = new IncidentStore(deps.redis, deps.keys);
   const out: Record<string, OpenAlert[]> = {};
   await Promise.all(
     hosts.map(async (h) => {
@@ -195,7 +197,7 @@ export function startHostWorker(deps: WorkerDeps): Worker<HostJobData, unknown, 
       // One diagnose/plan/fix per host at a time; status is a quick read-only probe and never waits.
       let turn: HostTurn | undefined;
       if (host && kind !== HOST_JOB.status) {
-        turn = await takeHostTurn(deps.redis, deps.prefix, host, job, token, kind, (holder) =>
+        turn = await takeHostTurn(deps.redis, deps.keys, host, job, token, kind, (holder) =>
           replyToAll(deps, String(job.id), job.data, {
             title: `${host}: waiting for the running ${holder?.action ?? 'job'} to finish…`,
             tone: 'pending',
@@ -232,10 +234,10 @@ export function startHostWorker(deps: WorkerDeps): Worker<HostJobData, unknown, 
       } finally {
         await turn?.release();
         // The chat's /status slot (router's cap on waiting status jobs) frees once the job is over, not between retries.
-        if (ended && kind === HOST_JOB.status) await releaseStatusSlot(deps.redis, deps.prefix, job.data.chat, String(job.id));
+        if (ended && kind === HOST_JOB.status) await releaseStatusSlot(deps.redis, deps.keys, job.data.chat, String(job.id));
       }
     },
-    { connection: deps.connection, prefix: deps.prefix, concurrency: deps.concurrency ?? DEFAULTS.workerConcurrency },
+    { connection: deps.connection, prefix: deps.keys.prefix, concurrency: deps.concurrency ?? DEFAULTS.workerConcurrency },
   );
   worker.on('error', (err) => deps.logger.error({ err }, 'host worker error'));
   return worker;

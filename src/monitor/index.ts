@@ -4,4 +4,4 @@
  */
 export { startMonitor, type MonitorDeps, type MonitorHandle } from './monitor.js';
 export { policyFromConfig, type AlertPolicy, type Incident } from './incident-machine.js';
-export { MONITOR_DEFAULTS, MONITOR_KEYS } from './constants.js';
+export { MONITOR_DEFAULTS } from './constants.js';

@@ -20,6 +20,7 @@ import { SecretBox } from '../../src/util/secret-box.js';
 import { TelegramAdapter } from '../../src/chat/telegram/telegram-adapter.js';
 import { startTelegramStandin, type TelegramStandin } from '../support/telegram/telegram-standin.js';
 import { cleanupPrefix, TEST_REDIS_URL, uniquePrefix } from '../support/redis.js';
+import { KeySpace } from '../../src/state/key-space.js';
 
 const FP = `SHA256:${'A'.repeat(43)}`;
 const config = parseConfigText(
@@ -37,6 +38,7 @@ chats:
 );
 
 const prefix = uniquePrefix('menus');
+const keys = new KeySpace(prefix);
 let redis: Redis;
 let queues: Queues;
 let tg: TelegramStandin;
@@ -44,12 +46,12 @@ let adapter: TelegramAdapter;
 
 beforeAll(async () => {
   redis = new Redis(TEST_REDIS_URL);
-  queues = createQueues(redis, prefix);
+  queues = createQueues(redis, keys);
   tg = await startTelegramStandin();
   const signer = JobSigner.ephemeral();
-  const router = new Router({ config, queues, signer, buttons: new ButtonStore(redis, prefix, signer), audit: new AuditLog(redis, prefix), inflight: new Inflight(redis, prefix), fixAttempts: new FixAttempts(redis, prefix), logger: createLogger('silent'), ...createRequestGuards(redis, prefix, config) });
+  const router = new Router({ config, queues, signer, buttons: new ButtonStore(redis, keys, signer), audit: new AuditLog(redis, keys), inflight: new Inflight(redis, keys), fixAttempts: new FixAttempts(redis, keys), logger: createLogger('silent'), ...createRequestGuards(redis, keys, config) });
   const quiet = () => undefined;
-  adapter = new TelegramAdapter({ token: tg.token, apiRoot: tg.apiRoot, router, refs: new RedisMessageRefStore(redis, prefix, SecretBox.ephemeral()), logger: { info: quiet, warn: quiet, error: quiet }, pollingTimeoutSeconds: 1 });
+  adapter = new TelegramAdapter({ token: tg.token, apiRoot: tg.apiRoot, router, refs: new RedisMessageRefStore(redis, keys, SecretBox.ephemeral()), logger: { info: quiet, warn: quiet, error: quiet }, pollingTimeoutSeconds: 1 });
   await adapter.start();
 }, 30_000);
 afterAll(async () => {

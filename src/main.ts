@@ -8,7 +8,7 @@ import { basename } from 'node:path';
 import type { Worker } from 'bullmq';
 import { Cluster } from 'ioredis';
 import type { LoadedConfig } from './config/load-config.js';
-import type { ChatAdapter } from './chat/adapter.js';
+import type { ChatAdapter } from './domain/ports.js';
 import { ConsoleAdapter } from './chat/console/console-adapter.js';
 import type { Platform } from './domain/types.js';
 import type { HostConfig } from './domain/host.js';
@@ -16,7 +16,7 @@ import { AuditLog } from './audit/audit-log.js';
 import { Router } from './router/router.js';
 import { ButtonStore } from './router/button-store.js';
 import { createQueues, type Queues } from './jobs/queues.js';
-import { createRedis, RedisOutages, redisKeyPrefix, redisTarget, waitForRedis, type RedisClient } from './jobs/redis.js';
+import { createRedis, RedisOutages, redisKeyPrefix, redisTarget, waitForRedis, type RedisClient } from './state/redis.js';
 import { createRequestGuards } from './router/request-limits.js';
 import { Inflight } from './jobs/inflight.js';
 import { FixAttempts } from './jobs/fix-attempts.js';
@@ -26,7 +26,7 @@ import { startFixWorker } from './jobs/fix-worker.js';
 import { startNotifyWorker } from './jobs/notify-worker.js';
 import { PictureSource } from './alerts/picture-source.js';
 import { IncidentStore } from './monitor/incident-store.js';
-import type { HostOps } from './jobs/host-ops.js';
+import type { HostOps } from './domain/host-ops.js';
 import { createRemoteHostOps } from './jobs/remote-host-ops.js';
 import { createMetrics, type Metrics } from './http/metrics.js';
 import { isLoopbackHost, startHttpServer } from './http/http-server.js';
@@ -92,7 +92,7 @@ export interface App {
 export async function createApp(loaded: LoadedConfig, opts: AppOptions): Promise<App> {
   const { config, secrets } = loaded;
   const logger = opts.logger ?? createLogger();
-  // On a Redis Cluster a hash tag ({clawmedic}): every key of the app in one slot (jobs/redis.ts says why).
+  // On a Redis Cluster a hash tag ({clawmedic}): every key of the app in one slot (state/redis.ts says why).
   const prefix = redisKeyPrefix(config.redis);
   // Every process signs (router: fix jobs, buttons) or verifies (fix worker) what goes through Redis.
   if (!secrets.jobKey) {
@@ -214,7 +214,7 @@ export async function createApp(loaded: LoadedConfig, opts: AppOptions): Promise
   if (opts.workers && ops) {
     workers.push(
       // Worker generics differ per queue; the list only needs close()/isRunning().
-      startHostWorker({ connection: workerConn, ...job, prefix, hosts, ops, logger, metrics, concurrency: config.jobs.concurrency, confirmTtlSec: config.jobs.confirmTtlSec, buttonTtlSec: opts.buttonTtlSec }) as unknown as Worker,
+      startHostWorker({ connection: workerConn, ...job, incidents: new IncidentStore(jobRedis, prefix), prefix, hosts, ops, logger, metrics, concurrency: config.jobs.concurrency, confirmTtlSec: config.jobs.confirmTtlSec, buttonTtlSec: opts.buttonTtlSec }) as unknown as Worker,
       // The fix's run record is written as it runs: through the job connection too, so a failover delays it, never fails the fix.
       startFixWorker({ connection: workerConn, ...job, prefix, hosts, ops, logger, metrics, signer, runs: new FixRunStore(jobRedis, prefix, signer), owner, outages, confirmTtlSec: config.jobs.confirmTtlSec, onFixRunning: (host, running) => monitor?.onFixRunning(host, running) ?? Promise.resolve() }) as unknown as Worker,
     );

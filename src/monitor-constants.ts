@@ -1,6 +1,7 @@
 /**
- * Constants of the monitor and alerts: Redis key suffixes, timings and limits.
- * Kept apart from src/constants.ts while other helpers edit that file; they may move there later.
+ * Constants of the monitor and alerts: Redis key suffixes, timings and limits. Beside src/constants.ts,
+ * at the bottom of the layers, because the monitor, alerts and the Redis stores below them all read
+ * them (in src/monitor/ they made alerts and state import the monitor above them).
  */
 
 /** Redis key suffixes under `<keyPrefix>:` used by the monitor. */
@@ -23,11 +24,11 @@ export const MONITOR_KEYS = {
   mute: 'mute',
   /** Auto-fix circuit breaker per host (sorted set of fix times). */
   autoFix: 'monitor:autofix',
-  /** Change counter of acks and mutes (see control-seq.ts). */
+  /** Change counter of acks and mutes (see state/control-seq.ts). */
   controlSeq: 'monitor:controlseq',
   /** Dedupe of the "clawmedic is blind" notice. */
   blindNotice: 'monitor:blind',
-  /** Per-minute series of a host for the incident picture (hash, see host-series.ts). */
+  /** Per-minute series of a host for the incident picture (hash, see state/host-series.ts). */
   series: 'monitor:series',
   /** Rendered incident pictures, briefly, so every chat's delivery reuses one render (see picture-source.ts). */
   picture: 'monitor:picture',

@@ -1,11 +1,11 @@
 /**
  * Mutes per host in Redis: a person's `/mute <host> <duration>` and the mute clawmedic sets on a
  * host while its own fix runs there. Each is a key with its own TTL, so a mute ends by itself.
- * Every write bumps the monitor's control counter (control-seq.ts) so host monitors notice it.
+ * Every write bumps the monitor's control counter (state/control-seq.ts) so host monitors notice it.
  */
-import type { RedisClient } from '../jobs/redis.js';
-import { MONITOR_DEFAULTS, MONITOR_KEYS } from '../monitor/constants.js';
-import { bumpControlSeq } from '../monitor/control-seq.js';
+import type { RedisClient } from '../state/redis.js';
+import { MONITOR_DEFAULTS, MONITOR_KEYS } from '../monitor-constants.js';
+import { bumpControlSeq } from '../state/control-seq.js';
 
 /** A mute in force. */
 export interface Mute {

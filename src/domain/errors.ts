@@ -85,3 +85,13 @@ export class UnknownHostError extends ClawmedicError {
     );
   }
 }
+
+/**
+ * Thrown by an adapter's deliver() when the target can never be reached (bot blocked, chat gone, missing
+ * permission): the notify worker logs it once and does not retry it.
+ */
+export class PermanentDeliveryError extends ClawmedicError {
+  constructor(message: string) {
+    super(message, 'PERMANENT_DELIVERY');
+  }
+}

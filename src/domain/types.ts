@@ -184,3 +184,18 @@ export interface RouterResponse {
    */
   silent?: boolean;
 }
+
+/** Who a command menu is for: everyone (default), everyone in one chat, or one person in one chat. */
+export type MenuScope =
+  | { kind: 'default' }
+  | { kind: 'chat'; chatId: string }
+  | { kind: 'chat_member'; chatId: string; userId: string };
+
+/** The commands a platform's "/" menu shows to one audience (router/menus.ts builds them). */
+export interface Menu {
+  scope: MenuScope;
+  commands: CommandName[];
+}
+
+/** An adapter is receiving, or not since `since` (epoch ms) for `reason` (no secrets: adapters redact). */
+export type ReceiveState = { ok: true } | { ok: false; since: number; reason: string };

@@ -2,7 +2,7 @@
  * Counts fixes per host over the last hour (a sorted set of timestamps), so clawmedic stops
  * and escalates after N attempts instead of restarting a broken gateway forever.
  */
-import type { RedisClient } from './redis.js';
+import type { RedisClient } from '../state/redis.js';
 import { KEYS } from '../constants.js';
 
 const HOUR_MS = 3600_000;

@@ -4,7 +4,7 @@
  * fix runs and removed when it ends, so a record whose process is dead is a fix that was interrupted.
  * Records are signed like queued jobs (CLAWMEDIC_JOB_KEY): one written in Redis by anyone else is refused.
  */
-import type { RedisClient } from './redis.js';
+import type { RedisClient } from '../state/redis.js';
 import { KEYS } from '../constants.js';
 import type { Cause, FixStepKind } from '../domain/diagnosis.js';
 import type { JobSigner } from '../util/job-signer.js';

@@ -6,19 +6,19 @@
  * BullMQ (maxStalledCount 0), never handed out again, and the fixstarted guard stays as a second net.
  */
 import { Worker, type ConnectionOptions, type Job } from 'bullmq';
-import type { RedisClient } from './redis.js';
+import type { RedisClient } from '../state/redis.js';
 import { AUTOFIX_USER_ID, DEFAULTS, DELIVERY, QUEUES } from '../constants.js';
 import type { FixOutcome, FixPlan, Verdict } from '../domain/diagnosis.js';
 import type { HostConfig } from '../domain/host.js';
 import type { AuditLog } from '../audit/audit-log.js';
-import type { ButtonStore } from '../router/button-store.js';
-import { renderOutcome, renderProgress, formatDuration } from '../commands/render-results.js';
+import type { ButtonIssuer } from '../domain/ports.js';
+import { renderOutcome, renderProgress, formatDuration } from '../render/render-results.js';
 import type { Logger } from '../util/logger.js';
 import { redact } from '../util/redact.js';
 import type { FixAttempts } from './fix-attempts.js';
 import { isDisruptive, isDoctorStep } from '../openclaw/step-catalog.js';
 import { verifyWindow } from './verify-window.js';
-import type { HostOps } from './host-ops.js';
+import type { HostOps } from '../domain/host-ops.js';
 import type { Inflight } from './inflight.js';
 import type { Notifier } from './notifier.js';
 import type { FixJobData } from './payloads.js';
@@ -29,7 +29,7 @@ import { releaseHostLockOfJob } from '../remote/host-lock.js';
 import type { JobSigner } from '../util/job-signer.js';
 import type { FixRunStore } from './fix-runs.js';
 import type { ProcessOwner } from './process-registry.js';
-import type { RedisOutages } from './redis.js';
+import type { RedisOutages } from '../state/redis.js';
 
 export interface FixWorkerDeps {
   connection: ConnectionOptions;
@@ -38,7 +38,7 @@ export interface FixWorkerDeps {
   hosts: Map<string, HostConfig>;
   ops: HostOps;
   notifier: Notifier;
-  buttons: ButtonStore;
+  buttons: ButtonIssuer;
   audit: AuditLog;
   inflight: Inflight;
   fixAttempts: FixAttempts;

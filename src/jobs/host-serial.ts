@@ -6,7 +6,7 @@
  * its own lock and waits instead of running twice.
  */
 import { DelayedError, type Job } from 'bullmq';
-import type { RedisClient } from './redis.js';
+import type { RedisClient } from '../state/redis.js';
 import { acquireHostLock, getHostLockHolder, type HostLockHandle, type HostLockHolder } from '../remote/host-lock.js';
 
 /** How long a lock lives without renewal (a crashed worker frees its host after this). */

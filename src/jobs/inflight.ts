@@ -3,7 +3,7 @@
  * `/diagnose prod` while one runs joins it (its chat gets the same result); a second
  * `/fix prod` is told a fix is already running. State in Redis so it spans processes.
  */
-import type { RedisClient } from './redis.js';
+import type { RedisClient } from '../state/redis.js';
 import type { JobOrigin } from './payloads.js';
 
 /** Who started the in-flight job, shown to a second requester. */

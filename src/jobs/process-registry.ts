@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync, readlinkSync } from 'node:fs';
 import os from 'node:os';
-import type { RedisClient } from './redis.js';
+import type { RedisClient } from '../state/redis.js';
 import { FIX_RECOVERY, KEYS } from '../constants.js';
 
 /** Who runs a piece of work: enough to tell, from another process, whether it is still there. */

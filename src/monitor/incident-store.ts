@@ -3,10 +3,10 @@
  * together with the follower's resume position in one script that first checks the host's lease
  * (fencing), so a process that lost a host can never overwrite what the new owner wrote.
  */
-import type { RedisClient } from '../jobs/redis.js';
-import { MONITOR_DEFAULTS, MONITOR_KEYS } from './constants.js';
-import type { Incident } from './incident-machine.js';
-import { SERIES_LUA, seriesKey } from './host-series.js';
+import type { RedisClient } from '../state/redis.js';
+import { MONITOR_DEFAULTS, MONITOR_KEYS } from '../monitor-constants.js';
+import type { Incident } from '../domain/incident.js';
+import { SERIES_LUA, seriesKey } from '../state/host-series.js';
 import { connKey } from './signals.js';
 
 /** An incident as stored; one saved before conn ids became numbers still counts its replays once. */
@@ -28,7 +28,7 @@ export interface ResumePosition {
  * then per incident: op ('open'|'done'), JSON.
  * A lease that merely expired (nobody took it: a slow renewal round, a Redis hiccup) is taken back
  * here instead of dropping the host and re-adopting it from older state (lost lines, repeated alerts).
- * The per-minute series of the host (host-series.ts) is written here too: fenced like the rest, no extra round trip.
+ * The per-minute series of the host (state/host-series.ts) is written here too: fenced like the rest, no extra round trip.
  */
 const SAVE = `${SERIES_LUA}
 local holder = redis.call('GET', KEYS[1])
@@ -116,7 +116,7 @@ export class IncidentStore {
     processId: string,
     changes: Array<{ incident: Incident; done: boolean }>,
     resume: ResumePosition | undefined,
-    /** A series write spec of host-series.ts ('' = none). */
+    /** A series write spec of state/host-series.ts ('' = none). */
     series = '',
   ): Promise<boolean> {
     const keys = [this.leaseKey(host), this.openSetKey(host), this.resumeKey(host), seriesKey(this.prefix, host), ...changes.map((c) => this.incidentKey(c.incident.id))];

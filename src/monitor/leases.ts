@@ -3,8 +3,8 @@
  * clawmedic process, and a dead process's hosts are taken over within one lease period. Processes
  * announce themselves with a heartbeat so the hosts are shared out evenly instead of first come, all served.
  */
-import type { RedisClient } from '../jobs/redis.js';
-import { MONITOR_KEYS } from './constants.js';
+import type { RedisClient } from '../state/redis.js';
+import { MONITOR_KEYS } from '../monitor-constants.js';
 
 const RENEW = `
 if redis.call('GET', KEYS[1]) == ARGV[1] then

@@ -5,7 +5,7 @@
  * Redis commands per host per second (1 000/s at 500 hosts, most of the monitor's CPU and garbage).
  */
 import type { ChainableCommander } from 'ioredis';
-import { MONITOR_KEYS } from './constants.js';
+import { MONITOR_KEYS } from '../monitor-constants.js';
 
 export function controlSeqKey(prefix: string): string {
   return `${prefix}:${MONITOR_KEYS.controlSeq}`;

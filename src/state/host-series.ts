@@ -6,9 +6,9 @@
  * nothing writes. Written inside the scripts the monitor already runs (the fenced incident save and the
  * probe record), so it costs no extra round trip.
  */
-import type { RedisClient } from '../jobs/redis.js';
+import type { RedisClient } from './redis.js';
 import type { Cause } from '../domain/diagnosis.js';
-import { MONITOR_DEFAULTS, MONITOR_KEYS } from './constants.js';
+import { MONITOR_DEFAULTS, MONITOR_KEYS } from '../monitor-constants.js';
 
 /** Refusal series: one bar colour each in the picture. */
 export const REFUSAL_SERIES = ['tok', 'rate', 'orig', 'oth'] as const;

@@ -13,7 +13,7 @@ import type { HostConfig } from '../../src/domain/host.js';
 import type { Delivery } from '../../src/domain/types.js';
 import { FixRecovery } from '../../src/jobs/fix-recovery.js';
 import { FixRunStore } from '../../src/jobs/fix-runs.js';
-import type { HostOps, HostStatus } from '../../src/jobs/host-ops.js';
+import type { HostOps, HostStatus } from '../../src/domain/host-ops.js';
 import { Inflight } from '../../src/jobs/inflight.js';
 import type { Notifier } from '../../src/jobs/notifier.js';
 import { newProcessOwner, ProcessRegistry, type ProcessOwner } from '../../src/jobs/process-registry.js';

@@ -9,7 +9,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HostConfig } from '../../src/domain/host.js';
 import { SshRunner } from '../../src/remote/ssh-runner.js';
-import { MONITOR_KEYS } from '../../src/monitor/constants.js';
+import { MONITOR_KEYS } from '../../src/monitor-constants.js';
 import { createStandin, type Standin } from '../support/host-standin/index.js';
 import { hostConfigFor, startSshd, type SshdHandle } from '../support/sshd.js';
 import { cleanupPrefix, TEST_REDIS_URL, uniquePrefix } from '../support/redis.js';

@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { parseConfigText, type LoadedConfig } from '../../src/config/load-config.js';
 import type { HostConfig } from '../../src/domain/host.js';
 import { createApp, type App, type AppOptions } from '../../src/main.js';
-import { redisKeyPrefix } from '../../src/jobs/redis.js';
+import { redisKeyPrefix } from '../../src/state/redis.js';
 import { createLogger } from '../../src/util/logger.js';
 import { createStandin, type Standin } from './host-standin/index.js';
 import { cleanupPrefix, TEST_REDIS_URL, uniquePrefix } from './redis.js';

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { loadConfig, parseConfigText } from '../../src/config/load-config.js';
 import { loadSecrets } from '../../src/config/secrets.js';
 import { ConfigError } from '../../src/domain/errors.js';
-import { clusterOptions, connectionOptions, describeRedis, redisKeyPrefix, redisTarget } from '../../src/jobs/redis.js';
+import { clusterOptions, connectionOptions, describeRedis, redisKeyPrefix, redisTarget } from '../../src/state/redis.js';
 import { redact } from '../../src/util/redact.js';
 
 const FP = `SHA256:${'A'.repeat(43)}`;

@@ -20,10 +20,12 @@ import {
   type RESTPostAPIChannelMessageResult,
 } from 'discord.js';
 import type { Logger } from 'pino';
-import { PermanentDeliveryError, type ChatAdapter, type MessageRefStore, type RouterPort } from '../adapter.js';
+import type { ChatAdapter, MessageRefStore, RouterPort } from '../../domain/ports.js';
+import { PermanentDeliveryError } from '../../domain/errors.js';
 import type { Actor, ButtonAction, ChatRef, Command, Delivery, Reply, RouterResponse } from '../../domain/types.js';
 import { redact, registerSecret } from '../../util/redact.js';
-import { ReceiveHealth, type ReceiveState } from '../receive-health.js';
+import { ReceiveHealth } from '../receive-health.js';
+import type { ReceiveState } from '../../domain/types.js';
 import { HOST_OPTION, commandText, registerCommands } from './commands.js';
 import { DISCORD_LIMITS, renderReply, toRestBody, type RenderedMessage } from './render.js';
 

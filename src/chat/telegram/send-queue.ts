@@ -3,7 +3,7 @@
  * 20/min per group, 30/s overall) with p-queue. 429s are retried by grammY's auto-retry inside the task.
  */
 import PQueue from 'p-queue';
-import { PermanentDeliveryError } from '../adapter.js';
+import { PermanentDeliveryError } from '../../domain/errors.js';
 import { redact } from '../../util/redact.js';
 
 /** Pacing; defaults are Telegram's published broadcast limits. Tests shrink them. */

@@ -6,7 +6,8 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { createServer, type Server } from 'node:http';
 import { autoRetry, type AutoRetryOptions } from '@grammyjs/auto-retry';
 import { Bot, GrammyError, InputFile, webhookCallback, type Context } from 'grammy';
-import { PermanentDeliveryError, type ChatAdapter, type MessageRefStore, type RouterPort } from '../adapter.js';
+import type { ChatAdapter, MessageRefStore, RouterPort } from '../../domain/ports.js';
+import { PermanentDeliveryError } from '../../domain/errors.js';
 import { ConfigError } from '../../domain/errors.js';
 import type { Actor, ChatRef, Delivery, Reply, RouterResponse } from '../../domain/types.js';
 import { redact, registerSecret } from '../../util/redact.js';
@@ -14,7 +15,8 @@ import { IN_PLACE_ACTIONS, parseCallbackData, renderCaption, renderTelegram, typ
 import { SEND_PRIORITY, TelegramSendQueue, type SendQueueLimits } from './send-queue.js';
 import { TELEGRAM_COMMANDS, telegramMenu, telegramScope } from './telegram-commands.js';
 import { TelegramConflictError } from './telegram-conflict-error.js';
-import { ReceiveHealth, type ReceiveState } from '../receive-health.js';
+import { ReceiveHealth } from '../receive-health.js';
+import type { ReceiveState } from '../../domain/types.js';
 
 export { TelegramConflictError } from './telegram-conflict-error.js';
 

@@ -3,7 +3,7 @@
  * Each audience gets its role's menu (src/router/menus.ts); who may run what stays the router's decision.
  */
 import type { CommandName } from '../../domain/types.js';
-import type { MenuScope } from '../../router/menus.js';
+import type { MenuScope } from '../../domain/types.js';
 
 /** One entry of Telegram's command menu. */
 export interface TelegramMenuCommand {

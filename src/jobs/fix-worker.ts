@@ -8,6 +8,7 @@
 import { Worker, type ConnectionOptions, type Job } from 'bullmq';
 import type { RedisClient } from '../state/redis.js';
 import { AUTOFIX_USER_ID, DEFAULTS, DELIVERY, QUEUES } from '../constants.js';
+import { HostNotInInventoryError } from '../domain/errors.js';
 import type { FixOutcome, FixPlan, Verdict } from '../domain/diagnosis.js';
 import type { HostConfig } from '../domain/host.js';
 import type { AuditLog } from '../audit/audit-log.js';
@@ -59,7 +60,11 @@ export interface FixWorkerDeps {
 
 /** A fix recovered by another process (it found this process dead) stops before its next step. */
 class FixTakenOverError extends Error {
-  constructor() {
+  constructor(
+    readonly host: string,
+    /** Index of the step that was not run. */
+    readonly step: number,
+  ) {
     super('another clawmedic process found this fix interrupted and closed it; no further step was run');
     this.name = 'FixTakenOverError';
   }
@@ -77,7 +82,7 @@ async function runFix(deps: FixWorkerDeps, job: Job<FixJobData, unknown, 'fix'>,
   const host = deps.hosts.get(job.data.host);
   // Duration only: the job id stays in the audit trail and logs, not in chat.
   const footer = () => formatDuration(Date.now() - started);
-  if (!host) throw new Error(`host "${job.data.host}" is no longer in the inventory`);
+  if (!host) throw new HostNotInInventoryError(job.data.host);
 
   // Guard against a stalled job being processed a second time: steps must not run twice.
   const startedKey = `${deps.prefix}:fixstarted:${jobId}`;
@@ -97,7 +102,7 @@ async function runFix(deps: FixWorkerDeps, job: Job<FixJobData, unknown, 'fix'>,
   let failed = false;
   for (const [i, step] of plan.steps.entries()) {
     // Durable before the step runs: a process killed during it leaves what it was doing in Redis.
-    if (!(await deps.runs.stepStarted(jobId, i))) throw new FixTakenOverError();
+    if (!(await deps.runs.stepStarted(jobId, i))) throw new FixTakenOverError(host.name, i);
     await deps.notifier.send({ chat, messageKey, reply: renderProgress(host.name, plan, i, step.kind, footer()) });
     const result = await deps.ops.runStep(host, step);
     const ok = !result.timedOut && result.exitCode === 0 && !result.error;

@@ -6,7 +6,7 @@
 import { UnrecoverableError, Worker, type ConnectionOptions, type Job } from 'bullmq';
 import type { RedisClient } from '../state/redis.js';
 import { DEFAULTS, QUEUES } from '../constants.js';
-import { ClawmedicError } from '../domain/errors.js';
+import { ClawmedicError, HostNotInInventoryError } from '../domain/errors.js';
 import type { HostConfig } from '../domain/host.js';
 import type { Reply } from '../domain/types.js';
 import type { AuditLog } from '../audit/audit-log.js';
@@ -95,7 +95,7 @@ async function openAlertsOf(deps: WorkerDeps, hosts: string[]): Promise<Record<s
 
 function hostOf(deps: WorkerDeps, name: string): HostConfig {
   const host = deps.hosts.get(name);
-  if (!host) throw new ClawmedicError(`host "${name}" is no longer in the inventory`, 'UNKNOWN_HOST');
+  if (!host) throw new HostNotInInventoryError(name);
   return host;
 }
 

@@ -538,10 +538,10 @@ export class DiscordAdapter implements ChatAdapter {
         this.deniedChannels.add(channelId);
         this.opts.logger.warn({ channelId, code }, message);
       }
-      return new PermanentDeliveryError(message);
+      return new PermanentDeliveryError(message, channelId);
     }
     this.opts.logger.warn({ channelId, code, err: describe(err) }, 'Discord: delivery refused permanently');
-    return new PermanentDeliveryError(`Discord refused the message for channel ${channelId}: ${describe(err)}`);
+    return new PermanentDeliveryError(`Discord refused the message for channel ${channelId}: ${describe(err)}`, channelId);
   }
 
   /**

@@ -123,7 +123,7 @@ export class TelegramSendQueue {
         this.loggedDead.add(chatId);
         this.logger.warn({ chatId, description }, 'telegram: chat does not accept messages from the bot; dropping its messages');
       }
-      throw new PermanentDeliveryError(`Telegram chat ${chatId}: ${description}`);
+      throw new PermanentDeliveryError(`Telegram chat ${chatId}: ${description}`, chatId);
     } finally {
       void lane.queue.onIdle().then(() => this.scheduleLaneCleanup(chatId, lane));
     }

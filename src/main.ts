@@ -12,20 +12,21 @@ import type { ChatAdapter } from './domain/ports.js';
 import { ConsoleAdapter } from './chat/console/console-adapter.js';
 import type { Platform } from './domain/types.js';
 import type { HostConfig } from './domain/host.js';
-import { AuditLog } from './audit/audit-log.js';
+import { AuditLog } from './state/audit-log.js';
 import { Router } from './router/router.js';
-import { ButtonStore } from './router/button-store.js';
+import { ButtonStore } from './state/button-store.js';
 import { createQueues, type Queues } from './jobs/queues.js';
-import { createRedis, RedisOutages, redisKeyPrefix, redisTarget, waitForRedis, type RedisClient } from './state/redis.js';
+import { createRedis, RedisOutages, redisTarget, waitForRedis, type RedisClient } from './state/redis.js';
+import { KeySpace } from './state/key-space.js';
 import { createRequestGuards } from './router/request-limits.js';
-import { Inflight } from './jobs/inflight.js';
-import { FixAttempts } from './jobs/fix-attempts.js';
+import { Inflight } from './state/inflight.js';
+import { FixAttempts } from './state/fix-attempts.js';
 import { Notifier } from './jobs/notifier.js';
 import { startHostWorker } from './jobs/host-worker.js';
 import { startFixWorker } from './jobs/fix-worker.js';
 import { startNotifyWorker } from './jobs/notify-worker.js';
 import { PictureSource } from './alerts/picture-source.js';
-import { IncidentStore } from './monitor/incident-store.js';
+import { IncidentStore } from './state/incident-store.js';
 import type { HostOps } from './domain/host-ops.js';
 import { createRemoteHostOps } from './jobs/remote-host-ops.js';
 import { createMetrics, type Metrics } from './http/metrics.js';
@@ -40,10 +41,10 @@ import { SecretBox } from './util/secret-box.js';
 import { DEFAULTS } from './constants.js';
 import { describeReceive } from './chat/receive-health.js';
 import { startReceiveWatch } from './chat/receive-watch.js';
-import { FixRunStore } from './jobs/fix-runs.js';
+import { FixRunStore } from './state/fix-runs.js';
 import { FixRecovery } from './jobs/fix-recovery.js';
 import { newProcessOwner, ProcessRegistry } from './jobs/process-registry.js';
-import { MuteStore } from './alerts/mute-store.js';
+import { MuteStore } from './state/mute-store.js';
 
 /** What a process runs. */
 export interface AppOptions {
@@ -92,8 +93,8 @@ export interface App {
 export async function createApp(loaded: LoadedConfig, opts: AppOptions): Promise<App> {
   const { config, secrets } = loaded;
   const logger = opts.logger ?? createLogger();
-  // On a Redis Cluster a hash tag ({clawmedic}): every key of the app in one slot (state/redis.ts says why).
-  const prefix = redisKeyPrefix(config.redis);
+  // On a Redis Cluster a hash tag ({clawmedic}): every key of the app in one slot (state/key-space.ts says why).
+  const keys = KeySpace.forConfig(config.redis);
   // Every process signs (router: fix jobs, buttons) or verifies (fix worker) what goes through Redis.
   if (!secrets.jobKey) {
     throw new ConfigError(
@@ -131,28 +132,28 @@ export async function createApp(loaded: LoadedConfig, opts: AppOptions): Promise
   const jobRedis = createRedis(redisUrl, 'worker', redisTls);
   for (const c of [redis, workerConn, jobRedis]) c.on('error', (err) => logger.warn({ err: err.message }, 'redis connection error'));
   // On a Cluster: the loss of the master of clawmedic's slot, which leaves the connection itself "ready".
-  const outages = new RedisOutages().watch(jobRedis, prefix);
+  const outages = new RedisOutages().watch(jobRedis, keys.slotKey);
   const metrics = createMetrics();
-  const queues = createQueues(redis, prefix, (err) => logger.warn({ err: err.message }, 'queue connection error'));
-  const audit = new AuditLog(redis, prefix);
-  const buttons = new ButtonStore(redis, prefix, signer);
-  const inflight = new Inflight(redis, prefix);
-  const fixAttempts = new FixAttempts(redis, prefix);
-  const notifier = new Notifier(queues, redis, prefix, box);
-  const jobQueues = createQueues(jobRedis, prefix, (err) => logger.warn({ err: err.message }, 'queue connection error'));
+  const queues = createQueues(redis, keys, (err) => logger.warn({ err: err.message }, 'queue connection error'));
+  const audit = new AuditLog(redis, keys);
+  const buttons = new ButtonStore(redis, keys, signer);
+  const inflight = new Inflight(redis, keys);
+  const fixAttempts = new FixAttempts(redis, keys);
+  const notifier = new Notifier(queues, redis, keys, box);
+  const jobQueues = createQueues(jobRedis, keys, (err) => logger.warn({ err: err.message }, 'queue connection error'));
   const job = {
     redis: jobRedis,
-    audit: new AuditLog(jobRedis, prefix),
-    buttons: new ButtonStore(jobRedis, prefix, signer),
-    inflight: new Inflight(jobRedis, prefix),
-    fixAttempts: new FixAttempts(jobRedis, prefix),
-    notifier: new Notifier(jobQueues, jobRedis, prefix, box),
+    audit: new AuditLog(jobRedis, keys),
+    buttons: new ButtonStore(jobRedis, keys, signer),
+    inflight: new Inflight(jobRedis, keys),
+    fixAttempts: new FixAttempts(jobRedis, keys),
+    notifier: new Notifier(jobQueues, jobRedis, keys, box),
   };
   const hosts = new Map<string, HostConfig>(loaded.hosts.map((h) => [h.name, h]));
   // One identity per process start: the monitor's leases and the fix records name the same process.
   const owner = newProcessOwner();
-  const fixRuns = new FixRunStore(redis, prefix, signer);
-  const router = new Router({ config, queues, buttons, audit, inflight, fixAttempts, logger, notifier, signer, ...createRequestGuards(redis, prefix, config) });
+  const fixRuns = new FixRunStore(redis, keys, signer);
+  const router = new Router({ config, queues, buttons, audit, inflight, fixAttempts, logger, notifier, signer, ...createRequestGuards(redis, keys, config) });
 
   const adapters = new Map<Platform, ChatAdapter>();
   const closers: Array<() => Promise<unknown>> = [];
@@ -171,11 +172,11 @@ export async function createApp(loaded: LoadedConfig, opts: AppOptions): Promise
   let monitor: MonitorHandle | undefined;
   if (opts.workers && ops) {
     // Heartbeat first: the fixes this process records must never look like a dead process's.
-    const registry = new ProcessRegistry(redis, prefix, owner);
+    const registry = new ProcessRegistry(redis, keys, owner);
     await registry.start();
     // Lifted through the monitor once it runs (it re-evaluates the host at once), else in Redis directly.
-    const releaseAlertHold = (host: string) => (monitor ? monitor.onFixRunning(host, false) : new MuteStore(redis, prefix).setFixRunning(host, false));
-    const recovery = new FixRecovery({ redis, prefix, runs: fixRuns, registry, fixQueue: queues.fix, hosts, ops: ops!, notifier, buttons, audit, inflight, releaseAlertHold, logger });
+    const releaseAlertHold = (host: string) => (monitor ? monitor.onFixRunning(host, false) : new MuteStore(redis, keys).setFixRunning(host, false));
+    const recovery = new FixRecovery({ redis, keys, runs: fixRuns, registry, fixQueue: queues.fix, hosts, ops: ops!, notifier, buttons, audit, inflight, releaseAlertHold, logger });
     // Fixes interrupted by a dead process are closed at once, before anything else starts, not after
     // BullMQ's lock and stall intervals (issue 13.2).
     void recovery.start();
@@ -187,7 +188,7 @@ export async function createApp(loaded: LoadedConfig, opts: AppOptions): Promise
       hosts: loaded.hosts,
       redis,
       connection: workerConn,
-      prefix,
+      keys,
       runner,
       ops,
       notifier,
@@ -207,29 +208,29 @@ export async function createApp(loaded: LoadedConfig, opts: AppOptions): Promise
   }
 
   // Incident pictures are made where they are sent (notify worker, console), from the series in Redis.
-  const pictures = new PictureSource({ redis, prefix, incidents: new IncidentStore(redis, prefix), logger });
+  const pictures = new PictureSource({ redis, keys, incidents: new IncidentStore(redis, keys), logger });
   closers.push(() => pictures.close());
 
   const workers: Worker[] = [];
   if (opts.workers && ops) {
     workers.push(
       // Worker generics differ per queue; the list only needs close()/isRunning().
-      startHostWorker({ connection: workerConn, ...job, incidents: new IncidentStore(jobRedis, prefix), prefix, hosts, ops, logger, metrics, concurrency: config.jobs.concurrency, confirmTtlSec: config.jobs.confirmTtlSec, buttonTtlSec: opts.buttonTtlSec }) as unknown as Worker,
+      startHostWorker({ connection: workerConn, ...job, incidents: new IncidentStore(jobRedis, keys), keys, hosts, ops, logger, metrics, concurrency: config.jobs.concurrency, confirmTtlSec: config.jobs.confirmTtlSec, buttonTtlSec: opts.buttonTtlSec }) as unknown as Worker,
       // The fix's run record is written as it runs: through the job connection too, so a failover delays it, never fails the fix.
-      startFixWorker({ connection: workerConn, ...job, prefix, hosts, ops, logger, metrics, signer, runs: new FixRunStore(jobRedis, prefix, signer), owner, outages, confirmTtlSec: config.jobs.confirmTtlSec, onFixRunning: (host, running) => monitor?.onFixRunning(host, running) ?? Promise.resolve() }) as unknown as Worker,
+      startFixWorker({ connection: workerConn, ...job, keys, hosts, ops, logger, metrics, signer, runs: new FixRunStore(jobRedis, keys, signer), owner, outages, confirmTtlSec: config.jobs.confirmTtlSec, onFixRunning: (host, running) => monitor?.onFixRunning(host, running) ?? Promise.resolve() }) as unknown as Worker,
     );
   }
 
   if (opts.adapters.includes('console')) {
     subscriber = createRedis(redisUrl, 'subscriber', redisTls);
     subscriber.on('error', () => undefined);
-    consoleAdapter = new ConsoleAdapter({ router, subscriber, prefix, userId: config.console.userId, write: opts.consoleWrite, box, pictures });
+    consoleAdapter = new ConsoleAdapter({ router, subscriber, keys, userId: config.console.userId, write: opts.consoleWrite, box, pictures });
     await consoleAdapter.start();
     adapters.set('console', consoleAdapter);
   }
   let chatAdapters: ChatAdapter[];
   try {
-    chatAdapters = await startChatAdapters(loaded, opts, { router, redis: jobRedis, prefix, logger, box });
+    chatAdapters = await startChatAdapters(loaded, opts, { router, redis: jobRedis, keys, logger, box });
   } catch (err) {
     // A chat platform refused us (409, bad token): release everything started so far.
     await Promise.allSettled([...adapters.values()].map((a) => a.stop()));
@@ -247,7 +248,7 @@ export async function createApp(loaded: LoadedConfig, opts: AppOptions): Promise
 
   // Deliveries for Telegram/Discord are consumed only where those adapters run.
   if (chatAdapters.length > 0) {
-    workers.push(startNotifyWorker({ connection: workerConn, redis: jobRedis, prefix, adapters, logger, audit: job.audit, buttons: job.buttons, box, pictures }) as unknown as Worker);
+    workers.push(startNotifyWorker({ connection: workerConn, redis: jobRedis, keys, adapters, logger, audit: job.audit, buttons: job.buttons, box, pictures }) as unknown as Worker);
     // An adapter that stops receiving (Telegram 409, Discord gateway gone) is told to the admins elsewhere.
     const watch = startReceiveWatch({
       adapters,
@@ -277,7 +278,7 @@ export async function createApp(loaded: LoadedConfig, opts: AppOptions): Promise
       metrics,
       checks: {
         // On a Cluster PING goes to any node; a read of clawmedic's own slot says whether its master answers.
-        redis: async () => ({ ok: redis instanceof Cluster ? (await redis.exists(prefix)) >= 0 : (await redis.ping()) === 'PONG' }),
+        redis: async () => ({ ok: redis instanceof Cluster ? (await redis.exists(keys.slotKey)) >= 0 : (await redis.ping()) === 'PONG' }),
         workers: async () => ({ ok: workers.every((w) => w.isRunning()), detail: `${workers.length} running` }),
         // An adapter that cannot receive makes the process unhealthy: which one, since when, why.
         adapters: async () => {
@@ -326,17 +327,17 @@ export async function createApp(loaded: LoadedConfig, opts: AppOptions): Promise
 async function startChatAdapters(
   loaded: LoadedConfig,
   opts: AppOptions,
-  ctx: { router: Router; redis: RedisClient; prefix: string; logger: Logger; box: SecretBox },
+  ctx: { router: Router; redis: RedisClient; keys: KeySpace; logger: Logger; box: SecretBox },
 ): Promise<ChatAdapter[]> {
   const { secrets, config } = loaded;
   const started: ChatAdapter[] = [];
   const wantTelegram = opts.adapters.includes('telegram') && secrets.telegramToken;
   const wantDiscord = opts.adapters.includes('discord') && secrets.discordToken && secrets.discordApplicationId;
   if (!wantTelegram && !wantDiscord) return started;
-  const { RedisMessageRefStore } = await import('./chat/message-ref-store.js');
+  const { RedisMessageRefStore } = await import('./state/message-ref-store.js');
   // On the job connection (ctx.redis), which waits a failover out: the reference of a message just sent must be
   // written, or the delivery fails after the send and its retry sends the message a second time instead of editing it.
-  const refs = new RedisMessageRefStore(ctx.redis, ctx.prefix, ctx.box);
+  const refs = new RedisMessageRefStore(ctx.redis, ctx.keys, ctx.box);
   if (wantTelegram) {
     const { TelegramAdapter } = await import('./chat/telegram/telegram-adapter.js');
     const adapter = new TelegramAdapter({

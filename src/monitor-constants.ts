@@ -1,38 +1,8 @@
 /**
- * Constants of the monitor and alerts: Redis key suffixes, timings and limits. Beside src/constants.ts,
- * at the bottom of the layers, because the monitor, alerts and the Redis stores below them all read
- * them (in src/monitor/ they made alerts and state import the monitor above them).
+ * Constants of the monitor and alerts: timings and limits (key names and TTLs: src/state/key-space.ts).
+ * Beside src/constants.ts, at the bottom of the layers, because the monitor, alerts and the Redis stores
+ * below them all read them (in src/monitor/ they made alerts and state import the monitor above them).
  */
-
-/** Redis key suffixes under `<keyPrefix>:` used by the monitor. */
-export const MONITOR_KEYS = {
-  /** One hash per incident: `<prefix>:incident:<id>` (field `data` holds the JSON). */
-  incident: 'incident',
-  /** Set of incident ids still open (suspect, firing, or resolved within the flap window) per host. */
-  openIncidents: 'incidents:open',
-  /** Follower lease per host: `<prefix>:monitor:lease:<host>` = process id, PX lease. */
-  lease: 'monitor:lease',
-  /** Live monitor processes (sorted set: process id → last heartbeat ms). */
-  processes: 'monitor:procs',
-  /** Follower resume position per host (JSON: last line's time + hashes). */
-  resume: 'monitor:resume',
-  /** Cached log file path per host, so a reconnect does not run `gateway status` again. */
-  logFile: 'monitor:logfile',
-  /** Latest probe result per host (JSON with consecutive failure counts). */
-  probe: 'monitor:probe',
-  /** Mute per host (JSON, with the mute's own TTL). */
-  mute: 'mute',
-  /** Auto-fix circuit breaker per host (sorted set of fix times). */
-  autoFix: 'monitor:autofix',
-  /** Change counter of acks and mutes (see state/control-seq.ts). */
-  controlSeq: 'monitor:controlseq',
-  /** Dedupe of the "clawmedic is blind" notice. */
-  blindNotice: 'monitor:blind',
-  /** Per-minute series of a host for the incident picture (hash, see state/host-series.ts). */
-  series: 'monitor:series',
-  /** Rendered incident pictures, briefly, so every chat's delivery reuses one render (see picture-source.ts). */
-  picture: 'monitor:picture',
-} as const;
 
 /** Defaults of the monitor's own timings (the alert policy itself is in clawmedic.yaml `alerts`). */
 export const MONITOR_DEFAULTS = {
@@ -53,8 +23,6 @@ export const MONITOR_DEFAULTS = {
   flapWindowSec: 1800,
   /** A flapping incident resolves only after this many times the normal quiet window. */
   flapResolveFactor: 3,
-  /** Resolved incidents stay in Redis for history this long. */
-  resolvedTtlSec: 7 * 86400,
   /** At most one edit of an alert message per this many ms (Telegram/Discord edit rate limits). */
   editMinIntervalMs: 5_000,
   /** A change of only the count (within its bucket) or the last-event time is shown at most this often. */
@@ -78,8 +46,6 @@ export const MONITOR_DEFAULTS = {
   controlsRefreshMs: 30_000,
   /** Probe deadline. */
   probeTimeoutMs: 60_000,
-  /** Mute set while a clawmedic fix runs on the host, in case the "fix finished" call never comes. */
-  fixMuteMaxSec: 900,
   /** Default mute from the Mute button. */
   muteButtonDuration: '1h',
   /** Auto-fix: fixes per host per hour before the breaker opens and admins are asked. */
@@ -88,8 +54,6 @@ export const MONITOR_DEFAULTS = {
   seriesHours: 6,
   /** Hours the incident picture shows, ending now. */
   pictureHours: 3,
-  /** A rendered picture is reused for this long (every chat of one alert, a diagnose right after it). */
-  pictureCacheSec: 120,
 } as const;
 
 /** Causes with a fix that is safe to run without a person confirming it (auto-fix, off by default per host). */

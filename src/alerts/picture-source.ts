@@ -7,10 +7,10 @@
  */
 import type { RedisClient } from '../state/redis.js';
 import type { PictureRef } from '../domain/types.js';
-import { MONITOR_DEFAULTS, MONITOR_KEYS } from '../monitor-constants.js';
 import { minuteOf, readHostSeries, type HostSeries } from '../state/host-series.js';
 import type { Incident } from '../domain/incident.js';
 import type { IncidentReader } from '../domain/ports.js';
+import { TTL, type KeySpace } from '../state/key-space.js';
 import { buildPictureSvg, type PictureIncident } from './incident-picture.js';
 import { incidentWindow } from './picture-ref.js';
 import { PICTURE_MAX_BYTES } from './picture-png.js';
@@ -41,7 +41,7 @@ export class PictureSource {
   constructor(
     private readonly deps: {
       redis: RedisClient;
-      prefix: string;
+      keys: KeySpace;
       incidents: IncidentReader;
       logger?: PictureLogger;
       /** Clock (tests). */
@@ -67,7 +67,7 @@ export class PictureSource {
 
   /** Key of a cached render. */
   cacheKey(ref: PictureRef, now: number): string {
-    return `${this.deps.prefix}:${MONITOR_KEYS.picture}:${ref.host}:${ref.incidentId ?? '-'}:${ref.hours}:${minuteOf(now)}`;
+    return this.deps.keys.picture(ref.host, ref.incidentId, ref.hours, minuteOf(now));
   }
 
   /** The PNG for `ref`, or undefined when there is nothing to show or it cannot be made (logged). */
@@ -91,14 +91,14 @@ export class PictureSource {
     if (cached && cached.length > 0) return cached;
     const png = await this.render(ref, now);
     if (png.length > PICTURE_MAX_BYTES) throw new Error(`picture of ${png.length} bytes is over ${PICTURE_MAX_BYTES}`);
-    await this.deps.redis.set(key, png, 'EX', MONITOR_DEFAULTS.pictureCacheSec);
+    await this.deps.redis.set(key, png, 'EX', TTL.pictureSec);
     return png;
   }
 
   /** Render without the cache (benchmarks call this). */
   async render(ref: PictureRef, now: number): Promise<Buffer> {
     const [series, incident] = await Promise.all([
-      readHostSeries(this.deps.redis, this.deps.prefix, ref.host, now, ref.hours),
+      readHostSeries(this.deps.redis, this.deps.keys, ref.host, now, ref.hours),
       this.incidentOf(ref),
     ]);
     if (!incident.window && seriesIsEmpty(series)) throw new NothingToShowError(ref.host);

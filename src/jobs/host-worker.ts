@@ -9,7 +9,7 @@ import { DEFAULTS, QUEUES } from '../constants.js';
 import { ClawmedicError, HostNotInInventoryError } from '../domain/errors.js';
 import type { HostConfig } from '../domain/host.js';
 import type { Reply } from '../domain/types.js';
-import type { AuditLog } from '../audit/audit-log.js';
+import type { AuditLog } from '../state/audit-log.js';
 import type { ButtonIssuer, IncidentReader } from '../domain/ports.js';
 import { type OpenAlert, renderConfirmExpired, renderPlan, renderStatus, renderVerdict, formatDuration } from '../render/render-results.js';
 import { hostPicture } from '../alerts/picture-ref.js';
@@ -17,18 +17,20 @@ import { PICTURE_FILE_NAME } from '../alerts/render-incident.js';
 import type { Logger } from '../util/logger.js';
 import { redact } from '../util/redact.js';
 import type { HostOps } from '../domain/host-ops.js';
-import type { Inflight } from './inflight.js';
+import type { Inflight } from '../state/inflight.js';
 import type { Notifier } from './notifier.js';
 import { HOST_JOB, type HostJobData, type HostJobName, type JobOrigin } from './payloads.js';
 import type { Metrics } from '../http/metrics.js';
 import { takeHostTurn, type HostTurn } from './host-serial.js';
-import { releaseStatusSlot } from './status-slots.js';
+import { releaseStatusSlot } from '../state/status-slots.js';
+import type { KeySpace } from '../state/key-space.js';
 
 export interface WorkerDeps {
   connection: ConnectionOptions;
   /** Producer connection for the per-host lock. */
   redis: RedisClient;
-  prefix: string;
+  /** Names of the Redis keys, and BullMQ's prefix. */
+  keys: KeySpace;
   hosts: Map<string, HostConfig>;
   ops: HostOps;
   notifier: Notifier;
@@ -195,7 +197,7 @@ export function startHostWorker(deps: WorkerDeps): Worker<HostJobData, unknown, 
       // One diagnose/plan/fix per host at a time; status is a quick read-only probe and never waits.
       let turn: HostTurn | undefined;
       if (host && kind !== HOST_JOB.status) {
-        turn = await takeHostTurn(deps.redis, deps.prefix, host, job, token, kind, (holder) =>
+        turn = await takeHostTurn(deps.redis, deps.keys, host, job, token, kind, (holder) =>
           replyToAll(deps, String(job.id), job.data, {
             title: `${host}: waiting for the running ${holder?.action ?? 'job'} to finish…`,
             tone: 'pending',
@@ -232,10 +234,10 @@ export function startHostWorker(deps: WorkerDeps): Worker<HostJobData, unknown, 
       } finally {
         await turn?.release();
         // The chat's /status slot (router's cap on waiting status jobs) frees once the job is over, not between retries.
-        if (ended && kind === HOST_JOB.status) await releaseStatusSlot(deps.redis, deps.prefix, job.data.chat, String(job.id));
+        if (ended && kind === HOST_JOB.status) await releaseStatusSlot(deps.redis, deps.keys, job.data.chat, String(job.id));
       }
     },
-    { connection: deps.connection, prefix: deps.prefix, concurrency: deps.concurrency ?? DEFAULTS.workerConcurrency },
+    { connection: deps.connection, prefix: deps.keys.prefix, concurrency: deps.concurrency ?? DEFAULTS.workerConcurrency },
   );
   worker.on('error', (err) => deps.logger.error({ err }, 'host worker error'));
   return worker;

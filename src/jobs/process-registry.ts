@@ -7,7 +7,8 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync, readlinkSync } from 'node:fs';
 import os from 'node:os';
 import type { RedisClient } from '../state/redis.js';
-import { FIX_RECOVERY, KEYS } from '../constants.js';
+import { FIX_RECOVERY } from '../constants.js';
+import type { KeySpace } from '../state/key-space.js';
 
 /** Who runs a piece of work: enough to tell, from another process, whether it is still there. */
 export interface ProcessOwner {
@@ -62,7 +63,7 @@ function pidAlive(pid: number): boolean {
 export type Liveness = 'alive' | 'dead' | 'unknown';
 
 /**
- * This process's heartbeat (`<prefix>:hb:<id>`, refreshed every FIX_RECOVERY.heartbeatMs) and the
+ * This process's heartbeat (KeySpace.heartbeat, refreshed every FIX_RECOVERY.heartbeatMs) and the
  * liveness check of other owners.
  */
 export class ProcessRegistry {
@@ -72,13 +73,13 @@ export class ProcessRegistry {
 
   constructor(
     private readonly redis: RedisClient,
-    private readonly prefix: string,
+    private readonly keys: KeySpace,
     readonly self: ProcessOwner,
     private readonly timing: { heartbeatMs: number; heartbeatTtlMs: number } = FIX_RECOVERY,
   ) {}
 
   private key(id: string): string {
-    return `${this.prefix}:${KEYS.heartbeat}:${id}`;
+    return this.keys.heartbeat(id);
   }
 
   /** Write the first heartbeat and keep refreshing it until stop(). */

@@ -3,7 +3,7 @@
  * people's names from the config — first; routine status checks collapsed into one line.
  * `/history <host> --all` lists every audit record (names still resolved).
  */
-import type { AuditRecord } from '../audit/audit-log.js';
+import type { AuditRecord } from '../state/audit-log.js';
 import type { Actor, Reply } from '../domain/types.js';
 import { redact } from '../util/redact.js';
 

@@ -5,13 +5,9 @@
  * Redis commands per host per second (1 000/s at 500 hosts, most of the monitor's CPU and garbage).
  */
 import type { ChainableCommander } from 'ioredis';
-import { MONITOR_KEYS } from '../monitor-constants.js';
-
-export function controlSeqKey(prefix: string): string {
-  return `${prefix}:${MONITOR_KEYS.controlSeq}`;
-}
+import type { KeySpace } from './key-space.js';
 
 /** Add the bump to a MULTI that writes an ack or a mute. */
-export function bumpControlSeq(multi: ChainableCommander, prefix: string): ChainableCommander {
-  return multi.incr(controlSeqKey(prefix));
+export function bumpControlSeq(multi: ChainableCommander, keys: KeySpace): ChainableCommander {
+  return multi.incr(keys.controlSeq());
 }

@@ -1,14 +1,15 @@
 /**
  * The recent hours of one host as per-minute buckets, for the incident picture: refusals by cause
  * (from the log follower's signals), host memory and the gateway's RSS (from probe results), restarts
- * and fixes as markers. One Redis hash per host (`<prefix>:monitor:series:<host>`), fields
+ * and fixes as markers. One Redis hash per host (KeySpace.series), fields
  * `<epoch minute>:<series>`, trimmed to the last `seriesHours` on every write and expiring whole when
  * nothing writes. Written inside the scripts the monitor already runs (the fenced incident save and the
  * probe record), so it costs no extra round trip.
  */
 import type { RedisClient } from './redis.js';
 import type { Cause } from '../domain/diagnosis.js';
-import { MONITOR_DEFAULTS, MONITOR_KEYS } from '../monitor-constants.js';
+import { MONITOR_DEFAULTS } from '../monitor-constants.js';
+import type { KeySpace } from './key-space.js';
 
 /** Refusal series: one bar colour each in the picture. */
 export const REFUSAL_SERIES = ['tok', 'rate', 'orig', 'oth'] as const;
@@ -55,11 +56,6 @@ export function refusalSeries(family: Cause): RefusalSeries | undefined {
 
 /** Epoch minute of a time in ms. */
 export const minuteOf = (ms: number): number => Math.floor(ms / 60_000);
-
-/** Redis key of a host's series hash. */
-export function seriesKey(prefix: string, host: string): string {
-  return `${prefix}:${MONITOR_KEYS.series}:${host}`;
-}
 
 /**
  * Lua: apply one write spec (JSON `{m, k, i: {field: n}, s: {field: value}}`) to a host's hash, then
@@ -221,7 +217,7 @@ export function seriesFromFields(host: string, fields: Record<string, string>, n
 }
 
 /** Read a host's series for the `hours` ending at `now` (one HGETALL). */
-export async function readHostSeries(redis: RedisClient, prefix: string, host: string, now: number, hours: number): Promise<HostSeries> {
-  const fields = await redis.hgetall(seriesKey(prefix, host));
+export async function readHostSeries(redis: RedisClient, keys: KeySpace, host: string, now: number, hours: number): Promise<HostSeries> {
+  const fields = await redis.hgetall(keys.series(host));
   return seriesFromFields(host, fields, now, hours);
 }

@@ -20,7 +20,7 @@ export type RedisRole = 'worker' | 'producer' | 'subscriber';
 /**
  * A connection of the app: one Redis (direct or behind Sentinel) or a Redis Cluster. Both speak the same
  * commands; with a Cluster every multi-key command, MULTI and script must stay within one hash slot, which
- * the hash-tagged key prefix ensures ({@link redisKeyPrefix}).
+ * the hash-tagged key prefix ensures (KeySpace.forConfig in state/key-space.ts).
  */
 export type RedisClient = Redis | Cluster;
 
@@ -47,17 +47,6 @@ export interface RedisTlsOptions {
   sentinel?: SentinelTarget;
   /** Talk to a Redis Cluster; the URL then supplies only user and password. */
   cluster?: ClusterTarget;
-}
-
-/**
- * The prefix of every key clawmedic writes. On a Redis Cluster it is a hash tag, `{clawmedic}`: every key — BullMQ's
- * queues, whose scripts touch many keys at once (BullMQ requires a `{…}` prefix on Cluster), and clawmedic's own MULTIs
- * and Lua scripts (audit streams, incidents, leases, mutes + control sequence) — then hashes to one slot. One slot means
- * one shard holds clawmedic's data; that is deliberate: clawmedic writes a few keys a second, far below one node's
- * capacity, and splitting it would cost the atomicity those scripts rely on.
- */
-export function redisKeyPrefix(redis: { keyPrefix: string; cluster?: unknown }): string {
-  return redis.cluster ? `{${redis.keyPrefix}}` : redis.keyPrefix;
 }
 
 /**

@@ -1,6 +1,6 @@
 /**
  * MessageRefStore kept in a Map, for Discord adapter tests that do not need Redis.
- * Same contract as the Redis store in src/chat/message-ref-store.ts (refs without TTL: tests are
+ * Same contract as the Redis store in src/state/message-ref-store.ts (refs without TTL: tests are
  * short; secrets end at their TTL as there, and live in this process's memory only).
  */
 import type { MessageRefStore } from '../../../src/domain/ports.js';

@@ -4,16 +4,16 @@
  * frees it when the job ends. A sorted set per chat (score = when reserved) so a slot whose job
  * died without freeing it ages out instead of blocking the chat for ever.
  */
-import type { RedisClient } from '../state/redis.js';
+import type { RedisClient } from './redis.js';
 import type { ChatRef } from '../domain/types.js';
-import { KEYS } from '../constants.js';
+import type { KeySpace } from './key-space.js';
 
 type Where = Pick<ChatRef, 'platform' | 'chatId'>;
 
 export class StatusSlots {
   constructor(
     private readonly redis: RedisClient,
-    private readonly prefix: string,
+    private readonly keys: KeySpace,
     /** Most /status jobs one chat may have waiting at once. */
     readonly perChat: number,
     /** A slot older than this is forgotten (longer than any status job can run). */
@@ -44,17 +44,15 @@ export class StatusSlots {
 
   /** The job was never queued: free its slot. */
   async release(where: Where, jobId: string): Promise<void> {
-    await releaseStatusSlot(this.redis, this.prefix, where, jobId);
+    await releaseStatusSlot(this.redis, this.keys, where, jobId);
   }
 
   private key(where: Where): string {
-    return statusSlotKey(this.prefix, where);
+    return this.keys.statusSlots(where.platform, where.chatId);
   }
 }
 
-const statusSlotKey = (prefix: string, where: Where): string => `${prefix}:${KEYS.statusSlots}:${where.platform}:${where.chatId}`;
-
 /** The host worker ends a /status job: free the chat's slot (never throws: a slot also ages out). */
-export async function releaseStatusSlot(redis: RedisClient, prefix: string, where: Where, jobId: string): Promise<void> {
-  await redis.zrem(statusSlotKey(prefix, where), jobId).catch(() => undefined);
+export async function releaseStatusSlot(redis: RedisClient, keys: KeySpace, where: Where, jobId: string): Promise<void> {
+  await redis.zrem(keys.statusSlots(where.platform, where.chatId), jobId).catch(() => undefined);
 }

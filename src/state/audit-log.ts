@@ -2,10 +2,11 @@
  * Append-only audit trail in Redis streams: every router decision and every job outcome.
  * One global stream and one per host (what /history reads). Values are redacted on write.
  */
-import type { RedisClient } from '../state/redis.js';
-import { DEFAULTS, KEYS } from '../constants.js';
+import type { RedisClient } from './redis.js';
+import { DEFAULTS } from '../constants.js';
 import type { Actor, ChatRef } from '../domain/types.js';
 import { redact } from '../util/redact.js';
+import type { KeySpace } from './key-space.js';
 
 /** What happened; "decision" entries come from the router, "outcome" entries from workers. */
 export type AuditEvent =
@@ -51,15 +52,15 @@ export interface AuditRecord extends AuditEntry {
   at: string;
 }
 
-/** Writes and reads the audit streams under `<prefix>:audit`. */
+/** Writes and reads the audit streams (KeySpace.audit). */
 export class AuditLog {
   constructor(
     private readonly redis: RedisClient,
-    private readonly prefix: string,
+    private readonly keys: KeySpace,
   ) {}
 
   private key(host?: string): string {
-    return host ? `${this.prefix}:${KEYS.audit}:host:${host}` : `${this.prefix}:${KEYS.audit}`;
+    return this.keys.audit(host);
   }
 
   /** Append an entry to the global stream and, when it names a host, to that host's stream. */

@@ -5,13 +5,13 @@
  * Each state is signed (HMAC bound to its token, key outside Redis) and a plan is kept as kinds
  * and parameters only: a state edited or written in Redis is reported as forged, never acted on.
  */
-import type { RedisClient } from '../state/redis.js';
-import { KEYS } from '../constants.js';
+import type { RedisClient } from './redis.js';
 import type { FixPlan, Verdict } from '../domain/diagnosis.js';
 import type { ButtonAction, Platform } from '../domain/types.js';
 import { toStoredPlan, type StoredPlan } from '../openclaw/stored-plan.js';
 import { newToken } from '../util/ids.js';
 import type { JobSigner } from '../util/job-signer.js';
+import type { KeySpace } from './key-space.js';
 
 /** What peek/consume return for a state whose signature does not match (edited or written by someone else). */
 export const FORGED_BUTTON = 'forged' as const;
@@ -43,12 +43,12 @@ export type ButtonStateInput = Omit<ButtonState, 'issuedAt' | 'siblings' | 'plan
 export class ButtonStore {
   constructor(
     private readonly redis: RedisClient,
-    private readonly prefix: string,
+    private readonly keys: KeySpace,
     private readonly signer: JobSigner,
   ) {}
 
   private key(token: string): string {
-    return `${this.prefix}:${KEYS.button}:${token}`;
+    return this.keys.button(token);
   }
 
   /** Issue one token per state; tokens issued in one call are siblings. */

@@ -4,35 +4,32 @@
  * goes with a ref (a Discord interaction token) is kept apart: sealed (SecretBox) under its own key
  * whose TTL ends when the secret stops being useful, never in plain text.
  */
-import type { RedisClient } from '../state/redis.js';
+import type { RedisClient } from './redis.js';
 import type { MessageRefStore } from '../domain/ports.js';
 import type { Platform } from '../domain/types.js';
-import { KEYS } from '../constants.js';
 import { SealedSecretExpiredError, type SecretBox } from '../util/secret-box.js';
-
-/** Refs outlive any job or incident message we would still edit; after that they simply expire. */
-const DEFAULT_TTL_SECONDS = 7 * 24 * 3600;
+import { TTL, type KeySpace } from './key-space.js';
 
 /**
- * One Redis string per (platform, messageKey) under `<prefix>:msgref:`, with a TTL, and its sealed
- * secret, if any, under `<prefix>:msgsecret:`. Shared by the Telegram and Discord adapters; the ref
+ * One Redis string per (platform, messageKey) (KeySpace.messageRef), with a TTL, and its sealed
+ * secret, if any (KeySpace.messageRefSecret). Shared by the Telegram and Discord adapters; the ref
  * format is each adapter's business.
  */
 export class RedisMessageRefStore implements MessageRefStore {
   constructor(
     private readonly redis: RedisClient,
-    private readonly prefix: string,
+    private readonly keys: KeySpace,
     /** Seals ref secrets (key from CLAWMEDIC_JOB_KEY, never in Redis). */
     private readonly box: SecretBox,
-    private readonly ttlSeconds = DEFAULT_TTL_SECONDS,
+    private readonly ttlSeconds: number = TTL.messageRefSec,
   ) {}
 
   private key(platform: Platform, messageKey: string): string {
-    return `${this.prefix}:${KEYS.messageRefs}:${platform}:${messageKey}`;
+    return this.keys.messageRef(platform, messageKey);
   }
 
   private secretKey(platform: Platform, messageKey: string): string {
-    return `${this.prefix}:${KEYS.messageRefSecrets}:${platform}:${messageKey}`;
+    return this.keys.messageRefSecret(platform, messageKey);
   }
 
   async get(platform: Platform, messageKey: string): Promise<string | undefined> {

@@ -3,8 +3,8 @@
  * clawmedic process, and a dead process's hosts are taken over within one lease period. Processes
  * announce themselves with a heartbeat so the hosts are shared out evenly instead of first come, all served.
  */
-import type { RedisClient } from '../state/redis.js';
-import { MONITOR_KEYS } from '../monitor-constants.js';
+import type { RedisClient } from './redis.js';
+import type { KeySpace } from './key-space.js';
 
 const RENEW = `
 if redis.call('GET', KEYS[1]) == ARGV[1] then
@@ -20,18 +20,18 @@ return 0`;
 export class LeaseManager {
   constructor(
     private readonly redis: RedisClient,
-    private readonly prefix: string,
+    private readonly keys: KeySpace,
     /** This process's id (unique per process start). */
     readonly processId: string,
     readonly leaseMs: number,
   ) {}
 
   key(host: string): string {
-    return `${this.prefix}:${MONITOR_KEYS.lease}:${host}`;
+    return this.keys.lease(host);
   }
 
   private procsKey(): string {
-    return `${this.prefix}:${MONITOR_KEYS.processes}`;
+    return this.keys.monitorProcesses();
   }
 
   /** Take the host if nobody holds it. */

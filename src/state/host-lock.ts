@@ -3,7 +3,8 @@
  * so a second `/fix prod` or a stalled BullMQ job running twice is told who holds the host instead of racing.
  */
 import { randomUUID } from 'node:crypto';
-import type { RedisClient } from '../state/redis.js';
+import type { RedisClient } from './redis.js';
+import type { KeySpace } from './key-space.js';
 
 /** Who holds a host: enough for "a fix on prod is already running (job X started by Y)". */
 export interface HostLockOwner {
@@ -44,24 +45,19 @@ local ok, d = pcall(cjson.decode, v)
 if ok and type(d) == 'table' and d['jobId'] == ARGV[1] then return redis.call('del', KEYS[1]) end
 return 0`;
 
-/** Redis key of a host's lock: `<prefix>lock:host:<host>`. */
-export function hostLockKey(prefix: string, host: string): string {
-  return `${prefix}lock:host:${host}`;
-}
-
 /**
  * Take the lock for `host` for `ttlMs`, or return null when someone else holds it
  * (then {@link getHostLockHolder} says who). Long jobs call extend() before the ttl runs out.
  */
 export async function acquireHostLock(
   redis: RedisClient,
-  prefix: string,
+  keys: KeySpace,
   host: string,
   owner: HostLockOwner,
   ttlMs: number,
 ): Promise<HostLockHandle | null> {
   if (!Number.isInteger(ttlMs) || ttlMs <= 0) throw new RangeError(`host lock ttlMs must be a positive integer, got ${ttlMs}`);
-  const key = hostLockKey(prefix, host);
+  const key = keys.hostLock(host);
   const token = randomUUID();
   const value = JSON.stringify({ token, ...owner, startedAt: Date.now() });
   const ok = await redis.set(key, value, 'PX', ttlMs, 'NX');
@@ -80,8 +76,8 @@ export async function acquireHostLock(
 }
 
 /** Who holds `host` right now, or null if nobody (or the stored value is not ours to read). */
-export async function getHostLockHolder(redis: RedisClient, prefix: string, host: string): Promise<HostLockHolder | null> {
-  const key = hostLockKey(prefix, host);
+export async function getHostLockHolder(redis: RedisClient, keys: KeySpace, host: string): Promise<HostLockHolder | null> {
+  const key = keys.hostLock(host);
   const [raw, ttl] = await Promise.all([redis.get(key), redis.pttl(key)]);
   if (!raw) return null;
   try {
@@ -103,6 +99,6 @@ export async function getHostLockHolder(redis: RedisClient, prefix: string, host
  * Release `host` if job `jobId` holds it, from any process: for a job whose process died holding the
  * lock (its handle died with it). True if the lock was that job's and is now gone.
  */
-export async function releaseHostLockOfJob(redis: RedisClient, prefix: string, host: string, jobId: string): Promise<boolean> {
-  return Number(await redis.eval(RELEASE_JOB_LUA, 1, hostLockKey(prefix, host), jobId)) === 1;
+export async function releaseHostLockOfJob(redis: RedisClient, keys: KeySpace, host: string, jobId: string): Promise<boolean> {
+  return Number(await redis.eval(RELEASE_JOB_LUA, 1, keys.hostLock(host), jobId)) === 1;
 }

@@ -3,8 +3,9 @@
  * `/diagnose prod` while one runs joins it (its chat gets the same result); a second
  * `/fix prod` is told a fix is already running. State in Redis so it spans processes.
  */
-import type { RedisClient } from '../state/redis.js';
-import type { JobOrigin } from './payloads.js';
+import type { RedisClient } from './redis.js';
+import type { JobOrigin } from '../jobs/payloads.js';
+import { TTL, type KeySpace } from './key-space.js';
 
 /** Who started the in-flight job, shown to a second requester. */
 export interface InflightInfo {
@@ -13,26 +14,23 @@ export interface InflightInfo {
   startedAt: string;
 }
 
-/** Longest time an in-flight marker can outlive a crashed worker. */
-const INFLIGHT_TTL_SEC = 30 * 60;
-
 export class Inflight {
   constructor(
     private readonly redis: RedisClient,
-    private readonly prefix: string,
+    private readonly keys: KeySpace,
   ) {}
 
   private key(kind: string, host: string): string {
-    return `${this.prefix}:inflight:${kind}:${host}`;
+    return this.keys.inflight(kind, host);
   }
 
   private subsKey(jobId: string): string {
-    return `${this.prefix}:subs:${jobId}`;
+    return this.keys.inflightSubscribers(jobId);
   }
 
   /** Claim kind+host for jobId; returns the holder when someone else already has it. */
   async claim(kind: string, host: string, info: InflightInfo): Promise<InflightInfo | undefined> {
-    const ok = await this.redis.set(this.key(kind, host), JSON.stringify(info), 'EX', INFLIGHT_TTL_SEC, 'NX');
+    const ok = await this.redis.set(this.key(kind, host), JSON.stringify(info), 'EX', TTL.inflightSec, 'NX');
     if (ok === 'OK') return undefined;
     const raw = await this.redis.get(this.key(kind, host));
     return raw ? (JSON.parse(raw) as InflightInfo) : undefined;
@@ -46,7 +44,7 @@ export class Inflight {
 
   /** Add a requester who joined jobId; they get the same progress and result. */
   async subscribe(jobId: string, origin: JobOrigin): Promise<void> {
-    await this.redis.multi().rpush(this.subsKey(jobId), JSON.stringify(origin)).expire(this.subsKey(jobId), INFLIGHT_TTL_SEC).exec();
+    await this.redis.multi().rpush(this.subsKey(jobId), JSON.stringify(origin)).expire(this.subsKey(jobId), TTL.inflightSec).exec();
   }
 
   /** Everyone who joined jobId. */

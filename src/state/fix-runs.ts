@@ -4,12 +4,12 @@
  * fix runs and removed when it ends, so a record whose process is dead is a fix that was interrupted.
  * Records are signed like queued jobs (CLAWMEDIC_JOB_KEY): one written in Redis by anyone else is refused.
  */
-import type { RedisClient } from '../state/redis.js';
-import { KEYS } from '../constants.js';
+import type { RedisClient } from './redis.js';
 import type { Cause, FixStepKind } from '../domain/diagnosis.js';
 import type { JobSigner } from '../util/job-signer.js';
-import type { JobOrigin } from './payloads.js';
-import type { ProcessOwner } from './process-registry.js';
+import type { JobOrigin } from '../jobs/payloads.js';
+import type { ProcessOwner } from '../jobs/process-registry.js';
+import { TTL, type KeySpace } from './key-space.js';
 
 /** One running fix as stored in Redis. */
 export interface FixRun {
@@ -37,27 +37,26 @@ const STOPS: ReadonlySet<FixStepKind> = new Set<FixStepKind>(['stop_gateway', 'r
 /** Steps whose success means the gateway was started again. */
 const STARTS: ReadonlySet<FixStepKind> = new Set<FixStepKind>(['start_gateway', 'restart_gateway']);
 
-/** Records of running fixes: `<prefix>:fixrun:<jobId>` plus an index set of job ids. */
+/** Records of running fixes (KeySpace.fixRun) plus an index set of job ids. */
 export class FixRunStore {
   constructor(
     private readonly redis: RedisClient,
-    private readonly prefix: string,
+    private readonly keys: KeySpace,
     private readonly signer: JobSigner,
   ) {}
 
   private key(jobId: string): string {
-    return `${this.prefix}:${KEYS.fixRun}:${jobId}`;
+    return this.keys.fixRun(jobId);
   }
 
   private get indexKey(): string {
-    return `${this.prefix}:${KEYS.fixRun}:index`;
+    return this.keys.fixRunIndex();
   }
 
   private async write(run: FixRun): Promise<void> {
     const plain = JSON.parse(JSON.stringify(run)) as FixRun;
     const sig = this.signer.sign('fix-run', run.jobId, plain);
-    // Long enough for any fix; a record of a fix nobody recovered ends by itself after a week.
-    await this.redis.multi().set(this.key(run.jobId), JSON.stringify({ ...plain, sig }), 'EX', 7 * 86400).sadd(this.indexKey, run.jobId).exec();
+    await this.redis.multi().set(this.key(run.jobId), JSON.stringify({ ...plain, sig }), 'EX', TTL.fixRunSec).sadd(this.indexKey, run.jobId).exec();
   }
 
   /** Record a fix about to run its first step. */
@@ -109,21 +108,21 @@ export class FixRunStore {
 
   /** Take the recovery of `jobId` (one process at a time); false if another process has it. */
   async claimRecovery(jobId: string, by: string, ms: number): Promise<boolean> {
-    return (await this.redis.set(`${this.key(jobId)}:recovering`, by, 'PX', ms, 'NX')) === 'OK';
+    return (await this.redis.set(this.keys.fixRunRecovering(jobId), by, 'PX', ms, 'NX')) === 'OK';
   }
 
-  /** Recovery done: the record, its index entry and the claim go; a marker says it was recovered (a day). */
+  /** Recovery done: the record, its index entry and the claim go; a marker says it was recovered (TTL.fixRecoveredSec). */
   async recovered(jobId: string): Promise<void> {
     await this.redis
       .multi()
-      .del(this.key(jobId), `${this.key(jobId)}:recovering`)
+      .del(this.key(jobId), this.keys.fixRunRecovering(jobId))
       .srem(this.indexKey, jobId)
-      .set(`${this.key(jobId)}:recovered`, '1', 'EX', 86400)
+      .set(this.keys.fixRunRecovered(jobId), '1', 'EX', TTL.fixRecoveredSec)
       .exec();
   }
 
-  /** Was `jobId` closed by a recovery (in the last day)? */
+  /** Was `jobId` closed by a recovery (within TTL.fixRecoveredSec)? */
   async wasRecovered(jobId: string): Promise<boolean> {
-    return (await this.redis.exists(`${this.key(jobId)}:recovered`)) === 1;
+    return (await this.redis.exists(this.keys.fixRunRecovered(jobId))) === 1;
   }
 }

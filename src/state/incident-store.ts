@@ -3,11 +3,12 @@
  * together with the follower's resume position in one script that first checks the host's lease
  * (fencing), so a process that lost a host can never overwrite what the new owner wrote.
  */
-import type { RedisClient } from '../state/redis.js';
-import { MONITOR_DEFAULTS, MONITOR_KEYS } from '../monitor-constants.js';
+import type { RedisClient } from './redis.js';
+import { MONITOR_DEFAULTS } from '../monitor-constants.js';
 import type { Incident } from '../domain/incident.js';
-import { SERIES_LUA, seriesKey } from '../state/host-series.js';
-import { connKey } from './signals.js';
+import { SERIES_LUA } from './host-series.js';
+import { connKey } from '../monitor/signals.js';
+import { TTL, type KeySpace } from './key-space.js';
 
 /** An incident as stored; one saved before conn ids became numbers still counts its replays once. */
 function fromStored(raw: string): Incident {
@@ -60,23 +61,23 @@ return 1`;
 export class IncidentStore {
   constructor(
     private readonly redis: RedisClient,
-    private readonly prefix: string,
+    private readonly keys: KeySpace,
   ) {}
 
   incidentKey(id: string): string {
-    return `${this.prefix}:${MONITOR_KEYS.incident}:${id}`;
+    return this.keys.incident(id);
   }
 
   openSetKey(host: string): string {
-    return `${this.prefix}:${MONITOR_KEYS.openIncidents}:${host}`;
+    return this.keys.openIncidents(host);
   }
 
   resumeKey(host: string): string {
-    return `${this.prefix}:${MONITOR_KEYS.resume}:${host}`;
+    return this.keys.resume(host);
   }
 
   leaseKey(host: string): string {
-    return `${this.prefix}:${MONITOR_KEYS.lease}:${host}`;
+    return this.keys.lease(host);
   }
 
   /** Open incidents of `host` (suspect, firing, or resolved within the flap window). */
@@ -119,8 +120,8 @@ export class IncidentStore {
     /** A series write spec of state/host-series.ts ('' = none). */
     series = '',
   ): Promise<boolean> {
-    const keys = [this.leaseKey(host), this.openSetKey(host), this.resumeKey(host), seriesKey(this.prefix, host), ...changes.map((c) => this.incidentKey(c.incident.id))];
-    const args: string[] = [processId, resume ? JSON.stringify(resume) : '', String(MONITOR_DEFAULTS.resolvedTtlSec), String(this.leaseMs), series];
+    const keys = [this.leaseKey(host), this.openSetKey(host), this.resumeKey(host), this.keys.series(host), ...changes.map((c) => this.incidentKey(c.incident.id))];
+    const args: string[] = [processId, resume ? JSON.stringify(resume) : '', String(TTL.resolvedIncidentSec), String(this.leaseMs), series];
     for (const c of changes) args.push(c.done ? 'done' : 'open', JSON.stringify(c.incident));
     const ok = await this.redis.eval(SAVE, keys.length, ...keys, ...args);
     return ok === 1;

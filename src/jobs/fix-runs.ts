@@ -8,8 +8,7 @@ import type { RedisClient } from '../state/redis.js';
 import { KEYS } from '../constants.js';
 import type { Cause, FixStepKind } from '../domain/diagnosis.js';
 import type { JobSigner } from '../util/job-signer.js';
-import type { JobOrigin } from './payloads.js';
-import type { ProcessOwner } from './process-registry.js';
+import type { JobOrigin, ProcessOwner } from '../domain/types.js';
 
 /** One running fix as stored in Redis. */
 export interface FixRun {

@@ -29,7 +29,7 @@ import { checkFixJob, guardFixJob } from './fix-job-guard.js';
 import { releaseHostLockOfJob } from '../remote/host-lock.js';
 import type { JobSigner } from '../util/job-signer.js';
 import type { FixRunStore } from './fix-runs.js';
-import type { ProcessOwner } from './process-registry.js';
+import type { ProcessOwner } from '../domain/types.js';
 import type { RedisOutages } from '../state/redis.js';
 
 export interface FixWorkerDeps {

@@ -4,7 +4,7 @@
  * `/fix prod` is told a fix is already running. State in Redis so it spans processes.
  */
 import type { RedisClient } from '../state/redis.js';
-import type { JobOrigin } from './payloads.js';
+import type { JobOrigin } from '../domain/types.js';
 
 /** Who started the in-flight job, shown to a second requester. */
 export interface InflightInfo {

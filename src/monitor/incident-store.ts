@@ -7,7 +7,7 @@ import type { RedisClient } from '../state/redis.js';
 import { MONITOR_DEFAULTS, MONITOR_KEYS } from '../monitor-constants.js';
 import type { Incident } from '../domain/incident.js';
 import { SERIES_LUA, seriesKey } from '../state/host-series.js';
-import { connKey } from './signals.js';
+import { connKey } from '../domain/incident.js';
 
 /** An incident as stored; one saved before conn ids became numbers still counts its replays once. */
 function fromStored(raw: string): Incident {

@@ -9,7 +9,7 @@ import { Redis } from 'ioredis';
 import { IncidentStore } from '../../src/monitor/incident-store.js';
 import { LeaseManager } from '../../src/monitor/leases.js';
 import { newIncident } from '../../src/monitor/incident-machine.js';
-import { connKey } from '../../src/monitor/signals.js';
+import { connKey } from '../../src/domain/incident.js';
 import { cleanupPrefix, TEST_REDIS_URL, uniquePrefix } from '../support/redis.js';
 
 const prefix = uniquePrefix('lease');

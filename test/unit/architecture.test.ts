@@ -66,7 +66,9 @@ export function violations(files: string[], edges: ImportEdge[], layers: Readonl
   const arrows = folderArrows(edges);
   for (const c of cycles([...new Set(files.map(folderOf))], [...arrows.keys()].map((k) => k.split(' → ') as [string, string]))) {
     const inCycle = [...arrows].filter(([k]) => c.includes(k.split(' → ')[0]!) && c.includes(k.split(' → ')[1]!)).flatMap(([, es]) => es);
-    out.push(`folder cycle {${c.join(', ')}} through: ${inCycle.map(where).join('; ')}`);
+    // Name the imports that close the cycle: those against LAYERS (all of them while a folder is not placed).
+    const upward = inCycle.filter((e) => (layers.get(folderOf(e.to)) ?? -1) < (layers.get(folderOf(e.from)) ?? -1));
+    out.push(`folder cycle {${c.join(', ')}} closed by: ${(upward.length ? upward : inCycle).map(where).join('; ')}`);
   }
   for (const c of cycles(files, edges.map((e) => [e.from, e.to]))) {
     const inCycle = edges.filter((e) => c.includes(e.from) && c.includes(e.to));
@@ -124,7 +126,7 @@ describe('architecture: one-way stairs (issue 15)', () => {
     );
     expect(found).toEqual([
       'src/nowhere: not placed in LAYERS (test/unit/architecture.test.ts): decide where it sits in the flow',
-      "folder cycle {jobs, router} through: src/jobs/w.ts:7 import type '../router/s.js'; src/router/r.ts:7 import '../jobs/w.js'",
+      "folder cycle {jobs, router} closed by: src/jobs/w.ts:7 import type '../router/s.js'",
       "file cycle {jobs/w.ts, router/r.ts, router/s.ts} through: src/jobs/w.ts:7 import type '../router/s.js'; src/router/r.ts:7 import '../jobs/w.js'; src/router/s.ts:7 import() '../router/r.js'",
       "src/jobs/w.ts:7 import type '../router/s.js': jobs imports router, which is above it in LAYERS (against the flow)",
     ]);

@@ -68,3 +68,19 @@ export interface Incident {
   /** Auto-fix was considered for this fireCount. */
   autoFixFor: number;
 }
+
+/**
+ * A connection id as a 53-bit number (two 32-bit FNV-1a hashes). Incidents remember the last 100 per
+ * cause to drop a replayed line: 8 bytes each instead of a 36-character string (about 56 bytes plus
+ * its pointer), and a shorter incident JSON on every save. Two of 100 colliding: about 1 in 10^12.
+ */
+export function connKey(conn: string): number {
+  let a = 0x811c9dc5;
+  let b = 0x01000193 ^ conn.length;
+  for (let i = 0; i < conn.length; i++) {
+    const c = conn.charCodeAt(i);
+    a = Math.imul(a ^ c, 0x01000193);
+    b = Math.imul(b ^ c, 0x5bd1e995);
+  }
+  return (a >>> 0) * 2 ** 21 + ((b >>> 0) >>> 11);
+}

@@ -29,7 +29,7 @@ import { checkFixJob, guardFixJob } from './fix-job-guard.js';
 import { releaseHostLockOfJob } from '../state/host-lock.js';
 import type { JobSigner } from '../util/job-signer.js';
 import type { FixRunStore } from '../state/fix-runs.js';
-import type { ProcessOwner } from './process-registry.js';
+import type { ProcessOwner } from '../domain/types.js';
 import type { RedisOutages } from '../state/redis.js';
 import { TTL, type KeySpace } from '../state/key-space.js';
 

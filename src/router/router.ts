@@ -5,11 +5,11 @@
  */
 import type { AppConfig } from '../config/schema.js';
 import { AUTOFIX_USER_ID, DEFAULTS, HOST_NAME_PATTERN, RETRY } from '../constants.js';
-import { COMMAND_NAMES, type Actor, type ButtonAction, type ButtonPress, type ChatRef, type Command, type CommandName, type Menu, type Platform, type Reply, type RouterResponse } from '../domain/types.js';
+import { COMMAND_NAMES, type Actor, type ButtonAction, type ButtonPress, type ChatRef, type Command, type CommandName, type JobOrigin, type Menu, type Platform, type Reply, type RouterResponse } from '../domain/types.js';
 import type { AuditLog } from '../state/audit-log.js';
 import type { FixPlan, Verdict } from '../domain/diagnosis.js';
 import type { AlertCommands, RouterPort } from '../domain/ports.js';
-import { HOST_JOB, type HostJobName, type JobOrigin } from '../jobs/payloads.js';
+import { HOST_JOB, type HostJobName } from '../jobs/payloads.js';
 import type { Queues } from '../jobs/queues.js';
 import type { Notifier } from '../jobs/notifier.js';
 import type { Inflight } from '../state/inflight.js';

@@ -7,8 +7,7 @@
 import type { RedisClient } from './redis.js';
 import type { Cause, FixStepKind } from '../domain/diagnosis.js';
 import type { JobSigner } from '../util/job-signer.js';
-import type { JobOrigin } from '../jobs/payloads.js';
-import type { ProcessOwner } from '../jobs/process-registry.js';
+import type { JobOrigin, ProcessOwner } from '../domain/types.js';
 import { TTL, type KeySpace } from './key-space.js';
 
 /** One running fix as stored in Redis. */

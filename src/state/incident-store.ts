@@ -7,7 +7,7 @@ import type { RedisClient } from './redis.js';
 import { MONITOR_DEFAULTS } from '../monitor-constants.js';
 import type { Incident } from '../domain/incident.js';
 import { SERIES_LUA } from './host-series.js';
-import { connKey } from '../monitor/signals.js';
+import { connKey } from '../domain/incident.js';
 import { TTL, type KeySpace } from './key-space.js';
 
 /** An incident as stored; one saved before conn ids became numbers still counts its replays once. */

@@ -23,8 +23,8 @@ import { cycles, folderArrows, folderOf, importGraph, importsOf, type ImportEdge
  * - alerts: incident → message, pictures, the alert sender (through the DeliverySender port).
  * - render: Replies for commands and results, used by router, jobs and alerts.
  * - remote: the ssh2 transport; http: metrics and /healthz (workers count into its registry).
- * - audit, config: the audit trail; clawmedic.yaml + env (which checks the Redis target).
- * - state: Redis connections, keys and the stores behind them, used by everything above.
+ * - config: clawmedic.yaml + env (which checks the Redis target).
+ * - state: Redis connections, KeySpace and the stores behind it (the audit trail too), used by everything above.
  * - openclaw: pure OpenClaw knowledge (the button store keeps plans in its stored form, so it is below state).
  * - standin: the simulated host (demo and tests).
  * - domain, util, monitor-constants, constants: shared types, ports, errors, helpers and constants; they
@@ -42,7 +42,6 @@ export const LAYERS = [
   'render',
   'remote',
   'http',
-  'audit',
   'config',
   'state',
   'openclaw',
@@ -66,7 +65,9 @@ export function violations(files: string[], edges: ImportEdge[], layers: Readonl
   const arrows = folderArrows(edges);
   for (const c of cycles([...new Set(files.map(folderOf))], [...arrows.keys()].map((k) => k.split(' → ') as [string, string]))) {
     const inCycle = [...arrows].filter(([k]) => c.includes(k.split(' → ')[0]!) && c.includes(k.split(' → ')[1]!)).flatMap(([, es]) => es);
-    out.push(`folder cycle {${c.join(', ')}} through: ${inCycle.map(where).join('; ')}`);
+    // Name the imports that close the cycle: those against LAYERS (all of them while a folder is not placed).
+    const upward = inCycle.filter((e) => (layers.get(folderOf(e.to)) ?? -1) < (layers.get(folderOf(e.from)) ?? -1));
+    out.push(`folder cycle {${c.join(', ')}} closed by: ${(upward.length ? upward : inCycle).map(where).join('; ')}`);
   }
   for (const c of cycles(files, edges.map((e) => [e.from, e.to]))) {
     const inCycle = edges.filter((e) => c.includes(e.from) && c.includes(e.to));
@@ -124,7 +125,7 @@ describe('architecture: one-way stairs (issue 15)', () => {
     );
     expect(found).toEqual([
       'src/nowhere: not placed in LAYERS (test/unit/architecture.test.ts): decide where it sits in the flow',
-      "folder cycle {jobs, router} through: src/jobs/w.ts:7 import type '../router/s.js'; src/router/r.ts:7 import '../jobs/w.js'",
+      "folder cycle {jobs, router} closed by: src/jobs/w.ts:7 import type '../router/s.js'",
       "file cycle {jobs/w.ts, router/r.ts, router/s.ts} through: src/jobs/w.ts:7 import type '../router/s.js'; src/router/r.ts:7 import '../jobs/w.js'; src/router/s.ts:7 import() '../router/r.js'",
       "src/jobs/w.ts:7 import type '../router/s.js': jobs imports router, which is above it in LAYERS (against the flow)",
     ]);

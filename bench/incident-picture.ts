@@ -22,7 +22,7 @@ import { renderTelegram } from '../src/chat/telegram/render.js';
 import { renderReply } from '../src/chat/discord/render.js';
 import { IncidentStore } from '../src/state/incident-store.js';
 import { newIncident, applySignal, policyFromConfig } from '../src/monitor/incident-machine.js';
-import { minuteOf, SERIES_KEEP_MINUTES, SERIES_LUA } from '../src/monitor/host-series.js';
+import { minuteOf, SERIES_KEEP_MINUTES, SERIES_LUA } from '../src/state/host-series.js';
 import { atMost, fmt, interleaved, printHeader, printSeries, reportFigure, runIfMain, summarize, type Figure } from './bench-kit.js';
 import { KeySpace } from '../src/state/key-space.js';
 

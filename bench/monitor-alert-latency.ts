@@ -22,7 +22,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Api } from 'grammy';
 import { Redis } from 'ioredis';
-import type { ChatAdapter } from '../src/chat/adapter.js';
+import type { ChatAdapter } from '../src/domain/ports.js';
 import { RedisMessageRefStore } from '../src/state/message-ref-store.js';
 import { SecretBox } from '../src/util/secret-box.js';
 import { TelegramAdapter } from '../src/chat/telegram/telegram-adapter.js';

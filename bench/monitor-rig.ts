@@ -8,7 +8,7 @@ import { appendFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Redis } from 'ioredis';
 import { Client, type ClientChannel } from 'ssh2';
-import type { ChatAdapter, RouterPort } from '../src/chat/adapter.js';
+import type { ChatAdapter, RouterPort } from '../src/domain/ports.js';
 import type { AppConfig } from '../src/config/schema.js';
 import type { HostConfig } from '../src/domain/host.js';
 import type { ExecOptions, ExecResult, RemoteRunner } from '../src/domain/remote.js';

@@ -5,7 +5,7 @@
  */
 import type { Server } from 'node:http';
 import type { LoadedConfig } from './config/load-config.js';
-import type { ChatAdapter } from './chat/adapter.js';
+import type { ChatAdapter } from './domain/ports.js';
 import type { ConsoleAdapter } from './chat/console/console-adapter.js';
 import type { Platform } from './domain/types.js';
 import type { HostConfig } from './domain/host.js';
@@ -14,8 +14,8 @@ import type { AuditLog } from './state/audit-log.js';
 import { Router } from './router/router.js';
 import { createRequestGuards } from './router/request-limits.js';
 import type { Queues } from './jobs/queues.js';
-import { RedisOutages, type RedisClient } from './jobs/redis.js';
-import type { HostOps } from './jobs/host-ops.js';
+import { RedisOutages, type RedisClient } from './state/redis.js';
+import type { HostOps } from './domain/host-ops.js';
 import { createRemoteHostOps } from './jobs/remote-host-ops.js';
 import { newProcessOwner } from './jobs/process-registry.js';
 import { PictureSource } from './alerts/picture-source.js';

@@ -5,11 +5,11 @@
  * so the Telegram and Discord deliveries of one alert (possibly in two processes) and a diagnose right
  * after it share one render; renders of the same key in one process share one promise.
  */
-import type { RedisClient } from '../jobs/redis.js';
+import type { RedisClient } from '../state/redis.js';
 import type { PictureRef } from '../domain/types.js';
-import { minuteOf, readHostSeries, type HostSeries } from '../monitor/host-series.js';
-import type { Incident } from '../monitor/incident-machine.js';
-import type { IncidentStore } from '../state/incident-store.js';
+import { minuteOf, readHostSeries, type HostSeries } from '../state/host-series.js';
+import type { Incident } from '../domain/incident.js';
+import type { IncidentReader } from '../domain/ports.js';
 import { TTL, type KeySpace } from '../state/key-space.js';
 import { buildPictureSvg, type PictureIncident } from './incident-picture.js';
 import { incidentWindow } from './picture-ref.js';
@@ -42,7 +42,7 @@ export class PictureSource {
     private readonly deps: {
       redis: RedisClient;
       keys: KeySpace;
-      incidents: Pick<IncidentStore, 'get' | 'loadOpen'>;
+      incidents: IncidentReader;
       logger?: PictureLogger;
       /** Clock (tests). */
       now?: () => number;

@@ -4,10 +4,10 @@
  */
 import type { KeySpace } from '../state/key-space.js';
 import type { LoadedConfig } from '../config/load-config.js';
-import type { ChatAdapter } from '../chat/adapter.js';
+import type { ChatAdapter } from '../domain/ports.js';
 import { ConsoleAdapter, type ConsoleAdapterOptions } from '../chat/console/console-adapter.js';
 import type { Router } from '../router/router.js';
-import type { RedisClient } from '../jobs/redis.js';
+import type { RedisClient } from '../state/redis.js';
 import type { Logger } from '../util/logger.js';
 import type { SecretBox } from '../util/secret-box.js';
 

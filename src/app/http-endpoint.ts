@@ -7,12 +7,12 @@ import type { Server } from 'node:http';
 import { Cluster } from 'ioredis';
 import type { AppConfig } from '../config/schema.js';
 import type { LoadedConfig } from '../config/load-config.js';
-import type { ChatAdapter } from '../chat/adapter.js';
+import type { ChatAdapter } from '../domain/ports.js';
 import { describeReceive } from '../chat/receive-health.js';
 import type { Platform } from '../domain/types.js';
 import { isLoopbackHost, startHttpServer } from '../http/http-server.js';
 import type { Metrics } from '../http/metrics.js';
-import type { RedisClient } from '../jobs/redis.js';
+import type { RedisClient } from '../state/redis.js';
 import type { Logger } from '../util/logger.js';
 import type { AppWorker } from './workers.js';
 

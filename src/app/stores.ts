@@ -8,7 +8,7 @@ import { FixAttempts } from '../state/fix-attempts.js';
 import { Inflight } from '../state/inflight.js';
 import { Notifier } from '../jobs/notifier.js';
 import { createQueues, type Queues } from '../jobs/queues.js';
-import type { RedisClient } from '../jobs/redis.js';
+import type { RedisClient } from '../state/redis.js';
 import { ButtonStore } from '../state/button-store.js';
 import type { Logger } from '../util/logger.js';
 import type { JobSigner } from '../util/job-signer.js';

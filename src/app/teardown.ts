@@ -3,7 +3,7 @@
  * us at start): stop taking work first, let running jobs finish, then release everything else.
  */
 import type { Server } from 'node:http';
-import type { ChatAdapter } from '../chat/adapter.js';
+import type { ChatAdapter } from '../domain/ports.js';
 import type { Queues } from '../jobs/queues.js';
 import type { RedisConnections } from './redis-connections.js';
 import type { AppWorker } from './workers.js';

@@ -4,7 +4,7 @@
  * watch that tells admins when an adapter stops receiving.
  */
 import type { KeySpace } from '../state/key-space.js';
-import type { ChatAdapter } from '../chat/adapter.js';
+import type { ChatAdapter } from '../domain/ports.js';
 import { startReceiveWatch } from '../chat/receive-watch.js';
 import type { LoadedConfig } from '../config/load-config.js';
 import { DEFAULTS } from '../constants.js';
@@ -13,16 +13,18 @@ import type { RemoteRunner } from '../domain/remote.js';
 import type { Platform } from '../domain/types.js';
 import { alertChatsFor } from '../alerts/alert-sender.js';
 import { MuteStore } from '../state/mute-store.js';
+import { IncidentStore } from '../state/incident-store.js';
 import type { PictureSource } from '../alerts/picture-source.js';
 import type { Metrics } from '../http/metrics.js';
 import { startFixWorker } from '../jobs/fix-worker.js';
 import { FixRecovery } from '../jobs/fix-recovery.js';
 import { FixRunStore } from '../state/fix-runs.js';
-import type { HostOps } from '../jobs/host-ops.js';
+import type { HostOps } from '../domain/host-ops.js';
 import { startHostWorker } from '../jobs/host-worker.js';
 import { startNotifyWorker } from '../jobs/notify-worker.js';
-import { ProcessRegistry, type ProcessOwner } from '../jobs/process-registry.js';
-import type { RedisOutages } from '../jobs/redis.js';
+import { ProcessRegistry } from '../jobs/process-registry.js';
+import type { ProcessOwner } from '../domain/types.js';
+import type { RedisOutages } from '../state/redis.js';
 import { startMonitor, type MonitorDeps, type MonitorHandle } from '../monitor/index.js';
 import type { Router } from '../router/router.js';
 import type { JobSigner } from '../util/job-signer.js';
@@ -128,7 +130,7 @@ export function startJobWorkers(
   const job = { redis: jobRedis, audit, buttons, inflight, fixAttempts, notifier };
   const confirmTtlSec = config.jobs.confirmTtlSec;
   return [
-    startHostWorker({ connection, ...job, keys, hosts, ops, logger, metrics, concurrency: config.jobs.concurrency, confirmTtlSec, buttonTtlSec: extra.buttonTtlSec }),
+    startHostWorker({ connection, ...job, incidents: new IncidentStore(jobRedis, keys), keys, hosts, ops, logger, metrics, concurrency: config.jobs.concurrency, confirmTtlSec, buttonTtlSec: extra.buttonTtlSec }),
     // The fix's run record is written as it runs: through the job connection too, so a failover delays it, never fails the fix.
     startFixWorker({ connection, ...job, keys, hosts, ops, logger, metrics, signer, runs: new FixRunStore(jobRedis, keys, signer), owner, outages, confirmTtlSec, onFixRunning: (host, running) => extra.monitor()?.onFixRunning(host, running) ?? Promise.resolve() }),
   ];

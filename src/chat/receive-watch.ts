@@ -7,7 +7,7 @@
 import type { AppConfig } from '../config/schema.js';
 import type { AuditLog } from '../state/audit-log.js';
 import type { ChatRef, Delivery, Platform } from '../domain/types.js';
-import type { ChatAdapter } from './adapter.js';
+import type { ChatAdapter } from '../domain/ports.js';
 import { describeReceive } from './receive-health.js';
 
 export interface ReceiveWatchOptions {

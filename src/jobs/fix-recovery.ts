@@ -6,7 +6,7 @@
  * offers "Bring it back" (start + verify) when the interrupted fix had stopped the gateway.
  */
 import { Job, type Queue } from 'bullmq';
-import type { RedisClient } from './redis.js';
+import type { RedisClient } from '../state/redis.js';
 import { AUTOFIX_USER_ID, FIX_RECOVERY } from '../constants.js';
 import type { AuditLog } from '../state/audit-log.js';
 import type { FixStepKind } from '../domain/diagnosis.js';
@@ -14,11 +14,11 @@ import type { HostConfig } from '../domain/host.js';
 import type { Reply, ReplyButton } from '../domain/types.js';
 import { releaseHostLockOfJob } from '../state/host-lock.js';
 import type { KeySpace } from '../state/key-space.js';
-import type { ButtonStore } from '../state/button-store.js';
+import type { ButtonIssuer } from '../domain/ports.js';
 import type { Logger } from '../util/logger.js';
 import { redact } from '../util/redact.js';
 import type { FixRun, FixRunStore } from '../state/fix-runs.js';
-import type { HostOps, HostStatus } from './host-ops.js';
+import type { HostOps, HostStatus } from '../domain/host-ops.js';
 import type { Inflight } from '../state/inflight.js';
 import type { Notifier } from './notifier.js';
 import type { FixJobData } from './payloads.js';
@@ -99,7 +99,7 @@ export interface FixRecoveryDeps {
   hosts: ReadonlyMap<string, HostConfig>;
   ops: HostOps;
   notifier: Notifier;
-  buttons: ButtonStore;
+  buttons: ButtonIssuer;
   audit: AuditLog;
   inflight: Inflight;
   /** Lifts the host's "fix running" alert hold (the monitor's, or the mute store's directly). */

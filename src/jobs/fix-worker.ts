@@ -6,19 +6,20 @@
  * BullMQ (maxStalledCount 0), never handed out again, and the fixstarted guard stays as a second net.
  */
 import { Worker, type ConnectionOptions, type Job } from 'bullmq';
-import type { RedisClient } from './redis.js';
+import type { RedisClient } from '../state/redis.js';
 import { AUTOFIX_USER_ID, DEFAULTS, DELIVERY, QUEUES } from '../constants.js';
+import { HostNotInInventoryError } from '../domain/errors.js';
 import type { FixOutcome, FixPlan, Verdict } from '../domain/diagnosis.js';
 import type { HostConfig } from '../domain/host.js';
 import type { AuditLog } from '../state/audit-log.js';
-import type { ButtonStore } from '../state/button-store.js';
-import { renderOutcome, renderProgress, formatDuration } from '../commands/render-results.js';
+import type { ButtonIssuer } from '../domain/ports.js';
+import { renderOutcome, renderProgress, formatDuration } from '../render/render-results.js';
 import type { Logger } from '../util/logger.js';
 import { redact } from '../util/redact.js';
 import type { FixAttempts } from '../state/fix-attempts.js';
 import { isDisruptive, isDoctorStep } from '../openclaw/step-catalog.js';
 import { verifyWindow } from './verify-window.js';
-import type { HostOps } from './host-ops.js';
+import type { HostOps } from '../domain/host-ops.js';
 import type { Inflight } from '../state/inflight.js';
 import type { Notifier } from './notifier.js';
 import type { FixJobData } from './payloads.js';
@@ -28,8 +29,8 @@ import { checkFixJob, guardFixJob } from './fix-job-guard.js';
 import { releaseHostLockOfJob } from '../state/host-lock.js';
 import type { JobSigner } from '../util/job-signer.js';
 import type { FixRunStore } from '../state/fix-runs.js';
-import type { ProcessOwner } from './process-registry.js';
-import type { RedisOutages } from './redis.js';
+import type { ProcessOwner } from '../domain/types.js';
+import type { RedisOutages } from '../state/redis.js';
 import { TTL, type KeySpace } from '../state/key-space.js';
 
 export interface FixWorkerDeps {
@@ -40,7 +41,7 @@ export interface FixWorkerDeps {
   hosts: Map<string, HostConfig>;
   ops: HostOps;
   notifier: Notifier;
-  buttons: ButtonStore;
+  buttons: ButtonIssuer;
   audit: AuditLog;
   inflight: Inflight;
   fixAttempts: FixAttempts;
@@ -61,7 +62,11 @@ export interface FixWorkerDeps {
 
 /** A fix recovered by another process (it found this process dead) stops before its next step. */
 class FixTakenOverError extends Error {
-  constructor() {
+  constructor(
+    readonly host: string,
+    /** Index of the step that was not run. */
+    readonly step: number,
+  ) {
     super('another clawmedic process found this fix interrupted and closed it; no further step was run');
     this.name = 'FixTakenOverError';
   }
@@ -76,7 +81,7 @@ async function runFix(deps: FixWorkerDeps, job: Job<FixJobData, unknown, 'fix'>,
   const host = deps.hosts.get(job.data.host);
   // Duration only: the job id stays in the audit trail and logs, not in chat.
   const footer = () => formatDuration(Date.now() - started);
-  if (!host) throw new Error(`host "${job.data.host}" is no longer in the inventory`);
+  if (!host) throw new HostNotInInventoryError(job.data.host);
 
   // Guard against a stalled job being processed a second time: steps must not run twice.
   if ((await deps.redis.set(deps.keys.fixStarted(jobId), String(Date.now()), 'EX', TTL.fixMarkerSec, 'NX')) !== 'OK') {
@@ -95,7 +100,7 @@ async function runFix(deps: FixWorkerDeps, job: Job<FixJobData, unknown, 'fix'>,
   let failed = false;
   for (const [i, step] of plan.steps.entries()) {
     // Durable before the step runs: a process killed during it leaves what it was doing in Redis.
-    if (!(await deps.runs.stepStarted(jobId, i))) throw new FixTakenOverError();
+    if (!(await deps.runs.stepStarted(jobId, i))) throw new FixTakenOverError(host.name, i);
     await deps.notifier.send({ chat, messageKey, reply: renderProgress(host.name, plan, i, step.kind, footer()) });
     const result = await deps.ops.runStep(host, step);
     const ok = !result.timedOut && result.exitCode === 0 && !result.error;

@@ -6,7 +6,7 @@
  * its own lock and waits instead of running twice.
  */
 import { DelayedError, type Job } from 'bullmq';
-import type { RedisClient } from './redis.js';
+import type { RedisClient } from '../state/redis.js';
 import { TTL, type KeySpace } from '../state/key-space.js';
 import { acquireHostLock, getHostLockHolder, type HostLockHandle, type HostLockHolder } from '../state/host-lock.js';
 

@@ -7,7 +7,7 @@
  * (SecretBox, bound to its recipient) and kept DELIVERY.secretTtlSec at most; it is opened only by
  * the process that sends it, at the moment it sends it (openDelivery).
  */
-import type { RedisClient } from './redis.js';
+import type { RedisClient } from '../state/redis.js';
 import type { Delivery, Reply } from '../domain/types.js';
 import { DELIVERY } from '../constants.js';
 import type { SecretBox } from '../util/secret-box.js';

@@ -9,9 +9,10 @@
  * a notice telling the requester to ask again, so the ciphertext does not outlive its minutes.
  */
 import { Worker, UnrecoverableError, type ConnectionOptions, type Job } from 'bullmq';
-import type { RedisClient } from './redis.js';
+import type { RedisClient } from '../state/redis.js';
 import { DELIVERY, NOTIFY_PLATFORMS, notifyQueueName, type NotifyPlatform } from '../constants.js';
-import { PermanentDeliveryError, type ChatAdapter } from '../chat/adapter.js';
+import { PermanentDeliveryError } from '../domain/errors.js';
+import type { ChatAdapter } from '../domain/ports.js';
 import type { AuditLog } from '../state/audit-log.js';
 import type { PictureRef, Platform } from '../domain/types.js';
 import type { Logger } from '../util/logger.js';

@@ -6,22 +6,10 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync, readlinkSync } from 'node:fs';
 import os from 'node:os';
-import type { RedisClient } from './redis.js';
+import type { RedisClient } from '../state/redis.js';
 import { FIX_RECOVERY } from '../constants.js';
+import type { ProcessOwner } from '../domain/types.js';
 import type { KeySpace } from '../state/key-space.js';
-
-/** Who runs a piece of work: enough to tell, from another process, whether it is still there. */
-export interface ProcessOwner {
-  /** Unique per process start: `<hostname>:<pid>:<random>`. */
-  id: string;
-  hostname: string;
-  pid: number;
-  /**
-   * Kernel boot id + pid namespace: two processes with the same `machine` see each other's pids,
-   * so a pid that is gone there means the owner is gone. Never equal across machines or containers.
-   */
-  machine: string;
-}
 
 /** Ids of the registries running in this Node process (tests and the demo run several apps in one). */
 const LOCAL_IDS = new Set<string>();

@@ -3,7 +3,7 @@
  * turn lines into signals, apply probe results, acks and mutes, advance the incident state machine,
  * deliver what it asks for, and persist incidents + resume position (fenced by the lease).
  */
-import type { RedisClient } from '../jobs/redis.js';
+import type { RedisClient } from '../state/redis.js';
 import type { Cause } from '../domain/diagnosis.js';
 import type { HostConfig } from '../domain/host.js';
 import type { RemoteRunner } from '../domain/remote.js';
@@ -12,7 +12,7 @@ import { redact } from '../util/redact.js';
 import { parseLogLine } from '../openclaw/log-parser.js';
 import type { AlertSender } from '../alerts/alert-sender.js';
 import type { HostMutes, MuteStore } from '../state/mute-store.js';
-import { AUTO_FIXABLE_CAUSES, MONITOR_DEFAULTS } from './constants.js';
+import { AUTO_FIXABLE_CAUSES, MONITOR_DEFAULTS } from '../monitor-constants.js';
 import type { KeySpace } from '../state/key-space.js';
 import { LogFollower } from './follower.js';
 import type { IncidentStore } from '../state/incident-store.js';
@@ -27,11 +27,11 @@ import {
   noteTried,
   type Action,
   type AlertPolicy,
-  type Incident,
 } from './incident-machine.js';
+import type { Incident } from '../domain/incident.js';
 import { readProbes, type ProbeResult } from './probe.js';
 import { SignalExtractor } from './signals.js';
-import { refusalSeries, SeriesBuffer } from './host-series.js';
+import { refusalSeries, SeriesBuffer } from '../state/host-series.js';
 
 /** An ack asked for in chat, waiting for the host's owner to apply it. */
 export interface AckRequest {

@@ -7,15 +7,15 @@
  * The process that holds the host's lease reads it from there.
  */
 import { Queue, Worker, type ConnectionOptions } from 'bullmq';
-import type { RedisClient } from '../jobs/redis.js';
+import type { RedisClient } from '../state/redis.js';
 import { QUEUES } from '../constants.js';
 import type { Cause } from '../domain/diagnosis.js';
 import type { HostConfig } from '../domain/host.js';
-import type { HostOps, HostStatus } from '../jobs/host-ops.js';
+import type { HostOps, HostStatus } from '../domain/host-ops.js';
 import type { Logger } from '../util/logger.js';
 import { redact } from '../util/redact.js';
-import { MONITOR_DEFAULTS } from './constants.js';
-import { SERIES_LUA, sampleSpec } from './host-series.js';
+import { MONITOR_DEFAULTS } from '../monitor-constants.js';
+import { SERIES_LUA, sampleSpec } from '../state/host-series.js';
 import type { KeySpace } from '../state/key-space.js';
 
 /** Job name in the probe queue. */
@@ -38,7 +38,7 @@ export interface ProbeResult {
 
 /**
  * Store a result and compute consecutive counts atomically (two probes of a host may overlap); the memory
- * samples go into the host's series (KEYS[2], ARGV[2]: host-series.ts) in the same call.
+ * samples go into the host's series (KEYS[2], ARGV[2]: state/host-series.ts) in the same call.
  */
 const RECORD = `${SERIES_LUA}
 series_write(KEYS[2], ARGV[2])

@@ -6,7 +6,7 @@
  * limits let the request through: the enqueue that follows fails with its own clear message,
  * and a limiter must never be the reason nobody can use clawmedic.
  */
-import type { RedisClient } from '../jobs/redis.js';
+import type { RedisClient } from '../state/redis.js';
 import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 import type { Actor, ChatRef } from '../domain/types.js';
 import type { AppConfig } from '../config/schema.js';

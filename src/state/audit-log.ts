@@ -2,7 +2,7 @@
  * Append-only audit trail in Redis streams: every router decision and every job outcome.
  * One global stream and one per host (what /history reads). Values are redacted on write.
  */
-import type { RedisClient } from '../jobs/redis.js';
+import type { RedisClient } from './redis.js';
 import { DEFAULTS } from '../constants.js';
 import type { Actor, ChatRef } from '../domain/types.js';
 import { redact } from '../util/redact.js';

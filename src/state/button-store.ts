@@ -5,7 +5,7 @@
  * Each state is signed (HMAC bound to its token, key outside Redis) and a plan is kept as kinds
  * and parameters only: a state edited or written in Redis is reported as forged, never acted on.
  */
-import type { RedisClient } from '../jobs/redis.js';
+import type { RedisClient } from './redis.js';
 import type { FixPlan, Verdict } from '../domain/diagnosis.js';
 import type { ButtonAction, Platform } from '../domain/types.js';
 import { toStoredPlan, type StoredPlan } from '../openclaw/stored-plan.js';

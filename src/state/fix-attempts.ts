@@ -2,7 +2,7 @@
  * Counts fixes per host over the last hour (a sorted set of timestamps), so clawmedic stops
  * and escalates after N attempts instead of restarting a broken gateway forever.
  */
-import type { RedisClient } from '../jobs/redis.js';
+import type { RedisClient } from './redis.js';
 import { TTL, type KeySpace } from './key-space.js';
 
 export class FixAttempts {

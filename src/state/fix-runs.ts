@@ -4,11 +4,10 @@
  * fix runs and removed when it ends, so a record whose process is dead is a fix that was interrupted.
  * Records are signed like queued jobs (CLAWMEDIC_JOB_KEY): one written in Redis by anyone else is refused.
  */
-import type { RedisClient } from '../jobs/redis.js';
+import type { RedisClient } from './redis.js';
 import type { Cause, FixStepKind } from '../domain/diagnosis.js';
 import type { JobSigner } from '../util/job-signer.js';
-import type { JobOrigin } from '../jobs/payloads.js';
-import type { ProcessOwner } from '../jobs/process-registry.js';
+import type { JobOrigin, ProcessOwner } from '../domain/types.js';
 import { TTL, type KeySpace } from './key-space.js';
 
 /** One running fix as stored in Redis. */

@@ -3,7 +3,7 @@
  * so a second `/fix prod` or a stalled BullMQ job running twice is told who holds the host instead of racing.
  */
 import { randomUUID } from 'node:crypto';
-import type { RedisClient } from '../jobs/redis.js';
+import type { RedisClient } from './redis.js';
 import type { KeySpace } from './key-space.js';
 
 /** Who holds a host: enough for "a fix on prod is already running (job X started by Y)". */

@@ -3,11 +3,11 @@
  * together with the follower's resume position in one script that first checks the host's lease
  * (fencing), so a process that lost a host can never overwrite what the new owner wrote.
  */
-import type { RedisClient } from '../jobs/redis.js';
-import { MONITOR_DEFAULTS } from '../monitor/constants.js';
-import type { Incident } from '../monitor/incident-machine.js';
-import { SERIES_LUA } from '../monitor/host-series.js';
-import { connKey } from '../monitor/signals.js';
+import type { RedisClient } from './redis.js';
+import { MONITOR_DEFAULTS } from '../monitor-constants.js';
+import type { Incident } from '../domain/incident.js';
+import { SERIES_LUA } from './host-series.js';
+import { connKey } from '../domain/incident.js';
 import { TTL, type KeySpace } from './key-space.js';
 
 /** An incident as stored; one saved before conn ids became numbers still counts its replays once. */
@@ -29,7 +29,7 @@ export interface ResumePosition {
  * then per incident: op ('open'|'done'), JSON.
  * A lease that merely expired (nobody took it: a slow renewal round, a Redis hiccup) is taken back
  * here instead of dropping the host and re-adopting it from older state (lost lines, repeated alerts).
- * The per-minute series of the host (host-series.ts) is written here too: fenced like the rest, no extra round trip.
+ * The per-minute series of the host (state/host-series.ts) is written here too: fenced like the rest, no extra round trip.
  */
 const SAVE = `${SERIES_LUA}
 local holder = redis.call('GET', KEYS[1])
@@ -117,7 +117,7 @@ export class IncidentStore {
     processId: string,
     changes: Array<{ incident: Incident; done: boolean }>,
     resume: ResumePosition | undefined,
-    /** A series write spec of host-series.ts ('' = none). */
+    /** A series write spec of state/host-series.ts ('' = none). */
     series = '',
   ): Promise<boolean> {
     const keys = [this.leaseKey(host), this.openSetKey(host), this.resumeKey(host), this.keys.series(host), ...changes.map((c) => this.incidentKey(c.incident.id))];

@@ -3,8 +3,8 @@
  * `/diagnose prod` while one runs joins it (its chat gets the same result); a second
  * `/fix prod` is told a fix is already running. State in Redis so it spans processes.
  */
-import type { RedisClient } from '../jobs/redis.js';
-import type { JobOrigin } from '../jobs/payloads.js';
+import type { RedisClient } from './redis.js';
+import type { JobOrigin } from '../domain/types.js';
 import { TTL, type KeySpace } from './key-space.js';
 
 /** Who started the in-flight job, shown to a second requester. */

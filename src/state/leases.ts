@@ -3,7 +3,7 @@
  * clawmedic process, and a dead process's hosts are taken over within one lease period. Processes
  * announce themselves with a heartbeat so the hosts are shared out evenly instead of first come, all served.
  */
-import type { RedisClient } from '../jobs/redis.js';
+import type { RedisClient } from './redis.js';
 import type { KeySpace } from './key-space.js';
 
 const RENEW = `

@@ -4,8 +4,8 @@
  * goes with a ref (a Discord interaction token) is kept apart: sealed (SecretBox) under its own key
  * whose TTL ends when the secret stops being useful, never in plain text.
  */
-import type { RedisClient } from '../jobs/redis.js';
-import type { MessageRefStore } from '../chat/adapter.js';
+import type { RedisClient } from './redis.js';
+import type { MessageRefStore } from '../domain/ports.js';
 import type { Platform } from '../domain/types.js';
 import { SealedSecretExpiredError, type SecretBox } from '../util/secret-box.js';
 import { TTL, type KeySpace } from './key-space.js';

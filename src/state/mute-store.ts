@@ -1,9 +1,9 @@
 /**
  * Mutes per host in Redis: a person's `/mute <host> <duration>` and the mute clawmedic sets on a
  * host while its own fix runs there. Each is a key with its own TTL, so a mute ends by itself.
- * Every write bumps the monitor's control counter (control-seq.ts) so host monitors notice it.
+ * Every write bumps the monitor's control counter (state/control-seq.ts) so host monitors notice it.
  */
-import type { RedisClient } from '../jobs/redis.js';
+import type { RedisClient } from './redis.js';
 import { bumpControlSeq } from './control-seq.js';
 import { TTL, type KeySpace } from './key-space.js';
 

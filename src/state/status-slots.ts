@@ -4,7 +4,7 @@
  * frees it when the job ends. A sorted set per chat (score = when reserved) so a slot whose job
  * died without freeing it ages out instead of blocking the chat for ever.
  */
-import type { RedisClient } from '../jobs/redis.js';
+import type { RedisClient } from './redis.js';
 import type { ChatRef } from '../domain/types.js';
 import type { KeySpace } from './key-space.js';
 

@@ -9,7 +9,7 @@ import { Redis } from 'ioredis';
 import { IncidentStore } from '../../src/state/incident-store.js';
 import { LeaseManager } from '../../src/state/leases.js';
 import { newIncident } from '../../src/monitor/incident-machine.js';
-import { connKey } from '../../src/monitor/signals.js';
+import { connKey } from '../../src/domain/incident.js';
 import { cleanupPrefix, TEST_REDIS_URL, uniquePrefix } from '../support/redis.js';
 import { KeySpace } from '../../src/state/key-space.js';
 

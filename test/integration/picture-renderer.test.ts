@@ -13,12 +13,12 @@ import { PictureRenderer, PictureRenderError } from '../../src/alerts/picture-re
 import { PictureSource } from '../../src/alerts/picture-source.js';
 import { renderAlert, renderPictureMessage } from '../../src/alerts/render-incident.js';
 import { AuditLog } from '../../src/state/audit-log.js';
-import type { ChatAdapter } from '../../src/chat/adapter.js';
+import type { ChatAdapter } from '../../src/domain/ports.js';
 import type { ChatRef, Platform } from '../../src/domain/types.js';
 import { Notifier } from '../../src/jobs/notifier.js';
 import { startNotifyWorker } from '../../src/jobs/notify-worker.js';
 import { createQueues, type Queues } from '../../src/jobs/queues.js';
-import { emptySeries, minuteOf, SERIES_LUA } from '../../src/monitor/host-series.js';
+import { emptySeries, minuteOf, SERIES_LUA } from '../../src/state/host-series.js';
 import { newIncident } from '../../src/monitor/incident-machine.js';
 import { IncidentStore } from '../../src/state/incident-store.js';
 import { createLogger } from '../../src/util/logger.js';

@@ -10,7 +10,7 @@ import { createQueues, type Queues } from '../../src/jobs/queues.js';
 import { Notifier, type SequencedDelivery } from '../../src/jobs/notifier.js';
 import { notifyBackoffMs, startNotifyWorker, type NotifyWorkers } from '../../src/jobs/notify-worker.js';
 import { AuditLog } from '../../src/state/audit-log.js';
-import type { ChatAdapter } from '../../src/chat/adapter.js';
+import type { ChatAdapter } from '../../src/domain/ports.js';
 import { DELIVERY } from '../../src/constants.js';
 import { createLogger } from '../../src/util/logger.js';
 import { SecretBox } from '../../src/util/secret-box.js';

@@ -5,7 +5,8 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createServer } from 'node:net';
 import { Redis } from 'ioredis';
-import { PermanentDeliveryError, type RouterPort } from '../../src/chat/adapter.js';
+import { PermanentDeliveryError } from '../../src/domain/errors.js';
+import type { RouterPort } from '../../src/domain/ports.js';
 import { RedisMessageRefStore } from '../../src/state/message-ref-store.js';
 import { SecretBox } from '../../src/util/secret-box.js';
 import { TelegramAdapter, TelegramConflictError, type TelegramAdapterOptions } from '../../src/chat/telegram/telegram-adapter.js';

@@ -3,7 +3,7 @@
  * value (a tokenized link, an interaction token) is stored nowhere in plain text.
  */
 import { Cluster, type Redis } from 'ioredis';
-import type { RedisClient } from '../../src/jobs/redis.js';
+import type { RedisClient } from '../../src/state/redis.js';
 import type { KeySpace } from '../../src/state/key-space.js';
 
 /** One key and the text of everything it holds (hash fields and values, list/set/zset members, stream entries). */

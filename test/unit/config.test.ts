@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { loadConfig, parseConfigText } from '../../src/config/load-config.js';
 import { loadSecrets } from '../../src/config/secrets.js';
 import { ConfigError } from '../../src/domain/errors.js';
-import { clusterOptions, connectionOptions, describeRedis, redisTarget } from '../../src/jobs/redis.js';
+import { clusterOptions, connectionOptions, describeRedis, redisTarget } from '../../src/state/redis.js';
 import { KeySpace } from '../../src/state/key-space.js';
 import { redact } from '../../src/util/redact.js';
 

@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { buildPictureSvg, PICTURE_SIZE } from '../../src/alerts/incident-picture.js';
 import { PICTURE_MAX_BYTES, PNG_SIGNATURE, pngSize, svgToPng } from '../../src/alerts/picture-png.js';
 import { renderPictureMessage } from '../../src/alerts/render-incident.js';
-import { emptySeries, minuteOf, SeriesBuffer, seriesFromFields } from '../../src/monitor/host-series.js';
+import { emptySeries, minuteOf, SeriesBuffer, seriesFromFields } from '../../src/state/host-series.js';
 import { newIncident } from '../../src/monitor/incident-machine.js';
 import { renderCaption, TELEGRAM_CAPTION_LIMIT } from '../../src/chat/telegram/render.js';
 import { KeySpace } from '../../src/state/key-space.js';

@@ -8,10 +8,11 @@
  */
 import { Client, Events, GatewayIntentBits, type GatewayDispatchPayload } from 'discord.js';
 import type { Logger } from 'pino';
-import type { ChatAdapter, MessageRefStore, RouterPort } from '../adapter.js';
+import type { ChatAdapter, MessageRefStore, RouterPort } from '../../domain/ports.js';
 import type { Delivery } from '../../domain/types.js';
 import { redact, registerSecret } from '../../util/redact.js';
-import { ReceiveHealth, type ReceiveState } from '../receive-health.js';
+import { ReceiveHealth } from '../receive-health.js';
+import type { ReceiveState } from '../../domain/types.js';
 import { registerCommands } from './commands.js';
 import { DeliveryRefusals, apiCode, describe } from './discord-errors.js';
 import { DiscordSender } from './discord-sender.js';

@@ -3,7 +3,7 @@
  * interaction webhook is gone, and the one error per channel that says which permission is missing.
  */
 import { DiscordAPIError } from 'discord.js';
-import { PermanentDeliveryError } from '../adapter.js';
+import { PermanentDeliveryError } from '../../domain/errors.js';
 import { redact } from '../../util/redact.js';
 
 /** Where a delivery lands when the channel refuses us: never retried. */
@@ -59,9 +59,9 @@ export class DeliveryRefusals {
         this.deniedChannels.add(channelId);
         this.log.warn({ channelId, code }, message);
       }
-      return new PermanentDeliveryError(message);
+      return new PermanentDeliveryError(message, channelId);
     }
     this.log.warn({ channelId, code, err: describe(err) }, 'Discord: delivery refused permanently');
-    return new PermanentDeliveryError(`Discord refused the message for channel ${channelId}: ${describe(err)}`);
+    return new PermanentDeliveryError(`Discord refused the message for channel ${channelId}: ${describe(err)}`, channelId);
   }
 }

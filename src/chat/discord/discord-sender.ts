@@ -4,7 +4,8 @@
  * when the reply is private.
  */
 import { Routes, type Client, type RawFile, type RESTPostAPIChannelMessageResult } from 'discord.js';
-import { PermanentDeliveryError, type MessageRefStore } from '../adapter.js';
+import type { MessageRefStore } from '../../domain/ports.js';
+import { PermanentDeliveryError } from '../../domain/errors.js';
 import type { Delivery } from '../../domain/types.js';
 import { renderWithCustomIds } from './custom-id.js';
 import { HOOK_GONE_CODES, UNKNOWN_MESSAGE, apiCode, describe, type DeliveryRefusals } from './discord-errors.js';

@@ -4,7 +4,7 @@
  * answer, as a message, for an interaction that could not be acknowledged in time.
  */
 import { MessageFlags, Routes, type ButtonInteraction, type ChatInputCommandInteraction, type Client, type RESTPostAPIChannelMessageResult } from 'discord.js';
-import type { MessageRefStore } from '../adapter.js';
+import type { MessageRefStore } from '../../domain/ports.js';
 import type { ChatRef, Delivery, Reply, RouterResponse } from '../../domain/types.js';
 import { renderWithCustomIds } from './custom-id.js';
 import { apiCode, describe } from './discord-errors.js';

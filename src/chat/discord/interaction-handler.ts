@@ -10,7 +10,7 @@ import {
   type ChatInputCommandInteraction,
   type Interaction,
 } from 'discord.js';
-import type { RouterPort } from '../adapter.js';
+import type { RouterPort } from '../../domain/ports.js';
 import type { Actor, ButtonAction, ChatRef, Command, RouterResponse } from '../../domain/types.js';
 import { HOST_OPTION, commandText } from './commands.js';
 import { parseCustomId } from './custom-id.js';

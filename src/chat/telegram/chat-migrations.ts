@@ -2,7 +2,7 @@
  * Group → supergroup moves: Telegram gives a group a new chat id when it becomes a supergroup, and
  * every later send must use it. Known moves live in memory and in the ref store (they outlive a restart).
  */
-import type { MessageRefStore } from '../adapter.js';
+import type { MessageRefStore } from '../../domain/ports.js';
 
 /** Prefix under which chat migrations (group → supergroup) are remembered in the ref store. */
 const MIGRATION_KEY = 'chat-migrated:';

@@ -6,11 +6,13 @@
  */
 import { autoRetry, type AutoRetryOptions } from '@grammyjs/auto-retry';
 import { Bot } from 'grammy';
-import { PermanentDeliveryError, type ChatAdapter, type MessageRefStore, type RouterPort } from '../adapter.js';
+import type { ChatAdapter, MessageRefStore, RouterPort } from '../../domain/ports.js';
+import { PermanentDeliveryError } from '../../domain/errors.js';
 import { ConfigError } from '../../domain/errors.js';
 import type { ChatRef, Delivery } from '../../domain/types.js';
 import { registerSecret } from '../../util/redact.js';
-import { ReceiveHealth, type ReceiveState } from '../receive-health.js';
+import { ReceiveHealth } from '../receive-health.js';
+import type { ReceiveState } from '../../domain/types.js';
 import { errorText, isApiError } from './api-errors.js';
 import { ChatMigrations } from './chat-migrations.js';
 import { parseRef } from './message-ref.js';

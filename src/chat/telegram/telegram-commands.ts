@@ -3,9 +3,9 @@
  * Each audience gets its role's menu (src/router/menus.ts); who may run what stays the router's decision.
  */
 import type { Api } from 'grammy';
-import type { RouterPort } from '../adapter.js';
+import type { RouterPort } from '../../domain/ports.js';
 import type { CommandName } from '../../domain/types.js';
-import type { MenuScope } from '../../router/menus.js';
+import type { MenuScope } from '../../domain/types.js';
 import { errorText } from './api-errors.js';
 
 /** One entry of Telegram's command menu. */

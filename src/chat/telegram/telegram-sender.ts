@@ -5,7 +5,7 @@
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { GrammyError, InputFile, type Api } from 'grammy';
-import type { MessageRefStore } from '../adapter.js';
+import type { MessageRefStore } from '../../domain/ports.js';
 import type { ChatRef, Delivery } from '../../domain/types.js';
 import { errorText, isApiError } from './api-errors.js';
 import type { ChatMigrations } from './chat-migrations.js';

@@ -3,7 +3,8 @@
  * inline-button presses, each answered in its chat, privately, in place or as a toast.
  */
 import type { Context } from 'grammy';
-import { PermanentDeliveryError, type MessageRefStore, type RouterPort } from '../adapter.js';
+import type { MessageRefStore, RouterPort } from '../../domain/ports.js';
+import { PermanentDeliveryError } from '../../domain/errors.js';
 import type { Actor, ChatRef, Reply, RouterResponse } from '../../domain/types.js';
 import { errorText } from './api-errors.js';
 import { formatRef, type MessageRef } from './message-ref.js';

@@ -1,6 +1,7 @@
 /**
  * Constants of the monitor and alerts: timings and limits (key names and TTLs: src/state/key-space.ts).
- * Kept apart from src/constants.ts while other helpers edit that file; they may move there later.
+ * Beside src/constants.ts, at the bottom of the layers, because the monitor, alerts and the Redis stores
+ * below them all read them (in src/monitor/ they made alerts and state import the monitor above them).
  */
 
 /** Defaults of the monitor's own timings (the alert policy itself is in clawmedic.yaml `alerts`). */

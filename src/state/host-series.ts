@@ -6,10 +6,10 @@
  * nothing writes. Written inside the scripts the monitor already runs (the fenced incident save and the
  * probe record), so it costs no extra round trip.
  */
-import type { RedisClient } from '../jobs/redis.js';
+import type { RedisClient } from './redis.js';
 import type { Cause } from '../domain/diagnosis.js';
-import { MONITOR_DEFAULTS } from './constants.js';
-import type { KeySpace } from '../state/key-space.js';
+import { MONITOR_DEFAULTS } from '../monitor-constants.js';
+import type { KeySpace } from './key-space.js';
 
 /** Refusal series: one bar colour each in the picture. */
 export const REFUSAL_SERIES = ['tok', 'rate', 'orig', 'oth'] as const;

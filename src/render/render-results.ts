@@ -5,7 +5,7 @@
 import { humanDuration } from '../util/human-duration.js';
 import type { Cause, FixOutcome, FixPlan, Verdict } from '../domain/diagnosis.js';
 import type { Reply, ReplyButton, ReplyTone } from '../domain/types.js';
-import type { HostStatus } from '../jobs/host-ops.js';
+import type { HostStatus } from '../domain/host-ops.js';
 import { redact } from '../util/redact.js';
 import { DOCTOR_BACKUP_MARK, DOCTOR_CHANGED_MARK } from '../openclaw/templates.js';
 import { isDoctorStep } from '../openclaw/step-catalog.js';

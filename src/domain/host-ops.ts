@@ -1,10 +1,10 @@
 /**
- * What workers need to do on a host, as one interface: quick status, full diagnose, plan,
- * and running one fix step. The real implementation (remote-host-ops.ts) goes over SSH and
- * through src/openclaw/; workers depend only on this.
+ * What workers need to do on a host, as one port: quick status, full diagnose, plan, and running
+ * one fix step. The real implementation (jobs/remote-host-ops.ts) goes over SSH and through
+ * src/openclaw/; workers, the monitor's probe and the renderers depend only on this and its results.
  */
-import type { FixPlan, FixStep, Verdict } from '../domain/diagnosis.js';
-import type { HostConfig } from '../domain/host.js';
+import type { FixPlan, FixStep, Verdict } from './diagnosis.js';
+import type { HostConfig } from './host.js';
 
 /** Result of the quick read-only check behind /status. */
 export interface HostStatus {

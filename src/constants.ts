@@ -169,10 +169,18 @@ export const NODE_RUNTIME_FLAGS = ['--optimize-for-size'] as const;
  */
 export const PICTURE_RENDERER = {
   /**
-   * The child exits after this long without a render. One alert's pictures (Telegram, Discord, a diagnose
-   * right after) come within seconds of each other; between alerts the memory is given back.
+   * The child exits after this long without a render or a warm(). The monitor warms it on every tick while
+   * one of its hosts has an open incident, so it runs from the incident's first signal until a minute after
+   * the last one closed; one alert's pictures (Telegram, Discord, a diagnose right after) come within
+   * seconds of each other; between incidents the memory is given back.
    */
   idleExitMs: 60_000,
+  /**
+   * The process that queues a picture (the monitor at an alert, a worker after a diagnose) makes it ahead,
+   * with its warm renderer, and waits at most this long before queueing the reference anyway (the sender
+   * then makes it, or finds it once made).
+   */
+  prepareWaitMs: 2_000,
   /**
    * A render not answered within this is abandoned and the child killed: the alert has gone out already and
    * its picture is dropped (logged). Generous: at load average 25 a cold start plus render took about 1 s.

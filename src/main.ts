@@ -168,6 +168,11 @@ export async function createApp(loaded: LoadedConfig, opts: AppOptions): Promise
     closers.push(() => built.close());
   }
 
+  // Incident pictures, from the series in Redis: made ahead by the monitor at an alert and by the host worker
+  // after a diagnose (each warms its renderer when the picture becomes foreseeable), else where they are sent.
+  const pictures = new PictureSource({ redis, prefix, incidents: new IncidentStore(redis, prefix), logger });
+  closers.push(() => pictures.close());
+
   let monitor: MonitorHandle | undefined;
   if (opts.workers && ops) {
     // Heartbeat first: the fixes this process records must never look like a dead process's.
@@ -196,6 +201,7 @@ export async function createApp(loaded: LoadedConfig, opts: AppOptions): Promise
       logger,
       tuning: opts.monitorTuning,
       processId: owner.id,
+      pictures,
       enqueueFix: async (host, plan, verdict) => {
         const chat = alertChatsFor(config, host)[0];
         if (!chat) throw new Error(`auto-fix for ${host}: no chat receives its alerts`);
@@ -206,15 +212,12 @@ export async function createApp(loaded: LoadedConfig, opts: AppOptions): Promise
     closers.unshift(() => monitor!.close());
   }
 
-  // Incident pictures are made where they are sent (notify worker, console), from the series in Redis.
-  const pictures = new PictureSource({ redis, prefix, incidents: new IncidentStore(redis, prefix), logger });
-  closers.push(() => pictures.close());
 
   const workers: Worker[] = [];
   if (opts.workers && ops) {
     workers.push(
       // Worker generics differ per queue; the list only needs close()/isRunning().
-      startHostWorker({ connection: workerConn, ...job, prefix, hosts, ops, logger, metrics, concurrency: config.jobs.concurrency, confirmTtlSec: config.jobs.confirmTtlSec, buttonTtlSec: opts.buttonTtlSec }) as unknown as Worker,
+      startHostWorker({ connection: workerConn, ...job, prefix, hosts, ops, logger, metrics, concurrency: config.jobs.concurrency, confirmTtlSec: config.jobs.confirmTtlSec, buttonTtlSec: opts.buttonTtlSec, pictures }) as unknown as Worker,
       // The fix's run record is written as it runs: through the job connection too, so a failover delays it, never fails the fix.
       startFixWorker({ connection: workerConn, ...job, prefix, hosts, ops, logger, metrics, signer, runs: new FixRunStore(jobRedis, prefix, signer), owner, outages, confirmTtlSec: config.jobs.confirmTtlSec, onFixRunning: (host, running) => monitor?.onFixRunning(host, running) ?? Promise.resolve() }) as unknown as Worker,
     );

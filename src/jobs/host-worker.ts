@@ -14,6 +14,7 @@ import type { ButtonStore } from '../router/button-store.js';
 import { type OpenAlert, renderConfirmExpired, renderPlan, renderStatus, renderVerdict, formatDuration } from '../commands/render-results.js';
 import { IncidentStore } from '../monitor/incident-store.js';
 import { hostPicture } from '../alerts/picture-ref.js';
+import type { PictureSource } from '../alerts/picture-source.js';
 import { PICTURE_FILE_NAME } from '../alerts/render-incident.js';
 import type { Logger } from '../util/logger.js';
 import { redact } from '../util/redact.js';
@@ -42,6 +43,11 @@ export interface WorkerDeps {
   confirmTtlSec?: number;
   /** Lifetime of the Fix / Diagnose again buttons under a diagnosis (DEFAULTS.buttonTtlSec; tests shorten it). */
   buttonTtlSec?: number;
+  /**
+   * This process's incident pictures: warmed when a diagnose starts (its picture follows the verdict), and
+   * the picture made here before its reference is queued (undefined: the sender makes it).
+   */
+  pictures?: Pick<PictureSource, 'warm' | 'prepare'>;
 }
 
 /** Send `reply` to the requester and to everyone who joined the job. */
@@ -54,8 +60,10 @@ export async function replyToAll(deps: Pick<WorkerDeps, 'notifier' | 'inflight'>
  * The host's recent hours as a picture under a diagnose result, for the requester's chat (a reference only:
  * the notify side makes the PNG, and drops the message when the monitor has nothing recorded for the host).
  */
-async function sendDiagnosePicture(deps: Pick<WorkerDeps, 'notifier' | 'logger'>, origin: JobOrigin, host: string): Promise<void> {
-  const ref = hostPicture(host);
+async function sendDiagnosePicture(deps: Pick<WorkerDeps, 'notifier' | 'logger' | 'pictures'>, origin: JobOrigin, host: string): Promise<void> {
+  const ref = hostPicture(host, undefined, Date.now());
+  // Made here, by the renderer warmed when the diagnose started; the sender finds it in Redis.
+  await deps.pictures?.prepare(ref);
   const reply: Reply = {
     title: `${host}, the last ${ref.hours} h: refusals per minute by cause, memory, restarts and fixes`,
     tone: 'info',
@@ -116,6 +124,8 @@ async function runHostJob(deps: WorkerDeps, job: Job<HostJobData, unknown, HostJ
   }
 
   const host = hostOf(deps, single!);
+  // A diagnose ends with a picture: the renderer starts now, during the seconds of SSH evidence.
+  if (job.name === HOST_JOB.diagnose) deps.pictures?.warm();
   await replyToAll(deps, jobId, data, {
     title: `${host.name}: gathering evidence over SSH… (attempt ${job.attemptsMade + 1})`,
     tone: 'pending',

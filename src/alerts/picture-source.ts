@@ -74,6 +74,11 @@ export class PictureSource {
     void this.renderer.warm();
   }
 
+  /** Process id of this source's renderer child while one runs (tests). */
+  get rendererPid(): number | undefined {
+    return this.renderer?.pid;
+  }
+
   /**
    * Make the picture of `ref` (which names its moment) now, ahead of its delivery, and keep it in Redis for
    * whichever process sends it. Waits at most `waitMs`; never throws (a picture is an extra).

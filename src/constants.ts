@@ -193,6 +193,18 @@ export const PICTURE_RENDERER = {
 } as const;
 
 /**
+ * The OpenClaw version of a docker install is read in its container (one `docker exec`, and a `docker inspect`
+ * when that fails: the docker CLI is a process of tens of MB), once per container: again when the gateway's
+ * pid on the port changes (a restart or a new container), and at the latest after these times.
+ */
+export const DOCKER_VERSION_CACHE = {
+  /** A version found: read again after an hour even if the pid looks the same (a pid reused). */
+  foundTtlMs: 3_600_000,
+  /** None found (container stopped, no sh in the image): tried again after ten minutes. */
+  missTtlMs: 600_000,
+} as const;
+
+/**
  * How a fix is verified: a fresh diagnose every `pollSec` after the last step, until verification
  * holds or the plan's verify window (the ceiling) ends. It holds when the gateway answers, nothing of
  * the cause failed since the fix, and either a client got through since (the failing one is back) or

@@ -117,8 +117,8 @@ export const DOCKER_VERSION_TIMEOUT_MS = 25_000;
  * container): the same package.json search as on a native host, run in the container by one `docker exec`
  * (`sh` and shell builtins, plus `readlink` when the bin is a link; no `openclaw`, which costs ~0.5 s and
  * ~100 MB); if that fails (no sh in the image, the container stopped), the image's OCI version label and its
- * name (a tag may carry the version) from one `docker inspect`. The docker CLI is a process of tens of MB:
- * the caller runs this once per container (host-status.ts caches it by the gateway's pid), never per probe.
+ * name (a tag may carry the version) from one `docker inspect`. The docker CLI alone peaks at ~23 MB RSS
+ * (docker 28.2), over the probe's 20 MB budget: the caller runs this once per container (host-status.ts caches it by the gateway's pid), never per probe.
  * Sections: `docker_version` (the version line, rc 0 when found), `docker_image` ("<image>|<label>").
  */
 export function buildDockerVersionScript(host: HostConfig): string {

@@ -197,11 +197,23 @@ export class PictureRenderer {
     this.stderrTail = '';
     const spawnedAt = performance.now();
     this.ready = new Promise((resolve) => (this.markReady = resolve));
+    // A child warmed that never says it is ready (hung loading resvg) is killed like a render that never answers
+    // (a picture waiting for it has its own deadline, which says so).
+    const timeoutMs = this.opts.timeoutMs ?? PICTURE_RENDERER.timeoutMs;
+    const startTimer = setTimeout(() => {
+      if (this.readyChild === child || [...this.pending.values()].some((p) => p.child === child)) return;
+      this.fail(child, new PictureRenderError(`the picture renderer was not ready within ${timeoutMs} ms`, 'timeout'));
+    }, timeoutMs);
+    startTimer.unref();
+    child.once('exit', () => clearTimeout(startTimer));
     const readyOf = (m: ChildReply): void => {
       if (!m.ready || this.child !== child) return;
+      clearTimeout(startTimer);
       this.readyChild = child;
       this.lastStart = { pid: child.pid ?? 0, wallMs: performance.now() - spawnedAt, childCpuMs: m.cpuMs };
       this.markReady?.(this.lastStart);
+      // Its idle time counts from now: a slow start-up (a loaded machine) must not use it up.
+      this.scheduleIdleExit(child);
     };
     child.stderr?.setEncoding('utf8');
     child.stderr?.on('data', (d: string) => {
@@ -232,9 +244,10 @@ export class PictureRenderer {
     this.scheduleIdleExit(child);
   }
 
-  /** After the last answer, a quiet child is told to go (it exits when its channel closes). */
+  /** After the last answer (or warm(), or its start-up), a quiet child is told to go (it exits when its channel closes). */
   private scheduleIdleExit(child: ChildProcess): void {
-    if (this.child !== child || [...this.pending.values()].some((p) => p.child === child)) return;
+    // Not yet ready: scheduled when it is. Busy: scheduled after its last answer.
+    if (this.child !== child || this.readyChild !== child || [...this.pending.values()].some((p) => p.child === child)) return;
     clearTimeout(this.idleTimer);
     this.idleTimer = setTimeout(() => {
       if (this.child === child && ![...this.pending.values()].some((p) => p.child === child)) {

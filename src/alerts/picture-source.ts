@@ -17,7 +17,7 @@ import type { IncidentStore } from '../monitor/incident-store.js';
 import { buildPictureSvg, type PictureIncident } from './incident-picture.js';
 import { incidentWindow } from './picture-ref.js';
 import { PICTURE_MAX_BYTES } from './picture-png.js';
-import { PictureRenderer } from './picture-renderer.js';
+import { PictureRenderer, PictureRenderError } from './picture-renderer.js';
 import { PICTURE_RENDERER } from '../constants.js';
 
 /** pino-compatible logger subset. */
@@ -56,10 +56,13 @@ export class PictureSource {
   ) {}
 
   private renderer?: PictureRenderer;
+  /** After close(): no renderer is started again (a monitor tick may still warm while the app shuts down). */
+  private closed = false;
 
   /** SVG → PNG with the given rasterizer, else this source's own child-process renderer. */
   private rasterize(svg: string): Promise<Buffer> {
     if (this.deps.rasterize) return this.deps.rasterize(svg);
+    if (this.closed) return Promise.reject(new PictureRenderError('the picture renderer is closed', 'closed'));
     this.renderer ??= new PictureRenderer();
     return this.renderer.render(svg);
   }
@@ -69,7 +72,7 @@ export class PictureSource {
    * and kept (see PictureRenderer.warm). No-op with a rasterizer of the caller's.
    */
   warm(): void {
-    if (this.deps.rasterize) return;
+    if (this.deps.rasterize || this.closed) return;
     this.renderer ??= new PictureRenderer();
     void this.renderer.warm();
   }
@@ -91,6 +94,7 @@ export class PictureSource {
 
   /** Stop the renderer's child process, if one runs (at shutdown). */
   async close(): Promise<void> {
+    this.closed = true;
     await this.renderer?.close();
   }
 

@@ -180,5 +180,8 @@ describe('incident picture series (real Redis)', () => {
     // A host with nothing recorded and no incident: no picture (the message is dropped, not sent empty).
     expect(await source.png(hostPicture('nothing-here'))).toBeUndefined();
     await source.close(); // its renderer's child process
+    // Closed (the app shutting down while a monitor tick still runs): warming starts nothing again.
+    source.warm();
+    expect(source.rendererPid).toBeUndefined();
   });
 });

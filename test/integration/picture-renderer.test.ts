@@ -108,6 +108,17 @@ describe('picture renderer (a real child process)', () => {
     expect(await r.warm()).toBeUndefined(); // closed: nothing starts
   });
 
+  it("the idle time counts from the child's readiness: an idle time shorter than any start-up does not kill a starting child", async () => {
+    const r = new PictureRenderer({ idleExitMs: 1 });
+    try {
+      const start = await r.warm();
+      expect(start).toBeDefined();
+      await until('the idle child to exit', () => !alive(start!.pid));
+    } finally {
+      await r.close();
+    }
+  });
+
   it('a child killed while making a picture fails that picture (reason "exited"); the next one works', async () => {
     const r = new PictureRenderer();
     try {

@@ -62,17 +62,21 @@ export async function replyToAll(deps: Pick<WorkerDeps, 'notifier' | 'inflight'>
  */
 async function sendDiagnosePicture(deps: Pick<WorkerDeps, 'notifier' | 'logger' | 'pictures'>, origin: JobOrigin, host: string): Promise<void> {
   const ref = hostPicture(host, undefined, Date.now());
-  // Made here, by the renderer warmed when the diagnose started; the sender finds it in Redis.
-  await deps.pictures?.prepare(ref);
-  const reply: Reply = {
-    title: `${host}, the last ${ref.hours} h: refusals per minute by cause, memory, restarts and fixes`,
-    tone: 'info',
-    image: { name: PICTURE_FILE_NAME, alt: `Refusals per minute by cause, host memory and gateway RSS of ${host} over the last ${ref.hours} hours`, ref },
-  };
-  try {
-    await deps.notifier.send({ chat: origin.chat, messageKey: `${origin.messageKey}:picture`, replyToKey: origin.messageKey, reply });
-  } catch (err) {
-    deps.logger.warn({ host, err: redact(err instanceof Error ? err.message : String(err)) }, 'diagnose picture not queued');
+  // Made here, by the renderer warmed when the diagnose started; the sender finds it in Redis. Not awaited by
+  // the job: it must not hold the host's turn (a /fix right after) for a picture.
+  if (deps.pictures) void deps.pictures.prepare(ref).then(() => queue());
+  else await queue();
+  async function queue(): Promise<void> {
+    const reply: Reply = {
+      title: `${host}, the last ${ref.hours} h: refusals per minute by cause, memory, restarts and fixes`,
+      tone: 'info',
+      image: { name: PICTURE_FILE_NAME, alt: `Refusals per minute by cause, host memory and gateway RSS of ${host} over the last ${ref.hours} hours`, ref },
+    };
+    try {
+      await deps.notifier.send({ chat: origin.chat, messageKey: `${origin.messageKey}:picture`, replyToKey: origin.messageKey, reply });
+    } catch (err) {
+      deps.logger.warn({ host, err: redact(err instanceof Error ? err.message : String(err)) }, 'diagnose picture not queued');
+    }
   }
 }
 

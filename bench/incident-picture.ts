@@ -123,6 +123,8 @@ export async function run(): Promise<Figure[]> {
     let bytes = 0;
     let childPeakKib = 0;
     const cpu: Record<'warm' | 'burst' | 'start', number[]> = { warm: [], burst: [], start: [] };
+    /** The bot's own CPU per warm picture: all the work its event loop does for one (the rest is the child's). */
+    const botCpuWarm: number[] = [];
     const lagMax: Record<'warm' | 'burst' | 'start', number[]> = { warm: [], burst: [], start: [] };
     const spawnSyncMs: number[] = [];
     let warmCpuBefore = 0;
@@ -151,6 +153,7 @@ export async function run(): Promise<Figure[]> {
       const childCpu = arm === 'burst' ? st.childCpuMs : st.childCpuMs - warmCpuBefore;
       if (arm === 'warm') warmCpuBefore = st.childCpuMs;
       cpu[arm].push((c.user + c.system) / 1000 + childCpu);
+      if (arm === 'warm') botCpuWarm.push((c.user + c.system) / 1000);
       childPeakKib = Math.max(childPeakKib, st.childMaxRssKib);
       bytes = png.length;
       rssMax = Math.max(rssMax, process.memoryUsage().rss);
@@ -219,6 +222,7 @@ export async function run(): Promise<Figure[]> {
     printSeries('text alert (Telegram + Discord render)', text);
     printSeries("alert's picture, renderer warm, wall", warm);
     printSeries("alert's picture, renderer warm, CPU bot + child", cpuWarm);
+    printSeries("alert's picture, renderer warm, the bot's own CPU", summarize(botCpuWarm));
     printSeries('renderer start-up (once per incident), wall', start);
     printSeries('renderer start-up, CPU bot + child', cpuStart);
     printSeries('spawn() in the bot (synchronous)', summarize(spawnSyncMs));

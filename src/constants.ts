@@ -143,10 +143,18 @@ export const NODE_RUNTIME_FLAGS = ['--optimize-for-size'] as const;
  */
 export const PICTURE_RENDERER = {
   /**
-   * The child exits after this long without a render. One alert's pictures (Telegram, Discord, a diagnose
-   * right after) come within seconds of each other; between alerts the memory is given back.
+   * The child exits after this long without a render or a warm(). The monitor warms it on every tick while
+   * one of its hosts has an open incident, so it runs from the incident's first signal until a minute after
+   * the last one closed; one alert's pictures (Telegram, Discord, a diagnose right after) come within
+   * seconds of each other; between incidents the memory is given back.
    */
   idleExitMs: 60_000,
+  /**
+   * The process that queues a picture (the monitor at an alert, a worker after a diagnose) makes it ahead,
+   * with its warm renderer, and waits at most this long before queueing the reference anyway (the sender
+   * then makes it, or finds it once made).
+   */
+  prepareWaitMs: 2_000,
   /**
    * A render not answered within this is abandoned and the child killed: the alert has gone out already and
    * its picture is dropped (logged). Generous: at load average 25 a cold start plus render took about 1 s.
@@ -156,6 +164,19 @@ export const PICTURE_RENDERER = {
   maxOldSpaceMb: 32,
   /** Characters of the child's stderr kept for the error when it dies (a Rust panic message, say). */
   stderrTailChars: 1_000,
+} as const;
+
+/**
+ * The OpenClaw version of a docker install is read in its container (one `docker exec`, and a `docker inspect`
+ * when that fails: the docker 28 CLI alone peaks at ~23 MB RSS, and an exec also works dockerd and runc), once
+ * per container: again when the gateway's pid on the port changes (a restart or a new container), and at the
+ * latest after these times.
+ */
+export const DOCKER_VERSION_CACHE = {
+  /** A version found: read again after an hour even if the pid looks the same (a pid reused). */
+  foundTtlMs: 3_600_000,
+  /** None found (container stopped, no sh in the image): tried again after ten minutes. */
+  missTtlMs: 600_000,
 } as const;
 
 /**

@@ -109,12 +109,12 @@ export async function createApp(loaded: LoadedConfig, opts: AppOptions): Promise
 
   const { ops, runner } = await hostOperations(loaded, opts, { logger, metrics }, closers);
   if (opts.workers && ops) closers.push(...(await startFixRecovery(ctx, ops, () => monitor)));
-  if (opts.monitor && ops && runner) monitor = await startAppMonitor(ctx, router, ops, runner, opts.monitorTuning, closers);
-
-  // Incident pictures are made where they are sent (notify worker, console), from the series in Redis.
+  // Incident pictures, from the series in Redis: made ahead by the monitor at an alert and by the host worker
+  // after a diagnose (each warms its renderer when the picture becomes foreseeable), else where they are sent.
   const pictures = new PictureSource({ redis, keys, incidents: new IncidentStore(redis, keys), logger });
   closers.push(() => pictures.close());
-  if (opts.workers && ops) workers.push(...startJobWorkers(ctx, ops, metrics, outages, { buttonTtlSec: opts.buttonTtlSec, monitor: () => monitor }));
+  if (opts.monitor && ops && runner) monitor = await startAppMonitor(ctx, router, ops, runner, { tuning: opts.monitorTuning, pictures }, closers);
+  if (opts.workers && ops) workers.push(...startJobWorkers(ctx, ops, metrics, outages, { buttonTtlSec: opts.buttonTtlSec, monitor: () => monitor, pictures }));
 
   const consoleAdapter = opts.adapters.includes('console')
     ? await startConsoleAdapter({ router, subscriber: connections.subscriber(), keys, userId: config.console.userId, write: opts.consoleWrite, box, pictures })

@@ -77,7 +77,7 @@ export class AlertSender {
           break;
         case 'picture':
           // Once per incident, answering the alert; only a reference is queued, the sender makes the PNG.
-          reply = renderPictureMessage(inc);
+          reply = renderPictureMessage(inc, now);
           messageKey = `incident-picture:${inc.id}:${chat.platform}:${chat.chatId}`;
           replyToKey = incidentMessageKey(inc.id, chat);
           break;

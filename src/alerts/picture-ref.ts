@@ -6,9 +6,9 @@ import type { PictureRef } from '../domain/types.js';
 import { MONITOR_DEFAULTS } from '../monitor-constants.js';
 import type { Incident } from '../domain/incident.js';
 
-/** Picture reference for the recent hours of `host`, shading `incidentId`'s window when given. */
-export function hostPicture(host: string, incidentId?: string): PictureRef {
-  return { kind: 'host-hours', host, hours: MONITOR_DEFAULTS.pictureHours, ...(incidentId ? { incidentId } : {}) };
+/** Picture reference for the recent hours of `host` (up to `at`, else when it is made), shading `incidentId`'s window when given. */
+export function hostPicture(host: string, incidentId?: string, at?: number): PictureRef {
+  return { kind: 'host-hours', host, hours: MONITOR_DEFAULTS.pictureHours, ...(incidentId ? { incidentId } : {}), ...(at !== undefined ? { at } : {}) };
 }
 
 /** The window an incident shades: from when it fired (or its first event) to when it resolved (open: now). */

@@ -1,6 +1,9 @@
 /**
- * Rasterizes incident pictures in a child process, started on the first picture and ended after a quiet
- * minute. Why not in the bot: resvg-js 2.6 frees a pixmap only when V8 collects its wrapper (V8 is not told
+ * Rasterizes incident pictures in a child process, started by warm() when a picture is foreseeable (an
+ * incident opened, a diagnose began) or else by the first picture, and ended after a quiet minute (warm()
+ * again, e.g. on every monitor tick while an incident is open, keeps it). Why warm: the child's start-up
+ * (Node, then resvg) is most of a cold picture's time and CPU; warmed, the alert's picture pays only the render.
+ * Why not in the bot: resvg-js 2.6 frees a pixmap only when V8 collects its wrapper (V8 is not told
  * its size), and the allocator keeps what resvg's threads used, so rendering in the bot left about 30 MiB
  * resident for good. The child's memory goes back to the system when it exits. A child that dies, hangs or
  * cannot start fails only the pictures it was making (PictureRenderError); the next one starts a new child.
@@ -27,7 +30,7 @@ export class PictureRenderError extends Error {
 export interface RenderStats {
   /** The child's process id. */
   pid: number;
-  /** True when this render started the child (its start-up is in the wall time). */
+  /** True when the child was not ready when the picture was asked for (its start-up, or part of it, is in the wall time). */
   cold: boolean;
   /** The child's CPU (user + system) since it started, ms. */
   childCpuMs: number;
@@ -35,17 +38,29 @@ export interface RenderStats {
   childMaxRssKib: number;
 }
 
+/** What the child says when it has started and loaded resvg (before any picture). */
+export interface StartStats {
+  pid: number;
+  /** From spawn() to the child's ready message, ms. */
+  wallMs: number;
+  /** The child's CPU (user + system) to get ready, ms. */
+  childCpuMs: number;
+}
+
 /**
  * The child's program: plain JavaScript run with `node -e`, so there is no TypeScript loader to start and
- * nothing to build or copy. argv: resvg's module path, the render options as JSON. A message in is
- * `{id, svg}`; the answer is `{id, png}` or `{id, error}`, with the child's CPU and peak RSS. Renders are
- * synchronous: the child has nothing else to do. It exits when the bot closes the channel or goes away.
+ * nothing to build or copy. argv: resvg's module path, the render options as JSON. Once resvg is loaded it
+ * says `{ready}` with its CPU so far. A message in is `{id, svg}`; the answer is `{id, png}` or `{id, error}`,
+ * with the child's CPU and peak RSS. Renders are synchronous: the child has nothing else to do. It exits
+ * when the bot closes the channel or goes away.
  */
 const CHILD_SOURCE = `'use strict';
 // resvg's loader asks process.report whether libc is glibc or musl; the network part of that report is slow.
 process.report.excludeNetwork = true;
 const { Resvg } = require(process.argv[1]);
 const options = JSON.parse(process.argv[2]);
+const c0 = process.cpuUsage();
+process.send({ ready: true, cpuMs: (c0.user + c0.system) / 1000 });
 process.on('message', (m) => {
   const reply = { id: m.id };
   try {
@@ -72,6 +87,8 @@ interface Pending {
 }
 
 interface ChildReply {
+  /** Set on the one message a child sends once resvg is loaded (no id). */
+  ready?: true;
   id: number;
   png?: Uint8Array;
   error?: string;
@@ -96,6 +113,13 @@ export class PictureRenderer {
   private closed = false;
   /** The child's figures at the last picture it made (benchmarks). */
   lastStats?: RenderStats;
+  /** The last child's start-up figures (benchmarks). */
+  lastStart?: StartStats;
+  /** Resolves when the running child is ready (undefined if it died first). */
+  private ready?: Promise<StartStats | undefined>;
+  private markReady?: (s: StartStats | undefined) => void;
+  /** The running child once it has said it is ready. */
+  private readyChild?: ChildProcess;
 
   constructor(private readonly opts: PictureRendererOptions = {}) {}
 
@@ -104,11 +128,31 @@ export class PictureRenderer {
     return this.child?.pid;
   }
 
+  /**
+   * A picture is foreseeable: start the child now if none runs (its start-up then happens before the picture
+   * is asked for), and keep it at least the idle time from now. Cheap to call again (each monitor tick while
+   * an incident is open). Resolves when the child is ready, undefined if it could not start (logged by the
+   * render that then starts another).
+   */
+  warm(): Promise<StartStats | undefined> {
+    if (this.closed) return Promise.resolve(undefined);
+    clearTimeout(this.idleTimer);
+    let child: ChildProcess;
+    try {
+      child = this.child ?? this.start();
+    } catch {
+      return Promise.resolve(undefined);
+    }
+    this.scheduleIdleExit(child);
+    return this.ready ?? Promise.resolve(undefined);
+  }
+
   /** The PNG of `svg`, made in the child (started if none runs). */
   render(svg: string): Promise<Buffer> {
     if (this.closed) return Promise.reject(new PictureRenderError('the picture renderer is closed', 'closed'));
     clearTimeout(this.idleTimer);
-    const cold = !this.child;
+    // Cold: this picture waits for (some of) the child's start-up.
+    const cold = !this.child || this.readyChild !== this.child;
     let child: ChildProcess;
     try {
       child = this.child ?? this.start();
@@ -151,11 +195,31 @@ export class PictureRenderer {
     );
     this.child = child;
     this.stderrTail = '';
+    const spawnedAt = performance.now();
+    this.ready = new Promise((resolve) => (this.markReady = resolve));
+    // A child warmed that never says it is ready (hung loading resvg) is killed like a render that never answers
+    // (a picture waiting for it has its own deadline, which says so).
+    const timeoutMs = this.opts.timeoutMs ?? PICTURE_RENDERER.timeoutMs;
+    const startTimer = setTimeout(() => {
+      if (this.readyChild === child || [...this.pending.values()].some((p) => p.child === child)) return;
+      this.fail(child, new PictureRenderError(`the picture renderer was not ready within ${timeoutMs} ms`, 'timeout'));
+    }, timeoutMs);
+    startTimer.unref();
+    child.once('exit', () => clearTimeout(startTimer));
+    const readyOf = (m: ChildReply): void => {
+      if (!m.ready || this.child !== child) return;
+      clearTimeout(startTimer);
+      this.readyChild = child;
+      this.lastStart = { pid: child.pid ?? 0, wallMs: performance.now() - spawnedAt, childCpuMs: m.cpuMs };
+      this.markReady?.(this.lastStart);
+      // Its idle time counts from now: a slow start-up (a loaded machine) must not use it up.
+      this.scheduleIdleExit(child);
+    };
     child.stderr?.setEncoding('utf8');
     child.stderr?.on('data', (d: string) => {
       this.stderrTail = (this.stderrTail + d).slice(-PICTURE_RENDERER.stderrTailChars);
     });
-    child.on('message', (m: ChildReply) => this.answer(child, m));
+    child.on('message', (m: ChildReply) => (m.ready ? readyOf(m) : this.answer(child, m)));
     child.on('error', (err) => this.fail(child, new PictureRenderError(`the picture renderer failed: ${err.message}`, 'spawn')));
     child.on('exit', (code, signal) => {
       const why = signal ? `signal ${signal}` : `code ${code}`;
@@ -180,17 +244,27 @@ export class PictureRenderer {
     this.scheduleIdleExit(child);
   }
 
-  /** After the last answer, a quiet child is told to go (it exits when its channel closes). */
+  /** After the last answer (or warm(), or its start-up), a quiet child is told to go (it exits when its channel closes). */
   private scheduleIdleExit(child: ChildProcess): void {
-    if (this.child !== child || [...this.pending.values()].some((p) => p.child === child)) return;
+    // Not yet ready: scheduled when it is. Busy: scheduled after its last answer.
+    if (this.child !== child || this.readyChild !== child || [...this.pending.values()].some((p) => p.child === child)) return;
     clearTimeout(this.idleTimer);
     this.idleTimer = setTimeout(() => {
       if (this.child === child && ![...this.pending.values()].some((p) => p.child === child)) {
-        this.child = undefined;
+        this.forget(child);
         if (child.connected) child.disconnect();
       }
     }, this.opts.idleExitMs ?? PICTURE_RENDERER.idleExitMs);
     this.idleTimer.unref();
+  }
+
+  /** `child` is no longer the one to use (it exits, or has): the next picture or warm() starts another. */
+  private forget(child: ChildProcess): void {
+    if (this.child !== child) return;
+    this.child = undefined;
+    this.readyChild = undefined;
+    this.markReady?.(undefined);
+    this.ready = this.markReady = undefined;
   }
 
   /** Kill `child` and fail what it was making; the next render starts a new child. */
@@ -201,7 +275,7 @@ export class PictureRenderer {
 
   /** Forget `child` and reject its pending pictures with `err`. */
   private drop(child: ChildProcess, err: PictureRenderError): void {
-    if (this.child === child) this.child = undefined;
+    this.forget(child);
     for (const [id, p] of this.pending) {
       if (p.child !== child) continue;
       this.pending.delete(id);

@@ -3,7 +3,10 @@
  * process: reads the host's series (one HGETALL) and the incident, builds the SVG, and has it rasterized
  * in a child process (picture-renderer.ts), so neither the event loop nor the bot's memory carries resvg. A render is kept under a short-TTL Redis key per host, incident and minute,
  * so the Telegram and Discord deliveries of one alert (possibly in two processes) and a diagnose right
- * after it share one render; renders of the same key in one process share one promise.
+ * after it share one render; renders of the same key in one process share one promise. A reference that
+ * names its moment (`at`) is made ahead by the process that queues it (the monitor at an alert, the worker
+ * after a diagnose: see prepare()), whose renderer was warmed when the picture became foreseeable, so the
+ * sending process usually finds it in Redis.
  */
 import type { RedisClient } from '../state/redis.js';
 import type { PictureRef } from '../domain/types.js';
@@ -14,7 +17,8 @@ import { TTL, type KeySpace } from '../state/key-space.js';
 import { buildPictureSvg, type PictureIncident } from './incident-picture.js';
 import { incidentWindow } from './picture-ref.js';
 import { PICTURE_MAX_BYTES } from './picture-png.js';
-import { PictureRenderer } from './picture-renderer.js';
+import { PictureRenderer, PictureRenderError } from './picture-renderer.js';
+import { PICTURE_RENDERER } from '../constants.js';
 
 /** pino-compatible logger subset. */
 interface PictureLogger {
@@ -52,16 +56,45 @@ export class PictureSource {
   ) {}
 
   private renderer?: PictureRenderer;
+  /** After close(): no renderer is started again (a monitor tick may still warm while the app shuts down). */
+  private closed = false;
 
   /** SVG → PNG with the given rasterizer, else this source's own child-process renderer. */
   private rasterize(svg: string): Promise<Buffer> {
     if (this.deps.rasterize) return this.deps.rasterize(svg);
+    if (this.closed) return Promise.reject(new PictureRenderError('the picture renderer is closed', 'closed'));
     this.renderer ??= new PictureRenderer();
     return this.renderer.render(svg);
   }
 
+  /**
+   * A picture is foreseeable (an incident is open, a diagnose runs): have the renderer's child started now
+   * and kept (see PictureRenderer.warm). No-op with a rasterizer of the caller's.
+   */
+  warm(): void {
+    if (this.deps.rasterize || this.closed) return;
+    this.renderer ??= new PictureRenderer();
+    void this.renderer.warm();
+  }
+
+  /** Process id of this source's renderer child while one runs (tests). */
+  get rendererPid(): number | undefined {
+    return this.renderer?.pid;
+  }
+
+  /**
+   * Make the picture of `ref` (which names its moment) now, ahead of its delivery, and keep it in Redis for
+   * whichever process sends it. Waits at most `waitMs`; never throws (a picture is an extra).
+   */
+  async prepare(ref: PictureRef, waitMs: number = PICTURE_RENDERER.prepareWaitMs): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([this.png(ref), new Promise((r) => (timer = setTimeout(r, waitMs)))]);
+    clearTimeout(timer);
+  }
+
   /** Stop the renderer's child process, if one runs (at shutdown). */
   async close(): Promise<void> {
+    this.closed = true;
     await this.renderer?.close();
   }
 
@@ -72,7 +105,8 @@ export class PictureSource {
 
   /** The PNG for `ref`, or undefined when there is nothing to show or it cannot be made (logged). */
   async png(ref: PictureRef): Promise<Buffer | undefined> {
-    const now = (this.deps.now ?? Date.now)();
+    // A reference that names its moment is the same picture wherever and whenever it is made.
+    const now = Number.isFinite(ref.at) ? ref.at! : (this.deps.now ?? Date.now)();
     const key = this.cacheKey(ref, now);
     const running = this.inflight.get(key);
     if (running) return running;

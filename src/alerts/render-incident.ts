@@ -147,8 +147,8 @@ export const PICTURE_FILE_NAME = 'incident.png';
  * hours (refusals by cause, memory, restarts, fixes) with the alert's window shaded. Its caption is short;
  * the alert above carries the words.
  */
-export function renderPictureMessage(inc: Incident): Reply {
-  const ref = hostPicture(inc.host, inc.id);
+export function renderPictureMessage(inc: Incident, at?: number): Reply {
+  const ref = hostPicture(inc.host, inc.id, at);
   return {
     title: `${inc.host}, the last ${ref.hours} h: refusals per minute by cause, memory, restarts and fixes`,
     tone: 'info',

@@ -85,7 +85,7 @@ export async function startAppMonitor(
   router: Router,
   ops: HostOps,
   runner: RemoteRunner,
-  tuning: MonitorDeps['tuning'],
+  parts: { tuning: MonitorDeps['tuning']; pictures: PictureSource },
   closers: Array<() => Promise<unknown>>,
 ): Promise<MonitorHandle> {
   const { config, hosts } = ctx.loaded;
@@ -102,8 +102,9 @@ export async function startAppMonitor(
     buttons,
     audit,
     logger: ctx.logger,
-    tuning,
+    tuning: parts.tuning,
     processId: ctx.owner.id,
+    pictures: parts.pictures,
     enqueueFix: async (host, plan, verdict) => {
       const chat = alertChatsFor(config, host)[0];
       if (!chat) throw new Error(`auto-fix for ${host}: no chat receives its alerts`);
@@ -121,7 +122,7 @@ export function startJobWorkers(
   ops: HostOps,
   metrics: Metrics,
   outages: RedisOutages,
-  extra: { buttonTtlSec: number | undefined; monitor: () => MonitorHandle | undefined },
+  extra: { buttonTtlSec: number | undefined; monitor: () => MonitorHandle | undefined; pictures: PictureSource },
 ): AppWorker[] {
   const { config } = ctx.loaded;
   const { keys, hosts, logger, signer, owner } = ctx;
@@ -130,7 +131,7 @@ export function startJobWorkers(
   const job = { redis: jobRedis, audit, buttons, inflight, fixAttempts, notifier };
   const confirmTtlSec = config.jobs.confirmTtlSec;
   return [
-    startHostWorker({ connection, ...job, incidents: new IncidentStore(jobRedis, keys), keys, hosts, ops, logger, metrics, concurrency: config.jobs.concurrency, confirmTtlSec, buttonTtlSec: extra.buttonTtlSec }),
+    startHostWorker({ connection, ...job, incidents: new IncidentStore(jobRedis, keys), keys, hosts, ops, logger, metrics, concurrency: config.jobs.concurrency, confirmTtlSec, buttonTtlSec: extra.buttonTtlSec, pictures: extra.pictures }),
     // The fix's run record is written as it runs: through the job connection too, so a failover delays it, never fails the fix.
     startFixWorker({ connection, ...job, keys, hosts, ops, logger, metrics, signer, runs: new FixRunStore(jobRedis, keys, signer), owner, outages, confirmTtlSec, onFixRunning: (host, running) => extra.monitor()?.onFixRunning(host, running) ?? Promise.resolve() }),
   ];

@@ -24,6 +24,8 @@ export interface HostStatus {
   /** Another program holds the gateway port (named in probeError; its HTTP body is never copied). */
   portConflict?: boolean;
   version?: string;
+  /** Why no version is named (docker installs: none in the container, none on its image): "docker image openclaw:local". */
+  versionUnknown?: string;
   /** "127.0.0.1:18789" when something listens on the gateway port. */
   listening?: string;
   /** Redacted probe error ("connect ECONNREFUSED 127.0.0.1:18789"). */

@@ -131,8 +131,13 @@ export interface PictureRef {
   host: string;
   /** The incident whose window is shaded (its phase and times are read when the picture is made). */
   incidentId?: string;
-  /** Hours shown, ending now. */
+  /** Hours shown, ending now, or at `at` when given. */
   hours: number;
+  /**
+   * The moment the picture shows (epoch ms), set by whoever queues it: every chat of one alert gets the same
+   * picture, made once (possibly ahead, by the process that queued it) and found by its minute.
+   */
+  at?: number;
 }
 
 /** A picture attached to a reply: a reference (queued) and, in the sending process only, its bytes. */

@@ -7,7 +7,20 @@ import { ClawmedicError } from '../domain/errors.js';
 import type { HostConfig } from '../domain/host.js';
 import type { RemoteRunner } from '../domain/remote.js';
 import { RC_MARK, SECTION_MARK, splitSections } from '../openclaw/evidence.js';
-import { buildLightProbeScript, decideLightProbe, isForeignListener, LIGHT_PROBE_TIMEOUT_MS, parseLightProbe, sanitizeCliProbeError, type LightProbeOutput } from '../openclaw/light-probe.js';
+import {
+  buildDockerVersionScript,
+  buildLightProbeScript,
+  decideLightProbe,
+  DOCKER_VERSION_TIMEOUT_MS,
+  isForeignListener,
+  LIGHT_PROBE_TIMEOUT_MS,
+  parseDockerVersion,
+  parseLightProbe,
+  sanitizeCliProbeError,
+  type DockerVersion,
+  type LightProbeOutput,
+} from '../openclaw/light-probe.js';
+import { DOCKER_VERSION_CACHE } from '../constants.js';
 import type { OwnerHint } from '../openclaw/light-probe-bash.js';
 import { parseFree } from '../openclaw/parse-free.js';
 import { parseGatewayStatus } from '../openclaw/parse-gateway-status.js';
@@ -47,6 +60,39 @@ function learnHint(host: HostConfig, p: LightProbeOutput): void {
   ownerHints.set(hintKey(host), { pid, fds: own.filter((l) => l.pid === pid).map((l) => l.fd!) });
 }
 
+/**
+ * Per docker host (name, port, container): the OpenClaw version read in its container, the pid on the
+ * gateway port when it was read, and when. The light probe cannot read it (the package is in the container)
+ * and the docker CLI is too heavy to run per probe: read once per container (see DOCKER_VERSION_CACHE).
+ */
+const dockerVersions = new Map<string, { v: DockerVersion; pid?: number; at: number; reading?: Promise<DockerVersion | undefined> }>();
+
+/** The version of a docker host's container: cached, or read now when the cache cannot answer for this probe. */
+async function dockerVersionOf(runner: RemoteRunner, host: HostConfig, p: LightProbeOutput, timeoutMs: number): Promise<DockerVersion | undefined> {
+  const key = `${hintKey(host)}\u0000${host.container ?? ''}`;
+  // The process on the port (the gateway with host networking, docker-proxy when published): new after a restart.
+  const pid = p.gatewayPid ?? p.listeners?.find((l) => l.pid !== undefined)?.pid;
+  const e = dockerVersions.get(key);
+  if (e?.reading) return e.reading;
+  const now = Date.now();
+  if (e && (pid === undefined || pid === e.pid) && now - e.at < (e.v.version ? DOCKER_VERSION_CACHE.foundTtlMs : DOCKER_VERSION_CACHE.missTtlMs)) return e.v;
+  const reading = runner.exec(host, buildDockerVersionScript(host), { timeoutMs: Math.min(DOCKER_VERSION_TIMEOUT_MS, timeoutMs), maxOutputBytes: 16 * 1024 }).then(
+    (r) => {
+      const v = parseDockerVersion(r.stdout);
+      dockerVersions.set(key, { v, pid, at: Date.now() });
+      return v;
+    },
+    () => {
+      // SSH trouble: the probe says so itself; keep what was known and try again next time.
+      if (e) dockerVersions.set(key, e);
+      else dockerVersions.delete(key);
+      return e?.v;
+    },
+  );
+  dockerVersions.set(key, { ...(e ?? { v: {}, at: 0 }), reading });
+  return reading;
+}
+
 export interface HostStatusOptions {
   /** Deadline of the CLI fallback exec (the light probe has its own, LIGHT_PROBE_TIMEOUT_MS). */
   cliTimeoutMs: number;
@@ -65,8 +111,13 @@ export async function checkHostStatus(runner: RemoteRunner, host: HostConfig, op
     const parsed = parseLightProbe(light.stdout, host.gateway.port);
     learnHint(host, parsed);
     const v = decideLightProbe(host, parsed);
-    const fromLight: Pick<HostStatus, 'listening' | 'memoryUsedPct' | 'gatewayRssMb' | 'version'> = {};
+    const fromLight: Pick<HostStatus, 'listening' | 'memoryUsedPct' | 'gatewayRssMb' | 'version' | 'versionUnknown'> = {};
     if (parsed.version) fromLight.version = parsed.version;
+    if (host.install === 'docker' && host.container) {
+      const dv = await dockerVersionOf(runner, host, parsed, opts.cliTimeoutMs);
+      if (dv?.version) fromLight.version = dv.version;
+      else fromLight.versionUnknown = dv?.image ? `docker image ${dv.image}` : 'docker';
+    }
     if (v.listening) fromLight.listening = v.listening;
     if (v.memoryUsedPct !== undefined) fromLight.memoryUsedPct = v.memoryUsedPct;
     if (v.gatewayRssMb !== undefined) fromLight.gatewayRssMb = v.gatewayRssMb;
@@ -92,6 +143,7 @@ export async function checkHostStatus(runner: RemoteRunner, host: HostConfig, op
       probeOk: gs?.probeOk === true,
       ...fromLight,
       version: version ?? fromLight.version,
+      versionUnknown: version ?? fromLight.version ? undefined : fromLight.versionUnknown,
       listening: fromLight.listening ?? listener?.address ?? (gs?.portStatus === 'busy' ? `port ${host.gateway.port} busy` : undefined),
       probeError: err.text ? redact(err.text) : gs ? undefined : 'could not read `openclaw gateway status --json`',
       memoryUsedPct: fromLight.memoryUsedPct ?? (mem ? Math.round(mem.usedPercent) : undefined),

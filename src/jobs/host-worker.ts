@@ -13,6 +13,7 @@ import type { AuditLog } from '../state/audit-log.js';
 import type { ButtonIssuer, IncidentReader } from '../domain/ports.js';
 import { type OpenAlert, renderConfirmExpired, renderPlan, renderStatus, renderVerdict, formatDuration } from '../render/render-results.js';
 import { hostPicture } from '../alerts/picture-ref.js';
+import type { PictureSource } from '../alerts/picture-source.js';
 import { PICTURE_FILE_NAME } from '../alerts/render-incident.js';
 import type { Logger } from '../util/logger.js';
 import { redact } from '../util/redact.js';
@@ -45,6 +46,11 @@ export interface WorkerDeps {
   confirmTtlSec?: number;
   /** Lifetime of the Fix / Diagnose again buttons under a diagnosis (DEFAULTS.buttonTtlSec; tests shorten it). */
   buttonTtlSec?: number;
+  /**
+   * This process's incident pictures: warmed when a diagnose starts (its picture follows the verdict), and
+   * the picture made here before its reference is queued (undefined: the sender makes it).
+   */
+  pictures?: Pick<PictureSource, 'warm' | 'prepare'>;
 }
 
 /** Send `reply` to the requester and to everyone who joined the job. */
@@ -57,17 +63,23 @@ export async function replyToAll(deps: Pick<WorkerDeps, 'notifier' | 'inflight'>
  * The host's recent hours as a picture under a diagnose result, for the requester's chat (a reference only:
  * the notify side makes the PNG, and drops the message when the monitor has nothing recorded for the host).
  */
-async function sendDiagnosePicture(deps: Pick<WorkerDeps, 'notifier' | 'logger'>, origin: JobOrigin, host: string): Promise<void> {
-  const ref = hostPicture(host);
-  const reply: Reply = {
-    title: `${host}, the last ${ref.hours} h: refusals per minute by cause, memory, restarts and fixes`,
-    tone: 'info',
-    image: { name: PICTURE_FILE_NAME, alt: `Refusals per minute by cause, host memory and gateway RSS of ${host} over the last ${ref.hours} hours`, ref },
-  };
-  try {
-    await deps.notifier.send({ chat: origin.chat, messageKey: `${origin.messageKey}:picture`, replyToKey: origin.messageKey, reply });
-  } catch (err) {
-    deps.logger.warn({ host, err: redact(err instanceof Error ? err.message : String(err)) }, 'diagnose picture not queued');
+async function sendDiagnosePicture(deps: Pick<WorkerDeps, 'notifier' | 'logger' | 'pictures'>, origin: JobOrigin, host: string): Promise<void> {
+  const ref = hostPicture(host, undefined, Date.now());
+  // Made here, by the renderer warmed when the diagnose started; the sender finds it in Redis. Not awaited by
+  // the job: it must not hold the host's turn (a /fix right after) for a picture.
+  if (deps.pictures) void deps.pictures.prepare(ref).then(() => queue());
+  else await queue();
+  async function queue(): Promise<void> {
+    const reply: Reply = {
+      title: `${host}, the last ${ref.hours} h: refusals per minute by cause, memory, restarts and fixes`,
+      tone: 'info',
+      image: { name: PICTURE_FILE_NAME, alt: `Refusals per minute by cause, host memory and gateway RSS of ${host} over the last ${ref.hours} hours`, ref },
+    };
+    try {
+      await deps.notifier.send({ chat: origin.chat, messageKey: `${origin.messageKey}:picture`, replyToKey: origin.messageKey, reply });
+    } catch (err) {
+      deps.logger.warn({ host, err: redact(err instanceof Error ? err.message : String(err)) }, 'diagnose picture not queued');
+    }
   }
 }
 
@@ -118,6 +130,8 @@ async function runHostJob(deps: WorkerDeps, job: Job<HostJobData, unknown, HostJ
   }
 
   const host = hostOf(deps, single!);
+  // A diagnose ends with a picture: the renderer starts now, during the seconds of SSH evidence.
+  if (job.name === HOST_JOB.diagnose) deps.pictures?.warm();
   await replyToAll(deps, jobId, data, {
     title: `${host.name}: gathering evidence over SSH… (attempt ${job.attemptsMade + 1})`,
     tone: 'pending',

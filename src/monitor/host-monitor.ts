@@ -11,6 +11,8 @@ import type { Logger } from '../util/logger.js';
 import { redact } from '../util/redact.js';
 import { parseLogLine } from '../openclaw/log-parser.js';
 import type { AlertSender } from '../alerts/alert-sender.js';
+import { hostPicture } from '../alerts/picture-ref.js';
+import type { PictureSource } from '../alerts/picture-source.js';
 import type { HostMutes, MuteStore } from '../state/mute-store.js';
 import { AUTO_FIXABLE_CAUSES, MONITOR_DEFAULTS } from '../monitor-constants.js';
 import type { KeySpace } from '../state/key-space.js';
@@ -64,6 +66,12 @@ export interface HostMonitorDeps {
   onLeaseLost(host: string): void;
   /** Called with true when this host monitor cannot reach Redis, false when it can again. */
   onRedisBlind?(blind: boolean): void;
+  /**
+   * This process's incident pictures: warmed while an incident that will have a picture is open (from its
+   * first signal, so the alert's picture does not wait for the renderer to start), and the alert's picture
+   * made ahead here, before its reference is queued (undefined: the sender makes it).
+   */
+  pictures?: Pick<PictureSource, 'warm' | 'prepare'>;
 }
 
 export class HostMonitor {
@@ -185,6 +193,8 @@ export class HostMonitor {
     if (!inc) {
       inc = newIncident(this.deps.host.name, family, source, now);
       this.incidents.set(family, inc);
+      // Its first signal: should it fire, its picture follows within seconds of the alert.
+      this.warmPictures();
     }
     return inc;
   }
@@ -280,6 +290,17 @@ export class HostMonitor {
     }
     await this.save();
     await this.sendPictures(now);
+    // Kept warm while an incident is open (the renderer's idle time counts from the last call).
+    this.warmPictures();
+  }
+
+  /** Start or keep this process's picture renderer while an incident that would have a picture is open. */
+  private warmPictures(): void {
+    if (!this.deps.pictures || this.stopped) return;
+    // An unreachable host gets no picture (nothing new to show).
+    for (const inc of this.incidents.values()) {
+      if (inc.family !== 'host_unreachable') return this.deps.pictures.warm();
+    }
   }
 
   /** The incident pictures of this tick's new alerts (after the save, so they show this tick's counts too). */
@@ -289,6 +310,8 @@ export class HostMonitor {
     this.pictureDue.clear();
     for (const inc of due) {
       try {
+        // Made here first, with the renderer warmed at the incident's first signal; the sender finds it in Redis.
+        await this.deps.pictures?.prepare(hostPicture(inc.host, inc.id, now));
         await this.deps.sender.send('picture', inc, now);
       } catch (err) {
         // A picture is an extra: the alert went out; never retried, never held against the host.

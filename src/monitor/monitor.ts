@@ -24,7 +24,7 @@ import { AlertSender } from '../alerts/alert-sender.js';
 import { MuteStore } from '../state/mute-store.js';
 import { CAUSE_LABELS, renderBlind } from '../alerts/render-incident.js';
 import { AUTO_FIXABLE_CAUSES, MONITOR_DEFAULTS } from '../monitor-constants.js';
-import { HostMonitor, type AckRequest } from './host-monitor.js';
+import { HostMonitor, type AckRequest, type HostMonitorDeps } from './host-monitor.js';
 import { bumpControlSeq } from '../state/control-seq.js';
 import { TTL, type KeySpace } from '../state/key-space.js';
 import { SharedRead } from './shared-read.js';
@@ -58,6 +58,8 @@ export interface MonitorDeps {
   enqueueFix?(host: string, plan: FixPlan, verdict: Verdict): Promise<void>;
   /** Run probe jobs in this process (default true). */
   probeWorker?: boolean;
+  /** This process's incident pictures: warmed while an incident is open, an alert's picture made here ahead (HostMonitorDeps.pictures). */
+  pictures?: HostMonitorDeps['pictures'];
   /** Timings for tests and demos; production uses the defaults and clawmedic.yaml. */
   tuning?: Partial<AlertPolicy> & {
     tickMs?: number;
@@ -205,6 +207,7 @@ export async function startMonitor(deps: MonitorDeps): Promise<MonitorHandle> {
       autoFix,
       onLeaseLost: (name) => void drop(name, false),
       onRedisBlind: setBlind,
+      pictures: deps.pictures,
     });
     owned.set(host.name, hm);
     try {

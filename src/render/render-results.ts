@@ -75,7 +75,7 @@ function statusDetails(s: HostStatus, sep: string): string {
   return clean(
     [
       s.error,
-      s.version ? `OpenClaw ${s.version}` : undefined,
+      s.version ? `OpenClaw ${s.version}` : s.versionUnknown ? `OpenClaw version unknown (${s.versionUnknown})` : undefined,
       s.listening ? `listening ${s.listening}` : s.reachable ? 'nothing listening on the gateway port' : undefined,
       s.probeError ? `probe: ${probeErrorText(s.probeError)}` : undefined,
       s.gatewayRssMb !== undefined ? `gateway ${Math.round(s.gatewayRssMb)} MB RSS` : undefined,

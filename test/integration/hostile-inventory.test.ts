@@ -26,7 +26,7 @@ import { FIX_STEP_KINDS, type StepParams } from '../../src/domain/diagnosis.js';
 import type { HostConfig, Supervisor } from '../../src/domain/host.js';
 import { buildRestorePlan } from '../../src/jobs/remote-host-ops.js';
 import { buildCliStatusScript } from '../../src/jobs/host-status.js';
-import { buildLightProbeScript } from '../../src/openclaw/light-probe.js';
+import { buildDockerVersionScript, buildLightProbeScript } from '../../src/openclaw/light-probe.js';
 import { buildFollowScript } from '../../src/monitor/follow-script.js';
 import { buildEvidenceScript } from '../../src/openclaw/evidence.js';
 import { renderStep } from '../../src/openclaw/step-catalog.js';
@@ -110,6 +110,7 @@ function renderAll(host: HostConfig, refused: string[]): Array<[string, string]>
   };
   add('status', () => buildLightProbeScript(host));
   add('status:cli', () => buildCliStatusScript(host));
+  if (host.install === 'docker') add('status:docker-version', () => buildDockerVersionScript(host));
   add('evidence', () => buildEvidenceScript(host));
   for (const [name, t] of Object.entries(READ_TEMPLATES)) add(`read:${name}`, () => t(host));
   for (const kind of FIX_STEP_KINDS) add(`step:${kind}`, () => renderStep(host, kind, STEP_PARAMS[kind] ?? {}).script);

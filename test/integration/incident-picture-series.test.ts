@@ -14,7 +14,7 @@ import { hostPicture } from '../../src/alerts/picture-ref.js';
 import { PictureSource } from '../../src/alerts/picture-source.js';
 import { buildPictureSvg, PICTURE_SIZE } from '../../src/alerts/incident-picture.js';
 import { policyFromConfig } from '../../src/monitor/incident-machine.js';
-import { HostMonitor } from '../../src/monitor/host-monitor.js';
+import { HostMonitor, type HostMonitorDeps } from '../../src/monitor/host-monitor.js';
 import { IncidentStore } from '../../src/state/incident-store.js';
 import { minuteOf, readHostSeries, SERIES_LUA } from '../../src/state/host-series.js';
 import { recordProbe } from '../../src/monitor/probe.js';
@@ -44,7 +44,7 @@ const STARTING = JSON.stringify({
   message: 'loading configuration…',
 });
 
-function monitorFor(host: string, sent: string[]): HostMonitor {
+function monitorFor(host: string, sent: string[], extra: Partial<HostMonitorDeps> = {}): HostMonitor {
   const logger = createLogger('silent');
   return new HostMonitor({
     host: { name: host } as HostConfig,
@@ -61,6 +61,7 @@ function monitorFor(host: string, sent: string[]): HostMonitor {
     probeIntervalMs: 60_000,
     tickMs: 1000,
     onLeaseLost: () => undefined,
+    ...extra,
   });
 }
 
@@ -101,6 +102,50 @@ describe('incident picture series (real Redis)', () => {
     expect((svg.match(/class="bar s-tok" data-n="4"/g) ?? []).length).toBe(1);
   });
 
+  it("an incident's first signal starts the renderer before the alert; the alert's picture is made in the monitor's process before its reference is queued, and a sender elsewhere finds it in Redis", async () => {
+    const host = 'warm-host';
+    const source = new PictureSource({ redis, keys, incidents: new IncidentStore(redis, keys) });
+    const queued: Array<{ kind: string; cached?: boolean }> = [];
+    let pictureRef: ReturnType<typeof hostPicture> | undefined;
+    const sender = {
+      send: async (kind: string, inc: { host: string; id: string }, now: number) => {
+        // What a sending process in another clawmedic process would look up for this message.
+        if (kind === 'picture') pictureRef = hostPicture(inc.host, inc.id, now);
+        const cached = pictureRef && kind === 'picture' ? (await redis.exists(source.cacheKey(pictureRef, now))) === 1 : undefined;
+        queued.push({ kind, cached });
+        return 1;
+      },
+    } as unknown as AlertSender;
+    const mon = monitorFor(host, [], { sender, pictures: source });
+    try {
+      expect(source.rendererPid).toBeUndefined();
+      const now = Date.now();
+      // One refusal: the incident opens (pending, no alert yet) and the renderer starts.
+      for (const line of failurePair({ origin: 'http://a.example', at: now })) mon.onLine(line, now);
+      const pid = source.rendererPid;
+      expect(pid).toBeDefined();
+      await mon.tick();
+      expect(queued).toEqual([]);
+      // Two more: it fires; the same child (already running) makes the picture, which is in Redis when queued.
+      for (const origin of ['http://b.example', 'http://c.example']) {
+        for (const line of failurePair({ origin, at: now })) mon.onLine(line, now);
+      }
+      await mon.tick();
+      expect(queued.map((q) => q.kind)).toContain('alert');
+      expect(queued.filter((q) => q.kind === 'picture')).toEqual([{ kind: 'picture', cached: true }]);
+      expect(source.rendererPid).toBe(pid);
+      // A sender in another process (its own source, which must not render) gets that PNG from Redis.
+      let rendered = 0;
+      const elsewhere = new PictureSource({ redis, keys, incidents: new IncidentStore(redis, keys), rasterize: async () => (rendered++, Buffer.alloc(0)) });
+      const png = await elsewhere.png(pictureRef!);
+      expect(rendered).toBe(0);
+      expect(png && png.subarray(0, 8).equals(PNG_SIGNATURE)).toBe(true);
+    } finally {
+      await mon.stop();
+      await source.close();
+    }
+  });
+
   it('a probe stores host memory and, when the status has it, the gateway RSS', async () => {
     const at = Date.now();
     await recordProbe(redis, keys, 'mem-host', { host: 'mem-host', reachable: true, probeOk: true, memoryUsedPct: 63, durationMs: 5 }, at);
@@ -137,5 +182,8 @@ describe('incident picture series (real Redis)', () => {
     // A host with nothing recorded and no incident: no picture (the message is dropped, not sent empty).
     expect(await source.png(hostPicture('nothing-here'))).toBeUndefined();
     await source.close(); // its renderer's child process
+    // Closed (the app shutting down while a monitor tick still runs): warming starts nothing again.
+    source.warm();
+    expect(source.rendererPid).toBeUndefined();
   });
 });

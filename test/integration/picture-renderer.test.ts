@@ -84,6 +84,43 @@ describe('picture renderer (a real child process)', () => {
     }
   });
 
+  it('warm() starts the child before any picture (the picture then waits for no start-up); warm() again keeps it past its idle time; left alone it exits', async () => {
+    const r = new PictureRenderer({ idleExitMs: 400 });
+    try {
+      const start = await r.warm();
+      expect(start).toBeDefined();
+      expect(start!.pid).toBe(r.pid);
+      expect(start!.childCpuMs).toBeGreaterThan(0);
+      expect(r.lastStats).toBeUndefined(); // no picture was made to start it
+      const png = await r.render(svgOf());
+      expect(png.subarray(0, 8).equals(PNG_SIGNATURE)).toBe(true);
+      expect(r.lastStats).toMatchObject({ pid: start!.pid, cold: false });
+      // Warmed every 150 ms (a monitor tick while an incident is open) for 3 idle times: the same child throughout.
+      for (let i = 0; i < 8; i++) {
+        await new Promise((res) => setTimeout(res, 150));
+        expect(await r.warm()).toMatchObject({ pid: start!.pid });
+      }
+      expect(alive(start!.pid)).toBe(true);
+      // No more warming and no picture: it goes.
+      await until('the idle child to exit', () => !alive(start!.pid));
+      expect(r.pid).toBeUndefined();
+    } finally {
+      await r.close();
+    }
+    expect(await r.warm()).toBeUndefined(); // closed: nothing starts
+  });
+
+  it("the idle time counts from the child's readiness: an idle time shorter than any start-up does not kill a starting child", async () => {
+    const r = new PictureRenderer({ idleExitMs: 1 });
+    try {
+      const start = await r.warm();
+      expect(start).toBeDefined();
+      await until('the idle child to exit', () => !alive(start!.pid));
+    } finally {
+      await r.close();
+    }
+  });
+
   it('a child killed while making a picture fails that picture (reason "exited"); the next one works', async () => {
     const r = new PictureRenderer();
     try {

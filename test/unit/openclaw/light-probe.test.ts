@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import {
+  buildDockerVersionScript,
   buildLightProbeScript,
+  parseDockerVersion,
   decodeProcNetAddress,
   decideLightProbe,
   parseProcNetListeners,
@@ -53,6 +55,34 @@ describe('light probe script', () => {
 
   it('docker installs: no version from a host package.json (the CLI lives in the container)', () => {
     expect(buildLightProbeScript(nativeHost({ install: 'docker', container: 'openclaw' }))).not.toContain('section=version');
+  });
+});
+
+describe('docker version script (run once per container, not per probe)', () => {
+  const dock = nativeHost({ install: 'docker', container: "oc'; rm -rf /" });
+  it('runs the package.json search in the container with sh (never the openclaw CLI), the container name quoted', () => {
+    const s = buildDockerVersionScript(dock);
+    expect(s).toContain(`docker exec -- 'oc'\\''; rm -rf /' sh -c `);
+    expect(s).toContain(`docker inspect -f '{{.Config.Image}}|{{index .Config.Labels "org.opencontainers.image.version"}}' -- 'oc'\\''; rm -rf /'`);
+    expect(s).not.toMatch(/openclaw'? (--version|gateway)/);
+    // The image is asked only when the container did not answer.
+    expect(s).toMatch(/if \[ "\$_cm_rc" != 0 \]; then .*docker inspect/);
+  });
+
+  it('needs a container name', () => {
+    expect(() => buildDockerVersionScript(nativeHost({ install: 'docker' }))).toThrow(/without a container/);
+  });
+
+  it('reads the version from the container, else the OCI label, else a version-shaped tag; never a non-version', () => {
+    expect(parseDockerVersion(section('docker_version', '2026.9.6\n'))).toEqual({ version: '2026.9.6', source: 'package' });
+    const failed = section('docker_version', '', 1);
+    expect(parseDockerVersion(failed + section('docker_image', 'ghcr.io/acme/openclaw:local|2026.10.1\n'))).toEqual({ version: '2026.10.1', source: 'image', image: 'ghcr.io/acme/openclaw:local' });
+    expect(parseDockerVersion(failed + section('docker_image', 'registry:5000/openclaw:v2026.9.6|\n'))).toMatchObject({ version: '2026.9.6', source: 'image' });
+    expect(parseDockerVersion(failed + section('docker_image', 'openclaw:local|\n'))).toEqual({ image: 'openclaw:local' });
+    // Something else printed by the container (an error, a page) is not a version.
+    expect(parseDockerVersion(section('docker_version', 'sh: readlink: not found\n') + section('docker_image', 'openclaw:latest|\n'))).toEqual({ image: 'openclaw:latest' });
+    expect(parseDockerVersion(section('docker_version', '2026.9.6; rm -rf /\n') + failed)).toEqual({});
+    expect(parseDockerVersion('')).toEqual({});
   });
 });
 

@@ -228,12 +228,18 @@ export function clusterOptions(url: string, role: RedisRole): ClusterOptions {
 }
 
 /**
- * An ioredis Cluster that stays "end" once it has ended, and whose duplicates (BullMQ's blocking connections) do too.
- * ioredis 5.11 disconnects every node at once and sets "close" each time its node pool runs empty: the first time
- * leads to "end", but the later nodes' own "end" events empty the pool again and set it back to "close", for good
- * (seen in the failover test: a closed duplicate left in "close" with no nodes). A command retried after that would
- * wait in the offline queue of a cluster that never reconnects; with "end" kept it fails at once ("Cluster is ended").
- * (This does not cure every hang of a BullMQ Worker.close() after a failover: see the Cluster test.)
+ * An ioredis Cluster (5.11) that settles what it starts and stays "end" once it has ended; its duplicates (BullMQ's
+ * blocking connections) are ClawmedicClusters too. Three defects of ioredis' Cluster, each of which left a BullMQ
+ * worker waiting for ever after a failover in the Cluster test (it stopped taking jobs, and Worker.close() never
+ * returned, so a graceful shutdown hung):
+ * - connect() never settles when the ready check fails: during a failover the nodes answer `cluster_state:fail`, the
+ *   Cluster disconnects and reconnects by itself with a new connect(), and the first promise is forgotten. BullMQ
+ *   awaits it when it reconnects its blocking connection (seen: one such reconnect pending until the process died).
+ *   Here connect() also settles on the Cluster's own "ready" (the retry got through) or "end" (it was closed).
+ * - disconnect() of a Cluster whose node pool is already empty (between two reconnect attempts) sets "disconnecting"
+ *   and nothing else: no "close", no "end", which BullMQ's disconnect(wait) waits for. Here it ends.
+ * - every node's own "end" empties the pool again and sets "close" after "end", for good (a closed duplicate left in
+ *   "close"; a command retried then waits in the offline queue of a cluster that never reconnects). Here "end" stays.
  */
 export class ClawmedicCluster extends Cluster {
   constructor(nodes: ConstructorParameters<typeof Cluster>[0], options: ClusterOptions) {
@@ -243,6 +249,32 @@ export class ClawmedicCluster extends Cluster {
     pool.on('drain', () => {
       if (this.status !== 'end') (this as unknown as { setStatus(s: string): void }).setStatus('close');
     });
+  }
+
+  override connect(): Promise<void> {
+    const first = super.connect();
+    return new Promise<void>((resolve, reject) => {
+      const done = (settle: () => void) => () => {
+        this.off('ready', onReady);
+        this.off('end', onEnd);
+        settle();
+      };
+      const onReady = done(resolve);
+      const onEnd = done(() => reject(new Error('Connection is closed.')));
+      this.once('ready', onReady);
+      this.once('end', onEnd);
+      first.then(onReady, (err: Error) => done(() => reject(err))());
+    });
+  }
+
+  override disconnect(reconnect = false): void {
+    super.disconnect(reconnect);
+    const self = this as unknown as { connectionPool: { getNodes(): unknown[] }; setStatus(s: string): void; handleCloseEvent(): void };
+    if (!reconnect && this.status === 'disconnecting' && self.connectionPool.getNodes().length === 0) {
+      // Nothing left to close, so no "drain" will come: close now (manuallyClosing is set, so this ends it).
+      self.setStatus('close');
+      self.handleCloseEvent();
+    }
   }
 
   override duplicate(overrideStartupNodes: ConstructorParameters<typeof Cluster>[0] = [], overrideOptions: ClusterOptions = {}): Cluster {

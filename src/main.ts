@@ -17,6 +17,7 @@ import { Router } from './router/router.js';
 import { ButtonStore } from './router/button-store.js';
 import { createQueues, type Queues } from './jobs/queues.js';
 import { createRedis, RedisOutages, redisKeyPrefix, redisTarget, waitForRedis, type RedisClient } from './jobs/redis.js';
+import { closeWorkers, quitRedis, RunningJobs, settlesWithin } from './jobs/shutdown.js';
 import { createRequestGuards } from './router/request-limits.js';
 import { Inflight } from './jobs/inflight.js';
 import { FixAttempts } from './jobs/fix-attempts.js';
@@ -37,7 +38,7 @@ import { alertChatsFor } from './alerts/alert-sender.js';
 import { ConfigError } from './domain/errors.js';
 import { JOB_KEY_ENV, JobSigner } from './util/job-signer.js';
 import { SecretBox } from './util/secret-box.js';
-import { DEFAULTS } from './constants.js';
+import { DEFAULTS, SHUTDOWN } from './constants.js';
 import { describeReceive } from './chat/receive-health.js';
 import { startReceiveWatch } from './chat/receive-watch.js';
 import { FixRunStore } from './jobs/fix-runs.js';
@@ -211,6 +212,8 @@ export async function createApp(loaded: LoadedConfig, opts: AppOptions): Promise
   closers.push(() => pictures.close());
 
   const workers: Worker[] = [];
+  // Which jobs run now: a shutdown waits for them, and only for them (src/jobs/shutdown.ts).
+  const runningJobs = new RunningJobs();
   if (opts.workers && ops) {
     workers.push(
       // Worker generics differ per queue; the list only needs close()/isRunning().
@@ -218,6 +221,8 @@ export async function createApp(loaded: LoadedConfig, opts: AppOptions): Promise
       // The fix's run record is written as it runs: through the job connection too, so a failover delays it, never fails the fix.
       startFixWorker({ connection: workerConn, ...job, prefix, hosts, ops, logger, metrics, signer, runs: new FixRunStore(jobRedis, prefix, signer), owner, outages, confirmTtlSec: config.jobs.confirmTtlSec, onFixRunning: (host, running) => monitor?.onFixRunning(host, running) ?? Promise.resolve() }) as unknown as Worker,
     );
+    // In the same tick as they were made: no job has started yet.
+    for (const w of workers) runningJobs.watch(w);
   }
 
   if (opts.adapters.includes('console')) {
@@ -247,7 +252,9 @@ export async function createApp(loaded: LoadedConfig, opts: AppOptions): Promise
 
   // Deliveries for Telegram/Discord are consumed only where those adapters run.
   if (chatAdapters.length > 0) {
-    workers.push(startNotifyWorker({ connection: workerConn, redis: jobRedis, prefix, adapters, logger, audit: job.audit, buttons: job.buttons, box, pictures }) as unknown as Worker);
+    const notifyWorkers = startNotifyWorker({ connection: workerConn, redis: jobRedis, prefix, adapters, logger, audit: job.audit, buttons: job.buttons, box, pictures });
+    runningJobs.watch(notifyWorkers);
+    workers.push(notifyWorkers as unknown as Worker);
     // An adapter that stops receiving (Telegram 409, Discord gateway gone) is told to the admins elsewhere.
     const watch = startReceiveWatch({
       adapters,
@@ -307,17 +314,15 @@ export async function createApp(loaded: LoadedConfig, opts: AppOptions): Promise
     async close() {
       if (closed) return;
       closed = true;
-      // Stop taking work first; running jobs finish (BullMQ close waits for them).
+      // Stop taking work first; running jobs finish (BullMQ close waits for them). Bounded once no job runs: after a
+      // failover a close or a QUIT can wait on a reply that never comes (src/jobs/shutdown.ts).
       await Promise.allSettled([...adapters.values()].map((a) => a.stop()));
-      await Promise.allSettled(workers.map((w) => w.close()));
+      await closeWorkers(workers, runningJobs, logger);
       await Promise.allSettled(closers.map((c) => c()));
-      await queues.close().catch(() => undefined);
-      await jobQueues.close().catch(() => undefined);
+      await settlesWithin(queues.close(), SHUTDOWN.quitMs);
+      await settlesWithin(jobQueues.close(), SHUTDOWN.quitMs);
       if (http) await new Promise((r) => http!.close(() => r(undefined)));
-      subscriber?.disconnect();
-      redis.disconnect();
-      workerConn.disconnect();
-      jobRedis.disconnect();
+      await Promise.all([subscriber, redis, workerConn, jobRedis].map((c) => c && quitRedis(c)));
     },
   };
 }

@@ -138,10 +138,14 @@ describe('Redis Sentinel over TLS (client certificate and password required)', (
     try {
       const key = `${uniquePrefix('tlsfo')}:k`;
       await conn.set(key, 'before');
+      const killedAt = Date.now();
       const old = await sd.killMaster();
+      const write = conn.set(key, 'after');
       const fresh = await sd.waitForNewMaster(old);
-      // Sent while the master may still be settling: this connection waits failovers out (worker role).
-      await conn.set(key, 'after');
+      const promotedMs = Date.now() - killedAt;
+      // Sent right after the kill: this connection waits failovers out (worker role) and asks the sentinels again.
+      await write;
+      console.log(`sentinel over TLS: master ${old} → ${fresh} promoted ${promotedMs} ms after the kill; a write sent at the kill answered after ${Date.now() - killedAt} ms`);
       expect(await conn.get(key)).toBe('after');
       expect(socketOf(conn)).toMatchObject({ encrypted: true, authorized: true, remotePort: fresh });
       await sd.on(fresh, async (r) => expect(await r.get(key)).toBe('after'));
@@ -217,10 +221,13 @@ describe('Redis Cluster over TLS (client certificate and password required)', ()
     conn.on('error', () => undefined);
     try {
       await conn.set(`${tag}:k`, 'before');
+      const killedAt = Date.now();
       const old = await cd.killOwnerOf(tag);
       const write = conn.set(`${tag}:k`, 'after');
       const fresh = await cd.waitForNewOwner(tag, old);
+      const promotedMs = Date.now() - killedAt;
       await write;
+      console.log(`cluster over TLS: master ${old} → ${fresh} serves the slot ${promotedMs} ms after the kill; a write sent at the kill answered after ${Date.now() - killedAt} ms`);
       expect(await conn.get(`${tag}:k`)).toBe('after');
       const node = (conn as unknown as { nodes(): Redis[] }).nodes().find((n) => n.options.port === fresh);
       expect(node && socketOf(node)).toMatchObject({ encrypted: true, authorized: true, remotePort: fresh });

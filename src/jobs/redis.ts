@@ -283,6 +283,12 @@ export function clusterOptions(url: string, role: RedisRole, extra: RedisTlsOpti
  *   "close"; a command retried then waits in the offline queue of a cluster that never reconnects). Here "end" stays.
  */
 export class ClawmedicCluster extends Cluster {
+  /**
+   * connect() calls not settled yet, settled together by the next "ready" or "end". Not a field with an initializer:
+   * ioredis' constructor calls connect() before a subclass's fields exist.
+   */
+  private unsettled?: Set<{ resolve(): void; reject(err: Error): void }>;
+
   constructor(nodes: ConstructorParameters<typeof Cluster>[0], options: ClusterOptions) {
     super(nodes, options);
     const pool = (this as unknown as { connectionPool: NodeJS.EventEmitter }).connectionPool;
@@ -290,21 +296,26 @@ export class ClawmedicCluster extends Cluster {
     pool.on('drain', () => {
       if (this.status !== 'end') (this as unknown as { setStatus(s: string): void }).setStatus('close');
     });
+    // One listener each, however many reconnects are pending (a long outage makes one per attempt).
+    this.on('ready', () => this.settleAll((w) => w.resolve()));
+    this.on('end', () => this.settleAll((w) => w.reject(new Error('Connection is closed.'))));
+  }
+
+  private settleAll(how: (w: { resolve(): void; reject(err: Error): void }) => void): void {
+    const all = [...(this.unsettled ?? [])];
+    this.unsettled?.clear();
+    for (const w of all) how(w);
   }
 
   override connect(): Promise<void> {
     const first = super.connect();
     return new Promise<void>((resolve, reject) => {
-      const done = (settle: () => void) => () => {
-        this.off('ready', onReady);
-        this.off('end', onEnd);
-        settle();
-      };
-      const onReady = done(resolve);
-      const onEnd = done(() => reject(new Error('Connection is closed.')));
-      this.once('ready', onReady);
-      this.once('end', onEnd);
-      first.then(onReady, (err: Error) => done(() => reject(err))());
+      const waiter = { resolve, reject };
+      (this.unsettled ??= new Set()).add(waiter);
+      first.then(
+        () => this.unsettled?.delete(waiter) && resolve(),
+        (err: Error) => this.unsettled?.delete(waiter) && reject(err),
+      );
     });
   }
 

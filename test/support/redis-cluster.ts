@@ -72,9 +72,25 @@ async function slotTable(r: Redis): Promise<Array<[number, number, number]>> {
 }
 
 /** Start 3 masters + 3 replicas and join them; resolves once every node says cluster_state:ok and each master has its replica online. */
-export async function startClusterDeployment(
-  opts: { nodeTimeoutMs?: number; tls?: TlsMaterial; tlsAuthClients?: boolean; password?: string } = {},
-): Promise<ClusterDeployment> {
+type ClusterOpts = { nodeTimeoutMs?: number; tls?: TlsMaterial; tlsAuthClients?: boolean; password?: string };
+
+/**
+ * Start the deployment; a failed start is tried again with fresh ports (twice at most). Why: with test files in
+ * parallel, a port that was free when picked can be taken before redis-server binds it, and a port freed by another
+ * file's killed node is still dialled by that node's cluster (seen in a full run: a node here that never came up while
+ * strangers' gossip hit its bus port).
+ */
+export async function startClusterDeployment(opts: ClusterOpts = {}): Promise<ClusterDeployment> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startOnce(opts);
+    } catch (err) {
+      if (attempt >= 3) throw err;
+    }
+  }
+}
+
+async function startOnce(opts: ClusterOpts): Promise<ClusterDeployment> {
   const nodeTimeout = opts.nodeTimeoutMs ?? 2000;
   const { tls, password } = opts;
   // How the test itself talks to the nodes: over TLS with the client certificate when they use TLS.

@@ -20,10 +20,11 @@ import { Redis } from 'ioredis';
 import { renderAlert } from '../src/alerts/render-incident.js';
 import { renderTelegram } from '../src/chat/telegram/render.js';
 import { renderReply } from '../src/chat/discord/render.js';
-import { IncidentStore } from '../src/monitor/incident-store.js';
+import { IncidentStore } from '../src/state/incident-store.js';
 import { newIncident, applySignal, policyFromConfig } from '../src/monitor/incident-machine.js';
-import { minuteOf, SERIES_KEEP_MINUTES, SERIES_LUA, seriesKey } from '../src/monitor/host-series.js';
+import { minuteOf, SERIES_KEEP_MINUTES, SERIES_LUA } from '../src/state/host-series.js';
 import { atMost, fmt, interleaved, printHeader, printSeries, reportFigure, runIfMain, summarize, type Figure } from './bench-kit.js';
+import { KeySpace } from '../src/state/key-space.js';
 
 const BENCH = 'incident-picture';
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 60);
@@ -35,7 +36,7 @@ const HOST = 'prod';
 const mib = (b: number): number => b / 2 ** 20;
 
 /** Three hours of a bad afternoon: a stale tab looping, a rate-limit burst, memory climbing, a restart, a fix. */
-async function seed(redis: Redis, prefix: string, now: number): Promise<void> {
+async function seed(redis: Redis, keys: KeySpace, now: number): Promise<void> {
   const m = minuteOf(now);
   const i: Record<string, number> = {};
   const s: Record<string, string> = {};
@@ -49,18 +50,18 @@ async function seed(redis: Redis, prefix: string, now: number): Promise<void> {
   }
   i[`${m - 60}:rst`] = 1;
   i[`${m - 20}:fix`] = 1;
-  await redis.eval(`${SERIES_LUA}\nseries_write(KEYS[1], ARGV[1])\nreturn 1`, 1, seriesKey(prefix, HOST), JSON.stringify({ m, k: SERIES_KEEP_MINUTES, i, s }));
+  await redis.eval(`${SERIES_LUA}\nseries_write(KEYS[1], ARGV[1])\nreturn 1`, 1, keys.series(HOST), JSON.stringify({ m, k: SERIES_KEEP_MINUTES, i, s }));
 }
 
 export async function run(): Promise<Figure[]> {
   printHeader('incident picture: series in Redis → SVG → PNG, against rendering the text alert');
-  const prefix = `bench-picture-${process.pid}`;
+  const keys = new KeySpace(`bench-picture-${process.pid}`);
   const redis = new Redis(REDIS_URL);
   const figures: Figure[] = [];
   try {
     const now = Date.now();
-    await seed(redis, prefix, now);
-    const store = new IncidentStore(redis, prefix);
+    await seed(redis, keys, now);
+    const store = new IncidentStore(redis, keys);
     const policy = policyFromConfig({ fireAfterEvents: 3, fireWindowSec: 60, probeFailuresToFire: 2, resolveAfterSec: 300, reminderIntervalSec: 3600 });
     const inc = newIncident(HOST, 'token_mismatch', 'log', now - 80 * 60_000);
     for (let k = 0; k < 6; k++) {
@@ -84,7 +85,7 @@ export async function run(): Promise<Figure[]> {
     const { PictureRenderer } = await import('../src/alerts/picture-renderer.js');
     const { hostPicture } = await import('../src/alerts/picture-ref.js');
     const ref = hostPicture(HOST, inc.id);
-    const sourceWith = (r: InstanceType<typeof PictureRenderer>) => new PictureSource({ redis, prefix, incidents: store, rasterize: (svg) => r.render(svg) });
+    const sourceWith = (r: InstanceType<typeof PictureRenderer>) => new PictureSource({ redis, keys, incidents: store, rasterize: (svg) => r.render(svg) });
     const warmRenderer = new PictureRenderer();
     const warmSource = sourceWith(warmRenderer);
 
@@ -157,7 +158,7 @@ export async function run(): Promise<Figure[]> {
     // way, resvg's renderAsync on the bot's own thread pool, interleaved with the child (running) and the text.
     if (process.env.BENCH_IN_PROCESS !== '0') {
       const { svgToPng } = await import('../src/alerts/picture-png.js');
-      const inProcess = new PictureSource({ redis, prefix, incidents: store, rasterize: svgToPng });
+      const inProcess = new PictureSource({ redis, keys, incidents: store, rasterize: svgToPng });
       const childAgain = new PictureRenderer();
       const childSource = sourceWith(childAgain);
       global.gc?.();
@@ -178,8 +179,8 @@ export async function run(): Promise<Figure[]> {
       console.log(`  context: in-process, extra RSS of the bot's process ${fmt(mib(rss1 - rss0))} MiB`);
     }
   } finally {
-    const keys = await redis.keys(`${prefix}:*`);
-    if (keys.length) await redis.del(...keys);
+    const found = await redis.keys(keys.pattern);
+    if (found.length) await redis.del(...found);
     redis.disconnect();
   }
   return figures;

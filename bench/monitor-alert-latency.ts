@@ -22,8 +22,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { Api } from 'grammy';
 import { Redis } from 'ioredis';
-import type { ChatAdapter } from '../src/chat/adapter.js';
-import { RedisMessageRefStore } from '../src/chat/message-ref-store.js';
+import type { ChatAdapter } from '../src/domain/ports.js';
+import { RedisMessageRefStore } from '../src/state/message-ref-store.js';
 import { SecretBox } from '../src/util/secret-box.js';
 import { TelegramAdapter } from '../src/chat/telegram/telegram-adapter.js';
 import { configSchema } from '../src/config/schema.js';
@@ -50,6 +50,7 @@ import {
   TELEGRAM_LIMIT_RULE,
   TimedRunner,
 } from './monitor-rig.js';
+import { KeySpace } from '../src/state/key-space.js';
 
 const BENCH = 'monitor-alert-latency';
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 150);
@@ -80,6 +81,7 @@ export async function run(): Promise<Figure[]> {
   const sshd = await startSshd({ binDir: standin.binDir, env: standin.env });
   const dir = await mkdtemp(path.join(os.tmpdir(), 'clawmedic-bench-mon-'));
   const prefix = uniquePrefix('bench-mon');
+  const keys = new KeySpace(prefix);
   const redis = new Redis(TEST_REDIS_URL, { maxRetriesPerRequest: 2 });
 
   const latHosts: HostConfig[] = Array.from({ length: HOSTS }, (_, i) => hostConfigFor(sshd, { name: `lat-${String(i).padStart(2, '0')}` }));
@@ -133,7 +135,7 @@ export async function run(): Promise<Figure[]> {
   const t0 = performance.now();
   const sshRunner = new SshRunner({ privateKey: sshd.privateKey });
   const runner = new TimedRunner(sshRunner);
-  const adapter = new TelegramAdapter({ token: tg.token, router: deliverOnlyRouter, refs: new RedisMessageRefStore(redis, prefix, SecretBox.ephemeral()), apiRoot: tg.apiRoot, logger });
+  const adapter = new TelegramAdapter({ token: tg.token, router: deliverOnlyRouter, refs: new RedisMessageRefStore(redis, keys, SecretBox.ephemeral()), apiRoot: tg.apiRoot, logger });
   await adapter.start();
   const rig = await startMonitorRig({
     prefix,
@@ -212,7 +214,7 @@ export async function run(): Promise<Figure[]> {
       alertPayload ??= call.params;
       cycles[i]!++;
       // The gateway is healthy again: what the probe worker would store (ends the incident after resolveAfterMs).
-      await recordProbe(redis, prefix, name, { host: name, reachable: true, probeOk: true, durationMs: 1 });
+      await recordProbe(redis, keys, name, { host: name, reachable: true, probeOk: true, durationMs: 1 });
       return ms;
     };
     let apiTurn = 0;

@@ -27,11 +27,12 @@ import vm from 'node:vm';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Redis } from 'ioredis';
 import type { Client } from 'ssh2';
-import type { ChatAdapter } from '../src/chat/adapter.js';
+import type { ChatAdapter } from '../src/domain/ports.js';
 import { configSchema, type AppConfig } from '../src/config/schema.js';
 import type { HostConfig } from '../src/domain/host.js';
 import type { Delivery } from '../src/domain/types.js';
-import { MONITOR_DEFAULTS, MONITOR_KEYS } from '../src/monitor/constants.js';
+import { MONITOR_DEFAULTS } from '../src/monitor-constants.js';
+import { KeySpace } from '../src/state/key-space.js';
 import { SshRunner } from '../src/remote/ssh-runner.js';
 import { createStandin, shiftTimestamps, STANDIN_FIXTURES_DIR } from '../src/standin/host-standin.js';
 import { failurePair } from '../test/support/monitor-harness.js';
@@ -307,6 +308,7 @@ export async function run(): Promise<Figure[]> {
   const sshd = await startSshd({ binDir: standin.binDir, env: standin.env, maxStartups: SSHD_MAX_STARTUPS });
   const dir = await mkdtemp(path.join(os.tmpdir(), 'clawmedic-bench-fleet-'));
   const prefix = uniquePrefix('bench-fleet');
+  const ks = new KeySpace(prefix);
   const redis = new Redis(TEST_REDIS_URL, { maxRetriesPerRequest: 2 });
   const hosts: HostConfig[] = Array.from({ length: HOSTS }, (_, i) => hostConfigFor(sshd, { name: `fleet-${String(i).padStart(3, '0')}` }));
   const bench = await prepareHostLogs(redis, prefix, dir, hosts);
@@ -373,7 +375,7 @@ export async function run(): Promise<Figure[]> {
     const leaseTtl = { sampled: 0, missing: 0, min: Infinity };
     const leaseSampler = setInterval(() => {
       const pipe = ping.pipeline();
-      for (let k = 0; k < 50; k++) pipe.pttl(`${prefix}:${MONITOR_KEYS.lease}:${hosts[Math.floor(Math.random() * HOSTS)]!.name}`);
+      for (let k = 0; k < 50; k++) pipe.pttl(ks.lease(hosts[Math.floor(Math.random() * HOSTS)]!.name));
       void pipe.exec().then((res) => {
         for (const [, v] of res ?? []) {
           const ttl = Number(v);
@@ -515,7 +517,7 @@ export async function run(): Promise<Figure[]> {
 
     /**
      * Events counted per host and family over the whole run: open incidents from memory (the freshest) plus
-     * every incident that already ended, from Redis (kept there resolvedTtlSec). A suspect incident that
+     * every incident that already ended, from Redis (kept there TTL.resolvedIncidentSec). A suspect incident that
      * never fired ends after a quiet fire window (a plugin failing once a minute never reaches 3 in 2 min),
      * and the next line opens a new one: its events were counted, by the incident that ended.
      */
@@ -523,7 +525,7 @@ export async function run(): Promise<Figure[]> {
       const byId = new Map<string, { host: string; family: string; count: number }>();
       let cursor = '0';
       do {
-        const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:${MONITOR_KEYS.incident}:*`, 'COUNT', 1000);
+        const [next, keys] = await redis.scan(cursor, 'MATCH', ks.incident('*'), 'COUNT', 1000);
         cursor = next;
         const pipe = redis.pipeline();
         for (const k of keys) pipe.hget(k, 'data');

@@ -8,19 +8,19 @@ import { appendFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Redis } from 'ioredis';
 import { Client, type ClientChannel } from 'ssh2';
-import type { ChatAdapter, RouterPort } from '../src/chat/adapter.js';
+import type { ChatAdapter, RouterPort } from '../src/domain/ports.js';
 import type { AppConfig } from '../src/config/schema.js';
 import type { HostConfig } from '../src/domain/host.js';
 import type { ExecOptions, ExecResult, RemoteRunner } from '../src/domain/remote.js';
 import type { Delivery, Platform } from '../src/domain/types.js';
-import { AuditLog } from '../src/audit/audit-log.js';
+import { AuditLog } from '../src/state/audit-log.js';
 import { Notifier } from '../src/jobs/notifier.js';
 import { startNotifyWorker } from '../src/jobs/notify-worker.js';
 import { SecretBox } from '../src/util/secret-box.js';
 import { createQueues, type Queues } from '../src/jobs/queues.js';
-import { MONITOR_KEYS, startMonitor, type MonitorDeps, type MonitorHandle } from '../src/monitor/index.js';
+import { startMonitor, type MonitorDeps, type MonitorHandle } from '../src/monitor/index.js';
 import { fingerprintOf, fingerprintsMatch } from '../src/remote/host-key.js';
-import { ButtonStore } from '../src/router/button-store.js';
+import { ButtonStore } from '../src/state/button-store.js';
 import { JobSigner } from '../src/util/job-signer.js';
 import { createLogger } from '../src/util/logger.js';
 import { shellQuote } from '../src/util/shell-quote.js';
@@ -28,6 +28,7 @@ import { statusOps } from '../test/support/monitor-harness.js';
 import type { BotApiLayer, ApiError } from '../test/support/telegram/bot-api-layer.js';
 import { TEST_REDIS_URL } from '../test/support/redis.js';
 import { timeMs } from './bench-kit.js';
+import { KeySpace } from '../src/state/key-space.js';
 
 /** An inventory host of a benchmark with the gateway log file it is followed through. */
 export interface BenchHost {
@@ -37,7 +38,7 @@ export interface BenchHost {
 
 /**
  * One log file per host under `dir` (empty unless `seed` is given) and the monitor's cached log path
- * for each (`<prefix>:monitor:logfile:<host>`), so the follow script tails that file directly instead of
+ * for each (KeySpace.logFile), so the follow script tails that file directly instead of
  * asking the stand-in's `openclaw gateway status` first (what a follower does after its first connect).
  */
 export async function prepareHostLogs(redis: Redis, prefix: string, dir: string, hosts: HostConfig[], seed: string[] = []): Promise<BenchHost[]> {
@@ -48,7 +49,8 @@ export async function prepareHostLogs(redis: Redis, prefix: string, dir: string,
     out.push({ host, logPath });
   }
   const pipe = redis.pipeline();
-  for (const h of out) pipe.set(`${prefix}:${MONITOR_KEYS.logFile}:${h.host.name}`, h.logPath);
+  const keys = new KeySpace(prefix);
+  for (const h of out) pipe.set(keys.logFile(h.host.name), h.logPath);
   await pipe.exec();
   return out;
 }
@@ -151,10 +153,11 @@ export async function startMonitorRig(opts: {
     }
   }
   const logger = createLogger(process.env.LOG_LEVEL ?? 'silent');
-  const queues = createQueues(redis, opts.prefix);
+  const keys = new KeySpace(opts.prefix);
+  const queues = createQueues(redis, keys);
   const box = SecretBox.ephemeral();
-  const notifyWorker = startNotifyWorker({ connection, redis, prefix: opts.prefix, adapters: opts.adapters, logger, box });
-  const notifier = new Notifier(queues, redis, opts.prefix, box);
+  const notifyWorker = startNotifyWorker({ connection, redis, keys, adapters: opts.adapters, logger, box });
+  const notifier = new Notifier(queues, redis, keys, box);
   const rig = { redis, queues } as MonitorRig;
   const send = notifier.send.bind(notifier);
   notifier.send = (d: Delivery) => {
@@ -175,12 +178,12 @@ export async function startMonitorRig(opts: {
     hosts: opts.hosts,
     redis,
     connection,
-    prefix: opts.prefix,
+    keys,
     runner: opts.runner,
     ops: statusOps(opts.runner),
     notifier,
-    buttons: new ButtonStore(redis, opts.prefix, JobSigner.ephemeral()),
-    audit: new AuditLog(redis, opts.prefix),
+    buttons: new ButtonStore(redis, keys, JobSigner.ephemeral()),
+    audit: new AuditLog(redis, keys),
     logger: monitorLogger,
     leaseMs: opts.leaseMs,
     probeWorker: opts.probeWorker,

@@ -10,8 +10,8 @@
  *    same evidence scripts (at once, on one bare connection), interleaved. For context, a few raw
  *    execs of `openclaw gateway status --json`: what every diagnose ran before (plus health, version).
  * 3. One monitor probe's cost on the host: CPU (user + sys) and peak RSS of the processes the light
- *    probe script starts, from `/usr/bin/time -f` over SSH (the real ss and curl against the real
- *    gateway). Targets ≤ 50 ms, ≤ 20 MB. The gateway hello's cost (one per diagnose) for context.
+ *    probe script starts, from `/usr/bin/time -f` over SSH (no owner hint, so its costlier first-probe
+ *    path with `ss -tlnp`, against the real gateway). Targets ≤ 50 ms, ≤ 20 MB. The gateway hello's cost (one per diagnose) for context.
  * 4. A fresh-link fix end to end: a stale tab loops on an old token → diagnose → plan (fresh link) →
  *    the link step over SSH → the tab opens the link → the verify window ends as soon as it holds.
  *    Target ≤ 20 s typical (issue 11); before: 80–98 s.
@@ -180,7 +180,7 @@ export async function run(): Promise<Figure[]> {
     // 3. One probe's cost on the host (gateway up), and the hello's for context.
     const haveTime = (await raw.exec(`[ -x ${TIME_BIN} ] && echo yes`)).stdout.includes('yes');
     if (haveTime) {
-      console.log(`\n## one probe's cost on the host (${COST_ROUNDS} rounds): ${TIME_BIN} around sh -c <light probe script>, real ss + curl`);
+      console.log(`\n## one probe's cost on the host (${COST_ROUNDS} rounds): ${TIME_BIN} around sh -c <light probe script> (no owner hint: the first probe of a host, ss -tlnp runs), against the real gateway`);
       const probe = buildLightProbeScript(host);
       const helloCmd = `env OPENCLAW_STATE_DIR=${shellQuote(home.stateDir)} node -e ${shellQuote(GATEWAY_HELLO_JS)} -- ${shellPort(host)} 5000 ${shellQuote(host.openclaw.bin)}`;
       const costs: Array<{ cpuMs: number; rssMb: number }> = [];

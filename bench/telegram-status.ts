@@ -9,7 +9,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { startHarness } from '../test/support/app-harness.js';
 import { wallMs, type StandinCommand, type StandinMessage } from './telegram-standin-process.js';
-import type { ChatAdapter } from '../src/chat/adapter.js';
+import type { ChatAdapter } from '../src/domain/ports.js';
 import type { Delivery } from '../src/domain/types.js';
 import { atMost, interleaved, runIfMain, printHeader, printSeries, reportFigure, summarize, timeMs, type Figure } from './bench-kit.js';
 

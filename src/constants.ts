@@ -1,6 +1,6 @@
 /**
- * Constants in one place: queue names, Redis key names, defaults and limits.
- * Nothing else in src/ repeats these literals.
+ * Constants in one place: queue names, defaults and limits. Nothing else in src/ repeats these literals.
+ * Redis key names and their TTLs are in src/state/key-space.ts.
  */
 
 /** BullMQ queue names (prefixed by the config's redis.keyPrefix through BullMQ's own `prefix`). */
@@ -38,32 +38,6 @@ export const DELIVERY = {
    * notice telling the requester to ask for a new link, instead of keeping the secret for a day.
    */
   secretTtlSec: 10 * 60,
-} as const;
-
-/** Redis key suffixes under `<keyPrefix>:`. */
-export const KEYS = {
-  /** Pending /fix confirmations and button tokens: `<prefix>:btn:<token>` (hash, TTL). */
-  button: 'btn',
-  /** Per-host single flight: `<prefix>:lock:<host>`. */
-  hostLock: 'lock',
-  /** Append-only audit trail (stream), global and per host. */
-  audit: 'audit',
-  /** Job history per host (stream). */
-  history: 'history',
-  /** Fix attempts per host in the last hour (sorted set). */
-  fixAttempts: 'fixattempts',
-  /** Adapter message references per messageKey. */
-  messageRefs: 'msgref',
-  /** Secrets that belong to a message reference (a Discord interaction token), sealed, with a TTL of their own. */
-  messageRefSecrets: 'msgsecret',
-  /** Heartbeat of each running clawmedic process: `<prefix>:hb:<process id>` (JSON, short TTL). */
-  heartbeat: 'hb',
-  /** Progress of each running fix: `<prefix>:fixrun:<jobId>` (signed JSON) and the set `<prefix>:fixrun:index`. */
-  fixRun: 'fixrun',
-  /** Request-limit counters per person, chat and refusal kind (rate-limiter-flexible keys below this). */
-  limits: 'limit',
-  /** Waiting /status jobs per chat (sorted set of job ids, score = reserved at). */
-  statusSlots: 'status-slots',
 } as const;
 
 /** Defaults for clawmedic.yaml; documented in clawmedic.example.yaml. */
@@ -119,7 +93,7 @@ export const FIX_RECOVERY = {
 } as const;
 
 /**
- * A graceful shutdown (SIGTERM) always ends (src/jobs/shutdown.ts): running jobs finish, then what still waits on
+ * A graceful shutdown (SIGTERM) always ends (src/app/shutdown.ts): running jobs finish, then what still waits on
  * Redis gets `idleGraceMs` and each connection's QUIT `quitMs` before it is disconnected. Well inside docker's 10 s
  * and systemd's 90 s stop timeouts once no job runs.
  */

@@ -6,10 +6,9 @@
 import type { AppConfig } from '../config/schema.js';
 import { DEFAULTS } from '../constants.js';
 import type { ChatRef, Reply } from '../domain/types.js';
-import type { Notifier } from '../jobs/notifier.js';
-import type { ButtonStore } from '../router/button-store.js';
-import type { Incident } from '../monitor/incident-machine.js';
-import { MONITOR_DEFAULTS } from '../monitor/constants.js';
+import type { ButtonIssuer, DeliverySender } from '../domain/ports.js';
+import type { Incident } from '../domain/incident.js';
+import { MONITOR_DEFAULTS } from '../monitor-constants.js';
 import {
   renderAlert,
   renderEscalation,
@@ -44,8 +43,8 @@ export class AlertSender {
   constructor(
     private readonly deps: {
       config: Pick<AppConfig, 'chats' | 'people'>;
-      notifier: Pick<Notifier, 'send'>;
-      buttons: Pick<ButtonStore, 'issue'>;
+      notifier: DeliverySender;
+      buttons: ButtonIssuer;
     },
   ) {}
 

@@ -11,7 +11,7 @@ import {
   type HostSeries,
   type MarkerSeries,
   type RefusalSeries,
-} from '../monitor/host-series.js';
+} from '../state/host-series.js';
 
 /**
  * Size of the picture in pixels. A phone shows it about 330 CSS pixels wide, so every pixel of width makes

@@ -3,8 +3,8 @@
  * purpose: senders import this, never the renderer (resvg's native module loads only where pictures are made).
  */
 import type { PictureRef } from '../domain/types.js';
-import { MONITOR_DEFAULTS } from '../monitor/constants.js';
-import type { Incident } from '../monitor/incident-machine.js';
+import { MONITOR_DEFAULTS } from '../monitor-constants.js';
+import type { Incident } from '../domain/incident.js';
 
 /** Picture reference for the recent hours of `host`, shading `incidentId`'s window when given. */
 export function hostPicture(host: string, incidentId?: string): PictureRef {

@@ -5,12 +5,12 @@
  * so the Telegram and Discord deliveries of one alert (possibly in two processes) and a diagnose right
  * after it share one render; renders of the same key in one process share one promise.
  */
-import type { RedisClient } from '../jobs/redis.js';
+import type { RedisClient } from '../state/redis.js';
 import type { PictureRef } from '../domain/types.js';
-import { MONITOR_DEFAULTS, MONITOR_KEYS } from '../monitor/constants.js';
-import { minuteOf, readHostSeries, type HostSeries } from '../monitor/host-series.js';
-import type { Incident } from '../monitor/incident-machine.js';
-import type { IncidentStore } from '../monitor/incident-store.js';
+import { minuteOf, readHostSeries, type HostSeries } from '../state/host-series.js';
+import type { Incident } from '../domain/incident.js';
+import type { IncidentReader } from '../domain/ports.js';
+import { TTL, type KeySpace } from '../state/key-space.js';
 import { buildPictureSvg, type PictureIncident } from './incident-picture.js';
 import { incidentWindow } from './picture-ref.js';
 import { PICTURE_MAX_BYTES } from './picture-png.js';
@@ -41,8 +41,8 @@ export class PictureSource {
   constructor(
     private readonly deps: {
       redis: RedisClient;
-      prefix: string;
-      incidents: Pick<IncidentStore, 'get' | 'loadOpen'>;
+      keys: KeySpace;
+      incidents: IncidentReader;
       logger?: PictureLogger;
       /** Clock (tests). */
       now?: () => number;
@@ -67,7 +67,7 @@ export class PictureSource {
 
   /** Key of a cached render. */
   cacheKey(ref: PictureRef, now: number): string {
-    return `${this.deps.prefix}:${MONITOR_KEYS.picture}:${ref.host}:${ref.incidentId ?? '-'}:${ref.hours}:${minuteOf(now)}`;
+    return this.deps.keys.picture(ref.host, ref.incidentId, ref.hours, minuteOf(now));
   }
 
   /** The PNG for `ref`, or undefined when there is nothing to show or it cannot be made (logged). */
@@ -91,14 +91,14 @@ export class PictureSource {
     if (cached && cached.length > 0) return cached;
     const png = await this.render(ref, now);
     if (png.length > PICTURE_MAX_BYTES) throw new Error(`picture of ${png.length} bytes is over ${PICTURE_MAX_BYTES}`);
-    await this.deps.redis.set(key, png, 'EX', MONITOR_DEFAULTS.pictureCacheSec);
+    await this.deps.redis.set(key, png, 'EX', TTL.pictureSec);
     return png;
   }
 
   /** Render without the cache (benchmarks call this). */
   async render(ref: PictureRef, now: number): Promise<Buffer> {
     const [series, incident] = await Promise.all([
-      readHostSeries(this.deps.redis, this.deps.prefix, ref.host, now, ref.hours),
+      readHostSeries(this.deps.redis, this.deps.keys, ref.host, now, ref.hours),
       this.incidentOf(ref),
     ]);
     if (!incident.window && seriesIsEmpty(series)) throw new NothingToShowError(ref.host);

@@ -4,11 +4,11 @@
  */
 import type { Cause } from '../domain/diagnosis.js';
 import type { Reply, ReplyButton } from '../domain/types.js';
-import type { Incident } from '../monitor/incident-machine.js';
-import { ALERT_NEXT_STEP, CAUSE_LABELS } from '../commands/cause-words.js';
+import type { Incident } from '../domain/incident.js';
+import { ALERT_NEXT_STEP, CAUSE_LABELS } from '../render/cause-words.js';
 import { hostPicture } from './picture-ref.js';
 
-/** Cause wording lives in one place (src/commands/cause-words.ts); re-exported for the monitor. */
+/** Cause wording lives in one place (src/render/cause-words.ts); re-exported for the monitor. */
 export { CAUSE_LABELS };
 const NEXT_STEP = ALERT_NEXT_STEP;
 

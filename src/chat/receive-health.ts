@@ -3,9 +3,7 @@
  * connected), and since when it cannot. /healthz reports it and the down-notice tells the admins,
  * so an adapter that stopped receiving is never reported healthy.
  */
-
-/** Receiving, or not since `since` (epoch ms) for `reason` (no secrets: adapters redact). */
-export type ReceiveState = { ok: true } | { ok: false; since: number; reason: string };
+import type { ReceiveState } from '../domain/types.js';
 
 /** Mutable receive state of one adapter. */
 export class ReceiveHealth {

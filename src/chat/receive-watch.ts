@@ -5,9 +5,9 @@
  * Both are audited. A platform that cannot receive cannot carry the news about itself.
  */
 import type { AppConfig } from '../config/schema.js';
-import type { AuditLog } from '../audit/audit-log.js';
+import type { AuditLog } from '../state/audit-log.js';
 import type { ChatRef, Delivery, Platform } from '../domain/types.js';
-import type { ChatAdapter } from './adapter.js';
+import type { ChatAdapter } from '../domain/ports.js';
 import { describeReceive } from './receive-health.js';
 
 export interface ReceiveWatchOptions {

@@ -16,7 +16,7 @@ const nonEmpty = z.string({ error: 'expected a non-empty string' }).trim().min(1
 /*
  * Inventory values that end up in remote scripts. Templates quote every one of them whatever it holds
  * (src/openclaw/templates.ts); these rules refuse what can only be a mistake or an attack, so it is named
- * at start instead of surfacing as a strange command on a host. The key path comes from formatIssues.
+ * at start instead of surfacing as a strange command on a host. The key path comes from formatIssues (issues.ts).
  */
 /** Control characters (newline, tab, ESC, NUL, DEL) never belong in a name or path. */
 const CONTROL_CHARS = /[\u0000-\u001f\u007f]/;

@@ -7,7 +7,7 @@ import { homedir } from 'node:os';
 import { z } from 'zod';
 import { ConfigError } from '../domain/errors.js';
 import { registerSecret } from '../util/redact.js';
-import { formatIssues, HIDDEN_INPUT } from './load-config.js';
+import { formatIssues, HIDDEN_INPUT } from './issues.js';
 
 const envSchema = z.object({
   REDIS_URL: z.string().regex(/^rediss?:\/\//, { error: 'expected redis://host:port[/db]' }).default('redis://127.0.0.1:6379'),
@@ -44,7 +44,7 @@ const envSchema = z.object({
 /** Secrets after validation. `sshPrivateKey` is the key text itself (read from the path when given). */
 export interface Secrets {
   redisUrl: string;
-  /** REDIS_URL was set (not the default): with Sentinel its host must then name the master (see jobs/redis.ts). */
+  /** REDIS_URL was set (not the default): with Sentinel its host must then name the master (see state/redis.ts). */
   redisUrlSet?: boolean;
   /** Password (and ACL user) of the sentinels themselves (REDIS_SENTINEL_PASSWORD, REDIS_SENTINEL_USERNAME). */
   redisSentinelPassword?: string;

@@ -1,6 +1,8 @@
 /**
  * Typed errors. Each message is something a chat user can read and act on, and never contains
- * a secret (tokens, keys, tokenized URLs). `userMessage` is what a reply shows.
+ * a secret (tokens, keys, tokenized URLs). Like grammY's GrammyError (error_code, description,
+ * method), each class also carries its context as fields (host, phase, reason, ...), so code that
+ * handles an error reads a field instead of parsing the message.
  */
 
 /** Base class: carries a short code for audit/metrics and a message safe for chat. */
@@ -26,7 +28,13 @@ export class ConfigError extends ClawmedicError {
 
 /** The host presented a key that does not match the pinned fingerprint. Never retried. */
 export class HostKeyMismatchError extends ClawmedicError {
-  constructor(host: string, expected: string, received: string) {
+  constructor(
+    readonly host: string,
+    /** The pinned SHA256 fingerprint (or "(no pinned fingerprint)"). */
+    readonly expected: string,
+    /** The fingerprint the host presented. */
+    readonly received: string,
+  ) {
     super(
       `${host}: host key mismatch: expected ${expected}, received ${received}. ` +
         `Refusing to connect. If the host was reinstalled, pin the new key with "clawmedic hosts fingerprint".`,
@@ -37,21 +45,36 @@ export class HostKeyMismatchError extends ClawmedicError {
 
 /** Connect/ready/command deadline passed. Transient. */
 export class SshTimeoutError extends ClawmedicError {
-  constructor(host: string, phase: 'connect' | 'channel' | 'command', ms: number) {
-    super(`${host}: SSH ${phase} timed out after ${Math.round(ms / 1000)} s`, 'SSH_TIMEOUT', true);
+  constructor(
+    readonly host: string,
+    /** Which deadline: the connection (readyTimeout), opening a channel, or the command itself. */
+    readonly phase: 'connect' | 'channel' | 'command',
+    readonly timeoutMs: number,
+  ) {
+    super(`${host}: SSH ${phase} timed out after ${Math.round(timeoutMs / 1000)} s`, 'SSH_TIMEOUT', true);
   }
 }
 
 /** TCP refused/reset/unreachable. Transient. */
 export class HostUnreachableError extends ClawmedicError {
-  constructor(host: string, reason: string) {
+  constructor(
+    readonly host: string,
+    /** Redacted: an error code (ECONNREFUSED) or a short description. */
+    readonly reason: string,
+  ) {
     super(`${host}: host unreachable over SSH (${reason})`, 'HOST_UNREACHABLE', true);
   }
 }
 
 /** The host's sshd and clawmedic share no algorithm (it offers only SHA-1 ones). Not transient: config or host must change. */
 export class SshAlgorithmError extends ClawmedicError {
-  constructor(host: string, detail: string, legacyAllowed: boolean) {
+  constructor(
+    readonly host: string,
+    /** ssh2's handshake failure, redacted. */
+    readonly detail: string,
+    /** The inventory allows the SHA-1 algorithms for this host (ssh.legacyAlgorithms). */
+    readonly legacyAllowed: boolean,
+  ) {
     super(
       legacyAllowed
         ? `${host}: SSH handshake failed (${detail})`
@@ -64,24 +87,31 @@ export class SshAlgorithmError extends ClawmedicError {
 
 /** The host refused our key. Not transient: config must change. */
 export class SshAuthError extends ClawmedicError {
-  constructor(host: string, user: string) {
+  constructor(
+    readonly host: string,
+    readonly user: string,
+  ) {
     super(`${host}: SSH authentication refused for user "${user}" (check the key and authorized_keys)`, 'SSH_AUTH');
   }
 }
 
-/** The actor may not do this (role or chat binding). */
-export class NotAuthorizedError extends ClawmedicError {
-  constructor(message: string) {
-    super(message, 'NOT_AUTHORIZED');
+/** A queued job names a host that is no longer in the inventory (removed while the job waited). Not retried. */
+export class HostNotInInventoryError extends ClawmedicError {
+  constructor(readonly host: string) {
+    super(`host "${host}" is no longer in the inventory`, 'UNKNOWN_HOST');
   }
 }
 
-/** Unknown host name typed in chat. */
-export class UnknownHostError extends ClawmedicError {
-  constructor(name: string, known: string[]) {
-    super(
-      `Unknown host "${name}". Known hosts: ${known.length ? known.join(', ') : '(none)'}.`,
-      'UNKNOWN_HOST',
-    );
+/**
+ * Thrown by an adapter's deliver() when the target can never be reached (bot blocked, chat gone, missing
+ * permission): the notify worker logs it once and does not retry it.
+ */
+export class PermanentDeliveryError extends ClawmedicError {
+  constructor(
+    message: string,
+    /** The chat or channel that refuses us, when the adapter knows it. */
+    readonly chatId?: string,
+  ) {
+    super(message, 'PERMANENT_DELIVERY');
   }
 }

@@ -184,3 +184,39 @@ export interface RouterResponse {
    */
   silent?: boolean;
 }
+
+/** Who a command menu is for: everyone (default), everyone in one chat, or one person in one chat. */
+export type MenuScope =
+  | { kind: 'default' }
+  | { kind: 'chat'; chatId: string }
+  | { kind: 'chat_member'; chatId: string; userId: string };
+
+/** The commands a platform's "/" menu shows to one audience (router/menus.ts builds them). */
+export interface Menu {
+  scope: MenuScope;
+  commands: CommandName[];
+}
+
+/** An adapter is receiving, or not since `since` (epoch ms) for `reason` (no secrets: adapters redact). */
+export type ReceiveState = { ok: true } | { ok: false; since: number; reason: string };
+
+/** Who asked, from where, and which message shows the progress. */
+export interface JobOrigin {
+  requestId: string;
+  actor: Actor;
+  chat: ChatRef;
+  messageKey: string;
+}
+
+/** Who runs a piece of work: enough to tell, from another process, whether it is still there. */
+export interface ProcessOwner {
+  /** Unique per process start: `<hostname>:<pid>:<random>`. */
+  id: string;
+  hostname: string;
+  pid: number;
+  /**
+   * Kernel boot id + pid namespace: two processes with the same `machine` see each other's pids,
+   * so a pid that is gone there means the owner is gone. Never equal across machines or containers.
+   */
+  machine: string;
+}

@@ -4,13 +4,13 @@
  * stored plan validates; the scripts are then rendered from the templates and the inventory here,
  * never taken from the job. Anything else is refused and audited, and nothing reaches the host.
  */
-import type { AuditLog } from '../audit/audit-log.js';
+import type { AuditLog } from '../state/audit-log.js';
 import type { FixPlan } from '../domain/diagnosis.js';
 import type { HostConfig } from '../domain/host.js';
 import { rebuildPlan, StoredPlanError } from '../openclaw/stored-plan.js';
 import type { JobSigner } from '../util/job-signer.js';
 import type { Logger } from '../util/logger.js';
-import type { Inflight } from './inflight.js';
+import type { Inflight } from '../state/inflight.js';
 import type { FixJobData } from './payloads.js';
 
 /** Sign a fix job's data for `jobId`; what is signed is what BullMQ will store (JSON). */

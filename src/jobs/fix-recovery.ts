@@ -1,24 +1,25 @@
 /**
  * Finds fixes interrupted by a dead process and closes them (issue 13.2): at start and every few
- * seconds, each worker process looks at the recorded fixes (fix-runs.ts); for one whose process is
+ * seconds, each worker process looks at the recorded fixes (state/fix-runs.ts); for one whose process is
  * gone it fails the BullMQ job (so nothing re-runs a step), releases the host lock, the "fix running"
  * claim and the alert hold, tells the requester in the fix's own message, checks the host, and
  * offers "Bring it back" (start + verify) when the interrupted fix had stopped the gateway.
  */
 import { Job, type Queue } from 'bullmq';
-import type { RedisClient } from './redis.js';
+import type { RedisClient } from '../state/redis.js';
 import { AUTOFIX_USER_ID, FIX_RECOVERY } from '../constants.js';
-import type { AuditLog } from '../audit/audit-log.js';
+import type { AuditLog } from '../state/audit-log.js';
 import type { FixStepKind } from '../domain/diagnosis.js';
 import type { HostConfig } from '../domain/host.js';
 import type { Reply, ReplyButton } from '../domain/types.js';
-import { releaseHostLockOfJob } from '../remote/host-lock.js';
-import type { ButtonStore } from '../router/button-store.js';
+import { releaseHostLockOfJob } from '../state/host-lock.js';
+import type { KeySpace } from '../state/key-space.js';
+import type { ButtonIssuer } from '../domain/ports.js';
 import type { Logger } from '../util/logger.js';
 import { redact } from '../util/redact.js';
-import type { FixRun, FixRunStore } from './fix-runs.js';
-import type { HostOps, HostStatus } from './host-ops.js';
-import type { Inflight } from './inflight.js';
+import type { FixRun, FixRunStore } from '../state/fix-runs.js';
+import type { HostOps, HostStatus } from '../domain/host-ops.js';
+import type { Inflight } from '../state/inflight.js';
 import type { Notifier } from './notifier.js';
 import type { FixJobData } from './payloads.js';
 import type { ProcessRegistry } from './process-registry.js';
@@ -91,14 +92,14 @@ export function renderInterruptedResult(run: FixRun, status: HostStatus, buttons
 
 export interface FixRecoveryDeps {
   redis: RedisClient;
-  prefix: string;
+  keys: KeySpace;
   runs: FixRunStore;
   registry: ProcessRegistry;
   fixQueue: Queue<FixJobData, unknown, 'fix'>;
   hosts: ReadonlyMap<string, HostConfig>;
   ops: HostOps;
   notifier: Notifier;
-  buttons: ButtonStore;
+  buttons: ButtonIssuer;
   audit: AuditLog;
   inflight: Inflight;
   /** Lifts the host's "fix running" alert hold (the monitor's, or the mute store's directly). */
@@ -179,7 +180,7 @@ export class FixRecovery {
     // The user first: within seconds of the process start, before anything that can take long.
     await notifier.send({ chat, messageKey, reply: renderInterrupted(run) });
     await this.failJob(run);
-    await releaseHostLockOfJob(this.deps.redis, `${this.deps.prefix}:`, run.host, run.jobId);
+    await releaseHostLockOfJob(this.deps.redis, this.deps.keys, run.host, run.jobId);
     await inflight.release('fix', run.host, run.jobId);
     await this.deps.releaseAlertHold(run.host);
     await audit.record({

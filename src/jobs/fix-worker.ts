@@ -1,44 +1,47 @@
 /**
  * Worker for the fix queue: runs a confirmed plan step by step, shows progress in place,
  * then verifies (probe + no recurrence of the cause, until it holds or the plan's window ends). Never retried: a fix may
- * have half-run. Its progress is recorded in Redis as it runs (fix-runs.ts), so a fix whose process
+ * have half-run. Its progress is recorded in Redis as it runs (state/fix-runs.ts), so a fix whose process
  * dies is found and closed by another process at once (fix-recovery.ts); a stalled job is failed by
  * BullMQ (maxStalledCount 0), never handed out again, and the fixstarted guard stays as a second net.
  */
 import { Worker, type ConnectionOptions, type Job } from 'bullmq';
-import type { RedisClient } from './redis.js';
+import type { RedisClient } from '../state/redis.js';
 import { AUTOFIX_USER_ID, DEFAULTS, DELIVERY, QUEUES } from '../constants.js';
+import { HostNotInInventoryError } from '../domain/errors.js';
 import type { FixOutcome, FixPlan, Verdict } from '../domain/diagnosis.js';
 import type { HostConfig } from '../domain/host.js';
-import type { AuditLog } from '../audit/audit-log.js';
-import type { ButtonStore } from '../router/button-store.js';
-import { renderOutcome, renderProgress, formatDuration } from '../commands/render-results.js';
+import type { AuditLog } from '../state/audit-log.js';
+import type { ButtonIssuer } from '../domain/ports.js';
+import { renderOutcome, renderProgress, formatDuration } from '../render/render-results.js';
 import type { Logger } from '../util/logger.js';
 import { redact } from '../util/redact.js';
-import type { FixAttempts } from './fix-attempts.js';
+import type { FixAttempts } from '../state/fix-attempts.js';
 import { isDisruptive, isDoctorStep } from '../openclaw/step-catalog.js';
 import { verifyWindow } from './verify-window.js';
-import type { HostOps } from './host-ops.js';
-import type { Inflight } from './inflight.js';
+import type { HostOps } from '../domain/host-ops.js';
+import type { Inflight } from '../state/inflight.js';
 import type { Notifier } from './notifier.js';
 import type { FixJobData } from './payloads.js';
 import type { Metrics } from '../http/metrics.js';
 import { takeHostTurn } from './host-serial.js';
 import { checkFixJob, guardFixJob } from './fix-job-guard.js';
-import { releaseHostLockOfJob } from '../remote/host-lock.js';
+import { releaseHostLockOfJob } from '../state/host-lock.js';
 import type { JobSigner } from '../util/job-signer.js';
-import type { FixRunStore } from './fix-runs.js';
-import type { ProcessOwner } from './process-registry.js';
-import type { RedisOutages } from './redis.js';
+import type { FixRunStore } from '../state/fix-runs.js';
+import type { ProcessOwner } from '../domain/types.js';
+import type { RedisOutages } from '../state/redis.js';
+import { TTL, type KeySpace } from '../state/key-space.js';
 
 export interface FixWorkerDeps {
   connection: ConnectionOptions;
   redis: RedisClient;
-  prefix: string;
+  /** Names of the Redis keys, and BullMQ's prefix. */
+  keys: KeySpace;
   hosts: Map<string, HostConfig>;
   ops: HostOps;
   notifier: Notifier;
-  buttons: ButtonStore;
+  buttons: ButtonIssuer;
   audit: AuditLog;
   inflight: Inflight;
   fixAttempts: FixAttempts;
@@ -59,14 +62,15 @@ export interface FixWorkerDeps {
 
 /** A fix recovered by another process (it found this process dead) stops before its next step. */
 class FixTakenOverError extends Error {
-  constructor() {
+  constructor(
+    readonly host: string,
+    /** Index of the step that was not run. */
+    readonly step: number,
+  ) {
     super('another clawmedic process found this fix interrupted and closed it; no further step was run');
     this.name = 'FixTakenOverError';
   }
 }
-
-/** Key marking a fix job whose outcome was sent: a copy handed out again (its completion lost in a failover) stays quiet. */
-const doneKey = (prefix: string, jobId: string) => `${prefix}:fixdone:${jobId}`;
 
 
 async function runFix(deps: FixWorkerDeps, job: Job<FixJobData, unknown, 'fix'>, plan: FixPlan): Promise<FixOutcome> {
@@ -77,11 +81,10 @@ async function runFix(deps: FixWorkerDeps, job: Job<FixJobData, unknown, 'fix'>,
   const host = deps.hosts.get(job.data.host);
   // Duration only: the job id stays in the audit trail and logs, not in chat.
   const footer = () => formatDuration(Date.now() - started);
-  if (!host) throw new Error(`host "${job.data.host}" is no longer in the inventory`);
+  if (!host) throw new HostNotInInventoryError(job.data.host);
 
   // Guard against a stalled job being processed a second time: steps must not run twice.
-  const startedKey = `${deps.prefix}:fixstarted:${jobId}`;
-  if ((await deps.redis.set(startedKey, String(Date.now()), 'EX', 7 * 86400, 'NX')) !== 'OK') {
+  if ((await deps.redis.set(deps.keys.fixStarted(jobId), String(Date.now()), 'EX', TTL.fixMarkerSec, 'NX')) !== 'OK') {
     return {
       host: host.name,
       cause: plan.cause,
@@ -97,7 +100,7 @@ async function runFix(deps: FixWorkerDeps, job: Job<FixJobData, unknown, 'fix'>,
   let failed = false;
   for (const [i, step] of plan.steps.entries()) {
     // Durable before the step runs: a process killed during it leaves what it was doing in Redis.
-    if (!(await deps.runs.stepStarted(jobId, i))) throw new FixTakenOverError();
+    if (!(await deps.runs.stepStarted(jobId, i))) throw new FixTakenOverError(host.name, i);
     await deps.notifier.send({ chat, messageKey, reply: renderProgress(host.name, plan, i, step.kind, footer()) });
     const result = await deps.ops.runStep(host, step);
     const ok = !result.timedOut && result.exitCode === 0 && !result.error;
@@ -200,13 +203,14 @@ export function startFixWorker(deps: FixWorkerDeps): Worker<FixJobData, unknown,
         deps.logger.warn({ jobId, host }, 'fix job handed out again while it runs here; not run twice');
         return 'duplicate';
       }
-      const done = await deps.redis.get(doneKey(deps.prefix, jobId));
+      // Marks a fix job whose outcome was sent: a copy handed out again (its completion lost in a failover) stays quiet.
+      const done = await deps.redis.get(deps.keys.fixDone(jobId));
       if (done) {
         deps.logger.warn({ jobId, host, outcome: done }, 'fix job handed out again after its outcome was sent; not run twice');
         return done;
       }
       // Wait for a diagnose still running on this host (throws DelayedError: BullMQ retries it later).
-      const turn = await takeHostTurn(deps.redis, deps.prefix, host, job, token, 'fix', (holder) =>
+      const turn = await takeHostTurn(deps.redis, deps.keys, host, job, token, 'fix', (holder) =>
         deps.notifier.send({ chat, messageKey, reply: { title: `${host}: waiting for the running ${holder?.action ?? 'job'} to finish before fixing…`, tone: 'pending' } }),
       );
       const end = deps.metrics?.jobDuration.startTimer({ type: 'fix' });
@@ -261,7 +265,7 @@ export function startFixWorker(deps: FixWorkerDeps): Worker<FixJobData, unknown,
           await deps.notifier.send({ chat, messageKey, reply: expired, retires: buttons.map((b) => b.token) }, { delayMs: offerTtlSec * 1000 });
         }
         await deps.audit.record({ event: 'fix_outcome', action: 'fix', host, actor: who, jobId, detail: `${outcome.status}: ${outcome.message}`.slice(0, 500) });
-        await deps.redis.set(doneKey(deps.prefix, jobId), outcome.status, 'EX', 7 * 86400);
+        await deps.redis.set(deps.keys.fixDone(jobId), outcome.status, 'EX', TTL.fixMarkerSec);
         end?.({ outcome: outcome.status });
         return outcome.status;
       } catch (err) {
@@ -289,7 +293,7 @@ export function startFixWorker(deps: FixWorkerDeps): Worker<FixJobData, unknown,
     },
     {
       connection: deps.connection,
-      prefix: deps.prefix,
+      prefix: deps.keys.prefix,
       concurrency: 4,
       // Fix steps can take minutes (doctor: 25-80 s): a long lock so a busy worker is not seen as stalled.
       lockDuration: 120_000,
@@ -321,7 +325,7 @@ async function closeStalledBeforeStart(deps: FixWorkerDeps, job: Job<FixJobData,
   const check = checkFixJob(deps.signer, deps.hosts, jobId, job.data);
   if (!check.ok) return;
   const { host, actor, chat, messageKey } = job.data;
-  await releaseHostLockOfJob(deps.redis, `${deps.prefix}:`, host, jobId);
+  await releaseHostLockOfJob(deps.redis, deps.keys, host, jobId);
   await deps.inflight.release('fix', host, jobId);
   await deps.audit.record({ event: 'interrupted', action: 'fix', host, actor: { platform: actor.platform, userId: actor.userId }, jobId, detail: 'process stopped before the first step; job failed by the stall check, nothing ran on the host' });
   await deps.notifier.send({

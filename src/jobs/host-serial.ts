@@ -1,13 +1,14 @@
 /**
  * At most one diagnose/plan/fix job per host at a time, across every worker process: a job
- * takes the host's lock (src/remote/host-lock.ts) for as long as it runs; a job that finds the
+ * takes the host's lock (src/state/host-lock.ts) for as long as it runs; a job that finds the
  * host busy is put back as delayed (BullMQ DelayedError: no attempt is used up) and its
  * requester is told once what it waits for. A stalled job that BullMQ hands out twice meets
  * its own lock and waits instead of running twice.
  */
 import { DelayedError, type Job } from 'bullmq';
-import type { RedisClient } from './redis.js';
-import { acquireHostLock, getHostLockHolder, type HostLockHandle, type HostLockHolder } from '../remote/host-lock.js';
+import type { RedisClient } from '../state/redis.js';
+import { TTL, type KeySpace } from '../state/key-space.js';
+import { acquireHostLock, getHostLockHolder, type HostLockHandle, type HostLockHolder } from '../state/host-lock.js';
 
 /** How long a lock lives without renewal (a crashed worker frees its host after this). */
 const LOCK_TTL_MS = 60_000;
@@ -27,17 +28,16 @@ export interface HostTurn {
  */
 export async function takeHostTurn(
   redis: RedisClient,
-  prefix: string,
+  keys: KeySpace,
   host: string,
   job: Job,
   token: string | undefined,
   action: string,
   onBusy: (holder: HostLockHolder | null) => Promise<void>,
 ): Promise<HostTurn> {
-  const lock: HostLockHandle | null = await acquireHostLock(redis, `${prefix}:`, host, { jobId: String(job.id), action }, LOCK_TTL_MS);
+  const lock: HostLockHandle | null = await acquireHostLock(redis, keys, host, { jobId: String(job.id), action }, LOCK_TTL_MS);
   if (!lock) {
-    const waitedKey = `${prefix}:hostwait:${job.id}`;
-    if ((await redis.set(waitedKey, '1', 'EX', 3600, 'NX')) === 'OK') await onBusy(await getHostLockHolder(redis, `${prefix}:`, host));
+    if ((await redis.set(keys.hostWait(String(job.id)), '1', 'EX', TTL.hostWaitSec, 'NX')) === 'OK') await onBusy(await getHostLockHolder(redis, keys, host));
     await job.moveToDelayed(Date.now() + RETRY_DELAY_MS, token);
     throw new DelayedError();
   }

@@ -13,7 +13,7 @@ import { parseFree } from '../openclaw/parse-free.js';
 import { parseGatewayStatus } from '../openclaw/parse-gateway-status.js';
 import { openclawTimed, TIMEOUT_PRELUDE } from '../openclaw/templates.js';
 import { redact } from '../util/redact.js';
-import type { HostStatus } from './host-ops.js';
+import type { HostStatus } from '../domain/host-ops.js';
 
 /**
  * The CLI status script, the fallback: `openclaw --version`, `gateway status --json` and `free -m`,

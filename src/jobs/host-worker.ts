@@ -4,36 +4,39 @@
  * to the requester and everyone who joined, through the notify queue.
  */
 import { UnrecoverableError, Worker, type ConnectionOptions, type Job } from 'bullmq';
-import type { RedisClient } from './redis.js';
+import type { RedisClient } from '../state/redis.js';
 import { DEFAULTS, QUEUES } from '../constants.js';
-import { ClawmedicError } from '../domain/errors.js';
+import { ClawmedicError, HostNotInInventoryError } from '../domain/errors.js';
 import type { HostConfig } from '../domain/host.js';
-import type { Reply } from '../domain/types.js';
-import type { AuditLog } from '../audit/audit-log.js';
-import type { ButtonStore } from '../router/button-store.js';
-import { type OpenAlert, renderConfirmExpired, renderPlan, renderStatus, renderVerdict, formatDuration } from '../commands/render-results.js';
-import { IncidentStore } from '../monitor/incident-store.js';
+import type { JobOrigin, Reply } from '../domain/types.js';
+import type { AuditLog } from '../state/audit-log.js';
+import type { ButtonIssuer, IncidentReader } from '../domain/ports.js';
+import { type OpenAlert, renderConfirmExpired, renderPlan, renderStatus, renderVerdict, formatDuration } from '../render/render-results.js';
 import { hostPicture } from '../alerts/picture-ref.js';
 import { PICTURE_FILE_NAME } from '../alerts/render-incident.js';
 import type { Logger } from '../util/logger.js';
 import { redact } from '../util/redact.js';
-import type { HostOps } from './host-ops.js';
-import type { Inflight } from './inflight.js';
+import type { HostOps } from '../domain/host-ops.js';
+import type { Inflight } from '../state/inflight.js';
 import type { Notifier } from './notifier.js';
-import { HOST_JOB, type HostJobData, type HostJobName, type JobOrigin } from './payloads.js';
+import { HOST_JOB, type HostJobData, type HostJobName } from './payloads.js';
 import type { Metrics } from '../http/metrics.js';
 import { takeHostTurn, type HostTurn } from './host-serial.js';
-import { releaseStatusSlot } from './status-slots.js';
+import { releaseStatusSlot } from '../state/status-slots.js';
+import type { KeySpace } from '../state/key-space.js';
 
 export interface WorkerDeps {
   connection: ConnectionOptions;
   /** Producer connection for the per-host lock. */
   redis: RedisClient;
-  prefix: string;
+  /** Names of the Redis keys, and BullMQ's prefix. */
+  keys: KeySpace;
   hosts: Map<string, HostConfig>;
   ops: HostOps;
   notifier: Notifier;
-  buttons: ButtonStore;
+  buttons: ButtonIssuer;
+  /** The monitor's incidents, for the open alerts /status mentions. */
+  incidents: Pick<IncidentReader, 'loadOpen'>;
   audit: AuditLog;
   inflight: Inflight;
   logger: Logger;
@@ -78,11 +81,10 @@ function footerOf(_job: Job, startedAt: number): string {
  * "gateway OK · 1 open alert: …". A read failure only drops the mention; the probe result stands.
  */
 async function openAlertsOf(deps: WorkerDeps, hosts: string[]): Promise<Record<string, OpenAlert[]>> {
-  const store = new IncidentStore(deps.redis, deps.prefix);
   const out: Record<string, OpenAlert[]> = {};
   await Promise.all(
     hosts.map(async (h) => {
-      const open = await store.loadOpen(h).catch((err: unknown) => {
+      const open = await deps.incidents.loadOpen(h).catch((err: unknown) => {
         deps.logger.warn({ err, host: h }, 'status: cannot read open incidents');
         return [];
       });
@@ -95,7 +97,7 @@ async function openAlertsOf(deps: WorkerDeps, hosts: string[]): Promise<Record<s
 
 function hostOf(deps: WorkerDeps, name: string): HostConfig {
   const host = deps.hosts.get(name);
-  if (!host) throw new ClawmedicError(`host "${name}" is no longer in the inventory`, 'UNKNOWN_HOST');
+  if (!host) throw new HostNotInInventoryError(name);
   return host;
 }
 
@@ -195,7 +197,7 @@ export function startHostWorker(deps: WorkerDeps): Worker<HostJobData, unknown, 
       // One diagnose/plan/fix per host at a time; status is a quick read-only probe and never waits.
       let turn: HostTurn | undefined;
       if (host && kind !== HOST_JOB.status) {
-        turn = await takeHostTurn(deps.redis, deps.prefix, host, job, token, kind, (holder) =>
+        turn = await takeHostTurn(deps.redis, deps.keys, host, job, token, kind, (holder) =>
           replyToAll(deps, String(job.id), job.data, {
             title: `${host}: waiting for the running ${holder?.action ?? 'job'} to finish…`,
             tone: 'pending',
@@ -232,10 +234,10 @@ export function startHostWorker(deps: WorkerDeps): Worker<HostJobData, unknown, 
       } finally {
         await turn?.release();
         // The chat's /status slot (router's cap on waiting status jobs) frees once the job is over, not between retries.
-        if (ended && kind === HOST_JOB.status) await releaseStatusSlot(deps.redis, deps.prefix, job.data.chat, String(job.id));
+        if (ended && kind === HOST_JOB.status) await releaseStatusSlot(deps.redis, deps.keys, job.data.chat, String(job.id));
       }
     },
-    { connection: deps.connection, prefix: deps.prefix, concurrency: deps.concurrency ?? DEFAULTS.workerConcurrency },
+    { connection: deps.connection, prefix: deps.keys.prefix, concurrency: deps.concurrency ?? DEFAULTS.workerConcurrency },
   );
   worker.on('error', (err) => deps.logger.error({ err }, 'host worker error'));
   return worker;

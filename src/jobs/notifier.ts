@@ -7,11 +7,12 @@
  * (SecretBox, bound to its recipient) and kept DELIVERY.secretTtlSec at most; it is opened only by
  * the process that sends it, at the moment it sends it (openDelivery).
  */
-import type { RedisClient } from './redis.js';
+import type { RedisClient } from '../state/redis.js';
 import type { Delivery, Reply } from '../domain/types.js';
 import { DELIVERY } from '../constants.js';
 import type { SecretBox } from '../util/secret-box.js';
 import type { Queues } from './queues.js';
+import { TTL, type KeySpace } from '../state/key-space.js';
 
 /** A delivery as queued: with its place in the order of its messageKey. */
 export interface SequencedDelivery extends Delivery {
@@ -65,7 +66,7 @@ export class Notifier {
   constructor(
     private readonly queues: Pick<Queues, 'notify'>,
     private readonly redis: RedisClient,
-    private readonly prefix: string,
+    private readonly keys: KeySpace,
     /** Seals reply secrets before they are queued (key from CLAWMEDIC_JOB_KEY, never in Redis). */
     private readonly box: SecretBox,
     private readonly options: NotifierOptions = {},
@@ -76,8 +77,8 @@ export class Notifier {
     const delayMs = Math.max(0, opts.delayMs ?? 0);
     let seq: number | undefined;
     if (delivery.messageKey) {
-      const key = `${this.prefix}:seq:${delivery.messageKey}`;
-      const [[, n]] = (await this.redis.multi().incr(key).expire(key, 7 * 86400).exec()) as [[Error | null, number]];
+      const key = this.keys.messageSeq(delivery.messageKey);
+      const [[, n]] = (await this.redis.multi().incr(key).expire(key, TTL.messageSeqSec).exec()) as [[Error | null, number]];
       seq = n;
     }
     const now = Date.now();
@@ -94,7 +95,7 @@ export class Notifier {
       // A delayed console delivery is dropped: the terminal's session is short and has no buttons to retire.
       if (delayMs > 0) return;
       // A console lives in one terminal: publish to it directly instead of a queue any process may take.
-      await this.redis.publish(consoleChannel(this.prefix, delivery.chat.chatId), JSON.stringify(data));
+      await this.redis.publish(this.keys.consoleChannel(delivery.chat.chatId), JSON.stringify(data));
       return;
     }
     // A delivery carrying a secret does not linger in Redis as a completed or failed job, even sealed.
@@ -104,7 +105,3 @@ export class Notifier {
   }
 }
 
-/** Pub/sub channel of one console session. */
-export function consoleChannel(prefix: string, chatId: string): string {
-  return `${prefix}:console:${chatId}`;
-}

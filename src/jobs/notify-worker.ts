@@ -9,22 +9,27 @@
  * a notice telling the requester to ask again, so the ciphertext does not outlive its minutes.
  */
 import { Worker, UnrecoverableError, type ConnectionOptions, type Job } from 'bullmq';
-import type { RedisClient } from './redis.js';
+import type { RedisClient } from '../state/redis.js';
 import { DELIVERY, NOTIFY_PLATFORMS, notifyQueueName, type NotifyPlatform } from '../constants.js';
-import { PermanentDeliveryError, type ChatAdapter } from '../chat/adapter.js';
-import type { AuditLog } from '../audit/audit-log.js';
+import { PermanentDeliveryError } from '../domain/errors.js';
+import type { ChatAdapter } from '../domain/ports.js';
+import type { AuditLog } from '../state/audit-log.js';
 import type { PictureRef, Platform } from '../domain/types.js';
 import type { Logger } from '../util/logger.js';
 import { REDACTED } from '../util/redact.js';
 import { SealedSecretExpiredError, type SecretBox } from '../util/secret-box.js';
 import { openDelivery, secretNotice, type SequencedDelivery } from './notifier.js';
+import { TTL, type KeySpace } from '../state/key-space.js';
 
-/** Set seq as the newest shown for the key unless a newer one was shown already; returns 1 if this one is newest. */
+/**
+ * Set seq (ARGV[1]) as the newest shown for the key unless a newer one was shown already; returns 1 if this one is
+ * newest. ARGV[2]: the key's TTL in seconds (TTL.messageSeqSec).
+ */
 const ADVANCE_SEQ = `
 local cur = tonumber(redis.call('GET', KEYS[1]) or '0')
 local seq = tonumber(ARGV[1])
 if seq < cur then return 0 end
-redis.call('SET', KEYS[1], ARGV[1], 'EX', 604800)
+redis.call('SET', KEYS[1], ARGV[1], 'EX', tonumber(ARGV[2]))
 return 1`;
 
 /** messageKeys of alert messages (alerts/alert-sender.ts): their fate is audited either way. */
@@ -33,7 +38,8 @@ const isAlert = (d: SequencedDelivery): boolean => d.messageKey?.startsWith('inc
 export interface NotifyWorkerOptions {
   connection: ConnectionOptions;
   redis: RedisClient;
-  prefix: string;
+  /** Names of the Redis keys, and BullMQ's prefix. */
+  keys: KeySpace;
   adapters: Map<Platform, ChatAdapter>;
   logger: Logger;
   /** Opens sealed reply secrets (the same key as the Notifier's: CLAWMEDIC_JOB_KEY). */
@@ -80,7 +86,7 @@ export function startNotifyWorker(opts: NotifyWorkerOptions): NotifyWorkers {
     // An expiry notice: shown only if its buttons were never pressed (a pressed Cancel must stay as it is).
     if (d.retires?.length && !(await opts.buttons?.retire(d.retires))) return;
     if (d.messageKey && d.seq !== undefined) {
-      const newest = await opts.redis.eval(ADVANCE_SEQ, 1, `${opts.prefix}:shownseq:${d.messageKey}`, String(d.seq));
+      const newest = await opts.redis.eval(ADVANCE_SEQ, 1, opts.keys.shownSeq(d.messageKey), String(d.seq), String(TTL.messageSeqSec));
       if (newest === 0) return; // a newer state of this message is already shown
     }
     await adapter.deliver(d);
@@ -155,7 +161,7 @@ export function startNotifyWorker(opts: NotifyWorkerOptions): NotifyWorkers {
     if (!adapter) continue;
     const worker = new Worker<SequencedDelivery>(notifyQueueName(platform), processor(adapter), {
       connection: opts.connection,
-      prefix: opts.prefix,
+      prefix: opts.keys.prefix,
       concurrency: opts.concurrency ?? 8,
       settings: { backoffStrategy: (attemptsMade, _type, _err, job) => notifyBackoffMs(attemptsMade, job?.data as SequencedDelivery | undefined) },
     });

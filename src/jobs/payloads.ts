@@ -5,7 +5,7 @@
  */
 import type { Verdict } from '../domain/diagnosis.js';
 import type { StoredPlan } from '../openclaw/stored-plan.js';
-import type { Actor, ChatRef, Delivery } from '../domain/types.js';
+import type { Delivery, JobOrigin } from '../domain/types.js';
 
 /** Job names in the diagnose queue. */
 export const HOST_JOB = {
@@ -17,14 +17,6 @@ export const HOST_JOB = {
   plan: 'plan',
 } as const;
 export type HostJobName = (typeof HOST_JOB)[keyof typeof HOST_JOB];
-
-/** Who asked, from where, and which message shows the progress. */
-export interface JobOrigin {
-  requestId: string;
-  actor: Actor;
-  chat: ChatRef;
-  messageKey: string;
-}
 
 export interface HostJobData extends JobOrigin {
   /** One host for diagnose/plan; one or more for status (a fleet summary). */

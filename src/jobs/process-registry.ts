@@ -6,21 +6,10 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync, readlinkSync } from 'node:fs';
 import os from 'node:os';
-import type { RedisClient } from './redis.js';
-import { FIX_RECOVERY, KEYS } from '../constants.js';
-
-/** Who runs a piece of work: enough to tell, from another process, whether it is still there. */
-export interface ProcessOwner {
-  /** Unique per process start: `<hostname>:<pid>:<random>`. */
-  id: string;
-  hostname: string;
-  pid: number;
-  /**
-   * Kernel boot id + pid namespace: two processes with the same `machine` see each other's pids,
-   * so a pid that is gone there means the owner is gone. Never equal across machines or containers.
-   */
-  machine: string;
-}
+import type { RedisClient } from '../state/redis.js';
+import { FIX_RECOVERY } from '../constants.js';
+import type { ProcessOwner } from '../domain/types.js';
+import type { KeySpace } from '../state/key-space.js';
 
 /** Ids of the registries running in this Node process (tests and the demo run several apps in one). */
 const LOCAL_IDS = new Set<string>();
@@ -62,7 +51,7 @@ function pidAlive(pid: number): boolean {
 export type Liveness = 'alive' | 'dead' | 'unknown';
 
 /**
- * This process's heartbeat (`<prefix>:hb:<id>`, refreshed every FIX_RECOVERY.heartbeatMs) and the
+ * This process's heartbeat (KeySpace.heartbeat, refreshed every FIX_RECOVERY.heartbeatMs) and the
  * liveness check of other owners.
  */
 export class ProcessRegistry {
@@ -72,13 +61,13 @@ export class ProcessRegistry {
 
   constructor(
     private readonly redis: RedisClient,
-    private readonly prefix: string,
+    private readonly keys: KeySpace,
     readonly self: ProcessOwner,
     private readonly timing: { heartbeatMs: number; heartbeatTtlMs: number } = FIX_RECOVERY,
   ) {}
 
   private key(id: string): string {
-    return `${this.prefix}:${KEYS.heartbeat}:${id}`;
+    return this.keys.heartbeat(id);
   }
 
   /** Write the first heartbeat and keep refreshing it until stop(). */

@@ -5,6 +5,7 @@
 import { Queue, type ConnectionOptions } from 'bullmq';
 import { DELIVERY, NOTIFY_PLATFORMS, QUEUES, notifyQueueName, type NotifyPlatform } from '../constants.js';
 import type { FixJobData, HostJobData, HostJobName, NotifyJobData } from './payloads.js';
+import type { KeySpace } from '../state/key-space.js';
 
 export interface Queues {
   diagnose: Queue<HostJobData, unknown, HostJobName>;
@@ -31,14 +32,15 @@ export function queueConnection(connection: ConnectionOptions): { connection: Co
   return { connection: own, close: () => own.disconnect() };
 }
 
-/** Create all queues on `connection` (an ioredis instance or options) under `prefix`. */
+/** Create all queues on `connection` (an ioredis instance or options); BullMQ names their keys under `keys.prefix`. */
 export function createQueues(
   shared: ConnectionOptions,
-  prefix: string,
+  keys: KeySpace,
   /** Connection errors while Redis is away; BullMQ prints them to stderr when nobody listens. */
   onError: (err: Error) => void = () => undefined,
 ): Queues {
   const own = queueConnection(shared);
+  const prefix = keys.prefix;
   const connection = own.connection;
   const diagnose = new Queue<HostJobData, unknown, HostJobName>(QUEUES.diagnose, {
     connection,

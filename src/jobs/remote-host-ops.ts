@@ -17,7 +17,7 @@ import { renderStep } from '../openclaw/step-catalog.js';
 import type { Metrics } from '../http/metrics.js';
 import type { Logger } from '../util/logger.js';
 import { redact } from '../util/redact.js';
-import type { HostOps, StepResult } from './host-ops.js';
+import type { HostOps, StepResult } from '../domain/host-ops.js';
 import { checkHostStatus } from './host-status.js';
 import { probeWebSocketUpgrade } from './external-probe.js';
 

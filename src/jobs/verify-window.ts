@@ -6,7 +6,7 @@ import { VERIFY } from '../constants.js';
 import type { Verdict } from '../domain/diagnosis.js';
 import type { HostConfig } from '../domain/host.js';
 import { verifyHolds } from '../openclaw/plan.js';
-import type { HostOps } from './host-ops.js';
+import type { HostOps } from '../domain/host-ops.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

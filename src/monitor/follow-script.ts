@@ -9,7 +9,7 @@ import type { HostConfig } from '../domain/host.js';
 import { containerOf, openclawTimed, TIMEOUT_PRELUDE } from '../openclaw/templates.js';
 import { shellQuote } from '../util/shell-quote.js';
 import { parseTime } from '../openclaw/log-parser.js';
-import type { ResumePosition } from './incident-store.js';
+import type { ResumePosition } from '../state/incident-store.js';
 
 /** First word of a control line the follow script prints (not a log line). */
 export const FOLLOW_MARK = '@@CLAWMEDIC ';

@@ -9,9 +9,9 @@ import type { RemoteRunner } from '../domain/remote.js';
 import type { Logger } from '../util/logger.js';
 import { detach } from '../util/detach.js';
 import { redact } from '../util/redact.js';
-import { MONITOR_DEFAULTS } from './constants.js';
+import { MONITOR_DEFAULTS } from '../monitor-constants.js';
 import { buildFollowScript, FOLLOW_MARK, lineTime } from './follow-script.js';
-import type { ResumePosition } from './incident-store.js';
+import type { ResumePosition } from '../state/incident-store.js';
 
 export interface FollowerOptions {
   host: HostConfig;

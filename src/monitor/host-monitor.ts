@@ -3,7 +3,7 @@
  * turn lines into signals, apply probe results, acks and mutes, advance the incident state machine,
  * deliver what it asks for, and persist incidents + resume position (fenced by the lease).
  */
-import type { RedisClient } from '../jobs/redis.js';
+import type { RedisClient } from '../state/redis.js';
 import type { Cause } from '../domain/diagnosis.js';
 import type { HostConfig } from '../domain/host.js';
 import type { RemoteRunner } from '../domain/remote.js';
@@ -11,10 +11,11 @@ import type { Logger } from '../util/logger.js';
 import { redact } from '../util/redact.js';
 import { parseLogLine } from '../openclaw/log-parser.js';
 import type { AlertSender } from '../alerts/alert-sender.js';
-import type { HostMutes, MuteStore } from '../alerts/mute-store.js';
-import { AUTO_FIXABLE_CAUSES, MONITOR_DEFAULTS, MONITOR_KEYS } from './constants.js';
+import type { HostMutes, MuteStore } from '../state/mute-store.js';
+import { AUTO_FIXABLE_CAUSES, MONITOR_DEFAULTS } from '../monitor-constants.js';
+import type { KeySpace } from '../state/key-space.js';
 import { LogFollower } from './follower.js';
-import type { IncidentStore } from './incident-store.js';
+import type { IncidentStore } from '../state/incident-store.js';
 import {
   ackIncident,
   applyMute,
@@ -26,11 +27,11 @@ import {
   noteTried,
   type Action,
   type AlertPolicy,
-  type Incident,
 } from './incident-machine.js';
+import type { Incident } from '../domain/incident.js';
 import { readProbes, type ProbeResult } from './probe.js';
 import { SignalExtractor } from './signals.js';
-import { refusalSeries, SeriesBuffer } from './host-series.js';
+import { refusalSeries, SeriesBuffer } from '../state/host-series.js';
 
 /** An ack asked for in chat, waiting for the host's owner to apply it. */
 export interface AckRequest {
@@ -44,7 +45,7 @@ export interface HostMonitorDeps {
   policy: AlertPolicy;
   processId: string;
   redis: RedisClient;
-  prefix: string;
+  keys: KeySpace;
   runner: RemoteRunner;
   store: IncidentStore;
   mutes: MuteStore;
@@ -63,11 +64,6 @@ export interface HostMonitorDeps {
   onLeaseLost(host: string): void;
   /** Called with true when this host monitor cannot reach Redis, false when it can again. */
   onRedisBlind?(blind: boolean): void;
-}
-
-/** Key of the pending ack of a host (consumed by its owner). */
-export function ackRequestKey(prefix: string, host: string): string {
-  return `${prefix}:monitor:ack:${host}`;
 }
 
 export class HostMonitor {
@@ -91,7 +87,7 @@ export class HostMonitor {
   private blind = false;
   private networkBlind = false;
   private resumeDirty = false;
-  /** Acks and mutes as last read, and when they must be read again (see control-seq.ts). */
+  /** Acks and mutes as last read, and when they must be read again (see state/control-seq.ts). */
   private controls: { seq: string | null | undefined; mutes: HostMutes; readAt: number; until: number } | undefined;
 
   constructor(private readonly deps: HostMonitorDeps) {}
@@ -115,7 +111,7 @@ export class HostMonitor {
     }
     const resume = await store.loadResume(host.name);
     const logFile = (await this.deps.redis.get(this.logFileKey())) ?? undefined;
-    const [probe] = await readProbes(this.deps.redis, this.deps.prefix, [host.name]);
+    const [probe] = await readProbes(this.deps.redis, this.deps.keys, [host.name]);
     if (probe) {
       // Results from before we took the host are history: note the times, count nothing twice.
       this.lastProbeSeq = probe.seq;
@@ -153,7 +149,7 @@ export class HostMonitor {
   }
 
   private logFileKey(): string {
-    return `${this.deps.prefix}:${MONITOR_KEYS.logFile}:${this.deps.host.name}`;
+    return this.deps.keys.logFile(this.deps.host.name);
   }
 
   /** One new log line: parse, correlate, count. Synchronous; delivery happens in the next tick. */
@@ -226,11 +222,11 @@ export class HostMonitor {
   }
 
   private async tickOnce(): Promise<void> {
-    const { redis, prefix, host, policy } = this.deps;
+    const { redis, keys, host, policy } = this.deps;
     const now = Date.now();
 
     // Probe results (stored by whichever process ran the probe).
-    const probes = await (this.deps.readAllProbes?.() ?? readProbes(redis, prefix, this.deps.allHosts));
+    const probes = await (this.deps.readAllProbes?.() ?? readProbes(redis, keys, this.deps.allHosts));
     const mine = probes[this.deps.allHosts.indexOf(host.name)];
     this.networkBlind = this.isNetworkBlind(probes, now);
     if (mine && mine.seq > this.lastProbeSeq) {
@@ -306,11 +302,11 @@ export class HostMonitor {
    * when the change counter moved, a mute ran out, or the last read is older than controlsRefreshMs.
    */
   private async readControls(now: number): Promise<HostMutes> {
-    const { redis, prefix, host } = this.deps;
+    const { redis, keys, host } = this.deps;
     const seq = await this.deps.readControlSeq?.();
     const c = this.controls;
     if (c && seq !== undefined && seq === c.seq && now < c.until && now - c.readAt < MONITOR_DEFAULTS.controlsRefreshMs) return c.mutes;
-    const ackRaw = await redis.getdel(ackRequestKey(prefix, host.name));
+    const ackRaw = await redis.getdel(keys.ackRequest(host.name));
     if (ackRaw) {
       const req = JSON.parse(ackRaw) as AckRequest;
       for (const inc of this.incidents.values()) {

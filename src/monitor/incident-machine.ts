@@ -4,8 +4,9 @@
  * so every rule is unit tested; the host monitor persists the data and carries out the actions.
  */
 import type { Cause } from '../domain/diagnosis.js';
-import { MONITOR_DEFAULTS } from './constants.js';
+import { MONITOR_DEFAULTS } from '../monitor-constants.js';
 import type { Signal } from './signals.js';
+import type { Incident, IncidentSource } from '../domain/incident.js';
 
 /** Thresholds and windows, in ms (built from clawmedic.yaml `alerts` by {@link policyFromConfig}). */
 export interface AlertPolicy {
@@ -27,70 +28,6 @@ export interface AlertPolicy {
   editRefreshMs: number;
   /** An alert unchanged this long is re-sent with fresh buttons (they expire after DEFAULTS.buttonTtlSec). */
   buttonRefreshMs: number;
-}
-
-/** Where an incident stands. ("ok" is the absence of an incident.) */
-export type IncidentPhase = 'suspect' | 'firing' | 'resolved';
-
-/** Where its events come from: the log follower, the gateway probe, or SSH itself. */
-export type IncidentSource = 'log' | 'probe';
-
-/** One incident: host + family. Plain JSON: stored as is in Redis. */
-export interface Incident {
-  id: string;
-  host: string;
-  family: Cause;
-  /** Current best cause (refined from the events: one client → stale_client, after a rotation → token_rotated, …). */
-  cause: Cause;
-  source: IncidentSource;
-  phase: IncidentPhase;
-  /** Time of the first and last event (epoch ms). */
-  firstEventAt: number;
-  lastEventAt: number;
-  /** Events counted over the incident's life. */
-  count: number;
-  /** Times of recent events (for the firing window). */
-  recent: number[];
-  /** Distinct clients seen (capped). */
-  clients: string[];
-  /** Connection ids already counted, as connKey() numbers (a replayed line is not counted twice). */
-  seenConns: number[];
-  evidence: string[];
-  /** Consecutive probe failures (probe-sourced incidents). */
-  probeFailures: number;
-  marks: { rotation?: boolean; autorestore?: boolean };
-  openedAt: number;
-  firedAt?: number;
-  resolvedAt?: number;
-  /** How many times it went to firing (2+ = it came back after resolving). */
-  fireCount: number;
-  flapping: boolean;
-  ackedBy?: string;
-  ackedAt?: number;
-  /** A person's mute of the host as the alert message shows it (absent: not muted). */
-  mutedBy?: string;
-  mutedUntil?: number;
-  /** The mute changed since the message last showed it: one edit goes out even while muted. */
-  muteEditDue?: boolean;
-  /** What was tried on the host while it was open (fixes, auto-fix). */
-  tried: string[];
-  /** Bumped on every change a message would show. */
-  version: number;
-  // ---- delivery bookkeeping (what the chats have been shown)
-  /** The alert message exists in the chats. */
-  announced: boolean;
-  renderedVersion: number;
-  /** {@link readerView} of what the chats were last shown (absent: before coalescing existed). */
-  renderedView?: string;
-  lastRenderAt?: number;
-  lastReminderAt?: number;
-  reminders: number;
-  /** fireCount for which the recovery notice went out. */
-  recoveredFor: number;
-  /** fireCount for which the "back again / flapping" notice went out. */
-  flapNoticeFor: number;
-  /** Auto-fix was considered for this fireCount. */
-  autoFixFor: number;
 }
 
 /** Everything outside the incident that decides what to send now. */

@@ -3,5 +3,6 @@
  * main.ts calls startMonitor and plugs `alerts` into the router.
  */
 export { startMonitor, type MonitorDeps, type MonitorHandle } from './monitor.js';
-export { policyFromConfig, type AlertPolicy, type Incident } from './incident-machine.js';
-export { MONITOR_DEFAULTS, MONITOR_KEYS } from './constants.js';
+export { policyFromConfig, type AlertPolicy } from './incident-machine.js';
+export type { Incident } from '../domain/incident.js';
+export { MONITOR_DEFAULTS } from '../monitor-constants.js';

@@ -7,30 +7,31 @@ import { humanDuration } from '../util/human-duration.js';
 import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import type { Queue, Worker } from 'bullmq';
-import type { RedisClient } from '../jobs/redis.js';
+import type { RedisClient } from '../state/redis.js';
 import type { AppConfig } from '../config/schema.js';
 import type { FixPlan, Verdict } from '../domain/diagnosis.js';
 import type { HostConfig } from '../domain/host.js';
 import type { RemoteRunner } from '../domain/remote.js';
 import type { Actor, Reply } from '../domain/types.js';
-import type { AuditLog } from '../audit/audit-log.js';
-import type { HostOps } from '../jobs/host-ops.js';
+import type { AuditLog } from '../state/audit-log.js';
+import type { HostOps } from '../domain/host-ops.js';
 import { queueConnection } from '../jobs/queues.js';
 import type { Notifier } from '../jobs/notifier.js';
-import type { ButtonStore } from '../router/button-store.js';
-import type { AlertCommands } from '../router/router.js';
+import type { AlertCommands, ButtonIssuer } from '../domain/ports.js';
 import type { Logger } from '../util/logger.js';
 import { redact } from '../util/redact.js';
 import { AlertSender } from '../alerts/alert-sender.js';
-import { MuteStore } from '../alerts/mute-store.js';
+import { MuteStore } from '../state/mute-store.js';
 import { CAUSE_LABELS, renderBlind } from '../alerts/render-incident.js';
-import { AUTO_FIXABLE_CAUSES, MONITOR_DEFAULTS, MONITOR_KEYS } from './constants.js';
-import { ackRequestKey, HostMonitor, type AckRequest } from './host-monitor.js';
-import { bumpControlSeq, controlSeqKey } from './control-seq.js';
+import { AUTO_FIXABLE_CAUSES, MONITOR_DEFAULTS } from '../monitor-constants.js';
+import { HostMonitor, type AckRequest } from './host-monitor.js';
+import { bumpControlSeq } from '../state/control-seq.js';
+import { TTL, type KeySpace } from '../state/key-space.js';
 import { SharedRead } from './shared-read.js';
-import { policyFromConfig, type AlertPolicy, type Incident } from './incident-machine.js';
-import { IncidentStore } from './incident-store.js';
-import { fairShare, LeaseManager } from './leases.js';
+import { policyFromConfig, type AlertPolicy } from './incident-machine.js';
+import type { Incident } from '../domain/incident.js';
+import { IncidentStore } from '../state/incident-store.js';
+import { fairShare, LeaseManager } from '../state/leases.js';
 import { createProbeQueue, readProbes, scheduleProbes, startProbeWorker } from './probe.js';
 
 /** What startMonitor needs; main.ts passes its own instances. */
@@ -41,11 +42,12 @@ export interface MonitorDeps {
   redis: RedisClient;
   /** Worker connection for the probe worker (maxRetriesPerRequest: null). */
   connection: RedisClient;
-  prefix: string;
+  /** Names of the Redis keys, and BullMQ's prefix. */
+  keys: KeySpace;
   runner: RemoteRunner;
   ops: HostOps;
   notifier: Pick<Notifier, 'send'>;
-  buttons: Pick<ButtonStore, 'issue'>;
+  buttons: ButtonIssuer;
   audit: Pick<AuditLog, 'record'>;
   logger: Pick<Logger, 'debug' | 'info' | 'warn' | 'error'>;
   /** Unique per process start; default hostname:pid:random. */
@@ -95,7 +97,7 @@ function whenShort(ms: number): string {
 
 /** Start the monitor in this process. */
 export async function startMonitor(deps: MonitorDeps): Promise<MonitorHandle> {
-  const { config, redis, prefix, logger } = deps;
+  const { config, redis, keys, logger } = deps;
   const t = deps.tuning ?? {};
   const processId = deps.processId ?? `${os.hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
   const leaseMs = deps.leaseMs ?? MONITOR_DEFAULTS.leaseMs;
@@ -104,23 +106,23 @@ export async function startMonitor(deps: MonitorDeps): Promise<MonitorHandle> {
   const hostByName = new Map(deps.hosts.map((h) => [h.name, h]));
   const allHosts = deps.hosts.map((h) => h.name);
 
-  const store = new IncidentStore(redis, prefix);
+  const store = new IncidentStore(redis, keys);
   store.leaseMs = deps.leaseMs ?? MONITOR_DEFAULTS.leaseMs;
-  const mutes = new MuteStore(redis, prefix);
+  const mutes = new MuteStore(redis, keys);
   const sender = new AlertSender({ config, notifier: deps.notifier, buttons: deps.buttons });
-  const leases = new LeaseManager(redis, prefix, processId, leaseMs);
+  const leases = new LeaseManager(redis, keys, processId, leaseMs);
   const owned = new Map<string, HostMonitor>();
   let closed = false;
   let blindSince: number | undefined;
 
   const probeConnection = queueConnection(redis);
-  const probeQueue: Queue = createProbeQueue(probeConnection.connection, prefix);
+  const probeQueue: Queue = createProbeQueue(probeConnection.connection, keys);
   probeQueue.on('error', (err) => logger.debug({ err: redact(err.message) }, 'probe queue error'));
   await scheduleProbes(probeQueue, deps.hosts, probeIntervalMs);
   const probeWorker: Worker | undefined =
     deps.probeWorker === false
       ? undefined
-      : startProbeWorker({ connection: deps.connection, redis, prefix, hosts: hostByName, ops: deps.ops, logger });
+      : startProbeWorker({ connection: deps.connection, redis, keys, hosts: hostByName, ops: deps.ops, logger });
 
   const setBlind = (blind: boolean) => {
     if (blind && blindSince === undefined) {
@@ -133,7 +135,7 @@ export async function startMonitor(deps: MonitorDeps): Promise<MonitorHandle> {
       // Tell the chats once (across processes) that there was a gap; held alerts follow.
       void (async () => {
         if (Date.now() - since < (t.blindNoticeAfterMs ?? 10_000)) return;
-        const first = await redis.set(`${prefix}:${MONITOR_KEYS.blindNotice}`, processId, 'EX', 300, 'NX');
+        const first = await redis.set(keys.blindNotice(), processId, 'EX', TTL.blindNoticeSec, 'NX');
         if (first !== 'OK') return;
         await sender.notice(allHosts, renderBlind('Redis was unreachable; clawmedic could not see or send anything', since), `blind:${since}`);
       })().catch(() => undefined);
@@ -144,9 +146,9 @@ export async function startMonitor(deps: MonitorDeps): Promise<MonitorHandle> {
     ? async (inc: Incident, note: (what: string) => void): Promise<void> => {
         const host = hostByName.get(inc.host);
         if (!host || !AUTO_FIXABLE_CAUSES.has(inc.cause)) return;
-        const key = `${prefix}:${MONITOR_KEYS.autoFix}:${host.name}`;
+        const key = keys.autoFixes(host.name);
         const now = Date.now();
-        await redis.zremrangebyscore(key, 0, now - 3600_000);
+        await redis.zremrangebyscore(key, 0, now - TTL.fixWindowMs);
         const used = await redis.zcard(key);
         const max = config.fix.maxAttemptsPerHour;
         if (used >= max) {
@@ -166,7 +168,7 @@ export async function startMonitor(deps: MonitorDeps): Promise<MonitorHandle> {
           note('auto-fix skipped: nothing on the host can fix it');
           return;
         }
-        await redis.multi().zadd(key, now, `${inc.id}:${inc.fireCount}`).pexpire(key, 3600_000).exec();
+        await redis.multi().zadd(key, now, `${inc.id}:${inc.fireCount}`).pexpire(key, TTL.fixWindowMs).exec();
         await deps.enqueueFix!(host.name, plan, verdict);
         await deps.audit.record({ event: 'allowed', action: 'autofix', host: host.name, detail: `cause ${plan.cause}; steps ${plan.steps.map((s) => s.kind).join(',')}` });
         note(`auto-fix queued at ${new Date(now).toISOString().slice(11, 16)} UTC: ${plan.steps.map((s) => s.kind).join(', ')}`);
@@ -177,9 +179,9 @@ export async function startMonitor(deps: MonitorDeps): Promise<MonitorHandle> {
   // from "that host is down") and the ack/mute counter: each is read once per half tick for the whole
   // process, not once per host.
   const halfTick = (t.tickMs ?? MONITOR_DEFAULTS.tickMs) / 2;
-  const probes = new SharedRead(() => readProbes(redis, prefix, allHosts), halfTick);
+  const probes = new SharedRead(() => readProbes(redis, keys, allHosts), halfTick);
   const readAllProbes = () => probes.get();
-  const controlSeq = new SharedRead(() => redis.get(controlSeqKey(prefix)), halfTick);
+  const controlSeq = new SharedRead(() => redis.get(keys.controlSeq()), halfTick);
   const readControlSeq = () => controlSeq.get();
 
   const adopt = async (host: HostConfig): Promise<void> => {
@@ -191,7 +193,7 @@ export async function startMonitor(deps: MonitorDeps): Promise<MonitorHandle> {
       policy,
       processId,
       redis,
-      prefix,
+      keys,
       runner: deps.runner,
       store,
       mutes,
@@ -333,7 +335,7 @@ export async function startMonitor(deps: MonitorDeps): Promise<MonitorHandle> {
       }
       const req: AckRequest = { by: actorName(by), at: Date.now() };
       // The host's owner (this process or another) applies it on its next tick.
-      await bumpControlSeq(redis.multi().set(ackRequestKey(prefix, host), JSON.stringify(req), 'EX', 86400), prefix).exec();
+      await bumpControlSeq(redis.multi().set(keys.ackRequest(host), JSON.stringify(req), 'EX', TTL.ackRequestSec), keys).exec();
       controlSeq.invalidate();
       owned.get(host)?.tick().catch(() => undefined);
       return {

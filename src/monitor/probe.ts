@@ -7,15 +7,16 @@
  * The process that holds the host's lease reads it from there.
  */
 import { Queue, Worker, type ConnectionOptions } from 'bullmq';
-import type { RedisClient } from '../jobs/redis.js';
+import type { RedisClient } from '../state/redis.js';
 import { QUEUES } from '../constants.js';
 import type { Cause } from '../domain/diagnosis.js';
 import type { HostConfig } from '../domain/host.js';
-import type { HostOps, HostStatus } from '../jobs/host-ops.js';
+import type { HostOps, HostStatus } from '../domain/host-ops.js';
 import type { Logger } from '../util/logger.js';
 import { redact } from '../util/redact.js';
-import { MONITOR_DEFAULTS, MONITOR_KEYS } from './constants.js';
-import { SERIES_LUA, sampleSpec, seriesKey } from './host-series.js';
+import { MONITOR_DEFAULTS } from '../monitor-constants.js';
+import { SERIES_LUA, sampleSpec } from '../state/host-series.js';
+import type { KeySpace } from '../state/key-space.js';
 
 /** Job name in the probe queue. */
 export const PROBE_JOB = 'probe';
@@ -37,7 +38,7 @@ export interface ProbeResult {
 
 /**
  * Store a result and compute consecutive counts atomically (two probes of a host may overlap); the memory
- * samples go into the host's series (KEYS[2], ARGV[2]: host-series.ts) in the same call.
+ * samples go into the host's series (KEYS[2], ARGV[2]: state/host-series.ts) in the same call.
  */
 const RECORD = `${SERIES_LUA}
 series_write(KEYS[2], ARGV[2])
@@ -57,11 +58,6 @@ local out = cjson.encode(r)
 redis.call('SET', KEYS[1], out)
 return out`;
 
-/** Redis key of a host's latest probe result. */
-export function probeResultKey(prefix: string, host: string): string {
-  return `${prefix}:${MONITOR_KEYS.probe}:${host}`;
-}
-
 /** Which incident a probe result points to (undefined = healthy). */
 export function probeFamily(s: Pick<HostStatus, 'reachable' | 'probeOk' | 'probeError' | 'listening' | 'portConflict'>): Cause | undefined {
   if (!s.reachable) return 'host_unreachable';
@@ -75,7 +71,7 @@ export function probeFamily(s: Pick<HostStatus, 'reachable' | 'probeOk' | 'probe
 }
 
 /** Store one status as the host's latest probe result; returns it with counts and seq. */
-export async function recordProbe(redis: RedisClient, prefix: string, host: string, s: HostStatus, at = Date.now()): Promise<ProbeResult> {
+export async function recordProbe(redis: RedisClient, keys: KeySpace, host: string, s: HostStatus, at = Date.now()): Promise<ProbeResult> {
   const family = probeFamily(s);
   const detail = redact((s.reachable ? s.probeError ?? (s.probeOk ? 'probe ok' : 'probe failed') : s.error ?? 'host unreachable').slice(0, 300));
   const partial = { at, reachable: s.reachable, probeOk: s.reachable && s.probeOk, family: family ?? null, detail };
@@ -83,15 +79,15 @@ export async function recordProbe(redis: RedisClient, prefix: string, host: stri
   const samples = s.reachable
     ? sampleSpec(at, { mem: s.memoryUsedPct, rss: s.gatewayRssMb })
     : '';
-  const out = (await redis.eval(RECORD, 2, probeResultKey(prefix, host), seriesKey(prefix, host), JSON.stringify(partial), samples)) as string;
+  const out = (await redis.eval(RECORD, 2, keys.probe(host), keys.series(host), JSON.stringify(partial), samples)) as string;
   const r = JSON.parse(out) as ProbeResult & { family: Cause | null };
   return { ...r, family: r.family ?? undefined };
 }
 
 /** Latest probe results of `hosts` (undefined where none yet). */
-export async function readProbes(redis: RedisClient, prefix: string, hosts: string[]): Promise<Array<ProbeResult | undefined>> {
+export async function readProbes(redis: RedisClient, keys: KeySpace, hosts: string[]): Promise<Array<ProbeResult | undefined>> {
   if (hosts.length === 0) return [];
-  const raws = await redis.mget(...hosts.map((h) => probeResultKey(prefix, h)));
+  const raws = await redis.mget(...hosts.map((h) => keys.probe(h)));
   return raws.map((r) => {
     if (!r) return undefined;
     const p = JSON.parse(r) as ProbeResult & { family: Cause | null };
@@ -111,15 +107,15 @@ export async function scheduleProbes(queue: Queue, hosts: HostConfig[], interval
 }
 
 /** Create the probe queue (producer connection). */
-export function createProbeQueue(connection: ConnectionOptions, prefix: string): Queue {
-  return new Queue(QUEUES.probe, { connection, prefix });
+export function createProbeQueue(connection: ConnectionOptions, keys: KeySpace): Queue {
+  return new Queue(QUEUES.probe, { connection, prefix: keys.prefix });
 }
 
 /** Run probes in this process; a failing status check is a result too ("unreachable"), never a thrown job. */
 export function startProbeWorker(opts: {
   connection: ConnectionOptions;
   redis: RedisClient;
-  prefix: string;
+  keys: KeySpace;
   hosts: Map<string, HostConfig>;
   ops: Pick<HostOps, 'status'>;
   logger: Pick<Logger, 'warn' | 'debug' | 'error'>;
@@ -139,10 +135,10 @@ export function startProbeWorker(opts: {
       } catch (err) {
         status = { host: host.name, reachable: false, probeOk: false, error: redact(err instanceof Error ? err.message : String(err)), durationMs: Date.now() - started };
       }
-      const r = await recordProbe(opts.redis, opts.prefix, host.name, status);
+      const r = await recordProbe(opts.redis, opts.keys, host.name, status);
       opts.logger.debug({ host: host.name, reachable: r.reachable, probeOk: r.probeOk, family: r.family }, 'probe');
     },
-    { connection: opts.connection, prefix: opts.prefix, concurrency: opts.concurrency ?? 4 },
+    { connection: opts.connection, prefix: opts.keys.prefix, concurrency: opts.concurrency ?? 4 },
   );
   worker.on('error', (err) => opts.logger.warn({ err: redact(err.message) }, 'probe worker error'));
   return worker;

@@ -3,11 +3,12 @@
  * same parser and 4008 ↔ 1008 correlation as /diagnose. Pure and stateful per host (no I/O).
  */
 import type { Cause } from '../domain/diagnosis.js';
+import { connKey } from '../domain/incident.js';
 import { correlate, type ConnFailure } from '../openclaw/correlate.js';
 import type { LogEvent } from '../openclaw/evidence-types.js';
 import { detach } from '../util/detach.js';
 import { redact } from '../util/redact.js';
-import { MONITOR_DEFAULTS } from './constants.js';
+import { MONITOR_DEFAULTS } from '../monitor-constants.js';
 
 /** One observation that counts towards an incident of `family` on a host. */
 export interface Signal {
@@ -33,22 +34,6 @@ const MARK_WINDOW_MS = 30 * 60_000;
 /** Allowed clock skew of the host's log time ahead of ours. */
 const FUTURE_SKEW_MS = 60_000;
 const MAX_CONNS = 2000;
-
-/**
- * A connection id as a 53-bit number (two 32-bit FNV-1a hashes). Incidents remember the last 100 per
- * cause to drop a replayed line: 8 bytes each instead of a 36-character string (about 56 bytes plus
- * its pointer), and a shorter incident JSON on every save. Two of 100 colliding: about 1 in 10^12.
- */
-export function connKey(conn: string): number {
-  let a = 0x811c9dc5;
-  let b = 0x01000193 ^ conn.length;
-  for (let i = 0; i < conn.length; i++) {
-    const c = conn.charCodeAt(i);
-    a = Math.imul(a ^ c, 0x01000193);
-    b = Math.imul(b ^ c, 0x5bd1e995);
-  }
-  return (a >>> 0) * 2 ** 21 + ((b >>> 0) >>> 11);
-}
 
 function clip(s: string, n = 220): string {
   const r = redact(s.replace(/\s+/g, ' ').trim());

@@ -116,7 +116,7 @@ const BASH_TOO_OLD = 99;
  */
 export function buildLightProbeScript(host: HostConfig, opts: LightProbeOptions = {}): string {
   const port = host.gateway.port;
-  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new TemplateError(`${host.name}: invalid gateway port ${String(port)}`);
+  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new TemplateError(`${host.name}: invalid gateway port ${String(port)}`, { host: host.name });
   const ss = posixSsListeners(port);
   const http = posixHttpGet(port);
   const tail = probeTail(host, false);

@@ -86,26 +86,26 @@ export function validateStepParams(kind: FixStepKind, params: StepParams = {}): 
   };
   for (const key of Object.keys(params) as Array<keyof StepParams>) {
     if (params[key] === undefined) continue;
-    if (!allowed[kind].includes(key)) throw new TemplateError(`step ${kind} takes no parameter "${String(key)}"`);
+    if (!allowed[kind].includes(key)) throw new TemplateError(`step ${kind} takes no parameter "${String(key)}"`, { step: kind });
   }
   if (params.pid !== undefined && !(Number.isInteger(params.pid) && params.pid > 1 && params.pid < 2 ** 22)) {
-    throw new TemplateError(`step ${kind}: invalid pid`);
+    throw new TemplateError(`step ${kind}: invalid pid`, { step: kind });
   }
   if (params.pluginId !== undefined && (typeof params.pluginId !== 'string' || !PLUGIN_ID_RE.test(params.pluginId))) {
-    throw new TemplateError(`step ${kind}: refusing an unusual plugin id`);
+    throw new TemplateError(`step ${kind}: refusing an unusual plugin id`, { step: kind });
   }
   if (params.processName !== undefined && (typeof params.processName !== 'string' || !PROCESS_NAME_RE.test(params.processName))) {
-    throw new TemplateError(`step ${kind}: refusing an unusual process name`);
+    throw new TemplateError(`step ${kind}: refusing an unusual process name`, { step: kind });
   }
   if (params.waitSec !== undefined && !(Number.isInteger(params.waitSec) && params.waitSec >= 5 && params.waitSec <= 900)) {
-    throw new TemplateError(`step ${kind}: waitSec must be an integer 5-900`);
+    throw new TemplateError(`step ${kind}: waitSec must be an integer 5-900`, { step: kind });
   }
   if (params.continueOnError !== undefined && typeof params.continueOnError !== 'boolean') {
-    throw new TemplateError(`step ${kind}: continueOnError must be a boolean`);
+    throw new TemplateError(`step ${kind}: continueOnError must be a boolean`, { step: kind });
   }
-  if (kind === 'kill_port_owner' && params.pid === undefined) throw new TemplateError('step kill_port_owner needs a pid');
+  if (kind === 'kill_port_owner' && params.pid === undefined) throw new TemplateError('step kill_port_owner needs a pid', { step: 'kill_port_owner' });
   if ((kind === 'disable_plugin' || kind === 'container_disable_plugin') && params.pluginId === undefined) {
-    throw new TemplateError(`step ${kind} needs a pluginId`);
+    throw new TemplateError(`step ${kind} needs a pluginId`, { step: kind });
   }
   return params;
 }
@@ -117,11 +117,11 @@ export function validateStepParams(kind: FixStepKind, params: StepParams = {}): 
 export function renderStep(host: HostConfig, kind: FixStepKind, params: StepParams = {}): FixStep {
   validateStepParams(kind, params);
   if (CONTAINER_ONLY.has(kind) && host.install !== 'docker') {
-    throw new TemplateError(`step ${kind} runs in a one-off container: ${host.name} is not a docker install`);
+    throw new TemplateError(`step ${kind} runs in a one-off container: ${host.name} is not a docker install`, { host: host.name, step: kind });
   }
   // On a docker install these would act on the SSH user's files or race the gateway in its container.
   if (NATIVE_ONLY.has(kind) && host.install === 'docker') {
-    throw new TemplateError(`step ${kind} does not apply to docker install ${host.name}: its state is in the container (use container_${kind})`);
+    throw new TemplateError(`step ${kind} does not apply to docker install ${host.name}: its state is in the container (use container_${kind})`, { host: host.name, step: kind });
   }
   const base = { kind, ...(Object.keys(params).length ? { params: { ...params } } : {}) };
   switch (kind) {

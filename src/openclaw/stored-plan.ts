@@ -44,7 +44,13 @@ export type StoredPlan = z.infer<typeof storedPlanSchema>;
 
 /** A stored plan that cannot be run as it is: malformed, for another host, or with parameters out of bounds. */
 export class StoredPlanError extends Error {
-  constructor(message: string) {
+  constructor(
+    message: string,
+    /** The host the plan was to run on. */
+    readonly host: string,
+    /** Index of the refused step, when a step was refused. */
+    readonly step?: number,
+  ) {
     super(message);
     this.name = 'StoredPlanError';
   }
@@ -70,15 +76,15 @@ export function rebuildPlan(host: HostConfig, stored: unknown): FixPlan {
   const parsed = storedPlanSchema.safeParse(stored);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
-    throw new StoredPlanError(`stored plan refused at ${issue.path.join('.') || '(root)'}: ${issue.message}`);
+    throw new StoredPlanError(`stored plan refused at ${issue.path.join('.') || '(root)'}: ${issue.message}`, host.name);
   }
   const plan = parsed.data;
-  if (plan.host !== host.name) throw new StoredPlanError(`stored plan is for host "${plan.host}", not "${host.name}"`);
+  if (plan.host !== host.name) throw new StoredPlanError(`stored plan is for host "${plan.host}", not "${host.name}"`, host.name);
   const steps = plan.steps.map((s, i) => {
     try {
       return renderStep(host, s.kind, s.params ?? {});
     } catch (err) {
-      if (err instanceof TemplateError) throw new StoredPlanError(`stored plan refused at steps.${i} (${s.kind}): ${err.message}`);
+      if (err instanceof TemplateError) throw new StoredPlanError(`stored plan refused at steps.${i} (${s.kind}): ${err.message}`, host.name, i);
       throw err;
     }
   });

@@ -14,11 +14,18 @@ export const TIMEOUT_PRELUDE =
 /** Set XDG_RUNTIME_DIR when an SSH session lacks it, so `systemctl --user` finds the user bus. */
 const XDG_PREFIX = 'XDG_RUNTIME_DIR="${XDG_RUNTIME_DIR:-/run/user/$(id -u)}"';
 
-/** Thrown when the inventory lacks what a template needs (e.g. a docker install without a container). */
+/**
+ * Thrown when the inventory lacks what a template needs (e.g. a docker install without a container) or a
+ * step's parameters are out of bounds; `host` and `step` say where, when the thrower knows.
+ */
 export class TemplateError extends Error {
-  constructor(message: string) {
+  readonly host?: string;
+  readonly step?: string;
+  constructor(message: string, context: { host?: string; step?: string } = {}) {
     super(message);
     this.name = 'TemplateError';
+    this.host = context.host;
+    this.step = context.step;
   }
 }
 
@@ -64,8 +71,8 @@ export const CONTAINER_NAME_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
 
 function requireContainer(host: HostConfig): string {
   const c = containerOf(host);
-  if (!c) throw new TemplateError(`${host.name}: docker install without a container name in the inventory`);
-  if (!CONTAINER_NAME_RE.test(c)) throw new TemplateError(`${host.name}: refusing an unusual container name ${JSON.stringify(c.slice(0, 40))}`);
+  if (!c) throw new TemplateError(`${host.name}: docker install without a container name in the inventory`, { host: host.name });
+  if (!CONTAINER_NAME_RE.test(c)) throw new TemplateError(`${host.name}: refusing an unusual container name ${JSON.stringify(c.slice(0, 40))}`, { host: host.name });
   return c;
 }
 
@@ -255,7 +262,7 @@ export function disablePluginScript(host: HostConfig, pluginId: string): string 
 /** Rewrite the systemd unit from the current config (`gateway install --force`), then reload systemd. */
 export function reinstallServiceScript(host: HostConfig): string {
   if (host.supervisor.kind !== 'systemd-user') {
-    throw new TemplateError(`${host.name}: gateway install --force only applies to systemd installs`);
+    throw new TemplateError(`${host.name}: gateway install --force only applies to systemd installs`, { host: host.name });
   }
   return [
     TIMEOUT_PRELUDE,
@@ -270,7 +277,7 @@ export function reinstallServiceScript(host: HostConfig): string {
  */
 export function removeTokenOverrideScript(host: HostConfig): string {
   if (host.supervisor.kind !== 'systemd-user') {
-    throw new TemplateError(`${host.name}: token override removal is only automated for systemd units`);
+    throw new TemplateError(`${host.name}: token override removal is only automated for systemd units`, { host: host.name });
   }
   const unit = shellQuote(host.supervisor.unit);
   return [

@@ -4,19 +4,8 @@
  * hide what someone may not run; the router still decides every command.
  */
 import type { AppConfig } from '../config/schema.js';
-import { COMMAND_NAMES, type CommandName, type Platform, type Role } from '../domain/types.js';
+import { COMMAND_NAMES, type CommandName, type Menu, type Platform, type Role } from '../domain/types.js';
 import { roleAllows } from './authorize.js';
-
-/** Who a menu is for: everyone (default), everyone in one chat, or one person in one chat. */
-export type MenuScope =
-  | { kind: 'default' }
-  | { kind: 'chat'; chatId: string }
-  | { kind: 'chat_member'; chatId: string; userId: string };
-
-export interface Menu {
-  scope: MenuScope;
-  commands: CommandName[];
-}
 
 /** Commands a role may run, in menu order ('start' is Telegram's own entry, never listed). */
 export function commandsForRole(role: Role | undefined): CommandName[] {

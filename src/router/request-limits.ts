@@ -1,17 +1,18 @@
 /**
  * Limits on every door of the router (issue 12.6): how many commands and button presses one
  * person and one chat may send per minute, how often an unknown user hears "not allowed" (and is
- * audited). The cap on a chat's waiting /status jobs is jobs/status-slots.ts. Counters live in Redis
+ * audited). The cap on a chat's waiting /status jobs is state/status-slots.ts. Counters live in Redis
  * (rate-limiter-flexible) so several bot processes share them. When Redis cannot be reached the
  * limits let the request through: the enqueue that follows fails with its own clear message,
  * and a limiter must never be the reason nobody can use clawmedic.
  */
-import type { RedisClient } from '../jobs/redis.js';
+import type { RedisClient } from '../state/redis.js';
 import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 import type { Actor, ChatRef } from '../domain/types.js';
 import type { AppConfig } from '../config/schema.js';
-import { KEYS, RETRY } from '../constants.js';
-import { StatusSlots } from '../jobs/status-slots.js';
+import { RETRY } from '../constants.js';
+import { StatusSlots } from '../state/status-slots.js';
+import { TTL, type KeySpace } from '../state/key-space.js';
 
 export interface RequestLimitSettings {
   /** Commands + button presses one person may send per `windowSec`. */
@@ -42,15 +43,15 @@ export class RequestLimits {
 
   constructor(
     private readonly redis: RedisClient,
-    private readonly prefix: string,
+    private readonly keys: KeySpace,
     readonly settings: RequestLimitSettings,
   ) {
     const common = { storeClient: redis, duration: settings.windowSec };
-    this.person = new RateLimiterRedis({ ...common, keyPrefix: `${prefix}:${KEYS.limits}:person`, points: settings.perPerson });
-    this.chat = new RateLimiterRedis({ ...common, keyPrefix: `${prefix}:${KEYS.limits}:chat`, points: settings.perChat });
+    this.person = new RateLimiterRedis({ ...common, keyPrefix: keys.limitPrefix('person'), points: settings.perPerson });
+    this.chat = new RateLimiterRedis({ ...common, keyPrefix: keys.limitPrefix('chat'), points: settings.perChat });
     this.told = {
-      unknown: new RateLimiterRedis({ ...common, keyPrefix: `${prefix}:${KEYS.limits}:told-unknown`, points: 1, duration: settings.unknownReplySec }),
-      limited: new RateLimiterRedis({ ...common, keyPrefix: `${prefix}:${KEYS.limits}:told-limited`, points: 1, duration: settings.windowSec }),
+      unknown: new RateLimiterRedis({ ...common, keyPrefix: keys.limitPrefix('told-unknown'), points: 1, duration: settings.unknownReplySec }),
+      limited: new RateLimiterRedis({ ...common, keyPrefix: keys.limitPrefix('told-limited'), points: 1, duration: settings.windowSec }),
     };
   }
 
@@ -69,12 +70,11 @@ export class RequestLimits {
    */
   async firstRefusal(kind: RefusalKind, who: Who): Promise<RefusalVerdict> {
     const id = `${who.platform}:${who.userId}`;
-    const silencedKey = `${this.prefix}:${KEYS.limits}:silenced-${kind}:${id}`;
+    const silencedKey = this.keys.silencedRefusals(kind, id);
     const wait = await consume(this.told[kind], id);
     try {
       if (wait !== undefined) {
-        // Kept a day: long enough to reach the next audited denial, short enough to clean up.
-        await this.redis.multi().incr(silencedKey).expire(silencedKey, 24 * 3600).exec();
+        await this.redis.multi().incr(silencedKey).expire(silencedKey, TTL.silencedRefusalsSec).exec();
         return { answer: false };
       }
       const before = await this.redis.getdel(silencedKey);
@@ -86,11 +86,11 @@ export class RequestLimits {
 }
 
 /** The router's limits and its /status cap, from the config's `limits` section. */
-export function createRequestGuards(redis: RedisClient, prefix: string, config: AppConfig): { limits: RequestLimits; statusSlots: StatusSlots } {
+export function createRequestGuards(redis: RedisClient, keys: KeySpace, config: AppConfig): { limits: RequestLimits; statusSlots: StatusSlots } {
   const { statusQueuedPerChat, ...rates } = config.limits;
   // A status job lasts at most its attempts × (connect + command timeout); a slot older than that is stale.
   const slotAgeSec = RETRY.attempts * (config.jobs.connectTimeoutSec + config.jobs.commandTimeoutSec) + 60;
-  return { limits: new RequestLimits(redis, prefix, rates), statusSlots: new StatusSlots(redis, prefix, statusQueuedPerChat, slotAgeSec) };
+  return { limits: new RequestLimits(redis, keys, rates), statusSlots: new StatusSlots(redis, keys, statusQueuedPerChat, slotAgeSec) };
 }
 
 /** Seconds to wait when the limiter refuses, undefined when allowed (or Redis is unreachable). */

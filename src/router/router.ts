@@ -5,15 +5,15 @@
  */
 import type { AppConfig } from '../config/schema.js';
 import { AUTOFIX_USER_ID, DEFAULTS, HOST_NAME_PATTERN, RETRY } from '../constants.js';
-import { COMMAND_NAMES, type Actor, type ButtonAction, type ButtonPress, type ChatRef, type Command, type CommandName, type Platform, type Reply, type RouterResponse } from '../domain/types.js';
-import type { AuditLog } from '../audit/audit-log.js';
+import { COMMAND_NAMES, type Actor, type ButtonAction, type ButtonPress, type ChatRef, type Command, type CommandName, type JobOrigin, type Menu, type Platform, type Reply, type RouterResponse } from '../domain/types.js';
+import type { AuditLog } from '../state/audit-log.js';
 import type { FixPlan, Verdict } from '../domain/diagnosis.js';
-import type { RouterPort } from '../chat/adapter.js';
-import { HOST_JOB, type HostJobName, type JobOrigin } from '../jobs/payloads.js';
+import type { AlertCommands, RouterPort } from '../domain/ports.js';
+import { HOST_JOB, type HostJobName } from '../jobs/payloads.js';
 import type { Queues } from '../jobs/queues.js';
 import type { Notifier } from '../jobs/notifier.js';
-import type { Inflight } from '../jobs/inflight.js';
-import type { FixAttempts } from '../jobs/fix-attempts.js';
+import type { Inflight } from '../state/inflight.js';
+import type { FixAttempts } from '../state/fix-attempts.js';
 import { isDisruptive } from '../openclaw/step-catalog.js';
 import { sealFixJob } from '../jobs/fix-job-guard.js';
 import { toStoredPlan, type StoredPlan } from '../openclaw/stored-plan.js';
@@ -23,13 +23,13 @@ import { humanDuration } from '../util/human-duration.js';
 import type { Logger } from '../util/logger.js';
 import { parseCommand } from './parse-command.js';
 import type { RequestLimits } from './request-limits.js';
-import type { StatusSlots } from '../jobs/status-slots.js';
-import { menusFor, type Menu } from './menus.js';
+import type { StatusSlots } from '../state/status-slots.js';
+import { menusFor } from './menus.js';
 import { commandsFor, hostsForChat, REQUIRED_ROLE, roleAllows, roleOf } from './authorize.js';
-import { usageLine } from '../commands/usage.js';
-import { FORGED_BUTTON, type ButtonStore } from './button-store.js';
-import { HISTORY_ALL, HISTORY_SCAN, renderHistory } from '../commands/render-history.js';
-import { renderHelp, renderHostList, renderHostPicker, refusal, pending } from '../commands/render-basic.js';
+import { usageLine } from '../render/usage.js';
+import { FORGED_BUTTON, type ButtonStore } from '../state/button-store.js';
+import { HISTORY_ALL, HISTORY_SCAN, renderHistory } from '../render/render-history.js';
+import { renderHelp, renderHostList, renderHostPicker, refusal, pending } from '../render/render-basic.js';
 
 /** Everything the router needs, injected by main.ts (and by tests). */
 export interface RouterDeps {
@@ -50,13 +50,6 @@ export interface RouterDeps {
   notifier?: Pick<Notifier, 'send'>;
   /** Hook for alert commands (issue 6); absent → a clear "not configured" reply. */
   alerts?: AlertCommands;
-}
-
-/** Alert commands handled by the monitor (mute/unmute/ack), plugged in when the monitor runs. */
-export interface AlertCommands {
-  mute(host: string, seconds: number, reason: string, by: Command['actor']): Promise<Reply>;
-  unmute(host: string, by: Command['actor']): Promise<Reply>;
-  ack(host: string, by: Command['actor']): Promise<Reply>;
 }
 
 /**

@@ -280,7 +280,7 @@ describe('Discord e2e: slash commands → router → BullMQ → sshd → host st
     // A plan left alone until its confirmation expires (its TTL runs out in Redis).
     const stale = await planFix(OPERATOR);
     const token = customId(stale, 'confirm').split(':')[1]!;
-    const key = `${h.prefix}:btn:${token}`;
+    const key = h.keys.button(token);
     expect(await h.app.redis.pexpire(key, 1)).toBe(1);
     await new Promise((r) => setTimeout(r, 20));
     const late = s.userPresses(stale, customId(stale, 'confirm'), OPERATOR);

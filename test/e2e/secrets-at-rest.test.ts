@@ -78,14 +78,14 @@ describe('secrets at rest (issue 12.3)', () => {
     await until(() => failedDmOpens() >= 5, 20_000, 'a retried delivery of the link');
 
     const needles = [DASHBOARD_TOKEN, '#token=', cmd.token, press.token];
-    expect(await keysContaining(h.app.redis, h.prefix, needles), 'plain-text secrets stored under the prefix while the link waits').toEqual([]);
+    expect(await keysContaining(h.app.redis, h.keys, needles), 'plain-text secrets stored under the prefix while the link waits').toEqual([]);
     // What is there instead: the link sealed in the waiting job, for minutes, and the interaction tokens sealed, each
     // under a key that Redis drops within Discord's 15 minutes.
     const waiting = await h.app.queues.notify.discord.getJobs(['delayed', 'waiting', 'active']);
     const linkJob = waiting.find((j) => (j.data as SequencedDelivery).sealedSecret !== undefined);
     expect(linkJob, 'the link waiting, sealed').toBeDefined();
     expect((linkJob!.data as SequencedDelivery).expiresAt! - Date.now()).toBeLessThanOrEqual(DELIVERY.secretTtlSec * 1000);
-    const sealedTokens = (await readAllUnder(h.app.redis, h.prefix)).filter((v) => v.key.startsWith(`${h.prefix}:msgsecret:discord:`));
+    const sealedTokens = (await readAllUnder(h.app.redis, h.keys)).filter((v) => v.key.startsWith(h.keys.messageRefSecret('discord', '')));
     expect(sealedTokens.length).toBeGreaterThanOrEqual(2);
     for (const v of sealedTokens) {
       expect(v.text).toMatch(/^s1\.\d+\./);
@@ -120,6 +120,6 @@ describe('secrets at rest (issue 12.3)', () => {
     for (const m of s.messagesIn(s.channelId).filter((x) => !x.ephemeral)) expect(textOf(m)).not.toContain('#token=');
 
     // Delivered: still nothing in plain text.
-    expect(await keysContaining(h.app.redis, h.prefix, needles)).toEqual([]);
+    expect(await keysContaining(h.app.redis, h.keys, needles)).toEqual([]);
   }, 120_000);
 });

@@ -42,7 +42,7 @@ async function traced(args: string[], cwd = dir): Promise<{ stdout: string; stde
 describe('the compiled build', () => {
   it('the trace sees what is loaded and refuses tsx (else the next test could not fail)', async () => {
     // From the repository (where tsx is installed): a dist module that imports ioredis, then tsx itself.
-    const redisModule = `file://${path.join(REPO_ROOT, 'dist/jobs/redis.js')}`;
+    const redisModule = `file://${path.join(REPO_ROOT, 'dist/state/redis.js')}`;
     const script = `await import(${JSON.stringify(redisModule)}); await import('tsx/esm/api').then(() => console.log('loaded'), (e) => console.log(e.code));`;
     const r = await traced(['--input-type=module', '-e', script], REPO_ROOT);
     expect(r.stdout.trim()).toBe('ERR_MODULE_NOT_FOUND');

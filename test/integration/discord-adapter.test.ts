@@ -6,8 +6,8 @@
 import { Writable } from 'node:stream';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { pino } from 'pino';
-import type { RouterPort } from '../../src/chat/adapter.js';
-import { PermanentDeliveryError } from '../../src/chat/adapter.js';
+import type { RouterPort } from '../../src/domain/ports.js';
+import { PermanentDeliveryError } from '../../src/domain/errors.js';
 import type { ButtonPress, Command, Reply, RouterResponse } from '../../src/domain/types.js';
 import { DiscordAdapter, type AckTiming } from '../../src/chat/discord/discord-adapter.js';
 import { registerCommands } from '../../src/chat/discord/commands.js';

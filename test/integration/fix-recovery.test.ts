@@ -7,23 +7,26 @@ import { spawnSync } from 'node:child_process';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AuditLog } from '../../src/audit/audit-log.js';
+import { AuditLog } from '../../src/state/audit-log.js';
 import { AUTOFIX_USER_ID } from '../../src/constants.js';
 import type { HostConfig } from '../../src/domain/host.js';
 import type { Delivery } from '../../src/domain/types.js';
 import { FixRecovery } from '../../src/jobs/fix-recovery.js';
-import { FixRunStore } from '../../src/jobs/fix-runs.js';
-import type { HostOps, HostStatus } from '../../src/jobs/host-ops.js';
-import { Inflight } from '../../src/jobs/inflight.js';
+import { FixRunStore } from '../../src/state/fix-runs.js';
+import type { HostOps, HostStatus } from '../../src/domain/host-ops.js';
+import { Inflight } from '../../src/state/inflight.js';
 import type { Notifier } from '../../src/jobs/notifier.js';
-import { newProcessOwner, ProcessRegistry, type ProcessOwner } from '../../src/jobs/process-registry.js';
-import { acquireHostLock, getHostLockHolder } from '../../src/remote/host-lock.js';
-import { ButtonStore } from '../../src/router/button-store.js';
+import { newProcessOwner, ProcessRegistry } from '../../src/jobs/process-registry.js';
+import type { ProcessOwner } from '../../src/domain/types.js';
+import { acquireHostLock, getHostLockHolder } from '../../src/state/host-lock.js';
+import { ButtonStore } from '../../src/state/button-store.js';
 import { JobSigner } from '../../src/util/job-signer.js';
 import { createLogger } from '../../src/util/logger.js';
 import { cleanupPrefix, TEST_REDIS_URL, uniquePrefix } from '../support/redis.js';
+import { KeySpace } from '../../src/state/key-space.js';
 
 const prefix = uniquePrefix('frec');
+const keys = new KeySpace(prefix);
 const signer = JobSigner.ephemeral();
 let redis: Redis;
 let queue: Queue;
@@ -43,9 +46,9 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('who counts as dead', () => {
   it('this process: alive while its registry runs, dead after; a gone pid on this machine: dead at once', async () => {
-    const me = new ProcessRegistry(redis, prefix, newProcessOwner(), fast);
+    const me = new ProcessRegistry(redis, keys, newProcessOwner(), fast);
     await me.start();
-    const other = new ProcessRegistry(redis, prefix, newProcessOwner(), fast);
+    const other = new ProcessRegistry(redis, keys, newProcessOwner(), fast);
     await other.start();
     expect(await me.liveness(other.self)).toBe('alive');
     await other.stop();
@@ -53,21 +56,21 @@ describe('who counts as dead', () => {
     // A process that has exited on this machine, its heartbeat still fresh in Redis.
     const gone = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' });
     const ghost: ProcessOwner = { ...me.self, id: `x:${gone.stdout}:dead`, pid: Number(gone.stdout) };
-    await redis.set(`${prefix}:hb:${ghost.id}`, '{}', 'PX', 60_000);
+    await redis.set(keys.heartbeat(ghost.id), '{}', 'PX', 60_000);
     expect(await me.liveness(ghost)).toBe('dead');
     await me.stop();
   });
 
   it('another machine: its heartbeat decides, once this process has seen Redis for a whole TTL', async () => {
     const elsewhere: ProcessOwner = { id: 'far:42:abc', hostname: 'far', pid: 42, machine: 'another-machine' };
-    const fresh = new ProcessRegistry(redis, prefix, newProcessOwner(), { heartbeatMs: 100, heartbeatTtlMs: 60_000 });
+    const fresh = new ProcessRegistry(redis, keys, newProcessOwner(), { heartbeatMs: 100, heartbeatTtlMs: 60_000 });
     await fresh.start();
     // Just (re)connected: every heartbeat may have expired while Redis was away, so nobody is called dead yet.
     expect(await fresh.liveness(elsewhere)).toBe('unknown');
     await fresh.stop();
-    const steady = new ProcessRegistry(redis, prefix, newProcessOwner(), fast);
+    const steady = new ProcessRegistry(redis, keys, newProcessOwner(), fast);
     await steady.start();
-    await redis.set(`${prefix}:hb:${elsewhere.id}`, '{}', 'PX', 250);
+    await redis.set(keys.heartbeat(elsewhere.id), '{}', 'PX', 250);
     expect(await steady.liveness(elsewhere)).toBe('alive');
     await sleep(400);
     expect(await steady.liveness(elsewhere)).toBe('dead');
@@ -88,20 +91,20 @@ describe('closing an interrupted fix', () => {
       status: async () => ({ host: 'prod', reachable: true, probeOk: false, durationMs: 1, ...status }),
       bringBackPlan: () => ({ host: 'prod', cause: 'gateway_down', steps: [], userActions: [], disruptive: true, verifyWindowSec: 1 }),
     } as unknown as HostOps;
-    const registry = new ProcessRegistry(redis, prefix, newProcessOwner(), fast);
-    const runs = new FixRunStore(redis, prefix, signer);
+    const registry = new ProcessRegistry(redis, keys, newProcessOwner(), fast);
+    const runs = new FixRunStore(redis, keys, signer);
     const recovery = new FixRecovery({
       redis,
-      prefix,
+      keys,
       runs,
       registry,
       fixQueue: queue as never,
       hosts,
       ops,
       notifier: { send: async (d: Delivery) => void sent.push(d) } as unknown as Notifier,
-      buttons: new ButtonStore(redis, prefix, signer),
-      audit: new AuditLog(redis, prefix),
-      inflight: new Inflight(redis, prefix),
+      buttons: new ButtonStore(redis, keys, signer),
+      audit: new AuditLog(redis, keys),
+      inflight: new Inflight(redis, keys),
       releaseAlertHold: async (h) => void held.push(h),
       logger: createLogger('silent'),
     });
@@ -115,8 +118,8 @@ describe('closing an interrupted fix', () => {
     await registry.start();
     await runs.begin({ jobId: 'fix-a', host: 'prod', cause: 'token_mismatch', owner: deadOwner(registry), origin: { actor, chat, messageKey: 'job:fix-a' }, steps: ['remove_token_override', 'restart_gateway', 'wait_for_gateway'] });
     await runs.stepStarted('fix-a', 0);
-    await acquireHostLock(redis, `${prefix}:`, 'prod', { jobId: 'fix-a', action: 'fix' }, 60_000);
-    await new Inflight(redis, prefix).claim('fix', 'prod', { jobId: 'fix-a', startedBy: 'alice', startedAt: '' });
+    await acquireHostLock(redis, keys, 'prod', { jobId: 'fix-a', action: 'fix' }, 60_000);
+    await new Inflight(redis, keys).claim('fix', 'prod', { jobId: 'fix-a', startedBy: 'alice', startedAt: '' });
 
     const done = await recovery.scan();
     expect(done.map((d) => [d.jobId, d.gatewayStopped, d.offeredBringBack])).toEqual([['fix-a', false, false]]);
@@ -126,8 +129,8 @@ describe('closing an interrupted fix', () => {
     ]);
     expect(sent.every((d) => d.messageKey === 'job:fix-a' && d.chat.chatId === '-100')).toBe(true);
     expect(held).toEqual(['prod']);
-    expect(await getHostLockHolder(redis, `${prefix}:`, 'prod')).toBeNull();
-    expect(await redis.exists(`${prefix}:inflight:fix:prod`)).toBe(0);
+    expect(await getHostLockHolder(redis, keys, 'prod')).toBeNull();
+    expect(await redis.exists(keys.inflight('fix', 'prod'))).toBe(0);
     expect(await runs.ids()).toEqual([]);
     expect(await runs.wasRecovered('fix-a')).toBe(true);
     // Done once: the next scan finds nothing.
@@ -150,7 +153,7 @@ describe('closing an interrupted fix', () => {
     expect(last.body?.join('\n')).toContain('interrupted at step 2/4 (doctor --fix)');
     const button = last.buttons!.find((b) => b.action === 'bring_back')!;
     expect(button.label).toBe('Bring it back');
-    const state = await new ButtonStore(redis, prefix, signer).peek(button.token);
+    const state = await new ButtonStore(redis, keys, signer).peek(button.token);
     expect(state).toMatchObject({ action: 'bring_back', host: 'prod', boundUserId: '101', chatId: '-100' });
     await recovery.close();
     await registry.stop();
@@ -164,7 +167,7 @@ describe('closing an interrupted fix', () => {
     await runs.stepStarted('fix-d', 0);
     await recovery.scan();
     const button = sent.at(-1)!.reply.buttons!.find((b) => b.action === 'bring_back')!;
-    const state = await new ButtonStore(redis, prefix, signer).peek(button.token);
+    const state = await new ButtonStore(redis, keys, signer).peek(button.token);
     expect(state).toMatchObject({ action: 'bring_back', host: 'prod' });
     expect((state as { boundUserId?: string }).boundUserId).toBeUndefined();
     await recovery.close();
@@ -175,11 +178,11 @@ describe('closing an interrupted fix', () => {
     const { sent, registry, runs, recovery } = rig({});
     await registry.start();
     const forged = { jobId: 'fix-c', host: 'prod', cause: 'gateway_down', owner: deadOwner(registry), origin: { actor, chat, messageKey: 'job:fix-c' }, steps: ['stop_gateway'], step: 0, gatewayStopped: true, startedAt: 0, sig: '0'.repeat(64) };
-    await redis.multi().set(`${prefix}:fixrun:fix-c`, JSON.stringify(forged)).sadd(`${prefix}:fixrun:index`, 'fix-c').exec();
+    await redis.multi().set(keys.fixRun('fix-c'), JSON.stringify(forged)).sadd(keys.fixRunIndex(), 'fix-c').exec();
     expect(await recovery.scan()).toEqual([]);
     expect(sent).toEqual([]);
     expect(await runs.ids()).toEqual([]);
-    const trail = await new AuditLog(redis, prefix).recent(undefined, 10);
+    const trail = await new AuditLog(redis, keys).recent(undefined, 10);
     expect(trail.some((e) => e.event === 'refused' && e.jobId === 'fix-c')).toBe(true);
     await recovery.close();
     await registry.stop();

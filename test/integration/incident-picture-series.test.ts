@@ -8,23 +8,25 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
 import type { AlertSender } from '../../src/alerts/alert-sender.js';
-import { MuteStore } from '../../src/alerts/mute-store.js';
+import { MuteStore } from '../../src/state/mute-store.js';
 import { PNG_SIGNATURE, pngSize } from '../../src/alerts/picture-png.js';
 import { hostPicture } from '../../src/alerts/picture-ref.js';
 import { PictureSource } from '../../src/alerts/picture-source.js';
 import { buildPictureSvg, PICTURE_SIZE } from '../../src/alerts/incident-picture.js';
 import { policyFromConfig } from '../../src/monitor/incident-machine.js';
 import { HostMonitor } from '../../src/monitor/host-monitor.js';
-import { IncidentStore } from '../../src/monitor/incident-store.js';
-import { minuteOf, readHostSeries, SERIES_LUA, seriesKey } from '../../src/monitor/host-series.js';
+import { IncidentStore } from '../../src/state/incident-store.js';
+import { minuteOf, readHostSeries, SERIES_LUA } from '../../src/state/host-series.js';
 import { recordProbe } from '../../src/monitor/probe.js';
 import type { HostConfig } from '../../src/domain/host.js';
 import type { RemoteRunner } from '../../src/domain/remote.js';
 import { createLogger } from '../../src/util/logger.js';
 import { failurePair } from '../support/monitor-harness.js';
 import { cleanupPrefix, TEST_REDIS_URL, uniquePrefix } from '../support/redis.js';
+import { KeySpace } from '../../src/state/key-space.js';
 
 const prefix = uniquePrefix('picture');
+const keys = new KeySpace(prefix);
 let redis: Redis;
 beforeAll(() => {
   redis = new Redis(TEST_REDIS_URL);
@@ -50,10 +52,10 @@ function monitorFor(host: string, sent: string[]): HostMonitor {
     policy: policyFromConfig({ fireAfterEvents: 3, fireWindowSec: 60, probeFailuresToFire: 2, resolveAfterSec: 60, reminderIntervalSec: 3600 }),
     processId: 'proc-test',
     redis,
-    prefix,
+    keys,
     runner: {} as RemoteRunner,
-    store: new IncidentStore(redis, prefix),
-    mutes: new MuteStore(redis, prefix),
+    store: new IncidentStore(redis, keys),
+    mutes: new MuteStore(redis, keys),
     sender: { send: async (kind: string) => (sent.push(kind), 1) } as unknown as AlertSender,
     logger,
     probeIntervalMs: 60_000,
@@ -74,11 +76,11 @@ describe('incident picture series (real Redis)', () => {
     mon.onLine(STARTING, now);
     await mon.tick();
     // A clawmedic fix starts on the host: a fix marker.
-    await new MuteStore(redis, prefix).setFixRunning('prod', true);
+    await new MuteStore(redis, keys).setFixRunning('prod', true);
     await mon.tick();
     await mon.stop();
 
-    const series = await readHostSeries(redis, prefix, 'prod', Date.now(), 1);
+    const series = await readHostSeries(redis, keys, 'prod', Date.now(), 1);
     const last = series.minutes - 1;
     const at = minuteOf(now) - series.fromMinute;
     expect(at === last || at === last - 1).toBe(true);
@@ -92,7 +94,7 @@ describe('incident picture series (real Redis)', () => {
     expect(sent.filter((k) => k === 'picture')).toHaveLength(1);
     expect(sent.indexOf('picture')).toBeGreaterThan(sent.indexOf('alert'));
     // One key per host, expiring by itself.
-    expect(await redis.pttl(seriesKey(prefix, 'prod'))).toBeGreaterThan(6 * 3600_000);
+    expect(await redis.pttl(keys.series('prod'))).toBeGreaterThan(6 * 3600_000);
 
     // The SVG made from it has the same bars.
     const svg = buildPictureSvg(series, { cause: 'token_mismatch', window: { from: now } });
@@ -101,17 +103,17 @@ describe('incident picture series (real Redis)', () => {
 
   it('a probe stores host memory and, when the status has it, the gateway RSS', async () => {
     const at = Date.now();
-    await recordProbe(redis, prefix, 'mem-host', { host: 'mem-host', reachable: true, probeOk: true, memoryUsedPct: 63, durationMs: 5 }, at);
-    await recordProbe(redis, prefix, 'mem-host', { host: 'mem-host', reachable: true, probeOk: true, memoryUsedPct: 64, gatewayRssMb: 300, durationMs: 5 }, at + 1);
+    await recordProbe(redis, keys, 'mem-host', { host: 'mem-host', reachable: true, probeOk: true, memoryUsedPct: 63, durationMs: 5 }, at);
+    await recordProbe(redis, keys, 'mem-host', { host: 'mem-host', reachable: true, probeOk: true, memoryUsedPct: 64, gatewayRssMb: 300, durationMs: 5 }, at + 1);
     // Unreachable: no sample.
-    await recordProbe(redis, prefix, 'mem-host', { host: 'mem-host', reachable: false, probeOk: false, error: 'down', durationMs: 5 }, at + 2);
-    const series = await readHostSeries(redis, prefix, 'mem-host', at, 1);
+    await recordProbe(redis, keys, 'mem-host', { host: 'mem-host', reachable: false, probeOk: false, error: 'down', durationMs: 5 }, at + 2);
+    const series = await readHostSeries(redis, keys, 'mem-host', at, 1);
     expect(series.samples.mem[series.minutes - 1]).toBe(64);
     expect(series.samples.rss[series.minutes - 1]).toBe(300);
   });
 
   it('minutes that fall out of the window are trimmed on the next write', async () => {
-    const key = seriesKey(prefix, 'trim-host');
+    const key = keys.series('trim-host');
     const write = (spec: object) => redis.eval(`${SERIES_LUA}\nseries_write(KEYS[1], ARGV[1])\nreturn 1`, 1, key, JSON.stringify(spec));
     const m = minuteOf(Date.now());
     await write({ m, k: 10, i: { [`${m}:tok`]: 1, [`${m - 5}:tok`]: 2 } });
@@ -124,7 +126,7 @@ describe('incident picture series (real Redis)', () => {
   });
 
   it('the picture is made from Redis once per minute and reused from its short-lived key', async () => {
-    const source = new PictureSource({ redis, prefix, incidents: new IncidentStore(redis, prefix) });
+    const source = new PictureSource({ redis, keys, incidents: new IncidentStore(redis, keys) });
     const ref = hostPicture('prod');
     const [a, b] = await Promise.all([source.png(ref), source.png(ref)]);
     expect(a).toBeDefined();

@@ -18,18 +18,20 @@ import { parseConfigText, type LoadedConfig } from '../../src/config/load-config
 import type { HostConfig } from '../../src/domain/host.js';
 import type { Reply } from '../../src/domain/types.js';
 import { createApp, type App } from '../../src/main.js';
-import { MuteStore } from '../../src/alerts/mute-store.js';
-import { getHostLockHolder } from '../../src/remote/host-lock.js';
+import { MuteStore } from '../../src/state/mute-store.js';
+import { getHostLockHolder } from '../../src/state/host-lock.js';
 import { createLogger } from '../../src/util/logger.js';
 import { createStandin, type Standin } from '../support/host-standin/index.js';
 import { hostConfigFor, startSshd, type SshdHandle } from '../support/sshd.js';
 import { DIST_BUILD_TIMEOUT_MS, ensureDist } from '../support/dist.js';
 import { cleanupPrefix, TEST_REDIS_URL, uniquePrefix } from '../support/redis.js';
+import { KeySpace } from '../../src/state/key-space.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const BIN = path.join(ROOT, 'bin/clawmedic.js');
 const JOB_KEY = randomBytes(32).toString('hex');
 const prefix = uniquePrefix('kill');
+const keys = new KeySpace(prefix);
 
 let dir: string;
 let standin: Standin;
@@ -126,7 +128,7 @@ describe('a worker killed mid-fix', () => {
     await con.waitFor(key, 60_000, (r) => r.title.includes('step 2/4'));
     expect(await until(async () => (await doctorRuns()) === 1, 20_000)).toBe(true);
     expect((await standin.state()).running).toBe('0'); // step 1 stopped the gateway
-    const mutes = new MuteStore(front.redis, prefix);
+    const mutes = new MuteStore(front.redis, keys);
     expect((await mutes.get('prod')).fix).toBeDefined(); // the fix holds the host's alerts
 
     first.proc.kill('SIGKILL');
@@ -162,8 +164,8 @@ describe('a worker killed mid-fix', () => {
 
     // Released: alert hold, host lock, "fix running" claim; the job is failed, not waiting to run again.
     expect((await mutes.get('prod')).fix).toBeUndefined();
-    expect(await getHostLockHolder(front.redis, `${prefix}:`, 'prod')).toBeNull();
-    expect(await front.redis.exists(`${prefix}:inflight:fix:prod`)).toBe(0);
+    expect(await getHostLockHolder(front.redis, keys, 'prod')).toBeNull();
+    expect(await front.redis.exists(keys.inflight('fix', 'prod'))).toBe(0);
     const job = await front.queues.fix.getJob(jobId);
     expect(await job!.getState()).toBe('failed');
     expect((await front.audit.recent('prod', 50)).map((e) => e.event)).toContain('interrupted');

@@ -8,18 +8,19 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
 import { parseConfigText } from '../../src/config/load-config.js';
 import { Router } from '../../src/router/router.js';
-import { ButtonStore } from '../../src/router/button-store.js';
-import { AuditLog } from '../../src/audit/audit-log.js';
-import { Inflight } from '../../src/jobs/inflight.js';
-import { FixAttempts } from '../../src/jobs/fix-attempts.js';
+import { ButtonStore } from '../../src/state/button-store.js';
+import { AuditLog } from '../../src/state/audit-log.js';
+import { Inflight } from '../../src/state/inflight.js';
+import { FixAttempts } from '../../src/state/fix-attempts.js';
 import { createQueues, type Queues } from '../../src/jobs/queues.js';
 import { createLogger } from '../../src/util/logger.js';
 import { JobSigner } from '../../src/util/job-signer.js';
-import { RedisMessageRefStore } from '../../src/chat/message-ref-store.js';
+import { RedisMessageRefStore } from '../../src/state/message-ref-store.js';
 import { SecretBox } from '../../src/util/secret-box.js';
 import { TelegramAdapter } from '../../src/chat/telegram/telegram-adapter.js';
 import { startTelegramStandin, type TelegramStandin } from '../support/telegram/telegram-standin.js';
 import { cleanupPrefix, TEST_REDIS_URL, uniquePrefix } from '../support/redis.js';
+import { KeySpace } from '../../src/state/key-space.js';
 
 const FP = `SHA256:${'A'.repeat(43)}`;
 const config = parseConfigText(
@@ -37,6 +38,7 @@ chats:
 );
 
 const prefix = uniquePrefix('menus');
+const keys = new KeySpace(prefix);
 let redis: Redis;
 let queues: Queues;
 let tg: TelegramStandin;
@@ -44,12 +46,12 @@ let adapter: TelegramAdapter;
 
 beforeAll(async () => {
   redis = new Redis(TEST_REDIS_URL);
-  queues = createQueues(redis, prefix);
+  queues = createQueues(redis, keys);
   tg = await startTelegramStandin();
   const signer = JobSigner.ephemeral();
-  const router = new Router({ config, queues, signer, buttons: new ButtonStore(redis, prefix, signer), audit: new AuditLog(redis, prefix), inflight: new Inflight(redis, prefix), fixAttempts: new FixAttempts(redis, prefix), logger: createLogger('silent'), ...createRequestGuards(redis, prefix, config) });
+  const router = new Router({ config, queues, signer, buttons: new ButtonStore(redis, keys, signer), audit: new AuditLog(redis, keys), inflight: new Inflight(redis, keys), fixAttempts: new FixAttempts(redis, keys), logger: createLogger('silent'), ...createRequestGuards(redis, keys, config) });
   const quiet = () => undefined;
-  adapter = new TelegramAdapter({ token: tg.token, apiRoot: tg.apiRoot, router, refs: new RedisMessageRefStore(redis, prefix, SecretBox.ephemeral()), logger: { info: quiet, warn: quiet, error: quiet }, pollingTimeoutSeconds: 1 });
+  adapter = new TelegramAdapter({ token: tg.token, apiRoot: tg.apiRoot, router, refs: new RedisMessageRefStore(redis, keys, SecretBox.ephemeral()), logger: { info: quiet, warn: quiet, error: quiet }, pollingTimeoutSeconds: 1 });
   await adapter.start();
 }, 30_000);
 afterAll(async () => {

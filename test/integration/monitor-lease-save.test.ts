@@ -6,13 +6,15 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
-import { IncidentStore } from '../../src/monitor/incident-store.js';
-import { LeaseManager } from '../../src/monitor/leases.js';
+import { IncidentStore } from '../../src/state/incident-store.js';
+import { LeaseManager } from '../../src/state/leases.js';
 import { newIncident } from '../../src/monitor/incident-machine.js';
-import { connKey } from '../../src/monitor/signals.js';
+import { connKey } from '../../src/domain/incident.js';
 import { cleanupPrefix, TEST_REDIS_URL, uniquePrefix } from '../support/redis.js';
+import { KeySpace } from '../../src/state/key-space.js';
 
 const prefix = uniquePrefix('lease');
+const keys = new KeySpace(prefix);
 let redis: Redis;
 beforeAll(() => {
   redis = new Redis(TEST_REDIS_URL);
@@ -24,9 +26,9 @@ afterAll(async () => {
 
 describe('incident save and leases', () => {
   it('takes back an expired, untaken lease; refuses when another process holds it', async () => {
-    const store = new IncidentStore(redis, prefix);
+    const store = new IncidentStore(redis, keys);
     store.leaseMs = 5000;
-    const me = new LeaseManager(redis, prefix, 'proc-a', 5000);
+    const me = new LeaseManager(redis, keys, 'proc-a', 5000);
     const inc = newIncident('h1', 'token_mismatch', 'log', Date.now());
     // Nobody holds h1 (ours expired): the save succeeds and the lease is ours again.
     expect(await store.save('h1', 'proc-a', [{ incident: inc, done: false }], undefined)).toBe(true);
@@ -42,7 +44,7 @@ describe('incident save and leases', () => {
   });
 
   it('an incident saved with conn ids as strings (before they became numbers) loads with the same numbers', async () => {
-    const store = new IncidentStore(redis, prefix);
+    const store = new IncidentStore(redis, keys);
     const inc = newIncident('h9', 'token_mismatch', 'log', Date.now());
     const old = { ...inc, seenConns: ['3f1c2a9e-1111-4a2b-9c3d-0123456789ab', '7d0e5b4c-2222-4f6a-8b1c-fedcba987654'] };
     await redis.hset(store.incidentKey(inc.id), 'data', JSON.stringify(old));

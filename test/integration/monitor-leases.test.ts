@@ -9,7 +9,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HostConfig } from '../../src/domain/host.js';
 import { SshRunner } from '../../src/remote/ssh-runner.js';
-import { MONITOR_KEYS } from '../../src/monitor/constants.js';
+import { KeySpace } from '../../src/state/key-space.js';
 import { createStandin, type Standin } from '../support/host-standin/index.js';
 import { hostConfigFor, startSshd, type SshdHandle } from '../support/sshd.js';
 import { cleanupPrefix, TEST_REDIS_URL, uniquePrefix } from '../support/redis.js';
@@ -60,7 +60,7 @@ afterAll(async () => {
 });
 
 const holders = () =>
-  Promise.all(hosts.map((h) => rig.redis.get(`${prefix}:${MONITOR_KEYS.lease}:${h.name}`)));
+  Promise.all(hosts.map((h) => rig.redis.get(new KeySpace(prefix).lease(h.name))));
 
 describe('followers spread over processes', () => {
   it('a second process gets one host: each host is followed by exactly one process', async () => {

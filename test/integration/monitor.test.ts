@@ -7,13 +7,14 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
-import { MuteStore } from '../../src/alerts/mute-store.js';
+import { MuteStore } from '../../src/state/mute-store.js';
 import type { HostConfig } from '../../src/domain/host.js';
 import { SshRunner } from '../../src/remote/ssh-runner.js';
 import { createStandin, type Standin } from '../support/host-standin/index.js';
 import { hostConfigFor, startSshd, type SshdHandle } from '../support/sshd.js';
 import { cleanupPrefix, TEST_REDIS_URL, uniquePrefix } from '../support/redis.js';
 import { failurePair, monitorConfig, startRig, waitFor, type Rig } from '../support/monitor-harness.js';
+import { KeySpace } from '../../src/state/key-space.js';
 
 let standin: Standin;
 let sshd: SshdHandle;
@@ -21,6 +22,7 @@ let host: HostConfig;
 let runner: SshRunner;
 let rig: Rig;
 const prefix = uniquePrefix('mon');
+const keys = new KeySpace(prefix);
 const actor = { platform: 'telegram' as const, userId: '111', displayName: 'alice' };
 
 beforeAll(async () => {
@@ -134,9 +136,9 @@ describe('monitor end to end', () => {
     try {
       const firing = () => rig.monitor.incidents().find((i) => i.phase === 'firing');
       expect(firing()).toBeDefined();
-      await new MuteStore(other, prefix).setFixRunning('alpha', true);
+      await new MuteStore(other, keys).setFixRunning('alpha', true);
       expect(await waitFor(() => firing()?.tried.some((t) => t.startsWith('a clawmedic fix started')) ?? false, 2500)).toBe(true);
-      await new MuteStore(other, prefix).setFixRunning('alpha', false);
+      await new MuteStore(other, keys).setFixRunning('alpha', false);
       expect(await waitFor(() => firing()?.tried.some((t) => t.startsWith('the fix finished')) ?? false, 2500)).toBe(true);
     } finally {
       other.disconnect();

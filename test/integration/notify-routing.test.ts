@@ -10,15 +10,18 @@ import { createQueues, type Queues } from '../../src/jobs/queues.js';
 import { Notifier } from '../../src/jobs/notifier.js';
 import { startNotifyWorker, deliveryBackoffMs, type NotifyWorkers } from '../../src/jobs/notify-worker.js';
 import { SecretBox } from '../../src/util/secret-box.js';
-import { AuditLog } from '../../src/audit/audit-log.js';
-import { PermanentDeliveryError, type ChatAdapter } from '../../src/chat/adapter.js';
+import { AuditLog } from '../../src/state/audit-log.js';
+import { PermanentDeliveryError } from '../../src/domain/errors.js';
+import type { ChatAdapter } from '../../src/domain/ports.js';
 import { DELIVERY } from '../../src/constants.js';
 import { createLogger } from '../../src/util/logger.js';
 import type { ChatRef, Delivery, Platform } from '../../src/domain/types.js';
 import { CapturingAdapter } from '../support/monitor-harness.js';
 import { cleanupPrefix, TEST_REDIS_URL, uniquePrefix } from '../support/redis.js';
+import { KeySpace } from '../../src/state/key-space.js';
 
 const prefix = uniquePrefix('notify-routing');
+const keys = new KeySpace(prefix);
 /** One install's key: every process of the test shares it, as they share CLAWMEDIC_JOB_KEY. */
 const box = SecretBox.ephemeral();
 const logger = createLogger('silent');
@@ -36,7 +39,7 @@ function startProcess(adapters: ChatAdapter[]): Proc {
   const redis = new Redis(TEST_REDIS_URL);
   const connection = new Redis(TEST_REDIS_URL, { maxRetriesPerRequest: null });
   const map = new Map<Platform, ChatAdapter>(adapters.map((a) => [a.platform, a]));
-  const workers = startNotifyWorker({ connection, redis, prefix, adapters: map, logger, audit: new AuditLog(redis, prefix), box });
+  const workers = startNotifyWorker({ connection, redis, keys, adapters: map, logger, audit: new AuditLog(redis, keys), box });
   const p = { adapters: map, workers, conns: [redis, connection] };
   procs.push(p);
   return p;
@@ -53,9 +56,9 @@ let notifier: Notifier;
 let audit: AuditLog;
 beforeAll(() => {
   redis = new Redis(TEST_REDIS_URL);
-  queues = createQueues(redis, prefix);
-  notifier = new Notifier(queues, redis, prefix, box);
-  audit = new AuditLog(redis, prefix);
+  queues = createQueues(redis, keys);
+  notifier = new Notifier(queues, redis, keys, box);
+  audit = new AuditLog(redis, keys);
 });
 afterEach(async () => {
   for (const p of [...procs]) await stopProcess(p);

@@ -12,21 +12,23 @@ import { PNG_SIGNATURE, pngSize } from '../../src/alerts/picture-png.js';
 import { PictureRenderer, PictureRenderError } from '../../src/alerts/picture-renderer.js';
 import { PictureSource } from '../../src/alerts/picture-source.js';
 import { renderAlert, renderPictureMessage } from '../../src/alerts/render-incident.js';
-import { AuditLog } from '../../src/audit/audit-log.js';
-import type { ChatAdapter } from '../../src/chat/adapter.js';
+import { AuditLog } from '../../src/state/audit-log.js';
+import type { ChatAdapter } from '../../src/domain/ports.js';
 import type { ChatRef, Platform } from '../../src/domain/types.js';
 import { Notifier } from '../../src/jobs/notifier.js';
 import { startNotifyWorker } from '../../src/jobs/notify-worker.js';
 import { createQueues, type Queues } from '../../src/jobs/queues.js';
-import { emptySeries, minuteOf, SERIES_LUA, seriesKey } from '../../src/monitor/host-series.js';
+import { emptySeries, minuteOf, SERIES_LUA } from '../../src/state/host-series.js';
 import { newIncident } from '../../src/monitor/incident-machine.js';
-import { IncidentStore } from '../../src/monitor/incident-store.js';
+import { IncidentStore } from '../../src/state/incident-store.js';
 import { createLogger } from '../../src/util/logger.js';
 import { SecretBox } from '../../src/util/secret-box.js';
 import { CapturingAdapter } from '../support/monitor-harness.js';
 import { cleanupPrefix, TEST_REDIS_URL, uniquePrefix } from '../support/redis.js';
+import { KeySpace } from '../../src/state/key-space.js';
 
 const prefix = uniquePrefix('picture-renderer');
+const keys = new KeySpace(prefix);
 const NOW = Date.now();
 
 function svgOf(): string {
@@ -155,10 +157,10 @@ describe('a picture that cannot be made (real Redis, real notify worker)', () =>
   beforeAll(async () => {
     redis = new Redis(TEST_REDIS_URL);
     connection = new Redis(TEST_REDIS_URL, { maxRetriesPerRequest: null });
-    queues = createQueues(redis, prefix);
+    queues = createQueues(redis, keys);
     // The host has an afternoon to show: the picture would be made if the renderer answered.
     const m = minuteOf(NOW);
-    await redis.eval(`${SERIES_LUA}\nseries_write(KEYS[1], ARGV[1])\nreturn 1`, 1, seriesKey(prefix, 'prod'), JSON.stringify({ m, k: 120, i: { [`${m}:tok`]: 4, [`${m - 1}:tok`]: 3 }, s: { [`${m}:mem`]: '61' } }));
+    await redis.eval(`${SERIES_LUA}\nseries_write(KEYS[1], ARGV[1])\nreturn 1`, 1, keys.series('prod'), JSON.stringify({ m, k: 120, i: { [`${m}:tok`]: 4, [`${m - 1}:tok`]: 3 }, s: { [`${m}:mem`]: '61' } }));
   });
   afterAll(async () => {
     await queues.close();
@@ -179,12 +181,12 @@ describe('a picture that cannot be made (real Redis, real notify worker)', () =>
       if ('kill' in how) process.kill(renderer.pid!, 'SIGKILL');
       return p;
     };
-    const incidents = new IncidentStore(redis, prefix);
-    const pictures = new PictureSource({ redis, prefix, incidents, logger, rasterize });
+    const incidents = new IncidentStore(redis, keys);
+    const pictures = new PictureSource({ redis, keys, incidents, logger, rasterize });
     const tg = new CapturingAdapter('telegram');
-    const workers = startNotifyWorker({ connection, redis, prefix, adapters: new Map<Platform, ChatAdapter>([['telegram', tg]]), logger, audit: new AuditLog(redis, prefix), box, pictures });
+    const workers = startNotifyWorker({ connection, redis, keys, adapters: new Map<Platform, ChatAdapter>([['telegram', tg]]), logger, audit: new AuditLog(redis, keys), box, pictures });
     try {
-      const notifier = new Notifier(queues, redis, prefix, box);
+      const notifier = new Notifier(queues, redis, keys, box);
       const inc = newIncident('prod', 'token_mismatch', 'log', NOW);
       // As the monitor sends them: the alert, then its picture answering it.
       await notifier.send({ chat, reply: renderAlert(inc, Date.now()), messageKey: `incident:${inc.id}:telegram:${chat.chatId}` });

@@ -8,11 +8,12 @@ import type { AddressInfo } from 'node:net';
 import { startHarness, type Harness } from '../support/app-harness.js';
 import type { Reply } from '../../src/domain/types.js';
 import { createApp } from '../../src/main.js';
-import { RedisUnavailableError } from '../../src/jobs/redis.js';
+import { RedisUnavailableError } from '../../src/state/redis.js';
 import { createLogger } from '../../src/util/logger.js';
 import { Redis } from 'ioredis';
-import { IncidentStore } from '../../src/monitor/incident-store.js';
+import { IncidentStore } from '../../src/state/incident-store.js';
 import { TEST_REDIS_URL } from '../support/redis.js';
+import { KeySpace } from '../../src/state/key-space.js';
 
 let h: Harness;
 
@@ -64,7 +65,7 @@ describe('pipeline: /status, /diagnose, /fix through real Redis and a real sshd'
     await h.standin.setScenario('healthy');
     // A firing stale-tab incident, as the monitor stores it.
     const redis = new Redis(TEST_REDIS_URL);
-    const store = new IncidentStore(redis, h.prefix);
+    const store = new IncidentStore(redis, new KeySpace(h.prefix));
     const firedAt = Date.parse('2026-11-25T07:41:20Z');
     const id = 'prod.stale_client.test';
     const incident = { id, host: 'prod', cause: 'stale_client', family: 'token_mismatch', phase: 'firing', openedAt: firedAt - 30_000, firedAt, seenConns: [] };
@@ -155,7 +156,7 @@ describe('pipeline: /status, /diagnose, /fix through real Redis and a real sshd'
     const trail = await h.app.audit.recent(undefined, 200);
     expect(JSON.stringify(trail)).not.toMatch(/standin-dashboard-token/);
     // Nor does it stay in Redis as a finished job or anywhere else.
-    const keys = await h.app.redis.keys(`${h.prefix}:*`);
+    const keys = await h.app.redis.keys(h.keys.pattern);
     for (const key of keys) {
       const type = await h.app.redis.type(key);
       const dump = type === 'string' ? await h.app.redis.get(key) : type === 'hash' ? JSON.stringify(await h.app.redis.hgetall(key)) : type === 'stream' ? JSON.stringify(await h.app.redis.xrange(key, '-', '+')) : type === 'list' ? JSON.stringify(await h.app.redis.lrange(key, 0, -1)) : '';

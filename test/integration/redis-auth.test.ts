@@ -11,7 +11,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { Queue, QueueEvents, Worker } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createRedis, RedisAccessError, waitForRedis, type RedisTlsOptions } from '../../src/jobs/redis.js';
+import { createRedis, RedisAccessError, waitForRedis, type RedisTlsOptions } from '../../src/state/redis.js';
 import { createLogger } from '../../src/util/logger.js';
 import { startHarness } from '../support/app-harness.js';
 import { freePort } from '../support/free-port.js';

@@ -43,7 +43,7 @@ const ran = async (): Promise<string[]> => (await h.standin.calls()).map((argv) 
 /** The monitor's tick (monitorTuning.tickMs below): how soon a stored probe result is applied. */
 const TICK_MS = 200;
 /** How many probe results of prod the monitor has stored so far. */
-const probeSeq = async (): Promise<number> => (await readProbes(h.app.redis, h.prefix, ['prod']))[0]?.seq ?? 0;
+const probeSeq = async (): Promise<number> => (await readProbes(h.app.redis, h.keys, ['prod']))[0]?.seq ?? 0;
 
 /** What the groups, the audit trail and the queues show: the message of a failing wait. */
 async function state(): Promise<string> {
@@ -230,7 +230,8 @@ describe('Redis Cluster failover', () => {
     // Queues, audit streams, incidents, leases, buttons, heartbeats... all of them.
     expect(keys.length).toBeGreaterThan(20);
     expect(keys.filter((k) => !k.startsWith(`${tag}:`))).toEqual([]);
-    for (const needle of [`${tag}:fix:`, `${tag}:audit`, `${tag}:btn:`]) expect(keys.some((k) => k.startsWith(needle)), needle).toBe(true);
+    // BullMQ's fix queue, then two of KeySpace's names.
+    for (const needle of [`${tag}:fix:`, h.keys.audit(), h.keys.button('')]) expect(keys.some((k) => k.startsWith(needle)), needle).toBe(true);
     const slots = new Set(await cd.on(await cd.ownerOf(tag), (r) => Promise.all(keys.map(async (k) => Number(await r.call('CLUSTER', 'KEYSLOT', k))))));
     expect(slots.size).toBe(1);
   }, 30_000);

@@ -32,7 +32,7 @@ const ran = async (): Promise<string[]> => (await h.standin.calls()).map((argv) 
 /** The monitor's tick (monitorTuning.tickMs below): how soon a stored probe result is applied. */
 const TICK_MS = 200;
 /** How many probe results of prod the monitor has stored so far. */
-const probeSeq = async (): Promise<number> => (await readProbes(h.app.redis, prefix, ['prod']))[0]?.seq ?? 0;
+const probeSeq = async (): Promise<number> => (await readProbes(h.app.redis, h.keys, ['prod']))[0]?.seq ?? 0;
 
 /** What the group, the audit trail and the queues show: the message of a failing wait. */
 async function state(): Promise<string> {

@@ -11,7 +11,8 @@ import { TLSSocket } from 'node:tls';
 import { Queue, QueueEvents, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createRedis, RedisAccessError, redisKeyPrefix, redisTarget, waitForRedis, type RedisClient, type RedisTlsOptions } from '../../src/jobs/redis.js';
+import { createRedis, RedisAccessError, redisTarget, waitForRedis, type RedisClient, type RedisTlsOptions } from '../../src/state/redis.js';
+import { KeySpace } from '../../src/state/key-space.js';
 import { createLogger } from '../../src/util/logger.js';
 import { startHarness } from '../support/app-harness.js';
 import { startClusterDeployment, type ClusterDeployment } from '../support/redis-cluster.js';
@@ -201,7 +202,7 @@ describe('Redis Cluster over TLS (client certificate and password required)', ()
 
   it('clawmedic reaches every node it uses over TLS: BullMQ round trip, and a whole process answers /status', async () => {
     await waitForRedis(url, logger, 10_000, extra);
-    const prefix = redisKeyPrefix({ keyPrefix: uniquePrefix('tlsq'), cluster: true });
+    const prefix = KeySpace.forConfig({ keyPrefix: uniquePrefix('tlsq'), cluster: true }).prefix;
     expect(await bullRoundTrip(url, extra, prefix)).toBe('ran 7');
     const conn = createRedis(url, 'producer', extra);
     try {
@@ -216,7 +217,7 @@ describe('Redis Cluster over TLS (client certificate and password required)', ()
   }, 90_000);
 
   it('the master of the slot killed: a waiting connection gets its answer from the promoted replica, over TLS', async () => {
-    const tag = redisKeyPrefix({ keyPrefix: uniquePrefix('tlsfo'), cluster: true });
+    const tag = KeySpace.forConfig({ keyPrefix: uniquePrefix('tlsfo'), cluster: true }).prefix;
     const conn = createRedis(url, 'worker', extra);
     conn.on('error', () => undefined);
     try {

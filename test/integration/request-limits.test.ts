@@ -6,17 +6,18 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
 import { parseConfigText } from '../../src/config/load-config.js';
 import { Router } from '../../src/router/router.js';
-import { ButtonStore } from '../../src/router/button-store.js';
+import { ButtonStore } from '../../src/state/button-store.js';
 import { createRequestGuards } from '../../src/router/request-limits.js';
-import { releaseStatusSlot } from '../../src/jobs/status-slots.js';
+import { releaseStatusSlot } from '../../src/state/status-slots.js';
 import { JobSigner } from '../../src/util/job-signer.js';
-import { AuditLog } from '../../src/audit/audit-log.js';
-import { Inflight } from '../../src/jobs/inflight.js';
-import { FixAttempts } from '../../src/jobs/fix-attempts.js';
+import { AuditLog } from '../../src/state/audit-log.js';
+import { Inflight } from '../../src/state/inflight.js';
+import { FixAttempts } from '../../src/state/fix-attempts.js';
 import { createQueues, type Queues } from '../../src/jobs/queues.js';
 import { createLogger } from '../../src/util/logger.js';
 import type { Actor, ChatRef } from '../../src/domain/types.js';
 import { cleanupPrefix, TEST_REDIS_URL, uniquePrefix } from '../support/redis.js';
+import { KeySpace } from '../../src/state/key-space.js';
 
 const FP = `SHA256:${'A'.repeat(43)}`;
 const WINDOW_SEC = 2;
@@ -41,6 +42,7 @@ const person = (id: number): Actor => ({ platform: 'telegram', userId: String(id
 const chat = (id: number): ChatRef => ({ platform: 'telegram', chatId: String(id), isGroup: true });
 const stranger = person(999);
 const prefix = uniquePrefix('limits');
+const keys = new KeySpace(prefix);
 const signer = JobSigner.ephemeral();
 let redis: Redis;
 let queues: Queues;
@@ -50,11 +52,11 @@ let buttons: ButtonStore;
 
 beforeAll(() => {
   redis = new Redis(TEST_REDIS_URL);
-  queues = createQueues(redis, prefix);
-  audit = new AuditLog(redis, prefix);
-  buttons = new ButtonStore(redis, prefix, signer);
-  const guards = createRequestGuards(redis, prefix, config);
-  router = new Router({ config, queues, buttons, audit, inflight: new Inflight(redis, prefix), fixAttempts: new FixAttempts(redis, prefix), logger: createLogger('silent'), signer, ...guards });
+  queues = createQueues(redis, keys);
+  audit = new AuditLog(redis, keys);
+  buttons = new ButtonStore(redis, keys, signer);
+  const guards = createRequestGuards(redis, keys, config);
+  router = new Router({ config, queues, buttons, audit, inflight: new Inflight(redis, keys), fixAttempts: new FixAttempts(redis, keys), logger: createLogger('silent'), signer, ...guards });
 });
 afterAll(async () => {
   await queues.close();
@@ -97,7 +99,7 @@ describe('request limits (real Redis)', () => {
 
     // A finished status job frees its slot (the host worker calls this): the next window queues again.
     const queued = (await queues.diagnose.getJobs(['waiting'])).filter((j) => j.data.chat.chatId === '-100');
-    await releaseStatusSlot(redis, prefix, { platform: 'telegram', chatId: '-100' }, String(queued[0]!.id));
+    await releaseStatusSlot(redis, keys, { platform: 'telegram', chatId: '-100' }, String(queued[0]!.id));
     await waitWindow();
     const again = await router.handleCommand({ actor: person(1), chat: chat(-100), text: '/status prod' });
     expect(again.reply.tone).toBe('pending');

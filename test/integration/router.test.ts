@@ -3,16 +3,17 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
 import { parseConfigText } from '../../src/config/load-config.js';
 import { Router } from '../../src/router/router.js';
-import { ButtonStore } from '../../src/router/button-store.js';
+import { ButtonStore } from '../../src/state/button-store.js';
 import { JobSigner } from '../../src/util/job-signer.js';
-import { AuditLog } from '../../src/audit/audit-log.js';
-import { Inflight } from '../../src/jobs/inflight.js';
-import { FixAttempts } from '../../src/jobs/fix-attempts.js';
+import { AuditLog } from '../../src/state/audit-log.js';
+import { Inflight } from '../../src/state/inflight.js';
+import { FixAttempts } from '../../src/state/fix-attempts.js';
 import { createQueues, type Queues } from '../../src/jobs/queues.js';
 import { createLogger } from '../../src/util/logger.js';
 import type { Actor, ChatRef } from '../../src/domain/types.js';
 import type { FixPlan } from '../../src/domain/diagnosis.js';
 import { cleanupPrefix, TEST_REDIS_URL, uniquePrefix } from '../support/redis.js';
+import { KeySpace } from '../../src/state/key-space.js';
 
 const FP = `SHA256:${'A'.repeat(43)}`;
 const config = parseConfigText(
@@ -47,14 +48,15 @@ let buttons: ButtonStore;
 let audit: AuditLog;
 const sent: import('../../src/domain/types.js').Delivery[] = [];
 const prefix = uniquePrefix('router');
+const keys = new KeySpace(prefix);
 const signer = JobSigner.ephemeral();
 
 beforeAll(() => {
   redis = new Redis(TEST_REDIS_URL);
-  queues = createQueues(redis, prefix);
-  buttons = new ButtonStore(redis, prefix, signer);
-  audit = new AuditLog(redis, prefix);
-  router = new Router({ config, queues, buttons, audit, inflight: new Inflight(redis, prefix), fixAttempts: new FixAttempts(redis, prefix), logger: createLogger('silent'), ...createRequestGuards(redis, prefix, config), signer, notifier: { send: async (d) => void sent.push(d) } });
+  queues = createQueues(redis, keys);
+  buttons = new ButtonStore(redis, keys, signer);
+  audit = new AuditLog(redis, keys);
+  router = new Router({ config, queues, buttons, audit, inflight: new Inflight(redis, keys), fixAttempts: new FixAttempts(redis, keys), logger: createLogger('silent'), ...createRequestGuards(redis, keys, config), signer, notifier: { send: async (d) => void sent.push(d) } });
 });
 afterAll(async () => {
   await queues.close();
@@ -141,7 +143,7 @@ describe('router: enqueue, join, confirm', () => {
     expect(b.reply.title).toContain('already running');
     expect(await queues.diagnose.count()).toBe(1);
     await queues.diagnose.obliterate({ force: true });
-    await redis.del(`${prefix}:inflight:diagnose:prod`);
+    await redis.del(keys.inflight('diagnose', 'prod'));
   });
 
   it('a host-less /diagnose offers host buttons; the press is re-authorized', async () => {
@@ -156,7 +158,7 @@ describe('router: enqueue, join, confirm', () => {
     const again = await router.handleButton({ actor: operator, chat: group, token });
     expect(again.reply.title).toContain('expired or was already used');
     await queues.diagnose.obliterate({ force: true });
-    await redis.del(`${prefix}:inflight:diagnose:prod`);
+    await redis.del(keys.inflight('diagnose', 'prod'));
   });
 
   it('confirm is bound to the requester, single use, and a second fix is refused while one runs', async () => {
@@ -183,11 +185,11 @@ describe('router: enqueue, join, confirm', () => {
     const trail = await audit.recent('prod', 20);
     expect(trail.map((e) => e.event)).toEqual(expect.arrayContaining(['confirmed', 'busy']));
     await queues.fix.obliterate({ force: true });
-    await redis.del(`${prefix}:inflight:fix:prod`);
+    await redis.del(keys.inflight('fix', 'prod'));
   });
 
   it('stops after maxAttemptsPerHour fixes and escalates', async () => {
-    const attempts = new FixAttempts(redis, prefix);
+    const attempts = new FixAttempts(redis, keys);
     await attempts.record('prod', 'a');
     await attempts.record('prod', 'b');
     const [confirm] = await buttons.issue([{ action: 'confirm', host: 'prod', platform: 'telegram', chatId: '-100', boundUserId: '2', plan, requestId: 'r3' }], 60);
@@ -201,7 +203,7 @@ describe('router: enqueue, join, confirm', () => {
   });
 
   it('the limit counts disruptive fixes only: a fresh-link fix still runs when it is used up', async () => {
-    const attempts = new FixAttempts(redis, prefix);
+    const attempts = new FixAttempts(redis, keys);
     await attempts.record('prod', 'a');
     await attempts.record('prod', 'b');
     const linkPlan: FixPlan = {
@@ -217,7 +219,7 @@ describe('router: enqueue, join, confirm', () => {
     expect(r.reply.title).toContain('fix confirmed');
     expect(await queues.fix.count()).toBe(1);
     await queues.fix.obliterate({ force: true });
-    await redis.del(`${prefix}:inflight:fix:prod`);
+    await redis.del(keys.inflight('fix', 'prod'));
   });
 
   it('a button pressed in another chat does nothing', async () => {

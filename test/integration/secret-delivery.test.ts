@@ -9,16 +9,18 @@ import { Redis } from 'ioredis';
 import { createQueues, type Queues } from '../../src/jobs/queues.js';
 import { Notifier, type SequencedDelivery } from '../../src/jobs/notifier.js';
 import { notifyBackoffMs, startNotifyWorker, type NotifyWorkers } from '../../src/jobs/notify-worker.js';
-import { AuditLog } from '../../src/audit/audit-log.js';
-import type { ChatAdapter } from '../../src/chat/adapter.js';
+import { AuditLog } from '../../src/state/audit-log.js';
+import type { ChatAdapter } from '../../src/domain/ports.js';
 import { DELIVERY } from '../../src/constants.js';
 import { createLogger } from '../../src/util/logger.js';
 import { SecretBox } from '../../src/util/secret-box.js';
 import type { ChatRef, Delivery, Platform } from '../../src/domain/types.js';
 import { cleanupPrefix, TEST_REDIS_URL, uniquePrefix } from '../support/redis.js';
 import { keysContaining } from '../support/redis-scan.js';
+import { KeySpace } from '../../src/state/key-space.js';
 
 const prefix = uniquePrefix('secret-delivery');
+const keys = new KeySpace(prefix);
 const LINK = 'http://127.0.0.1:18789/#token=secret-delivery-test-token-51f0';
 const group: ChatRef = { platform: 'discord', chatId: '555', isGroup: true };
 const OPERATOR = '310000000000000001';
@@ -54,7 +56,7 @@ let workers: NotifyWorkers | undefined;
 const box = SecretBox.ephemeral();
 
 function startWorker(adapter: ChatAdapter, withBox = box): void {
-  workers = startNotifyWorker({ connection, redis, prefix, adapters: new Map([[adapter.platform, adapter]]), logger: createLogger('silent'), audit, box: withBox });
+  workers = startNotifyWorker({ connection, redis, keys, adapters: new Map([[adapter.platform, adapter]]), logger: createLogger('silent'), audit, box: withBox });
 }
 
 async function until<T>(what: string, fn: () => Promise<T | undefined | false> | T | undefined | false, ms = 15_000): Promise<T> {
@@ -70,8 +72,8 @@ async function until<T>(what: string, fn: () => Promise<T | undefined | false> |
 beforeAll(() => {
   redis = new Redis(TEST_REDIS_URL);
   connection = new Redis(TEST_REDIS_URL, { maxRetriesPerRequest: null });
-  queues = createQueues(redis, prefix);
-  audit = new AuditLog(redis, prefix);
+  queues = createQueues(redis, keys);
+  audit = new AuditLog(redis, keys);
 });
 afterEach(async () => {
   await workers?.close();
@@ -87,7 +89,7 @@ afterAll(async () => {
 
 describe('secret deliveries (issue 12.3)', () => {
   it('queued sealed with a short expiry; opened only to send; the requester gets the link; nothing left in Redis', async () => {
-    const notifier = new Notifier(queues, redis, prefix, box);
+    const notifier = new Notifier(queues, redis, keys, box);
     const before = Date.now();
     await notifier.send(linkDelivery());
     const [job] = await queues.notify.discord.getJobs(['waiting']);
@@ -97,7 +99,7 @@ describe('secret deliveries (issue 12.3)', () => {
     expect(data.expiresAt! - before).toBeLessThanOrEqual(DELIVERY.secretTtlSec * 1000 + 1000);
     expect(job!.opts.removeOnComplete).toBe(true);
     expect(job!.opts.removeOnFail).toBe(true);
-    expect(await keysContaining(redis, prefix, [LINK, '#token=', 'secret-delivery-test-token'])).toEqual([]);
+    expect(await keysContaining(redis, keys, [LINK, '#token=', 'secret-delivery-test-token'])).toEqual([]);
 
     const adapter = new FlakyAdapter();
     startWorker(adapter);
@@ -105,11 +107,11 @@ describe('secret deliveries (issue 12.3)', () => {
     expect(adapter.sent[0]!.reply.secret).toBe(LINK);
     expect(adapter.sent[0]!.userId).toBe(OPERATOR);
     await until('the job removed', async () => (await queues.notify.discord.getJobCounts('completed', 'waiting', 'active')).completed === 0);
-    expect(await keysContaining(redis, prefix, [LINK, 'secret-delivery-test-token'])).toEqual([]);
+    expect(await keysContaining(redis, keys, [LINK, 'secret-delivery-test-token'])).toEqual([]);
   });
 
   it('a link that cannot be delivered within its minutes is discarded: the requester is told to ask for a new one, the ciphertext leaves Redis', async () => {
-    const notifier = new Notifier(queues, redis, prefix, box, { secretTtlMs: 2500 });
+    const notifier = new Notifier(queues, redis, keys, box, { secretTtlMs: 2500 });
     const adapter = new FlakyAdapter();
     adapter.down = true;
     startWorker(adapter);
@@ -129,11 +131,11 @@ describe('secret deliveries (issue 12.3)', () => {
     expect(records.map((r) => r.detail).join('\n')).toMatch(/private secret expired after \d+ attempt\(s\); the requester is told to ask again/);
     expect(JSON.stringify(records)).not.toContain('secret-delivery-test-token');
     // The sealed value is gone from Redis, not only expired.
-    expect(await keysContaining(redis, prefix, ['s1.', 'secret-delivery-test-token'])).toEqual([]);
+    expect(await keysContaining(redis, keys, ['s1.', 'secret-delivery-test-token'])).toEqual([]);
   });
 
   it('a sealed link copied into a delivery to someone else (write access to Redis) is not sent to them', async () => {
-    const notifier = new Notifier(queues, redis, prefix, box);
+    const notifier = new Notifier(queues, redis, keys, box);
     await notifier.send(linkDelivery(OPERATOR));
     const [job] = await queues.notify.discord.getJobs(['waiting']);
     // Mallory rewrites the recipient of the queued job, keeping the sealed secret.
@@ -147,7 +149,7 @@ describe('secret deliveries (issue 12.3)', () => {
   });
 
   it('after a key change (another CLAWMEDIC_JOB_KEY) a queued link is not opened: the requester is told to ask again', async () => {
-    const notifier = new Notifier(queues, redis, prefix, box);
+    const notifier = new Notifier(queues, redis, keys, box);
     await notifier.send(linkDelivery());
     const adapter = new FlakyAdapter();
     startWorker(adapter, SecretBox.ephemeral());
@@ -159,7 +161,7 @@ describe('secret deliveries (issue 12.3)', () => {
   });
 
   it('an error that echoes the opened link is stored by BullMQ without it', async () => {
-    const notifier = new Notifier(queues, redis, prefix, box);
+    const notifier = new Notifier(queues, redis, keys, box);
     let calls = 0;
     const echoing: ChatAdapter = {
       platform: 'discord',
@@ -175,7 +177,7 @@ describe('secret deliveries (issue 12.3)', () => {
     await until('two failed attempts', () => calls >= 2);
     const [job] = await queues.notify.discord.getJobs(['delayed', 'waiting', 'active']);
     expect(job!.failedReason).toBe('Bad Request: cannot parse <redacted>');
-    expect(await keysContaining(redis, prefix, ['secret-delivery-test-token', '#token='])).toEqual([]);
+    expect(await keysContaining(redis, keys, ['secret-delivery-test-token', '#token='])).toEqual([]);
   });
 
   it('backoff of a sealed delivery ends at its expiry; others keep the capped backoff', () => {

@@ -1,5 +1,5 @@
 /**
- * A graceful shutdown always ends (src/jobs/shutdown.ts): a running job is waited for, however long it takes past the
+ * A graceful shutdown always ends (src/app/shutdown.ts): a running job is waited for, however long it takes past the
  * grace, while a worker whose close waits on Redis with no job running is given the grace and then disconnected.
  * Real BullMQ workers on the shared Redis (unique prefix); in the second case the worker's close() is replaced by one
  * that never returns, as BullMQ's did after a Cluster failover (the Cluster test covers the real failover).
@@ -7,7 +7,7 @@
 import { Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
-import { closeWorkers, quitRedis, RunningJobs } from '../../src/jobs/shutdown.js';
+import { closeWorkers, quitRedis, RunningJobs } from '../../src/app/shutdown.js';
 import { createLogger } from '../../src/util/logger.js';
 import { cleanupPrefix, TEST_REDIS_URL, uniquePrefix } from '../support/redis.js';
 

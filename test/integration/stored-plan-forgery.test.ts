@@ -9,6 +9,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { QUEUES } from '../../src/constants.js';
 import { sealFixJob } from '../../src/jobs/fix-job-guard.js';
 import type { FixJobData } from '../../src/jobs/payloads.js';
 import { JobSigner } from '../../src/util/job-signer.js';
@@ -103,7 +104,8 @@ describe('stored plans and queued fixes cannot run a command of their own', () =
     // Delayed so the edit lands before the worker picks it up.
     await h.app.queues.fix.add('fix', sealed, { jobId, delay: 60_000 });
     const edited = { ...sealed, plan: { ...sealed.plan, steps: [{ kind: 'disable_plugin', params: { pluginId: `x$(touch '${file}')` } }] } };
-    await h.app.redis.hset(`${h.prefix}:fix:${jobId}`, 'data', JSON.stringify(edited));
+    // BullMQ names its own job keys (`<prefix>:<queue>:<id>`) under the prefix KeySpace gives it.
+    await h.app.redis.hset(`${h.keys.prefix}:${QUEUES.fix}:${jobId}`, 'data', JSON.stringify(edited));
     await (await h.app.queues.fix.getJob(jobId))!.promote();
     expect(await settled(jobId)).toBe('refused');
     expect(existsSync(file)).toBe(false);
@@ -157,7 +159,7 @@ describe('stored plans and queued fixes cannot run a command of their own', () =
     const first = await con.input('/fix prod');
     const shown = await con.waitFor(first.messageKey!, 30_000);
     const confirm = shown.buttons!.find((b) => b.action === 'confirm')!;
-    const key = `${h.prefix}:btn:${confirm.token}`;
+    const key = h.keys.button(confirm.token);
     const state = JSON.parse((await h.app.redis.get(key))!) as { plan: { steps: Array<Record<string, unknown>> } };
     // What is stored is kinds and parameters only.
     expect(JSON.stringify(state.plan)).not.toMatch(/script|systemctl/);

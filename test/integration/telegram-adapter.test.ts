@@ -5,14 +5,16 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createServer } from 'node:net';
 import { Redis } from 'ioredis';
-import { PermanentDeliveryError, type RouterPort } from '../../src/chat/adapter.js';
-import { RedisMessageRefStore } from '../../src/chat/message-ref-store.js';
+import { PermanentDeliveryError } from '../../src/domain/errors.js';
+import type { RouterPort } from '../../src/domain/ports.js';
+import { RedisMessageRefStore } from '../../src/state/message-ref-store.js';
 import { SecretBox } from '../../src/util/secret-box.js';
 import { TelegramAdapter, TelegramConflictError, type TelegramAdapterOptions } from '../../src/chat/telegram/telegram-adapter.js';
 import { TELEGRAM_COMMANDS } from '../../src/chat/telegram/telegram-commands.js';
 import { DETAIL_FILENAME } from '../../src/chat/telegram/render.js';
 import type { ButtonPress, ChatRef, Command, Reply, RouterResponse } from '../../src/domain/types.js';
 import { startTelegramStandin, type TelegramStandin } from '../support/telegram/telegram-standin.js';
+import { KeySpace } from '../../src/state/key-space.js';
 
 const PREFIX = `test:telegram-adapter:${process.pid}:${Date.now()}`;
 const OPERATOR = 100;
@@ -118,7 +120,7 @@ beforeEach(async () => {
   tg = await startTelegramStandin();
   router = new TestRouter();
   logs = [];
-  refs = new RedisMessageRefStore(redis, `${PREFIX}:${++testNo}`, SecretBox.ephemeral());
+  refs = new RedisMessageRefStore(redis, new KeySpace(`${PREFIX}:${++testNo}`), SecretBox.ephemeral());
 });
 afterEach(async () => {
   await adapter?.stop();
@@ -229,7 +231,7 @@ describe('TelegramAdapter', () => {
     expect(msgs[0]!.text).toBe('⚠️ prod: token mismatch\n\nreason=token_mismatch');
     expect(msgs[0]!.edits).toBe(2);
     expect(await refs.get('telegram', 'job:diag-prod')).toBe(`${OPERATOR}:${msgs[0]!.message_id}`);
-    expect(await redis.ttl(`${PREFIX}:${testNo}:msgref:telegram:job:diag-prod`)).toBeGreaterThan(0);
+    expect(await redis.ttl(new KeySpace(`${PREFIX}:${testNo}`).messageRef('telegram', 'job:diag-prod'))).toBeGreaterThan(0);
 
     // Same content again: Telegram says "not modified", which is success.
     await a.deliver({ chat: privateChat(OPERATOR), reply: reply('prod: token mismatch', { tone: 'warn', detail: 'reason=token_mismatch' }), messageKey: 'job:diag-prod' });

@@ -19,7 +19,7 @@ import { parseConfigText, type LoadedConfig } from '../../src/config/load-config
 import type { FixPlan, Verdict } from '../../src/domain/diagnosis.js';
 import type { HostConfig } from '../../src/domain/host.js';
 import type { RemoteRunner } from '../../src/domain/remote.js';
-import type { HostOps, StepResult } from '../../src/jobs/host-ops.js';
+import type { HostOps, StepResult } from '../../src/domain/host-ops.js';
 import { createRemoteHostOps } from '../../src/jobs/remote-host-ops.js';
 import { createLogger } from '../../src/util/logger.js';
 import { hostConfigFor, startSshd, type SshdHandle } from '../support/sshd.js';

@@ -23,7 +23,7 @@ import type { Finding, Verdict } from '../../src/domain/diagnosis.js';
 import { buildEvidenceScript, EVIDENCE_MAX_OUTPUT_BYTES, parseEvidence } from '../../src/openclaw/evidence.js';
 import { diagnose, type DiagnoseOptions } from '../../src/openclaw/diagnose.js';
 import { planFix, verifyFix } from '../../src/openclaw/plan.js';
-import { renderVerdict } from '../../src/commands/render-results.js';
+import { renderVerdict } from '../../src/render/render-results.js';
 import { renderText } from '../../src/chat/console/render-text.js';
 import { LOG_FILTER_ERE } from '../../src/openclaw/templates.js';
 import { SshRunner } from '../../src/remote/ssh-runner.js';

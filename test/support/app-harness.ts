@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { parseConfigText, type LoadedConfig } from '../../src/config/load-config.js';
 import type { HostConfig } from '../../src/domain/host.js';
 import { createApp, type App, type AppOptions } from '../../src/main.js';
-import { redisKeyPrefix } from '../../src/jobs/redis.js';
+import { KeySpace } from '../../src/state/key-space.js';
 import { createLogger } from '../../src/util/logger.js';
 import { createStandin, type Standin } from './host-standin/index.js';
 import { cleanupPrefix, TEST_REDIS_URL, uniquePrefix } from './redis.js';
@@ -19,6 +19,8 @@ export interface Harness {
   loaded: LoadedConfig;
   app: App;
   prefix: string;
+  /** The names of the app's keys (KeySpace.forConfig, as main.ts builds it). */
+  keys: KeySpace;
   close(): Promise<void>;
 }
 
@@ -83,7 +85,8 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
     loaded,
     app,
     // The prefix the app writes under ({…} on a Redis Cluster).
-    prefix: redisKeyPrefix(config.redis),
+    prefix: KeySpace.forConfig(config.redis).prefix,
+    keys: KeySpace.forConfig(config.redis),
     async close() {
       await app.close();
       await sshd.stop();

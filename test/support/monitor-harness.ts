@@ -8,22 +8,23 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import type { Worker } from 'bullmq';
-import type { ChatAdapter } from '../../src/chat/adapter.js';
+import type { ChatAdapter } from '../../src/domain/ports.js';
 import { configSchema, type AppConfig } from '../../src/config/schema.js';
 import type { HostConfig } from '../../src/domain/host.js';
 import type { RemoteRunner } from '../../src/domain/remote.js';
 import type { Delivery, Platform } from '../../src/domain/types.js';
-import { AuditLog } from '../../src/audit/audit-log.js';
-import type { HostOps, HostStatus } from '../../src/jobs/host-ops.js';
+import { AuditLog } from '../../src/state/audit-log.js';
+import type { HostOps, HostStatus } from '../../src/domain/host-ops.js';
 import { Notifier } from '../../src/jobs/notifier.js';
 import { startNotifyWorker, type NotifyWorkers } from '../../src/jobs/notify-worker.js';
 import { SecretBox } from '../../src/util/secret-box.js';
 import { createQueues, type Queues } from '../../src/jobs/queues.js';
-import { ButtonStore } from '../../src/router/button-store.js';
+import { ButtonStore } from '../../src/state/button-store.js';
 import { JobSigner } from '../../src/util/job-signer.js';
 import { checkHostStatus } from '../../src/jobs/host-status.js';
 import { createLogger } from '../../src/util/logger.js';
 import { startMonitor, type MonitorDeps, type MonitorHandle } from '../../src/monitor/index.js';
+import { KeySpace } from '../../src/state/key-space.js';
 
 const FX = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../src/standin/samples');
 /** The real pair of WARN lines one stale tab logs per attempt (unauthorized + closed before connect 4008). */
@@ -133,7 +134,7 @@ export async function startRig(opts: {
   const connection = new Redis(opts.redisUrl, { maxRetriesPerRequest: null, retryStrategy: () => 200 });
   for (const c of [redis, connection]) c.on('error', () => undefined);
   const logger = createLogger(process.env.LOG_LEVEL ?? 'silent');
-  const queues = createQueues(redis, opts.prefix);
+  const queues = createQueues(redis, new KeySpace(opts.prefix));
   const box = SecretBox.ephemeral();
   for (const q of [queues.diagnose, queues.fix, ...Object.values(queues.notify)]) q.on('error', () => undefined);
   const telegram = opts.adapters?.telegram ?? new CapturingAdapter('telegram');
@@ -143,18 +144,18 @@ export async function startRig(opts: {
     ['discord', discord],
   ]);
   const notifyWorker: NotifyWorkers | undefined =
-    opts.notifyWorker === false ? undefined : startNotifyWorker({ connection, redis, prefix: opts.prefix, adapters, logger, buttons: new ButtonStore(redis, opts.prefix, JobSigner.ephemeral()), box });
+    opts.notifyWorker === false ? undefined : startNotifyWorker({ connection, redis, keys: new KeySpace(opts.prefix), adapters, logger, buttons: new ButtonStore(redis, new KeySpace(opts.prefix), JobSigner.ephemeral()), box });
   const monitor = await startMonitor({
     config: opts.config,
     hosts: opts.hosts,
     redis,
     connection,
-    prefix: opts.prefix,
+    keys: new KeySpace(opts.prefix),
     runner: opts.runner,
     ops: statusOps(opts.runner),
-    notifier: new Notifier(queues, redis, opts.prefix, box),
-    buttons: new ButtonStore(redis, opts.prefix, JobSigner.ephemeral()),
-    audit: new AuditLog(redis, opts.prefix),
+    notifier: new Notifier(queues, redis, new KeySpace(opts.prefix), box),
+    buttons: new ButtonStore(redis, new KeySpace(opts.prefix), JobSigner.ephemeral()),
+    audit: new AuditLog(redis, new KeySpace(opts.prefix)),
     logger,
     processId: opts.processId,
     leaseMs: opts.leaseMs ?? 3000,

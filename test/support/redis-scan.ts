@@ -3,7 +3,8 @@
  * value (a tokenized link, an interaction token) is stored nowhere in plain text.
  */
 import { Cluster, type Redis } from 'ioredis';
-import type { RedisClient } from '../../src/jobs/redis.js';
+import type { RedisClient } from '../../src/state/redis.js';
+import type { KeySpace } from '../../src/state/key-space.js';
 
 /** One key and the text of everything it holds (hash fields and values, list/set/zset members, stream entries). */
 export interface StoredValue {
@@ -27,10 +28,9 @@ export async function scanKeys(redis: RedisClient, pattern: string): Promise<Set
   return keys;
 }
 
-/** SCAN every key under `<prefix>:` and read each with the command its TYPE needs. */
-export async function readAllUnder(redis: RedisClient, prefix: string): Promise<StoredValue[]> {
-  // A prefix with a hash tag ({clawmedic}) is a glob pattern of its own: escape it.
-  const keys = await scanKeys(redis, `${prefix.replace(/[[\]{}*?\\]/g, '\\$&')}:*`);
+/** SCAN every key under the prefix of `space` (BullMQ's keys included) and read each with the command its TYPE needs. */
+export async function readAllUnder(redis: RedisClient, space: KeySpace): Promise<StoredValue[]> {
+  const keys = await scanKeys(redis, space.pattern);
   const out: StoredValue[] = [];
   for (const key of keys) {
     const type = await redis.type(key);
@@ -64,10 +64,10 @@ export async function readAllUnder(redis: RedisClient, prefix: string): Promise<
   return out;
 }
 
-/** The keys under `prefix` whose stored text contains any of `needles` (with the needle found). */
-export async function keysContaining(redis: RedisClient, prefix: string, needles: string[]): Promise<Array<{ key: string; needle: string }>> {
+/** The keys under the prefix of `space` whose stored text contains any of `needles` (with the needle found). */
+export async function keysContaining(redis: RedisClient, space: KeySpace, needles: string[]): Promise<Array<{ key: string; needle: string }>> {
   const hits: Array<{ key: string; needle: string }> = [];
-  for (const v of await readAllUnder(redis, prefix)) {
+  for (const v of await readAllUnder(redis, space)) {
     for (const needle of needles) if (v.text.includes(needle)) hits.push({ key: v.key, needle });
   }
   return hits;

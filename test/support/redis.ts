@@ -4,6 +4,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
+import { KeySpace } from '../../src/state/key-space.js';
 
 export const TEST_REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 
@@ -17,7 +18,7 @@ export async function cleanupPrefix(prefix: string): Promise<void> {
   const r = new Redis(TEST_REDIS_URL);
   let cursor = '0';
   do {
-    const [next, keys] = await r.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 500);
+    const [next, keys] = await r.scan(cursor, 'MATCH', new KeySpace(prefix).pattern, 'COUNT', 500);
     cursor = next;
     if (keys.length) await r.del(...keys);
   } while (cursor !== '0');

@@ -6,7 +6,8 @@ import { fileURLToPath } from 'node:url';
 import { loadConfig, parseConfigText } from '../../src/config/load-config.js';
 import { loadSecrets } from '../../src/config/secrets.js';
 import { ConfigError } from '../../src/domain/errors.js';
-import { clusterOptions, connectionOptions, describeRedis, redisKeyPrefix, redisTarget } from '../../src/jobs/redis.js';
+import { clusterOptions, connectionOptions, describeRedis, redisTarget } from '../../src/state/redis.js';
+import { KeySpace } from '../../src/state/key-space.js';
 import { redact } from '../../src/util/redact.js';
 
 const FP = `SHA256:${'A'.repeat(43)}`;
@@ -266,9 +267,9 @@ describe('redis: Cluster (issue 13.6)', () => {
       { host: '10.0.0.21', port: 6379 },
       { host: '10.0.0.22', port: 7001 },
     ]);
-    expect(redisKeyPrefix(cfg.redis)).toBe('{clawmedic}');
+    expect(KeySpace.forConfig(cfg.redis).prefix).toBe('{clawmedic}');
     // Without a cluster the prefix is used as it is (existing installs keep their keys).
-    expect(redisKeyPrefix(parseConfigText(base(), 'clawmedic.yaml').redis)).toBe('clawmedic');
+    expect(KeySpace.forConfig(parseConfigText(base(), 'clawmedic.yaml').redis).prefix).toBe('clawmedic');
   });
 
   it('names a bad node, an empty list, a password in the YAML, and sentinels given as well', () => {

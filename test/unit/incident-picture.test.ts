@@ -8,9 +8,10 @@ import { describe, expect, it } from 'vitest';
 import { buildPictureSvg, PICTURE_SIZE } from '../../src/alerts/incident-picture.js';
 import { PICTURE_MAX_BYTES, PNG_SIGNATURE, pngSize, svgToPng } from '../../src/alerts/picture-png.js';
 import { renderPictureMessage } from '../../src/alerts/render-incident.js';
-import { emptySeries, minuteOf, SeriesBuffer, seriesFromFields } from '../../src/monitor/host-series.js';
+import { emptySeries, minuteOf, SeriesBuffer, seriesFromFields } from '../../src/state/host-series.js';
 import { newIncident } from '../../src/monitor/incident-machine.js';
 import { renderCaption, TELEGRAM_CAPTION_LIMIT } from '../../src/chat/telegram/render.js';
+import { KeySpace } from '../../src/state/key-space.js';
 
 const NOW = Date.UTC(2026, 11, 6, 3, 40, 30);
 
@@ -140,7 +141,7 @@ describe('console: a picture message prints the path of a PNG it wrote', () => {
       router: {} as never,
       subscriber: {} as never,
       box: {} as never, // opens sealed secrets; this delivery has none
-      prefix: 'unused',
+      keys: new KeySpace('unused'),
       userId: 'local',
       write: (t) => lines.push(t),
       pictures: { png: async () => png },

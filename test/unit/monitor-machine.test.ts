@@ -15,8 +15,8 @@ import {
   type Action,
   type AlertPolicy,
   type EvalContext,
-  type Incident,
 } from '../../src/monitor/incident-machine.js';
+import type { Incident } from '../../src/domain/incident.js';
 import type { Signal } from '../../src/monitor/signals.js';
 
 const policy: AlertPolicy = {

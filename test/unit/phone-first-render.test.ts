@@ -6,9 +6,9 @@
 import { describe, expect, it } from 'vitest';
 import { CAUSES, type Cause, type FixPlan, type Verdict } from '../../src/domain/diagnosis.js';
 import type { Reply } from '../../src/domain/types.js';
-import { renderPlan, renderVerdict } from '../../src/commands/render-results.js';
+import { renderPlan, renderVerdict } from '../../src/render/render-results.js';
 import { renderAlert } from '../../src/alerts/render-incident.js';
-import type { Incident } from '../../src/monitor/incident-machine.js';
+import type { Incident } from '../../src/domain/incident.js';
 import { renderTelegram, TELEGRAM_TEXT_LIMIT } from '../../src/chat/telegram/render.js';
 import { renderReply, toRestBody, DISCORD_LIMITS } from '../../src/chat/discord/render.js';
 import { renderText } from '../../src/chat/console/render-text.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { COMMAND_NAMES } from '../../src/domain/types.js';
-import { helpLine, USAGE, usageLine } from '../../src/commands/usage.js';
+import { helpLine, USAGE, usageLine } from '../../src/render/usage.js';
 import { parseCommand } from '../../src/router/parse-command.js';
 import { parseDuration } from '../../src/router/router.js';
 

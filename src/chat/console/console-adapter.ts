@@ -7,10 +7,11 @@ import { randomBytes } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import type { RedisClient } from '../../jobs/redis.js';
-import type { ChatAdapter, RouterPort } from '../adapter.js';
+import type { RedisClient } from '../../state/redis.js';
+import type { ChatAdapter, RouterPort } from '../../domain/ports.js';
 import type { Actor, ChatRef, Delivery, PictureRef, Reply, ReplyButton } from '../../domain/types.js';
-import { consoleChannel, openDelivery, secretNotice, type SequencedDelivery } from '../../jobs/notifier.js';
+import { openDelivery, secretNotice, type SequencedDelivery } from '../../jobs/notifier.js';
+import type { KeySpace } from '../../state/key-space.js';
 import type { SecretBox } from '../../util/secret-box.js';
 import { renderText } from './render-text.js';
 
@@ -18,7 +19,8 @@ export interface ConsoleAdapterOptions {
   router: RouterPort;
   /** A dedicated connection: a subscribed ioredis client can do nothing else. */
   subscriber: RedisClient;
-  prefix: string;
+  /** Names the session's pub/sub channel. */
+  keys: KeySpace;
   /** The console user id from config (console.userId). */
   userId: string;
   /** Where text goes (stdout by default). */
@@ -56,7 +58,7 @@ export class ConsoleAdapter implements ChatAdapter {
   }
 
   async start(): Promise<void> {
-    const channel = consoleChannel(this.opts.prefix, this.chat.chatId);
+    const channel = this.opts.keys.consoleChannel(this.chat.chatId);
     this.opts.subscriber.on('message', (ch: string, raw: string) => {
       if (ch !== channel) return;
       const d = JSON.parse(raw) as SequencedDelivery;

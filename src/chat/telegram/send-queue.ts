@@ -3,7 +3,7 @@
  * 20/min per group, 30/s overall) with p-queue. 429s are retried by grammY's auto-retry inside the task.
  */
 import PQueue from 'p-queue';
-import { PermanentDeliveryError } from '../adapter.js';
+import { PermanentDeliveryError } from '../../domain/errors.js';
 import { redact } from '../../util/redact.js';
 
 /** Pacing; defaults are Telegram's published broadcast limits. Tests shrink them. */
@@ -123,7 +123,7 @@ export class TelegramSendQueue {
         this.loggedDead.add(chatId);
         this.logger.warn({ chatId, description }, 'telegram: chat does not accept messages from the bot; dropping its messages');
       }
-      throw new PermanentDeliveryError(`Telegram chat ${chatId}: ${description}`);
+      throw new PermanentDeliveryError(`Telegram chat ${chatId}: ${description}`, chatId);
     } finally {
       void lane.queue.onIdle().then(() => this.scheduleLaneCleanup(chatId, lane));
     }

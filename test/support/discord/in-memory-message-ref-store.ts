@@ -1,9 +1,9 @@
 /**
  * MessageRefStore kept in a Map, for Discord adapter tests that do not need Redis.
- * Same contract as the Redis store in src/chat/message-ref-store.ts (refs without TTL: tests are
+ * Same contract as the Redis store in src/state/message-ref-store.ts (refs without TTL: tests are
  * short; secrets end at their TTL as there, and live in this process's memory only).
  */
-import type { MessageRefStore } from '../../../src/chat/adapter.js';
+import type { MessageRefStore } from '../../../src/domain/ports.js';
 import type { Platform } from '../../../src/domain/types.js';
 
 /** In-memory refs; `entries` is exposed so tests can inspect or age what the adapter stored. */

@@ -9,7 +9,7 @@ import { mkdtempSync, writeFileSync, chmodSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { renderOutcome } from '../../../src/commands/render-results.js';
+import { renderOutcome } from '../../../src/render/render-results.js';
 import { doctorFixScript, DOCTOR_BACKUP_MARK, DOCTOR_CHANGED_MARK } from '../../../src/openclaw/templates.js';
 import { nativeHost, dockerHost } from './helpers.js';
 

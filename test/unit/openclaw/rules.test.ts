@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { Verdict } from '../../../src/domain/diagnosis.js';
-import { renderPlan, renderVerdict, probeErrorText } from '../../../src/commands/render-results.js';
+import { renderPlan, renderVerdict, probeErrorText } from '../../../src/render/render-results.js';
 import { diagnose } from '../../../src/openclaw/diagnose.js';
 import { parseEvidence } from '../../../src/openclaw/evidence.js';
 import { planFix } from '../../../src/openclaw/plan.js';

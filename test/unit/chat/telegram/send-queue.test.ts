@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { PermanentDeliveryError } from '../../../../src/chat/adapter.js';
+import { PermanentDeliveryError } from '../../../../src/domain/errors.js';
 import { SEND_PRIORITY, TelegramSendQueue, isPermanentChatError } from '../../../../src/chat/telegram/send-queue.js';
 
 function recorder() {

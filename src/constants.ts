@@ -93,6 +93,16 @@ export const FIX_RECOVERY = {
 } as const;
 
 /**
+ * A graceful shutdown (SIGTERM) always ends (src/app/shutdown.ts): running jobs finish, then what still waits on
+ * Redis gets `idleGraceMs` and each connection's QUIT `quitMs` before it is disconnected. Well inside docker's 10 s
+ * and systemd's 90 s stop timeouts once no job runs.
+ */
+export const SHUTDOWN = {
+  idleGraceMs: 5_000,
+  quitMs: 2_000,
+} as const;
+
+/**
  * Limits on the router's doors (issue 12.6). A person typing fast sends a few commands a minute;
  * 20 per minute each and 40 per chat leave room for a busy incident and stop a script or a
  * runaway client. Unknown users hear "not allowed" once per 10 minutes.

@@ -31,6 +31,7 @@ import { startHttpEndpoint } from './app/http-endpoint.js';
 import { checkStartConfig } from './app/preflight.js';
 import { connectRedis } from './app/redis-connections.js';
 import { createStores } from './app/stores.js';
+import { RunningJobs } from './app/shutdown.js';
 import { releaseAll } from './app/teardown.js';
 import { startAppMonitor, startDeliveries, startFixRecovery, startJobWorkers, type AppWorker, type WorkContext } from './app/workers.js';
 
@@ -103,8 +104,11 @@ export async function createApp(loaded: LoadedConfig, opts: AppOptions): Promise
   const adapters = new Map<Platform, ChatAdapter>();
   const closers: Array<() => Promise<unknown>> = [];
   const workers: AppWorker[] = [];
+  // Which jobs run now: a shutdown waits for them, and only for them (app/shutdown.ts).
+  const running = new RunningJobs();
   // Shutdown is the same whether close() is called or a chat platform refuses us at start.
-  const release = (http?: Server) => releaseAll({ adapters: adapters.values(), workers, closers, queues: [queues, job.queues], connections, ...(http ? { http } : {}) });
+  const release = (http?: Server) =>
+    releaseAll({ adapters: adapters.values(), workers, closers, queues: [queues, job.queues], connections, running, logger, ...(http ? { http } : {}) });
   let monitor: MonitorHandle | undefined;
 
   const { ops, runner } = await hostOperations(loaded, opts, { logger, metrics }, closers);
@@ -114,7 +118,12 @@ export async function createApp(loaded: LoadedConfig, opts: AppOptions): Promise
   const pictures = new PictureSource({ redis, keys, incidents: new IncidentStore(redis, keys), logger });
   closers.push(() => pictures.close());
   if (opts.monitor && ops && runner) monitor = await startAppMonitor(ctx, router, ops, runner, { tuning: opts.monitorTuning, pictures }, closers);
-  if (opts.workers && ops) workers.push(...startJobWorkers(ctx, ops, metrics, outages, { buttonTtlSec: opts.buttonTtlSec, monitor: () => monitor, pictures }));
+  if (opts.workers && ops) {
+    const jobWorkers = startJobWorkers(ctx, ops, metrics, outages, { buttonTtlSec: opts.buttonTtlSec, monitor: () => monitor, pictures });
+    // Watched in the tick they were made in: no job has started yet.
+    for (const w of jobWorkers) running.watch(w);
+    workers.push(...jobWorkers);
+  }
 
   const consoleAdapter = opts.adapters.includes('console')
     ? await startConsoleAdapter({ router, subscriber: connections.subscriber(), keys, userId: config.console.userId, write: opts.consoleWrite, box, pictures })
@@ -131,6 +140,7 @@ export async function createApp(loaded: LoadedConfig, opts: AppOptions): Promise
   for (const a of chatAdapters) adapters.set(a.platform, a);
   if (chatAdapters.length > 0) {
     const deliveries = startDeliveries(ctx, adapters, box, pictures, opts.receiveWatch);
+    running.watch(deliveries.worker);
     workers.push(deliveries.worker);
     closers.unshift(deliveries.close);
   }

@@ -6,6 +6,7 @@
 import type { LoadedConfig } from '../config/load-config.js';
 import { createRedis, redisTarget, waitForRedis, type RedisClient } from '../state/redis.js';
 import type { Logger } from '../util/logger.js';
+import { quitRedis } from './shutdown.js';
 
 /** The process's connections; disconnect() ends them all. */
 export interface RedisConnections {
@@ -22,6 +23,8 @@ export interface RedisConnections {
   /** A subscriber connection (the console's), opened on first call. */
   subscriber(): RedisClient;
   disconnect(): void;
+  /** QUIT each (what was sent gets its replies), at most SHUTDOWN.quitMs, then close it either way. */
+  quit(): Promise<void>;
 }
 
 /** Wait for Redis (up to `waitMs`), then open the connections. */
@@ -50,6 +53,9 @@ export async function connectRedis(loaded: LoadedConfig, logger: Logger, waitMs:
       redis.disconnect();
       workerConn.disconnect();
       jobRedis.disconnect();
+    },
+    async quit() {
+      await Promise.all([subscriber, redis, workerConn, jobRedis].map((c) => c && quitRedis(c)));
     },
   };
 }

@@ -192,6 +192,11 @@ export const configSchema = z
           )
           .min(1, { error: 'expected at least one cluster node' })
           .optional(),
+        /**
+         * TLS to the sentinels themselves. Unset: as REDIS_URL (rediss:// means TLS to the sentinels and to the data
+         * nodes); false for sentinels that listen only in plain text while the data nodes use TLS.
+         */
+        sentinelTls: z.boolean({ error: 'expected true or false' }).optional(),
         /** The master group name the sentinels monitor (`sentinel monitor <name> …`). */
         masterName: z.string({ error: 'expected the master name the sentinels monitor' }).regex(/^[A-Za-z0-9._-]{1,64}$/, { error: 'expected the master name the sentinels monitor (letters, digits, . _ -)' }).optional(),
       })
@@ -202,6 +207,7 @@ export const configSchema = z
           // Two answers to "where is Redis": a Cluster is not reached through sentinels (it fails over by itself).
           ctx.addIssue({ code: 'custom', path: ['cluster'], message: 'expected either cluster or sentinels + masterName, not both (a Redis Cluster fails over by itself)' });
         }
+        if (r.sentinelTls !== undefined && !r.sentinels) ctx.addIssue({ code: 'custom', path: ['sentinelTls'], message: 'expected only with sentinels' });
         if (r.masterName && !r.sentinels) ctx.addIssue({ code: 'custom', path: ['sentinels'], message: 'expected a list of sentinels {host, port} (required with masterName)' });
       })
       .default({ keyPrefix: DEFAULTS.keyPrefix }),

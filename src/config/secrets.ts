@@ -28,6 +28,9 @@ const envSchema = z.object({
     .optional()
     .or(z.literal('').transform(() => undefined)),
   REDIS_TLS_CA_FILE: z.string().optional().or(z.literal('').transform(() => undefined)),
+  /** rediss:// to servers that ask for a client certificate (`tls-auth-clients yes`): clawmedic's certificate and key (PEM). */
+  REDIS_TLS_CERT_FILE: z.string().optional().or(z.literal('').transform(() => undefined)),
+  REDIS_TLS_KEY_FILE: z.string().optional().or(z.literal('').transform(() => undefined)),
   /** Redis Sentinel: the sentinels' own password (and ACL user), when they require one (`requirepass` in sentinel.conf). */
   REDIS_SENTINEL_PASSWORD: z.string().optional().or(z.literal('').transform(() => undefined)),
   REDIS_SENTINEL_USERNAME: z.string().optional().or(z.literal('').transform(() => undefined)),
@@ -60,6 +63,9 @@ export interface Secrets {
   jobKey?: string;
   /** PEM of the CA that signed the Redis server's certificate (rediss:// with a private CA). */
   redisTlsCa?: string;
+  /** PEM of clawmedic's client certificate and key, for servers that ask for one (REDIS_TLS_CERT_FILE, REDIS_TLS_KEY_FILE). */
+  redisTlsCert?: string;
+  redisTlsKey?: string;
   /** Bearer token /metrics requires when set (CLAWMEDIC_METRICS_TOKEN). */
   metricsToken?: string;
 }
@@ -85,15 +91,15 @@ export function loadSecrets(env: NodeJS.ProcessEnv): Secrets {
   if (e.DISCORD_TOKEN && !e.DISCORD_APPLICATION_ID) {
     throw new ConfigError('environment: DISCORD_APPLICATION_ID: expected the numeric application id when DISCORD_TOKEN is set');
   }
-  let redisTlsCa: string | undefined;
-  if (e.REDIS_TLS_CA_FILE) {
-    const caPath = e.REDIS_TLS_CA_FILE.replace(/^~(?=\/)/, homedir());
-    try {
-      redisTlsCa = readFileSync(caPath, 'utf8');
-    } catch (err) {
-      throw new ConfigError(`environment: REDIS_TLS_CA_FILE: cannot read ${caPath} (${(err as NodeJS.ErrnoException).code})`);
-    }
+  const redisTlsCa = readPemFile('REDIS_TLS_CA_FILE', e.REDIS_TLS_CA_FILE);
+  if (Boolean(e.REDIS_TLS_CERT_FILE) !== Boolean(e.REDIS_TLS_KEY_FILE)) {
+    throw new ConfigError(
+      `environment: ${e.REDIS_TLS_CERT_FILE ? 'REDIS_TLS_KEY_FILE' : 'REDIS_TLS_CERT_FILE'}: not set, and ${e.REDIS_TLS_CERT_FILE ? 'REDIS_TLS_CERT_FILE' : 'REDIS_TLS_KEY_FILE'} is; a client certificate needs both (the certificate and its private key, PEM)`,
+    );
   }
+  const redisTlsCert = readPemFile('REDIS_TLS_CERT_FILE', e.REDIS_TLS_CERT_FILE);
+  const redisTlsKey = readPemFile('REDIS_TLS_KEY_FILE', e.REDIS_TLS_KEY_FILE);
+  registerSecret(redisTlsKey);
   for (const s of [e.TELEGRAM_BOT_TOKEN, e.TELEGRAM_WEBHOOK_SECRET, e.DISCORD_TOKEN, sshPrivateKey, e.CLAWMEDIC_JOB_KEY, e.CLAWMEDIC_METRICS_TOKEN, e.REDIS_SENTINEL_PASSWORD]) registerSecret(s);
   const redisPassword = /^rediss?:\/\/[^:@/]*:([^@]+)@/.exec(e.REDIS_URL)?.[1];
   registerSecret(redisPassword);
@@ -112,8 +118,20 @@ export function loadSecrets(env: NodeJS.ProcessEnv): Secrets {
     sshPrivateKey,
     jobKey: e.CLAWMEDIC_JOB_KEY,
     redisTlsCa,
+    ...(redisTlsCert && redisTlsKey ? { redisTlsCert, redisTlsKey } : {}),
     metricsToken: e.CLAWMEDIC_METRICS_TOKEN,
   };
+}
+
+/** The text of a PEM file named by `variable` (`~/` allowed), or undefined when the variable is not set. */
+function readPemFile(variable: string, file: string | undefined): string | undefined {
+  if (!file) return undefined;
+  const resolved = file.replace(/^~(?=\/)/, homedir());
+  try {
+    return readFileSync(resolved, 'utf8');
+  } catch (err) {
+    throw new ConfigError(`environment: ${variable}: cannot read ${resolved} (${(err as NodeJS.ErrnoException).code})`);
+  }
 }
 
 function safeDecode(s: string): string {

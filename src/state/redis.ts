@@ -4,12 +4,14 @@
  * gone and the user gets "cannot reach Redis" instead of a hang.
  * Access to this Redis is access to the hosts' fix queue: the URL may carry a password
  * (`redis://:pw@host`), an ACL user (`redis://user:pw@host`) and TLS (`rediss://`, with an
- * optional private CA); every connection of the process is made here, with the same options —
+ * optional private CA and client certificate), to one Redis, through Sentinel or to a Cluster; every connection of
+ * the process is made here, with the same options —
  * with Redis Sentinel (`redis.sentinels` in the config) every one of them asks the sentinels for
  * the master and follows a failover, BullMQ's own duplicates included (ioredis copies the options);
  * with Redis Cluster (`redis.cluster`) every one is an ioredis Cluster that follows the slot map.
  */
 import net from 'node:net';
+import tls from 'node:tls';
 import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
 import { ClawmedicError, ConfigError } from '../domain/errors.js';
 import type { Logger } from '../util/logger.js';
@@ -43,6 +45,11 @@ export interface SentinelTarget {
 export interface RedisTlsOptions {
   /** PEM of the CA that signed the server certificate (REDIS_TLS_CA_FILE); the system CAs otherwise. */
   tlsCa?: string;
+  /** PEM of clawmedic's client certificate and its key (REDIS_TLS_CERT_FILE, REDIS_TLS_KEY_FILE), for servers that ask for one (`tls-auth-clients yes`). */
+  tlsCert?: string;
+  tlsKey?: string;
+  /** With Sentinel: TLS to the sentinels themselves too (`redis.sentinelTls`); as REDIS_URL's scheme when unset. */
+  sentinelTls?: boolean;
   /** Reach the master through Redis Sentinel; the URL then supplies only user, password and database. */
   sentinel?: SentinelTarget;
   /** Talk to a Redis Cluster; the URL then supplies only user and password. */
@@ -53,67 +60,80 @@ export interface RedisTlsOptions {
  * The connection target of an install: REDIS_URL alone, or REDIS_URL's credentials + the sentinels of
  * `redis.sentinels`. With Sentinel, a REDIS_URL that names a host must name the master group
  * (`redis://user:pw@mymaster/0`): a real address there would be a second, contradicting answer to
- * "where is Redis", so it is refused instead of silently ignored. TLS with Sentinel is not supported yet.
+ * "where is Redis", so it is refused instead of silently ignored. `rediss://` turns TLS on for every connection: to
+ * the master and replicas the sentinels name (and to the sentinels, unless `redis.sentinelTls: false`), or to every
+ * node of a Cluster; REDIS_TLS_CA_FILE and the client certificate apply to all of them.
  */
 export function redisTarget(
-  redis: { sentinels?: Array<{ host: string; port: number }>; masterName?: string; cluster?: Array<{ host: string; port: number }> },
-  secrets: { redisUrl: string; redisUrlSet?: boolean; redisTlsCa?: string; redisSentinelPassword?: string; redisSentinelUsername?: string },
+  redis: { sentinels?: Array<{ host: string; port: number }>; masterName?: string; sentinelTls?: boolean; cluster?: Array<{ host: string; port: number }> },
+  secrets: {
+    redisUrl: string;
+    redisUrlSet?: boolean;
+    redisTlsCa?: string;
+    redisTlsCert?: string;
+    redisTlsKey?: string;
+    redisSentinelPassword?: string;
+    redisSentinelUsername?: string;
+  },
 ): { url: string; extra: RedisTlsOptions } {
-  if (redis.cluster) return clusterTarget(redis.cluster, secrets);
-  if (!redis.sentinels || !redis.masterName) return { url: secrets.redisUrl, extra: { tlsCa: secrets.redisTlsCa } };
+  const tls: RedisTlsOptions = {
+    tlsCa: secrets.redisTlsCa,
+    ...(secrets.redisTlsCert ? { tlsCert: secrets.redisTlsCert } : {}),
+    ...(secrets.redisTlsKey ? { tlsKey: secrets.redisTlsKey } : {}),
+  };
+  if (redis.cluster) return clusterTarget(redis.cluster, secrets, tls);
+  if (!redis.sentinels || !redis.masterName) return { url: secrets.redisUrl, extra: tls };
   const name = redis.masterName;
+  const withSentinel = (url: string) => ({
+    url,
+    extra: { ...tls, sentinel: sentinelOf(redis.sentinels!, name, secrets), ...(redis.sentinelTls !== undefined ? { sentinelTls: redis.sentinelTls } : {}) },
+  });
   if (secrets.redisUrlSet === false) {
-    // Nothing in the environment: no credentials, database 0.
-    return { url: `redis://${name}`, extra: { sentinel: sentinelOf(redis.sentinels, name, secrets) } };
+    // Nothing in the environment: no credentials, database 0, no TLS to the data nodes.
+    return withSentinel(`redis://${name}`);
   }
   let u: URL;
   try {
     u = new URL(secrets.redisUrl);
   } catch {
-    throw new ConfigError('environment: REDIS_URL: expected redis://[user:password@]<master name>[/db] when redis.sentinels is set');
-  }
-  if (u.protocol === 'rediss:') {
-    throw new ConfigError('environment: REDIS_URL: rediss:// (TLS) together with redis.sentinels is not supported yet; use redis:// through the sentinels, or TLS to one Redis without sentinels');
+    throw new ConfigError('environment: REDIS_URL: expected redis[s]://[user:password@]<master name>[/db] when redis.sentinels is set');
   }
   if (u.hostname !== name || u.port !== '') {
     throw new ConfigError(
       `environment: REDIS_URL: names ${describeRedisUrl(secrets.redisUrl)} while redis.sentinels is set (the sentinels say where the master is). ` +
-        `Write REDIS_URL as redis://[user:password@]${name}[/db] (the host part is the master name) or leave it unset.`,
+        `Write REDIS_URL as ${u.protocol}//[user:password@]${name}[/db] (the host part is the master name) or leave it unset.`,
     );
   }
-  return { url: secrets.redisUrl, extra: { sentinel: sentinelOf(redis.sentinels, name, secrets) } };
+  return withSentinel(secrets.redisUrl);
 }
 
 /**
- * REDIS_URL with `redis.cluster`: it supplies the user and password; a host in it must be one of the cluster nodes
- * (anything else is a second, contradicting answer to "where is Redis"), and the database must be 0 (a Cluster has no
- * other). TLS to a Cluster is not supported yet.
+ * REDIS_URL with `redis.cluster`: it supplies the user and password and, with `rediss://`, TLS to every node; a host in
+ * it must be one of the cluster nodes (anything else is a second, contradicting answer to "where is Redis"), and the
+ * database must be 0 (a Cluster has no other).
  */
-function clusterTarget(nodes: Array<{ host: string; port: number }>, secrets: { redisUrl: string; redisUrlSet?: boolean }): { url: string; extra: RedisTlsOptions } {
+function clusterTarget(nodes: Array<{ host: string; port: number }>, secrets: { redisUrl: string; redisUrlSet?: boolean }, tls: RedisTlsOptions): { url: string; extra: RedisTlsOptions } {
   const cluster = { nodes: nodes.map((x) => ({ host: x.host, port: x.port })) };
   const first = `redis://${hostPart(nodes[0]!.host)}:${nodes[0]!.port}`;
-  if (secrets.redisUrlSet === false) return { url: first, extra: { cluster } };
+  if (secrets.redisUrlSet === false) return { url: first, extra: { ...tls, cluster } };
   let u: URL;
   try {
     u = new URL(secrets.redisUrl);
   } catch {
-    throw new ConfigError('environment: REDIS_URL: expected redis://[user:password@]<one of the redis.cluster nodes> when redis.cluster is set');
-  }
-  if (u.protocol === 'rediss:') {
-    throw new ConfigError('environment: REDIS_URL: rediss:// (TLS) together with redis.cluster is not supported yet; use redis:// to the cluster, or TLS to one Redis without redis.cluster');
+    throw new ConfigError('environment: REDIS_URL: expected redis[s]://[user:password@]<one of the redis.cluster nodes> when redis.cluster is set');
   }
   const port = Number(u.port || 6379);
   const host = u.hostname.replace(/^\[|\]$/g, '');
   if (!nodes.some((x) => x.host === host && x.port === port)) {
     throw new ConfigError(
       `environment: REDIS_URL: names ${describeRedisUrl(secrets.redisUrl)}, which is not one of the redis.cluster nodes. ` +
-        `Write REDIS_URL as redis://[user:password@]${nodes[0]!.host}:${nodes[0]!.port} (one of the nodes; the others are learned from it) or leave it unset.`,
+        `Write REDIS_URL as ${u.protocol}//[user:password@]${nodes[0]!.host}:${nodes[0]!.port} (one of the nodes; the others are learned from it) or leave it unset.`,
     );
   }
   if (u.pathname.replace(/^\//, '') !== '' && u.pathname !== '/0') {
     throw new ConfigError(`environment: REDIS_URL: selects database ${u.pathname.slice(1)}, but a Redis Cluster has only database 0; drop "${u.pathname}" from REDIS_URL`);
   }
-  return { url: secrets.redisUrl, extra: { cluster } };
+  return { url: secrets.redisUrl, extra: { ...tls, cluster } };
 }
 
 /** An IPv6 address in a URL goes in brackets. */
@@ -134,29 +154,45 @@ function sentinelOf(
   };
 }
 
+const isTlsUrl = (url: string) => /^rediss:\/\//i.test(url);
+
+/**
+ * Node's TLS options for one connection: certificate and host name always checked (never disabled here), the CA and
+ * the client certificate of the install. No `servername` unless given: Node then checks the certificate against the
+ * host it connects to, which is what a node named by the sentinels or by a Cluster's slot map needs.
+ */
+function tlsOptions(extra: RedisTlsOptions, servername?: string): NonNullable<RedisOptions['tls']> {
+  return {
+    ...(extra.tlsCa ? { ca: extra.tlsCa } : {}),
+    ...(extra.tlsCert && extra.tlsKey ? { cert: extra.tlsCert, key: extra.tlsKey } : {}),
+    ...(servername ? { servername } : {}),
+    rejectUnauthorized: true,
+  };
+}
+
 /**
  * Auth and TLS options for `url`: user and password come from the URL (ioredis decodes them);
  * `rediss://` turns on TLS with certificate and host name checks (never disabled here).
  * With Sentinel: the URL's user, password and database, and the sentinels to ask for the master.
  */
 export function connectionOptions(url: string, extra: RedisTlsOptions = {}): RedisOptions {
-  if (extra.sentinel) return sentinelOptions(url, extra.sentinel);
-  if (!/^rediss:\/\//i.test(url)) return {};
+  if (extra.sentinel) return sentinelOptions(url, extra.sentinel, extra);
+  if (!isTlsUrl(url)) return {};
   const hostname = new URL(url).hostname.replace(/^\[|\]$/g, '');
-  return {
-    tls: {
-      ...(extra.tlsCa ? { ca: extra.tlsCa } : {}),
-      // SNI only for names; an IP address is checked against the certificate's IP SANs.
-      ...(net.isIP(hostname) ? {} : { servername: hostname }),
-      rejectUnauthorized: true,
-    },
-  };
+  // SNI only for names; an IP address is checked against the certificate's IP SANs.
+  return { tls: tlsOptions(extra, net.isIP(hostname) ? undefined : hostname) };
 }
 
-function sentinelOptions(url: string, s: SentinelTarget): RedisOptions {
+function sentinelOptions(url: string, s: SentinelTarget, extra: RedisTlsOptions): RedisOptions {
   const u = new URL(url);
   const db = Number(u.pathname.replace(/^\//, '') || 0);
+  const tls = isTlsUrl(url);
   return {
+    // TLS to the master and replicas the sentinels name (ioredis applies `tls` to them only with
+    // enableTLSForSentinelMode), checked against the address the sentinels gave: the URL's host is the master name.
+    ...(tls ? { tls: tlsOptions(extra), enableTLSForSentinelMode: true } : {}),
+    // And to the sentinels (they carry REDIS_SENTINEL_PASSWORD), checked against their configured host.
+    ...((extra.sentinelTls ?? tls) ? { sentinelTLS: tlsOptions(extra) } : {}),
     sentinels: s.sentinels,
     name: s.name,
     role: 'master',
@@ -189,11 +225,16 @@ const CLUSTER_PRODUCER_REDIRECTIONS = 16;
  * workers and job connections never give up (the cluster promotes a replica within its node timeout and the command
  * goes there), producers give up after ~4 s.
  */
-export function clusterOptions(url: string, role: RedisRole): ClusterOptions {
+export function clusterOptions(url: string, role: RedisRole, extra: RedisTlsOptions = {}): ClusterOptions {
   const u = new URL(url);
   const waits = role !== 'producer';
+  const tls = isTlsUrl(url);
   return {
+    // TLS to every node, each checked against the host it is reached at. Node names are not resolved by ioredis first
+    // (its default): a certificate names the host, and a connection made to its address would fail the check.
+    ...(tls ? { dnsLookup: (address: string, callback: (err: NodeJS.ErrnoException | null, address: string) => void) => callback(null, address) } : {}),
     redisOptions: {
+      ...(tls ? { tls: tlsOptions(extra) } : {}),
       ...(u.username ? { username: decodeURIComponent(u.username) } : {}),
       ...(u.password ? { password: decodeURIComponent(u.password) } : {}),
       // BullMQ requires null for its workers' (blocking) connections; on a Cluster it reads it here.
@@ -217,14 +258,26 @@ export function clusterOptions(url: string, role: RedisRole): ClusterOptions {
 }
 
 /**
- * An ioredis Cluster that stays "end" once it has ended, and whose duplicates (BullMQ's blocking connections) do too.
- * ioredis 5.11 disconnects every node at once and sets "close" each time its node pool runs empty: the first time
- * leads to "end", but the later nodes' own "end" events empty the pool again and set it back to "close", for good
- * (seen in the failover test: a closed duplicate left in "close" with no nodes). A command retried after that would
- * wait in the offline queue of a cluster that never reconnects; with "end" kept it fails at once ("Cluster is ended").
- * (This does not cure every hang of a BullMQ Worker.close() after a failover: see the Cluster test.)
+ * An ioredis Cluster (5.11) that settles what it starts and stays "end" once it has ended; its duplicates (BullMQ's
+ * blocking connections) are ClawmedicClusters too. Three defects of ioredis' Cluster, each of which left a BullMQ
+ * worker waiting for ever after a failover in the Cluster test (it stopped taking jobs, and Worker.close() never
+ * returned, so a graceful shutdown hung):
+ * - connect() never settles when the ready check fails: during a failover the nodes answer `cluster_state:fail`, the
+ *   Cluster disconnects and reconnects by itself with a new connect(), and the first promise is forgotten. BullMQ
+ *   awaits it when it reconnects its blocking connection (seen: one such reconnect pending until the process died).
+ *   Here connect() also settles on the Cluster's own "ready" (the retry got through) or "end" (it was closed).
+ * - disconnect() of a Cluster whose node pool is already empty (between two reconnect attempts) sets "disconnecting"
+ *   and nothing else: no "close", no "end", which BullMQ's disconnect(wait) waits for. Here it ends.
+ * - every node's own "end" empties the pool again and sets "close" after "end", for good (a closed duplicate left in
+ *   "close"; a command retried then waits in the offline queue of a cluster that never reconnects). Here "end" stays.
  */
 export class ClawmedicCluster extends Cluster {
+  /**
+   * connect() calls not settled yet, settled together by the next "ready" or "end". Not a field with an initializer:
+   * ioredis' constructor calls connect() before a subclass's fields exist.
+   */
+  private unsettled?: Set<{ resolve(): void; reject(err: Error): void }>;
+
   constructor(nodes: ConstructorParameters<typeof Cluster>[0], options: ClusterOptions) {
     super(nodes, options);
     const pool = (this as unknown as { connectionPool: NodeJS.EventEmitter }).connectionPool;
@@ -232,6 +285,37 @@ export class ClawmedicCluster extends Cluster {
     pool.on('drain', () => {
       if (this.status !== 'end') (this as unknown as { setStatus(s: string): void }).setStatus('close');
     });
+    // One listener each, however many reconnects are pending (a long outage makes one per attempt).
+    this.on('ready', () => this.settleAll((w) => w.resolve()));
+    this.on('end', () => this.settleAll((w) => w.reject(new Error('Connection is closed.'))));
+  }
+
+  private settleAll(how: (w: { resolve(): void; reject(err: Error): void }) => void): void {
+    const all = [...(this.unsettled ?? [])];
+    this.unsettled?.clear();
+    for (const w of all) how(w);
+  }
+
+  override connect(): Promise<void> {
+    const first = super.connect();
+    return new Promise<void>((resolve, reject) => {
+      const waiter = { resolve, reject };
+      (this.unsettled ??= new Set()).add(waiter);
+      first.then(
+        () => this.unsettled?.delete(waiter) && resolve(),
+        (err: Error) => this.unsettled?.delete(waiter) && reject(err),
+      );
+    });
+  }
+
+  override disconnect(reconnect = false): void {
+    super.disconnect(reconnect);
+    const self = this as unknown as { connectionPool: { getNodes(): unknown[] }; setStatus(s: string): void; handleCloseEvent(): void };
+    if (!reconnect && this.status === 'disconnecting' && self.connectionPool.getNodes().length === 0) {
+      // Nothing left to close, so no "drain" will come: close now (manuallyClosing is set, so this ends it).
+      self.setStatus('close');
+      self.handleCloseEvent();
+    }
   }
 
   override duplicate(overrideStartupNodes: ConstructorParameters<typeof Cluster>[0] = [], overrideOptions: ClusterOptions = {}): Cluster {
@@ -242,7 +326,7 @@ export class ClawmedicCluster extends Cluster {
 
 /** Create a connection for `role` to `url` (a Cluster when `extra.cluster` is set). */
 export function createRedis(url: string, role: RedisRole, extra: RedisTlsOptions = {}): RedisClient {
-  if (extra.cluster) return new ClawmedicCluster(extra.cluster.nodes, clusterOptions(url, role));
+  if (extra.cluster) return new ClawmedicCluster(extra.cluster.nodes, clusterOptions(url, role, extra));
   return newRedis(url, extra, {
     ...connectionOptions(url, extra),
     maxRetriesPerRequest: role === 'producer' ? 2 : null,
@@ -259,11 +343,12 @@ function newRedis(url: string, extra: RedisTlsOptions, options: RedisOptions): R
   return extra.sentinel ? new Redis(options) : new Redis(url, options);
 }
 
-/** Where Redis is, without user or password: `rediss://redis.internal:6380`, `Sentinel master mymaster (via 10.0.0.1:26379, …)` or `Redis Cluster (via …)`. */
+/** Where Redis is, without user or password: `rediss://redis.internal:6380`, `Sentinel master "mymaster" (via 10.0.0.1:26379, …)` or `Redis Cluster (via …)`, each with "over TLS" when it is. */
 export function describeRedis(url: string, extra: RedisTlsOptions = {}): string {
-  if (extra.cluster) return `Redis Cluster (via ${extra.cluster.nodes.map((x) => `${hostPart(x.host)}:${x.port}`).join(', ')})`;
+  const overTls = isTlsUrl(url) ? ' over TLS' : '';
+  if (extra.cluster) return `Redis Cluster (via ${extra.cluster.nodes.map((x) => `${hostPart(x.host)}:${x.port}`).join(', ')})${overTls}`;
   if (!extra.sentinel) return describeRedisUrl(url);
-  return `Sentinel master "${extra.sentinel.name}" (via ${extra.sentinel.sentinels.map((x) => `${x.host}:${x.port}`).join(', ')})`;
+  return `Sentinel master "${extra.sentinel.name}" (via ${extra.sentinel.sentinels.map((x) => `${x.host}:${x.port}`).join(', ')})${overTls}`;
 }
 
 /** Where a URL points, without user or password: `rediss://redis.internal:6380`. */
@@ -286,16 +371,40 @@ export class RedisUnavailableError extends ClawmedicError {
 /** Redis answered but refused the credentials or the certificate: waiting will not help, the config must change. */
 export class RedisAccessError extends ClawmedicError {
   constructor(url: string, reason: string, extra: RedisTlsOptions = {}) {
-    super(
-      `Redis at ${describeRedis(url, extra)} refused the connection: ${reason}. ` +
-        (extra.sentinel ? 'Check the user and password of REDIS_URL and REDIS_SENTINEL_PASSWORD.' : 'Check the user, password and TLS settings of REDIS_URL.'),
-      'REDIS_ACCESS',
-    );
+    // Whose refusal it was: clawmedic does not trust the server's certificate, or the server refused clawmedic.
+    const what = SERVER_CERT_RE.test(reason) && !CLIENT_CERT_RE.test(reason) ? 'clawmedic refused the server\'s TLS certificate' : 'refused the connection';
+    super(`Redis at ${describeRedis(url, extra)}: ${what}: ${reason}. ${accessHint(reason, extra)}`, 'REDIS_ACCESS');
   }
 }
 
-/** Errors that retrying cannot fix: auth (WRONGPASS, NOAUTH, NOPERM) and certificate checks. */
-const ACCESS_ERROR_RE = /^(WRONGPASS|NOAUTH|NOPERM)\b|CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS_CERT_ALTNAME|HOSTNAME_MISMATCH/;
+/** What to change, by what went wrong: the server's certificate, clawmedic's client certificate, or the credentials. */
+function accessHint(reason: string, extra: RedisTlsOptions): string {
+  if (CLIENT_CERT_RE.test(reason)) {
+    return 'The server asks for a client certificate it trusts: set REDIS_TLS_CERT_FILE and REDIS_TLS_KEY_FILE to one signed by the CA of its tls-ca-cert-file.';
+  }
+  if (SERVER_CERT_RE.test(reason)) {
+    return (
+      "The server's TLS certificate was not accepted: REDIS_TLS_CA_FILE must hold the CA that signed the certificates of the Redis servers" +
+      (extra.sentinel ? ' and sentinels' : extra.cluster ? ' (every cluster node)' : '') +
+      ', and each certificate must name the address clawmedic connects to.'
+    );
+  }
+  if (WRONG_VERSION_RE.test(reason)) {
+    return 'REDIS_URL says rediss:// (TLS), but the server answered in plain text: use its tls-port, or redis:// if it has no TLS.';
+  }
+  return extra.sentinel ? 'Check the user and password of REDIS_URL and REDIS_SENTINEL_PASSWORD.' : 'Check the user, password and TLS settings of REDIS_URL.';
+}
+
+/** The server's certificate was not trusted or does not match (Node's codes, and its messages where ioredis kept only those). */
+const SERVER_CERT_RE =
+  /SELF_SIGNED|UNABLE_TO_VERIFY|UNABLE_TO_GET_ISSUER|CERT_HAS_EXPIRED|CERT_NOT_YET_VALID|CERT_UNTRUSTED|CERT_SIGNATURE_FAILURE|ERR_TLS_CERT_ALTNAME|HOSTNAME_MISMATCH|self[- ]signed certificate|unable to verify the first certificate|unable to get (local )?issuer certificate|certificate has expired|does not match certificate's altnames|Hostname\/IP does not match/i;
+/** The server refused clawmedic's client certificate, or got none (TLS alerts). */
+const CLIENT_CERT_RE = /CERTIFICATE_REQUIRED|certificate required|ALERT_UNKNOWN_CA|alert unknown ca|ALERT_BAD_CERTIFICATE|alert bad certificate|peer did not return a certificate/i;
+/** TLS spoken to a plain-text port. */
+const WRONG_VERSION_RE = /WRONG_VERSION_NUMBER|wrong version number|packet length too long/i;
+
+/** Errors that retrying cannot fix: auth (WRONGPASS, NOAUTH, NOPERM), certificate checks either way, TLS to a plain port. */
+const ACCESS_ERROR_RE = new RegExp([/(^|\s)(WRONGPASS|NOAUTH|NOPERM)\b/.source, /CERT/.source, SERVER_CERT_RE.source, CLIENT_CERT_RE.source, WRONG_VERSION_RE.source].join('|'), 'i');
 
 /**
  * Wait until Redis answers PING, logging one clear line per attempt (no crash loop).
@@ -306,7 +415,7 @@ export async function waitForRedis(url: string, logger: Logger, maxWaitMs: numbe
   let delay = 500;
   for (;;) {
     const probe = extra.cluster
-      ? clusterProbe(url, extra.cluster)
+      ? clusterProbe(url, extra)
       : newRedis(url, extra, {
           ...connectionOptions(url, extra),
           lazyConnect: true,
@@ -333,6 +442,8 @@ export async function waitForRedis(url: string, logger: Logger, maxWaitMs: numbe
       const message = err instanceof Error ? err.message : String(err);
       if (ACCESS_ERROR_RE.test(message)) throw new RedisAccessError(url, redact(message.split('\n')[0]!), extra);
       if (socketError && ACCESS_ERROR_RE.test(socketError)) throw new RedisAccessError(url, redact(socketError), extra);
+      const tlsError = await tlsEndpointError(url, extra);
+      if (tlsError) throw new RedisAccessError(url, redact(tlsError), extra);
       const reason = redact(socketError ?? (err as NodeJS.ErrnoException).code ?? message);
       if (Date.now() - started + delay > maxWaitMs) throw new RedisUnavailableError(url, reason, extra);
       logger.warn(`Redis at ${describeRedis(url, extra)} is unreachable (${reason}); retrying in ${Math.round(delay / 1000)} s`);
@@ -340,6 +451,50 @@ export async function waitForRedis(url: string, logger: Logger, maxWaitMs: numbe
       delay = Math.min(delay * 2, 15_000);
     }
   }
+}
+
+/**
+ * Through Sentinel or to a Cluster, ioredis drops the TLS error of the connections it makes on its own (to the
+ * sentinels, to each node) and reports "Connection is closed", which reads like a Redis that is down. When such a
+ * probe fails, a TLS handshake of our own to the configured sentinels or nodes (same options) says whether the
+ * certificate is the problem: the first certificate error found, or undefined.
+ */
+async function tlsEndpointError(url: string, extra: RedisTlsOptions): Promise<string | undefined> {
+  const endpoints = extra.cluster && isTlsUrl(url) ? extra.cluster.nodes : extra.sentinel && (extra.sentinelTls ?? isTlsUrl(url)) ? extra.sentinel.sentinels : [];
+  for (const e of endpoints.slice(0, 3)) {
+    const err = await tlsHandshakeError(e.host, e.port, tlsOptions(extra, net.isIP(e.host) ? undefined : e.host));
+    if (err && ACCESS_ERROR_RE.test(err)) return err;
+  }
+  return undefined;
+}
+
+/** TLS handshake + one PING to host:port: the TLS error ("CODE: message"), or undefined if the server answered or went silent. */
+function tlsHandshakeError(host: string, port: number, options: tls.ConnectionOptions, ms = PROBE_DEADLINE_MS / 2): Promise<string | undefined> {
+  return new Promise((resolve) => {
+    const sock = tls.connect({ host, port, ...options });
+    const done = (result: string | undefined) => {
+      clearTimeout(timer);
+      sock.destroy();
+      resolve(result);
+    };
+    const timer = setTimeout(() => done(undefined), ms);
+    sock.once('error', (e: NodeJS.ErrnoException) => done(tlsErrorText(e)));
+    // With TLS 1.3 a server rejects a missing or untrusted client certificate after the handshake, with an alert
+    // that arrives as an error on the first read: send a PING and see what comes back.
+    sock.once('secureConnect', () => sock.write('PING\r\n'));
+    sock.once('data', () => done(undefined));
+    sock.once('close', () => done(undefined));
+  });
+}
+
+/**
+ * "CODE: reason" of a TLS error. OpenSSL's messages carry the library's internals
+ * (`807C…:error:0A00045C:SSL routines:ssl3_read_bytes:tlsv13 alert certificate required:…/rec_layer_s3.c:1601:…`):
+ * only the reason is kept.
+ */
+function tlsErrorText(e: NodeJS.ErrnoException): string {
+  const reason = /SSL routines:[^:]*:([^:]+):/.exec(e.message)?.[1] ?? e.message.split('\n')[0]!;
+  return e.code ? `${e.code}: ${reason}` : reason;
 }
 
 /** One attempt of waitForRedis never takes longer (a Cluster whose ready check fails neither connects nor rejects). */
@@ -354,9 +509,9 @@ function withDeadline<T>(p: Promise<T>, ms: number): Promise<T> {
 }
 
 /** One pass over the cluster's seed nodes: slot map, `cluster_state:ok`, then PING; waitForRedis does the waiting. */
-function clusterProbe(url: string, target: ClusterTarget): Cluster {
-  const o = clusterOptions(url, 'producer');
-  return new ClawmedicCluster(target.nodes, {
+function clusterProbe(url: string, extra: RedisTlsOptions): Cluster {
+  const o = clusterOptions(url, 'producer', extra);
+  return new ClawmedicCluster(extra.cluster!.nodes, {
     ...o,
     redisOptions: { ...o.redisOptions, maxRetriesPerRequest: 0, connectTimeout: 2000 },
     lazyConnect: true,

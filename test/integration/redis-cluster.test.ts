@@ -16,12 +16,18 @@ import { startClusterDeployment, type ClusterDeployment } from '../support/redis
 import { scanKeys } from '../support/redis-scan.js';
 import { startTelegramStandin, type SeenMessage, type TelegramStandin } from '../support/telegram/telegram-standin.js';
 import { uniquePrefix } from '../support/redis.js';
+import { readProbes } from '../../src/monitor/probe.js';
 
 const OPERATOR = 1001;
 const FIX_GROUP = -3101;
 const ALERT_GROUP = -3102;
 /** Seconds `openclaw doctor --fix` takes on the stand-in: long enough to kill the master while it runs. */
 const SLOW_DOCTOR_SEC = 4;
+/**
+ * A graceful shutdown after the failovers returns within this (it hung for good before: BullMQ's worker reconnecting
+ * its blocking connection awaited an ioredis Cluster connect() that never settled). It takes ~50 ms when nothing hangs.
+ */
+const SHUTDOWN_BOUND_MS = 10_000;
 const WAITED_NOTE = /Redis was unreachable for [\d.]+ m?s during this fix \(restart or failover\); clawmedic waited for it and went on\. Each step ran once\./;
 
 let cd: ClusterDeployment;
@@ -34,6 +40,10 @@ const tag = `{${keyPrefix}}`;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const titleOf = (m: SeenMessage | undefined): string => m?.text?.split('\n')[0] ?? '';
 const ran = async (): Promise<string[]> => (await h.standin.calls()).map((argv) => argv.join(' '));
+/** The monitor's tick (monitorTuning.tickMs below): how soon a stored probe result is applied. */
+const TICK_MS = 200;
+/** How many probe results of prod the monitor has stored so far. */
+const probeSeq = async (): Promise<number> => (await readProbes(h.app.redis, h.keys, ['prod']))[0]?.seq ?? 0;
 
 /** What the groups, the audit trail and the queues show: the message of a failing wait. */
 async function state(): Promise<string> {
@@ -88,7 +98,7 @@ beforeAll(async () => {
       adapters: ['console', 'telegram'],
       monitor: true,
       verifyWindowSec: 1,
-      monitorTuning: { tickMs: 200, backoffMinMs: 200, backoffMaxMs: 1000, probeIntervalMs: 1000, blindNoticeAfterMs: 60_000 },
+      monitorTuning: { tickMs: TICK_MS, backoffMinMs: 200, backoffMaxMs: 1000, probeIntervalMs: 1000, blindNoticeAfterMs: 60_000 },
     },
     // REDIS_URL names one of the nodes (it would carry the user and password); the rest is learned from it.
     secrets: { telegramToken: tg.token, redisUrl: `redis://127.0.0.1:${cd.nodes[0]!.port}`, redisUrlSet: true },
@@ -114,11 +124,8 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await rm(path.join(h?.standin.stateDir ?? '/nonexistent', 'slow-doctor'), { force: true });
-  // Known and reported: after a Cluster failover BullMQ's Worker.close() can wait for ever on its blocking BZPOPMIN
-  // (ioredis Cluster duplicate, status "end", no command queued anywhere). Bounded here so the cluster is still torn
-  // down; the warning keeps it visible.
-  const closed = await Promise.race([h?.close().then(() => true), sleep(5000).then(() => false)]);
-  if (!closed) console.warn('redis-cluster test: app.close() did not return within 5 s (BullMQ Worker.close after a Cluster failover)');
+  // Bounded even if the shutdown test below failed, so the cluster is still torn down.
+  await Promise.race([h?.close(), sleep(SHUTDOWN_BOUND_MS)]);
   await tg?.stop();
   if (process.env.CLUSTER_LOGS) console.log(cd?.logs());
   await cd?.dispose();
@@ -194,8 +201,20 @@ describe('Redis Cluster failover', () => {
     console.log(`cluster failover mid-alert: master ${old} → ${fresh} in ${failoverMs} ms; alert in the group ${Date.now() - killedAt} ms after the kill`);
     const incident = /incident (\S+)/.exec(alert.text ?? '')?.[1];
     expect(incident).toMatch(/^prod\.token_mismatch\./);
-    // Time for a duplicate to show up, if one were coming (a redelivered job, a second incident).
-    await sleep(5000);
+    // A duplicate, if one were coming, would be a delivery handed out again (its job not yet completed) or a second
+    // incident (the monitor evaluating prod again after the failover). Instead of a fixed 5 s: wait until no delivery
+    // of the incident is waiting, active or delayed, and the monitor has stored two more probe rounds of prod (each
+    // one re-evaluated within a 200 ms tick), then look.
+    const seqAtAlert = await probeSeq();
+    await until(
+      'the alert deliveries to settle and two more probe rounds of prod',
+      async () => {
+        const open = (await h.app.queues.notify.telegram.getJobs(['waiting', 'active', 'delayed'])).filter((j) => j.data.messageKey?.includes(incident!));
+        return open.length === 0 && (await probeSeq()) >= seqAtAlert + 2;
+      },
+      30_000,
+    );
+    await sleep(TICK_MS);
     const deliveryJobs = async () =>
       (await h.app.queues.notify.telegram.getJobs(['completed', 'failed', 'active', 'waiting', 'delayed'])).filter((j) => j.data.messageKey?.includes('incident')).map((j) => `${j.id} seq ${(j.data as { seq?: number }).seq} attempts ${j.attemptsMade} ${j.failedReason ?? ''} ${j.data.messageKey}`).join('\n');
     expect(tg.messagesIn(ALERT_GROUP).filter(isAlert).map((m) => m.message_id), `${await deliveryJobs()}\n${await state()}`).toEqual([alert.message_id]);
@@ -215,5 +234,13 @@ describe('Redis Cluster failover', () => {
     for (const needle of [`${tag}:fix:`, h.keys.audit(), h.keys.button('')]) expect(keys.some((k) => k.startsWith(needle)), needle).toBe(true);
     const slots = new Set(await cd.on(await cd.ownerOf(tag), (r) => Promise.all(keys.map(async (k) => Number(await r.call('CLUSTER', 'KEYSLOT', k))))));
     expect(slots.size).toBe(1);
+  }, 30_000);
+
+  it('a graceful shutdown after the failovers returns, no job running', async () => {
+    const started = Date.now();
+    const closed = await Promise.race([h.close().then(() => true), sleep(SHUTDOWN_BOUND_MS).then(() => false)]);
+    const ms = Date.now() - started;
+    console.log(`cluster: app.close() after two failovers took ${ms} ms`);
+    expect(closed, `app.close() did not return within ${SHUTDOWN_BOUND_MS} ms`).toBe(true);
   }, 30_000);
 });

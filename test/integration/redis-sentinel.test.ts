@@ -13,6 +13,7 @@ import { failurePair } from '../support/monitor-harness.js';
 import { startSentinelDeployment, type SentinelDeployment } from '../support/redis-sentinel.js';
 import { startTelegramStandin, type SeenMessage, type TelegramStandin } from '../support/telegram/telegram-standin.js';
 import { uniquePrefix } from '../support/redis.js';
+import { readProbes } from '../../src/monitor/probe.js';
 
 const OPERATOR = 1001;
 const FIX_GROUP = -3001;
@@ -28,6 +29,10 @@ const prefix = uniquePrefix('sentinel');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const titleOf = (m: SeenMessage | undefined): string => m?.text?.split('\n')[0] ?? '';
 const ran = async (): Promise<string[]> => (await h.standin.calls()).map((argv) => argv.join(' '));
+/** The monitor's tick (monitorTuning.tickMs below): how soon a stored probe result is applied. */
+const TICK_MS = 200;
+/** How many probe results of prod the monitor has stored so far. */
+const probeSeq = async (): Promise<number> => (await readProbes(h.app.redis, h.keys, ['prod']))[0]?.seq ?? 0;
 
 /** What the group, the audit trail and the queues show: the message of a failing wait. */
 async function state(): Promise<string> {
@@ -70,7 +75,7 @@ beforeAll(async () => {
       adapters: ['console', 'telegram'],
       monitor: true,
       verifyWindowSec: 1,
-      monitorTuning: { tickMs: 200, backoffMinMs: 200, backoffMaxMs: 1000, probeIntervalMs: 1000, blindNoticeAfterMs: 60_000 },
+      monitorTuning: { tickMs: TICK_MS, backoffMinMs: 200, backoffMaxMs: 1000, probeIntervalMs: 1000, blindNoticeAfterMs: 60_000 },
     },
     // The host part of REDIS_URL names the master group: the sentinels say where it is.
     secrets: { telegramToken: tg.token, redisUrl: `redis://${sd.masterName}`, redisUrlSet: true },
@@ -167,8 +172,20 @@ describe('Redis Sentinel failover', () => {
     console.log(`sentinel failover mid-alert: master ${old} → ${fresh} in ${failoverMs} ms; alert in the group ${Date.now() - killedAt} ms after the kill`);
     const incident = /incident (\S+)/.exec(alert.text ?? '')?.[1];
     expect(incident).toMatch(/^prod\.token_mismatch\./);
-    // Time for a duplicate to show up, if one were coming (a redelivered job, a second incident).
-    await sleep(5000);
+    // A duplicate, if one were coming, would be a delivery handed out again (its job not yet completed) or a second
+    // incident (the monitor evaluating prod again after the failover). Instead of a fixed 5 s: wait until no delivery
+    // of the incident is waiting, active or delayed, and the monitor has stored two more probe rounds of prod (each
+    // one re-evaluated within a tick), then look.
+    const seqAtAlert = await probeSeq();
+    await until(
+      'the alert deliveries to settle and two more probe rounds of prod',
+      async () => {
+        const open = (await h.app.queues.notify.telegram.getJobs(['waiting', 'active', 'delayed'])).filter((j) => j.data.messageKey?.includes(incident!));
+        return open.length === 0 && (await probeSeq()) >= seqAtAlert + 2;
+      },
+      30_000,
+    );
+    await sleep(TICK_MS);
     const alerts = tg.messagesIn(ALERT_GROUP).filter((m) => /ALERT: prod: clients present a wrong gateway token/.test(titleOf(m)));
     expect(alerts.map((m) => m.message_id)).toEqual([alert.message_id]);
     const sends = tg.calls('sendMessage').filter((c) => c.status === 200 && Number(c.params.chat_id) === ALERT_GROUP && String(c.params.text).includes(incident!));

@@ -3,15 +3,18 @@
  * --cluster-enabled yes` on a free port (and a free cluster-bus port) in a temp dir, joined by `redis-cli --cluster
  * create --cluster-replicas 1`. Data nodes persist every write (AOF, appendfsync always); a replica is promoted
  * `nodeTimeoutMs` (+ about a second of election) after its master dies. A killed node can be started again on its
- * port and data dir: it rejoins as a replica of the master that took over.
+ * port and data dir: it rejoins as a replica of the master that took over. With `tls`, every node listens only on a TLS
+ * port (`port 0`) and its cluster bus and replication use TLS too (`tls-cluster yes`, `tls-replication yes`); with
+ * `password` every node requires it (and gives it to its master as a replica).
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { Redis } from 'ioredis';
+import { Redis, type RedisOptions } from 'ioredis';
 import { freePort } from './free-port.js';
+import type { TlsMaterial } from './tls-certs.js';
 
 const run = promisify(execFile);
 
@@ -51,8 +54,8 @@ async function until<T>(what: string, fn: () => Promise<T | undefined | false>, 
   }
 }
 
-async function withClient<T>(port: number, fn: (r: Redis) => Promise<T>): Promise<T> {
-  const r = new Redis(port, '127.0.0.1', { lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0, connectTimeout: 1000 });
+async function withClientOpts<T>(port: number, fn: (r: Redis) => Promise<T>, opts: RedisOptions = {}): Promise<T> {
+  const r = new Redis(port, '127.0.0.1', { lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0, connectTimeout: 1000, ...opts });
   r.on('error', () => undefined);
   try {
     await r.connect();
@@ -69,8 +72,33 @@ async function slotTable(r: Redis): Promise<Array<[number, number, number]>> {
 }
 
 /** Start 3 masters + 3 replicas and join them; resolves once every node says cluster_state:ok and each master has its replica online. */
-export async function startClusterDeployment(opts: { nodeTimeoutMs?: number } = {}): Promise<ClusterDeployment> {
+type ClusterOpts = { nodeTimeoutMs?: number; tls?: TlsMaterial; tlsAuthClients?: boolean; password?: string };
+
+/**
+ * Start the deployment; a failed start is tried again with fresh ports (twice at most). Why: with test files in
+ * parallel, a port that was free when picked can be taken before redis-server binds it, and a port freed by another
+ * file's killed node is still dialled by that node's cluster (seen in a full run: a node here that never came up while
+ * strangers' gossip hit its bus port).
+ */
+export async function startClusterDeployment(opts: ClusterOpts = {}): Promise<ClusterDeployment> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startOnce(opts);
+    } catch (err) {
+      if (attempt >= 3) throw err;
+    }
+  }
+}
+
+async function startOnce(opts: ClusterOpts): Promise<ClusterDeployment> {
   const nodeTimeout = opts.nodeTimeoutMs ?? 2000;
+  const { tls, password } = opts;
+  // How the test itself talks to the nodes: over TLS with the client certificate when they use TLS.
+  const clientOpts: RedisOptions = {
+    ...(tls ? { tls: { ca: tls.pem.ca, cert: tls.pem.clientCert, key: tls.pem.clientKey } } : {}),
+    ...(password ? { password } : {}),
+  };
+  const withClient = <T>(port: number, fn: (r: Redis) => Promise<T>) => withClientOpts(port, fn, clientOpts);
   const dir = await mkdtemp(path.join(tmpdir(), 'clawmedic-cluster-'));
   const logs: string[] = [];
   const nodes: ClusterNode[] = [];
@@ -126,7 +154,9 @@ export async function startClusterDeployment(opts: { nodeTimeoutMs?: number } = 
       const node: ClusterNode = {
         port,
         args: [
-          '--port', String(port), '--bind', '127.0.0.1', '--dir', nodeDir,
+          ...(tls ? ['--port', '0', '--tls-port', String(port), ...tls.serverArgs({ authClients: opts.tlsAuthClients }), '--tls-cluster', 'yes', '--tls-replication', 'yes'] : ['--port', String(port)]),
+          ...(password ? ['--requirepass', password, '--masterauth', password] : []),
+          '--bind', '127.0.0.1', '--dir', nodeDir,
           '--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf', '--cluster-port', String(busPort),
           '--cluster-node-timeout', String(nodeTimeout), '--cluster-announce-ip', '127.0.0.1',
           '--appendonly', 'yes', '--appendfsync', 'always', '--save', '', '--maxmemory-policy', 'noeviction',
@@ -136,7 +166,12 @@ export async function startClusterDeployment(opts: { nodeTimeoutMs?: number } = 
       nodes.push(node);
     }
     for (const n of nodes) await until(`redis-server on ${n.port}`, () => withClient(n.port, async (r) => (await r.ping()) === 'PONG'), 10_000);
-    await run('redis-cli', ['--cluster', 'create', ...nodes.map((n) => `127.0.0.1:${n.port}`), '--cluster-replicas', '1', '--cluster-yes'], { timeout: 30_000 });
+    const cliTls = tls ? ['--tls', '--cacert', tls.files.ca, '--cert', tls.files.clientCert, '--key', tls.files.clientKey] : [];
+    // The password through the environment: redis-cli warns about -a on its command line.
+    await run('redis-cli', [...cliTls, '--cluster', 'create', ...nodes.map((n) => `127.0.0.1:${n.port}`), '--cluster-replicas', '1', '--cluster-yes'], {
+      timeout: 30_000,
+      env: { ...process.env, ...(password ? { REDISCLI_AUTH: password } : {}) },
+    });
     for (const n of nodes) {
       await until(`node ${n.port} to say cluster_state:ok`, () => withClient(n.port, async (r) => /cluster_state:ok/.test(String(await r.call('CLUSTER', 'INFO')))), 20_000);
     }

@@ -2,14 +2,17 @@
  * A Redis Sentinel deployment of the test's own on loopback: one master, two replicas (so the
  * master can be killed twice) and three sentinels (quorum 2), each a real `redis-server` on a free
  * port. Data nodes persist every write (AOF, appendfsync always) in a temp dir; sentinels notice a
- * dead master after `downAfterMs` and promote a replica.
+ * dead master after `downAfterMs` and promote a replica. With `tls`, every process listens only on a TLS port (`port 0`),
+ * replication and the sentinels' own links use TLS too (`tls-replication yes`), and with `password` the data nodes
+ * require it (the sentinels and replicas are given it).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { Redis } from 'ioredis';
+import { Redis, type RedisOptions } from 'ioredis';
 import { freePort } from './free-port.js';
+import type { TlsMaterial } from './tls-certs.js';
 
 export const MASTER_NAME = 'mymaster';
 
@@ -61,8 +64,8 @@ function spawnRedis(args: string[], logTo: string[]): ChildProcess {
   return p;
 }
 
-async function withClient<T>(port: number, fn: (r: Redis) => Promise<T>): Promise<T> {
-  const r = new Redis(port, '127.0.0.1', { lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0, connectTimeout: 1000 });
+async function withClient<T>(port: number, fn: (r: Redis) => Promise<T>, opts: RedisOptions = {}): Promise<T> {
+  const r = new Redis(port, '127.0.0.1', { lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0, connectTimeout: 1000, ...opts });
   r.on('error', () => undefined);
   try {
     await r.connect();
@@ -73,8 +76,16 @@ async function withClient<T>(port: number, fn: (r: Redis) => Promise<T>): Promis
 }
 
 /** Start master + 2 replicas + 3 sentinels; resolves once the replicas are in sync and every sentinel knows them. */
-export async function startSentinelDeployment(opts: { downAfterMs?: number; failoverTimeoutMs?: number } = {}): Promise<SentinelDeployment> {
+export async function startSentinelDeployment(
+  opts: { downAfterMs?: number; failoverTimeoutMs?: number; tls?: TlsMaterial; tlsAuthClients?: boolean; password?: string } = {},
+): Promise<SentinelDeployment> {
   const downAfter = opts.downAfterMs ?? 1000;
+  const { tls, password } = opts;
+  // How the test itself talks to the processes: over TLS with the client certificate when they use TLS.
+  const tlsClient: RedisOptions = tls ? { tls: { ca: tls.pem.ca, cert: tls.pem.clientCert, key: tls.pem.clientKey } } : {};
+  const nodeClient: RedisOptions = { ...tlsClient, ...(password ? { password } : {}) };
+  const tlsArgs = tls ? [...tls.serverArgs({ authClients: opts.tlsAuthClients }), '--tls-replication', 'yes'] : [];
+  const portArgs = (port: number) => (tls ? ['--port', '0', '--tls-port', String(port)] : ['--port', String(port)]);
   const failoverTimeout = opts.failoverTimeoutMs ?? 3000;
   const dir = await mkdtemp(path.join(tmpdir(), 'clawmedic-sentinel-'));
   const logs: string[] = [];
@@ -102,17 +113,18 @@ export async function startSentinelDeployment(opts: { downAfterMs?: number; fail
       const nodeDir = path.join(dir, `node-${i}`);
       await mkdir(nodeDir);
       const args = [
-        '--port', String(port), '--bind', '127.0.0.1', '--dir', nodeDir,
+        ...portArgs(port), ...tlsArgs, ...(password ? ['--requirepass', password, '--masterauth', password] : []),
+        '--bind', '127.0.0.1', '--dir', nodeDir,
         '--appendonly', 'yes', '--appendfsync', 'always', '--save', '', '--maxmemory-policy', 'noeviction',
         '--replica-announce-ip', '127.0.0.1',
         ...(i > 0 ? ['--replicaof', '127.0.0.1', String(nodes[0]!.port)] : []),
       ];
       const node: SentinelNode = { port, proc: spawnRedis(args, logs) };
       nodes.push(node);
-      await until(`redis-server on ${port}`, () => withClient(port, async (r) => (await r.ping()) === 'PONG'), 10_000);
+      await until(`redis-server on ${port}`, () => withClient(port, async (r) => (await r.ping()) === 'PONG', nodeClient), 10_000);
     }
     const master = nodes[0]!.port;
-    await until('two replicas in sync', () => withClient(master, async (r) => ((await r.info('replication')).match(/state=online/g)?.length ?? 0) >= 2), 15_000);
+    await until('two replicas in sync', () => withClient(master, async (r) => ((await r.info('replication')).match(/state=online/g)?.length ?? 0) >= 2, nodeClient), 15_000);
 
     for (let i = 0; i < 3; i++) {
       const port = await freePort();
@@ -121,7 +133,18 @@ export async function startSentinelDeployment(opts: { downAfterMs?: number; fail
       await writeFile(
         conf,
         [
-          `port ${port}`,
+          ...(tls
+            ? [
+                'port 0',
+                `tls-port ${port}`,
+                `tls-cert-file ${tls.files.cert}`,
+                `tls-key-file ${tls.files.key}`,
+                `tls-ca-cert-file ${tls.files.ca}`,
+                `tls-auth-clients ${opts.tlsAuthClients ? 'yes' : 'no'}`,
+                // The sentinels reach the data nodes over TLS too.
+                'tls-replication yes',
+              ]
+            : [`port ${port}`]),
           'bind 127.0.0.1',
           `dir ${dir}`,
           'sentinel announce-ip 127.0.0.1',
@@ -129,6 +152,7 @@ export async function startSentinelDeployment(opts: { downAfterMs?: number; fail
           `sentinel down-after-milliseconds ${MASTER_NAME} ${downAfter}`,
           `sentinel failover-timeout ${MASTER_NAME} ${failoverTimeout}`,
           `sentinel parallel-syncs ${MASTER_NAME} 2`,
+          ...(password ? [`sentinel auth-pass ${MASTER_NAME} ${password}`] : []),
           '',
         ].join('\n'),
       );
@@ -144,7 +168,7 @@ export async function startSentinelDeployment(opts: { downAfterMs?: number; fail
             const m = (await r.call('SENTINEL', 'MASTER', MASTER_NAME)) as string[];
             const f = Object.fromEntries(m.flatMap((v, i) => (i % 2 === 0 ? [[v, m[i + 1]]] : [])));
             return Number(f['num-slaves']) >= 2 && Number(f['num-other-sentinels']) >= 2;
-          }),
+          }, tlsClient),
         20_000,
       );
     }
@@ -154,7 +178,7 @@ export async function startSentinelDeployment(opts: { downAfterMs?: number; fail
   }
 
   const masterPort = async () =>
-    withClient(sentinels[0]!.port, async (r) => Number(((await r.call('SENTINEL', 'GET-MASTER-ADDR-BY-NAME', MASTER_NAME)) as string[])[1]));
+    withClient(sentinels[0]!.port, async (r) => Number(((await r.call('SENTINEL', 'GET-MASTER-ADDR-BY-NAME', MASTER_NAME)) as string[])[1]), tlsClient);
 
   return {
     masterName: MASTER_NAME,
@@ -177,8 +201,8 @@ export async function startSentinelDeployment(opts: { downAfterMs?: number; fail
         'a new master',
         async () => {
           for (const s of sentinels) {
-            const port = await withClient(s.port, async (r) => Number(((await r.call('SENTINEL', 'GET-MASTER-ADDR-BY-NAME', MASTER_NAME)) as string[])[1])).catch(() => 0);
-            if (port && port !== oldPort && (await withClient(port, async (r) => /role:master/.test(await r.info('replication'))).catch(() => false))) return port;
+            const port = await withClient(s.port, async (r) => Number(((await r.call('SENTINEL', 'GET-MASTER-ADDR-BY-NAME', MASTER_NAME)) as string[])[1]), tlsClient).catch(() => 0);
+            if (port && port !== oldPort && (await withClient(port, async (r) => /role:master/.test(await r.info('replication')), nodeClient).catch(() => false))) return port;
           }
           return false;
         },
@@ -188,12 +212,12 @@ export async function startSentinelDeployment(opts: { downAfterMs?: number; fail
     async waitForReplicas(n, timeoutMs = 30_000) {
       await until(
         `${n} replica(s) online`,
-        async () => withClient(await masterPort(), async (r) => ((await r.info('replication')).match(/state=online/g)?.length ?? 0) >= n),
+        async () => withClient(await masterPort(), async (r) => ((await r.info('replication')).match(/state=online/g)?.length ?? 0) >= n, nodeClient),
         timeoutMs,
       );
     },
     logs: () => logs.join(''),
-    on: withClient,
+    on: (port, fn) => withClient(port, fn, nodeClient),
     dispose,
   };
 }

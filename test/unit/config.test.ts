@@ -199,9 +199,54 @@ describe('redis: Sentinel (issue 13.6)', () => {
     expect(err).toContain('environment: REDIS_URL: names redis://10.0.0.9:6379 while redis.sentinels is set');
     expect(err).toContain('redis://[user:password@]mymaster[/db]');
     expect(err).not.toContain('secret-pw');
-    expect(errorOf(() => redisTarget(redis, { redisUrl: 'rediss://mymaster', redisUrlSet: true }))).toContain('rediss:// (TLS) together with redis.sentinels is not supported yet');
     // Without sentinels REDIS_URL is used as it is.
     expect(redisTarget({}, { redisUrl: 'redis://10.0.0.9:6379' })).toEqual({ url: 'redis://10.0.0.9:6379', extra: { tlsCa: undefined } });
+  });
+
+  it('rediss:// through the sentinels: TLS to the data nodes and the sentinels (unless sentinelTls: false), CA and client certificate on both', () => {
+    const redis = { sentinels: [{ host: 'sentinel-1.internal', port: 26379 }], masterName: 'mymaster' };
+    const secrets = { redisUrl: 'rediss://clawmedic:p%40ss@mymaster/1', redisUrlSet: true, redisTlsCa: 'CA-PEM', redisTlsCert: 'CERT-PEM', redisTlsKey: 'KEY-PEM' };
+    const t = redisTarget(redis, secrets);
+    const o = connectionOptions(t.url, t.extra);
+    const tls = { ca: 'CA-PEM', cert: 'CERT-PEM', key: 'KEY-PEM', rejectUnauthorized: true };
+    expect(o).toMatchObject({ name: 'mymaster', username: 'clawmedic', password: 'p@ss', db: 1, enableTLSForSentinelMode: true, tls, sentinelTLS: tls });
+    // No servername: the master name is not a host; each node is checked against the address the sentinels give.
+    expect(o.tls).not.toHaveProperty('servername');
+    expect(describeRedis(t.url, t.extra)).toBe('Sentinel master "mymaster" (via sentinel-1.internal:26379) over TLS');
+    // Sentinels that listen in plain text while the data nodes use TLS.
+    const plainSentinels = connectionOptions(...(Object.values(redisTarget({ ...redis, sentinelTls: false }, secrets)) as [string, object]));
+    expect(plainSentinels).toMatchObject({ tls, enableTLSForSentinelMode: true });
+    expect(plainSentinels).not.toHaveProperty('sentinelTLS');
+    // redis:// through the sentinels: no TLS anywhere, unless asked for the sentinels alone.
+    const plain = redisTarget(redis, { ...secrets, redisUrl: 'redis://mymaster' });
+    expect(connectionOptions(plain.url, plain.extra)).not.toHaveProperty('tls');
+    expect(connectionOptions(plain.url, plain.extra)).not.toHaveProperty('sentinelTLS');
+    expect(connectionOptions(...(Object.values(redisTarget({ ...redis, sentinelTls: true }, { redisUrl: 'redis://mymaster', redisUrlSet: true })) as [string, object]))).toMatchObject({ sentinelTLS: { rejectUnauthorized: true } });
+    expect(errorOf(() => parseConfigText(base('redis:\n  sentinelTls: true'), 'clawmedic.yaml'))).toContain('redis.sentinelTls: expected only with sentinels');
+    // A real address in a rediss:// URL is still refused, and the fix keeps the scheme.
+    expect(errorOf(() => redisTarget(redis, { ...secrets, redisUrl: 'rediss://10.0.0.9:6380' }))).toContain('rediss://[user:password@]mymaster[/db]');
+  });
+
+  it('a client certificate needs both files; the key is a secret', async () => {
+    const { mkdtemp, writeFile, rm } = await import('node:fs/promises');
+    const { tmpdir } = await import('node:os');
+    const path = await import('node:path');
+    const dir = await mkdtemp(path.join(tmpdir(), 'clawmedic-tlsenv-'));
+    try {
+      const cert = path.join(dir, 'c.crt');
+      const key = path.join(dir, 'c.key');
+      await writeFile(cert, '-----BEGIN CERTIFICATE-----\nMIIBcert\n-----END CERTIFICATE-----\n');
+      await writeFile(key, '-----BEGIN PRIVATE KEY-----\nclient-key-body-0123456789\n-----END PRIVATE KEY-----\n');
+      expect(errorOf(() => loadSecrets({ REDIS_TLS_CERT_FILE: cert }))).toContain('environment: REDIS_TLS_KEY_FILE: not set, and REDIS_TLS_CERT_FILE is');
+      expect(errorOf(() => loadSecrets({ REDIS_TLS_KEY_FILE: key }))).toContain('environment: REDIS_TLS_CERT_FILE: not set, and REDIS_TLS_KEY_FILE is');
+      expect(errorOf(() => loadSecrets({ REDIS_TLS_CERT_FILE: cert, REDIS_TLS_KEY_FILE: path.join(dir, 'missing.key') }))).toContain('environment: REDIS_TLS_KEY_FILE: cannot read');
+      const s = loadSecrets({ REDIS_TLS_CERT_FILE: cert, REDIS_TLS_KEY_FILE: key });
+      expect(s.redisTlsCert).toContain('MIIBcert');
+      expect(s.redisTlsKey).toContain('client-key-body-0123456789');
+      expect(redact(`key: ${s.redisTlsKey}`)).not.toContain('client-key-body-0123456789');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it('registers REDIS_SENTINEL_PASSWORD as a secret', () => {
@@ -236,10 +281,10 @@ describe('redis: Cluster (issue 13.6)', () => {
     expect(both).toContain('clawmedic.yaml: redis.cluster: expected either cluster or sentinels + masterName, not both');
   });
 
-  it('takes user and password from REDIS_URL, whose host must be one of the nodes; database 0 only, no TLS yet', () => {
+  it('takes user and password from REDIS_URL, whose host must be one of the nodes; database 0 only', () => {
     const redis = { cluster: [{ host: '10.0.0.21', port: 6379 }, { host: '10.0.0.22', port: 7001 }] };
     const t = redisTarget(redis, { redisUrl: 'redis://clawmedic:p%40ss@10.0.0.22:7001', redisUrlSet: true });
-    expect(t.extra).toEqual({ cluster: { nodes: redis.cluster } });
+    expect(t.extra).toEqual({ tlsCa: undefined, cluster: { nodes: redis.cluster } });
     expect(describeRedis(t.url, t.extra)).toBe('Redis Cluster (via 10.0.0.21:6379, 10.0.0.22:7001)');
     expect(redisTarget(redis, { redisUrl: 'redis://10.0.0.21/0', redisUrlSet: true }).extra.cluster).toBeDefined();
     // REDIS_URL unset: no credentials, the first node as the address to describe.
@@ -248,7 +293,22 @@ describe('redis: Cluster (issue 13.6)', () => {
     expect(err).toContain('environment: REDIS_URL: names redis://10.0.0.9:6379, which is not one of the redis.cluster nodes');
     expect(err).not.toContain('secret-pw');
     expect(errorOf(() => redisTarget(redis, { redisUrl: 'redis://10.0.0.21:6379/2', redisUrlSet: true }))).toContain('a Redis Cluster has only database 0');
-    expect(errorOf(() => redisTarget(redis, { redisUrl: 'rediss://10.0.0.21:6379', redisUrlSet: true }))).toContain('rediss:// (TLS) together with redis.cluster is not supported yet');
+  });
+
+  it('rediss:// to a Cluster: TLS to every node, each checked against the host it is reached at (names not resolved first)', () => {
+    const redis = { cluster: [{ host: 'redis-1.internal', port: 6380 }] };
+    const t = redisTarget(redis, { redisUrl: 'rediss://clawmedic:p%40ss@redis-1.internal:6380', redisUrlSet: true, redisTlsCa: 'CA-PEM', redisTlsCert: 'CERT-PEM', redisTlsKey: 'KEY-PEM' });
+    const o = clusterOptions(t.url, 'worker', t.extra);
+    expect(o.redisOptions).toMatchObject({ username: 'clawmedic', password: 'p@ss', tls: { ca: 'CA-PEM', cert: 'CERT-PEM', key: 'KEY-PEM', rejectUnauthorized: true } });
+    expect(o.redisOptions?.tls).not.toHaveProperty('servername');
+    let looked: string | undefined;
+    o.dnsLookup!('redis-2.internal', (_err, address) => (looked = address));
+    expect(looked).toBe('redis-2.internal');
+    expect(describeRedis(t.url, t.extra)).toBe('Redis Cluster (via redis-1.internal:6380) over TLS');
+    // redis:// keeps plain connections and ioredis' own name resolution.
+    const plain = clusterOptions('redis://redis-1.internal:6380', 'worker', t.extra);
+    expect(plain.redisOptions).not.toHaveProperty('tls');
+    expect(plain).not.toHaveProperty('dnsLookup');
   });
 
   it('workers wait a failover out; producers give up after a bounded number of retries', () => {

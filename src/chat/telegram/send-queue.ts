@@ -34,6 +34,24 @@ export interface SendQueueLimits {
 /** Order of waiting calls in one chat: people's replies before the monitor's alert messages and edits. */
 export const SEND_PRIORITY = { reply: 1, alert: 0, picture: -1 } as const;
 
+/**
+ * What a call whose edit was replaced, before it started, by a newer edit of the same message resolves to
+ * (run() with `edit.replaces`): nothing was sent for it, and the newer content is on its way.
+ */
+export const SUPERSEDED: unique symbol = Symbol('superseded');
+export type Superseded = typeof SUPERSEDED;
+
+/**
+ * The message a call changes, for superseding: `message` names it (chat and message id). `replaces`: the
+ * call sets everything a reader sees of it (editMessageText sets text and buttons; no buttons = none), so a
+ * waiting call of the same message that also replaces is dropped for it. A partial change (buttons only)
+ * passes `replaces: false`: nothing waiting before it is superseded any more, so it is applied in order.
+ */
+export interface MessageEdit {
+  message: string;
+  replaces: boolean;
+}
+
 /** Telegram's documented limits. */
 export const TELEGRAM_SEND_LIMITS: SendQueueLimits = {
   perChatIntervalMs: 1000,
@@ -80,6 +98,18 @@ interface ChatLane {
   idleTimer?: NodeJS.Timeout;
 }
 
+/** A replacing edit not yet started: its task and caller can still be swapped for a newer edit's. */
+interface WaitingEdit {
+  task: () => Promise<unknown>;
+  priority: number;
+  resolve: (value: unknown) => void;
+  reject: (err: unknown) => void;
+  /** Its p-queue id once it is in the chat's lane (before that it may wait for the alert budget). */
+  laneId?: string;
+  /** Superseded before it reached the lane by an edit that did not take its place (see run()). */
+  dropped: boolean;
+}
+
 /**
  * Per-chat FIFO lanes (concurrency 1, so order holds even while auto-retry waits out a 429), each
  * group lane also behind a per-group minute limiter, all behind one global limiter.
@@ -93,6 +123,9 @@ export class TelegramSendQueue {
   private readonly alertBudgets = new Map<string, PQueue>();
   /** Chats whose permanent failure was already logged: one line per chat, not one per message. */
   private readonly loggedDead = new Set<string>();
+  /** Replacing edits not yet started, by chat and MessageEdit.message. */
+  private readonly waitingEdits = new Map<string, WaitingEdit>();
+  private nextLaneId = 1;
 
   constructor(
     private readonly logger: SendQueueLogger,
@@ -105,15 +138,71 @@ export class TelegramSendQueue {
   /**
    * Run `task` (one Bot API call into `chatId`) in that chat's lane. A permanent chat error becomes
    * PermanentDeliveryError (logged once per chat); other errors propagate unchanged.
+   *
+   * With `edit.replaces`, a newer replacing edit of the same message that comes while this one has not
+   * started takes its place: this call then resolves to SUPERSEDED without sending, and only the newest
+   * content goes out, once, at the earlier call's place in the lane (at the higher of the two priorities).
+   * In a busy group, stale progress edits would otherwise each spend a call of the group's pace.
    */
-  async run<T>(chatId: string, isGroup: boolean, task: () => Promise<T>, priority: number = SEND_PRIORITY.reply): Promise<T> {
+  run<T>(chatId: string, isGroup: boolean, task: () => Promise<T>, priority?: number): Promise<T>;
+  run<T>(chatId: string, isGroup: boolean, task: () => Promise<T>, priority: number | undefined, edit: MessageEdit): Promise<T | Superseded>;
+  run<T>(chatId: string, isGroup: boolean, task: () => Promise<T>, priority: number = SEND_PRIORITY.reply, edit?: MessageEdit): Promise<T | Superseded> {
+    if (!edit) return this.runNow(chatId, isGroup, task, priority) as Promise<T>; // nothing supersedes it
+    const key = `${chatId}\u0000${edit.message}`;
+    const earlier = this.waitingEdits.get(key);
+    if (!edit.replaces) {
+      // Buttons-only: an edit waiting before it must not take a newer edit's content past it.
+      this.waitingEdits.delete(key);
+      return this.runNow(chatId, isGroup, task, priority);
+    }
+    // An earlier alert edit still waiting for the alert budget (outside the lane) would make a person's
+    // edit wait for it: that one is dropped instead and this one goes its own way.
+    const swap = earlier !== undefined && (earlier.laneId !== undefined || priority <= earlier.priority);
+    return new Promise<T | Superseded>((resolve, reject) => {
+      if (earlier && swap) {
+        earlier.resolve(SUPERSEDED);
+        earlier.task = task;
+        earlier.resolve = resolve as (value: unknown) => void;
+        earlier.reject = reject;
+        if (priority > earlier.priority) {
+          earlier.priority = priority;
+          try {
+            this.lanes.get(chatId)?.queue.setPriority(earlier.laneId!, priority);
+          } catch {
+            // Already taken from the lane this very moment: it goes out now anyway.
+          }
+        }
+        return;
+      }
+      if (earlier) {
+        earlier.resolve(SUPERSEDED);
+        earlier.dropped = true;
+      }
+      const waiting: WaitingEdit = { task, priority, resolve: resolve as (value: unknown) => void, reject, dropped: false };
+      this.waitingEdits.set(key, waiting);
+      const started = (): Promise<unknown> => {
+        if (this.waitingEdits.get(key) === waiting) this.waitingEdits.delete(key);
+        return waiting.task();
+      };
+      this.runNow(chatId, isGroup, started, priority, waiting).then(
+        (value) => waiting.resolve(value),
+        (err: unknown) => waiting.reject(err),
+      );
+    });
+  }
+
+  private async runNow<T>(chatId: string, isGroup: boolean, task: () => Promise<T>, priority: number, waiting?: WaitingEdit): Promise<T | Superseded> {
     // An alert takes its share of the group budget before it enters the chat's lane: waiting for budget
     // inside the lane would hold the lane (one call at a time) and the reply behind it.
     if (isGroup && priority === SEND_PRIORITY.alert) await this.alertBudget(chatId).add(() => undefined);
+    // Dropped for a person's edit of the same message while it waited for the budget: it takes no place in the lane.
+    if (waiting?.dropped) return SUPERSEDED;
     const lane = this.lane(chatId);
     try {
+      const id = String(this.nextLaneId++);
+      if (waiting) waiting.laneId = id;
       // Within a chat, a reply to a person overtakes alert edits still waiting (same priority: first in, first out).
-      const result = (await lane.queue.add(() => this.paced(chatId, isGroup, task), { priority })) as T;
+      const result = (await lane.queue.add(() => this.paced(chatId, isGroup, task), { priority, id })) as T;
       this.loggedDead.delete(chatId);
       return result;
     } catch (err) {

@@ -11,7 +11,7 @@ import { errorText, isApiError } from './api-errors.js';
 import type { ChatMigrations } from './chat-migrations.js';
 import { formatRef, parseRef, type MessageRef } from './message-ref.js';
 import { renderCaption, type TelegramRendered } from './render.js';
-import type { TelegramSendQueue } from './send-queue.js';
+import { SUPERSEDED, type MessageEdit, type Superseded, type TelegramSendQueue } from './send-queue.js';
 
 /** Logger subset the sender uses. */
 export interface SenderLogger {
@@ -116,14 +116,21 @@ export class TelegramSender {
   async editWith(ref: MessageRef, isGroup: boolean, rendered: TelegramRendered): Promise<boolean> {
     const single = rendered.chunks.length === 1;
     try {
-      await this.call(ref.chatId, isGroup, (id) =>
-        this.api.editMessageText(id, ref.messageId, rendered.chunks[0]!, {
-          parse_mode: 'HTML',
-          link_preview_options: { is_disabled: true },
-          // Leaving reply_markup out removes the old buttons, whose tokens are spent anyway.
-          ...(single && rendered.keyboard ? { reply_markup: rendered.keyboard } : {}),
-        }),
+      // Text and buttons together are all a reader sees of the message: a newer edit of it may supersede this one.
+      const { result } = await this.call(
+        ref.chatId,
+        isGroup,
+        (id) =>
+          this.api.editMessageText(id, ref.messageId, rendered.chunks[0]!, {
+            parse_mode: 'HTML',
+            link_preview_options: { is_disabled: true },
+            // Leaving reply_markup out removes the old buttons, whose tokens are spent anyway.
+            ...(single && rendered.keyboard ? { reply_markup: rendered.keyboard } : {}),
+          }),
+        { message: String(ref.messageId), replaces: true },
       );
+      // A newer edit of the message took this one's place before it was sent; that edit's caller sends its own rest.
+      if (result === SUPERSEDED) return true;
     } catch (err) {
       if (isApiError(err, 400, 'message is not modified')) return true;
       if (isApiError(err, 400, 'message to edit not found') || isApiError(err, 400, "message can't be edited") || isApiError(err, 400, 'no text in the message')) {
@@ -141,22 +148,30 @@ export class TelegramSender {
   /** Remove the buttons of a message whose tokens are all spent; a failure only leaves dead buttons. */
   async dropKeyboard(chatId: string, isGroup: boolean, messageId: number): Promise<void> {
     try {
-      await this.call(chatId, isGroup, (id) => this.api.editMessageReplyMarkup(id, messageId));
+      // Buttons only: an edit of the message still waiting is applied before this, never superseded past it.
+      await this.call(chatId, isGroup, (id) => this.api.editMessageReplyMarkup(id, messageId), { message: String(messageId), replaces: false });
     } catch (err) {
       if (!isApiError(err, 400, 'message is not modified')) this.log.warn({ chatId, error: errorText(err) }, 'telegram: could not remove spent buttons');
     }
   }
 
-  /** One Bot API call into a chat, through its lane; follows a group → supergroup move once. */
-  private async call<T>(chatId: string, isGroup: boolean, fn: (chatId: string) => Promise<T>): Promise<{ result: T; chatId: string }> {
+  /**
+   * One Bot API call into a chat, through its lane; follows a group → supergroup move once. With `edit`,
+   * the call changes that message and may be superseded (send-queue.ts run()).
+   */
+  private async call<T>(chatId: string, isGroup: boolean, fn: (chatId: string) => Promise<T>): Promise<{ result: T; chatId: string }>;
+  private async call<T>(chatId: string, isGroup: boolean, fn: (chatId: string) => Promise<T>, edit: MessageEdit): Promise<{ result: T | Superseded; chatId: string }>;
+  private async call<T>(chatId: string, isGroup: boolean, fn: (chatId: string) => Promise<T>, edit?: MessageEdit): Promise<{ result: T | Superseded; chatId: string }> {
+    const run = (id: string, group: boolean): Promise<T | Superseded> =>
+      edit ? this.queue.run(id, group, () => fn(id), this.sendPriority.getStore(), edit) : this.queue.run(id, group, () => fn(id), this.sendPriority.getStore());
     try {
-      return { result: await this.queue.run(chatId, isGroup, () => fn(chatId), this.sendPriority.getStore()), chatId };
+      return { result: await run(chatId, isGroup), chatId };
     } catch (err) {
       const moved = err instanceof GrammyError ? err.parameters.migrate_to_chat_id : undefined;
       if (moved === undefined) throw err;
       await this.migrations.record(chatId, String(moved));
       const newId = String(moved);
-      return { result: await this.queue.run(newId, true, () => fn(newId), this.sendPriority.getStore()), chatId: newId };
+      return { result: await run(newId, true), chatId: newId };
     }
   }
 }

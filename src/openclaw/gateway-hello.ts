@@ -19,7 +19,7 @@ export const HELLO_UNSURE_RC = 5;
 /**
  * Node (CommonJS, no dependency, Node ≥ 18) run as `node -e <this> -- <port> <timeout ms> <openclaw bin>`.
  * Prints evidence sections with their markers: `config` (the facts CONFIG_NODE_SCRIPT prints, from
- * the same file), `gateway_status` (pretty JSON, so the script's sed
+ * the same file, with the `.clobbered` copies as CLOBBERED_JS lists them), `gateway_status` (pretty JSON, so the script's sed
  * finds `logFile` and the config `path` as in the CLI's), `health` when the gateway answered it (or
  * refused the probe: rc 1, as the CLI's health fails then), `version` when a package.json says it.
  * Exit 0 when it could tell (the gateway answered, refused, or nothing listens); 5 when it could not.
@@ -42,11 +42,12 @@ let d=path.dirname(fs.realpathSync(b));for(let i=0;i<3&&!version;i++){try{const 
 let logFile=c&&c.logging&&typeof c.logging.file==='string'?c.logging.file:undefined;
 if(!logFile){let dir='/tmp/openclaw';try{const st=fs.statSync(dir);if(typeof process.getuid==='function'&&st.uid!==process.getuid())dir='/tmp/openclaw-'+process.getuid()}catch(e){}
 const d=new Date(),ds=d.getFullYear()+'-'+String(d.getMonth()+1).padStart(2,'0')+'-'+String(d.getDate()).padStart(2,'0');logFile=path.join(dir,'openclaw-'+ds+'.log')}
+const clob=()=>{let cl=[];try{const b=path.basename(p)+'.clobbered.';cl=fs.readdirSync(path.dirname(p)).filter(f=>f.startsWith(b)).map(f=>f.slice(b.length)).sort().slice(-3)}catch(e){}return 'clobbered='+cl.map(s).join(',')};
 let sock;
 const out={probe:'clawmedic-hello',cli:version?{version}:undefined,logFile,config:{cli:{path:p}},gateway:{bindMode:s(g.bind)||undefined,port,probeUrl:url},port:{port,listeners:[],hints:[]},rpc:{ok:false,url}};
 let done=false,health;
 const fin=(rc)=>{if(done)return;done=true;clearTimeout(timer);try{sock&&sock.destroy()}catch(e){}
-if(rc===0){const r=g.remote||{},u=g.controlUi||{};sec('config',['path='+p,'mode='+s(g.mode),'bind='+s(g.bind),'port='+s(g.port),'remoteUrl='+s(r.url),'authMode='+s(a.mode),'authTokenSet='+(a.token?'yes':'no'),'remoteTokenSet='+(r.token?'yes':'no'),'allowedOrigins='+(Array.isArray(u.allowedOrigins)?u.allowedOrigins.map(s).join(','):'')].join('\n'),0);
+if(rc===0){const r=g.remote||{},u=g.controlUi||{};sec('config',['path='+p,'mode='+s(g.mode),'bind='+s(g.bind),'port='+s(g.port),'remoteUrl='+s(r.url),'authMode='+s(a.mode),'authTokenSet='+(a.token?'yes':'no'),'remoteTokenSet='+(r.token?'yes':'no'),'allowedOrigins='+(Array.isArray(u.allowedOrigins)?u.allowedOrigins.map(s).join(','):''),clob()].join('\n'),0);
 sec('gateway_status',JSON.stringify(out,null,2),0);
 if(health)sec('health',JSON.stringify(health,null,2),0);else if(out.rpc.ok===false)sec('health','gateway probe failed: '+s(out.rpc.error),1);
 if(version)sec('version',version,0)}else process.stdout.write('clawmedic hello: '+s(out.rpc.error)+'\n');

@@ -22,7 +22,7 @@ import type { HostConfig } from '../../src/domain/host.js';
 import type { Finding, Verdict } from '../../src/domain/diagnosis.js';
 import { buildEvidenceScript, EVIDENCE_MAX_OUTPUT_BYTES, parseEvidence } from '../../src/openclaw/evidence.js';
 import { diagnose, type DiagnoseOptions } from '../../src/openclaw/diagnose.js';
-import { planFix, verifyFix } from '../../src/openclaw/plan.js';
+import { planFix, verifyFix, waitForGatewayStep } from '../../src/openclaw/plan.js';
 import { renderVerdict } from '../../src/render/render-results.js';
 import { renderText } from '../../src/chat/console/render-text.js';
 import { LOG_FILTER_ERE } from '../../src/openclaw/templates.js';
@@ -32,6 +32,8 @@ import { GatewayHome, isListening, saveRealFixture, staleTab, startControlUiClie
 
 const FAST = { initialMs: 200, factor: 1.7, maxMs: 1500 };
 const LONG = 600_000;
+/** fix.startWaitSec of this host: the wait ends as soon as the gateway answers; this is only the ceiling. */
+const START_WAIT_SEC = 240;
 
 interface StepRun {
   kind: string;
@@ -70,10 +72,15 @@ describe.sequential('one real gateway, one log: a host broken one way after anot
     }
   }
 
-  /** planFix()'s steps over SSH, as the fix worker runs them (stop at a failing step unless it may fail). */
+  /**
+   * planFix()'s steps over SSH, as the fix worker runs them (stop at a failing step unless it may
+   * fail), with the wait ceiling an operator of a slow host sets (`fix.startWaitSec`, which the fix
+   * worker puts into the plan): at load 13-19 on 2 cores a 2026.9.6 start took over the default 90 s.
+   */
   async function runPlan(verdict: Verdict): Promise<StepRun[]> {
     const out: StepRun[] = [];
-    for (const step of planFix(host, verdict).steps) {
+    const steps = planFix(host, verdict).steps.map((s) => (s.kind === 'wait_for_gateway' ? waitForGatewayStep(host, START_WAIT_SEC) : s));
+    for (const step of steps) {
       const r = await runner.exec(host, step.script, { timeoutMs: step.timeoutMs });
       out.push({ kind: step.kind, exitCode: r.exitCode, out: r.stdout + r.stderr });
       if (r.exitCode !== 0 && !step.continueOnError) break;
@@ -337,14 +344,21 @@ describe.sequential('one real gateway, one log: a host broken one way after anot
     mkdirSync(dir, { recursive: true });
     writeFileSync(
       path.join(dir, 'openclaw.plugin.json'),
-      JSON.stringify({ id: 'broken-fixture', configSchema: { type: 'object', additionalProperties: false, properties: {} } }),
+      // `activation.onStartup`: real 2026.9.6 loads a local plugin without channels at gateway start only
+      // when its manifest asks for it; without it the gateway defers it (no load, no error, health clean)
+      // while CLI commands (`plugins doctor`) do load it and fail.
+      JSON.stringify({
+        id: 'broken-fixture',
+        activation: { onStartup: true },
+        configSchema: { type: 'object', additionalProperties: false, properties: {} },
+      }),
     );
     writeFileSync(
       path.join(dir, 'package.json'),
       JSON.stringify({ name: 'broken-fixture', version: '1.0.0', type: 'module', main: 'index.js', openclaw: { extensions: ['./index.js'] } }),
     );
     writeFileSync(path.join(dir, 'index.js'), "throw new Error('broken-fixture: intentional load failure');\n");
-    // A path in plugins.load.paths alone is not loaded (seen: 14 bundled plugins, no attempt): it must be
+    // A path in plugins.load.paths alone is not loaded (seen: 14 bundled plugins, no attempt): it is
     // enabled too, as in the shared sample (activationReason "enabled in config").
     await sh(
       `${oc(`config set plugins.load.paths '${JSON.stringify([dir])}'`)} && ${oc('config set plugins.entries.broken-fixture.enabled true')} && sh ${supervise} stop && sh ${supervise} start`,

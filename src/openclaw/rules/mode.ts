@@ -10,9 +10,14 @@ export const gatewayModeRule: Rule = (ctx) => {
   const ev = blocked.slice(-1).map(eventLine);
   if (missing) ev.push(`config ${cfg?.path ?? 'openclaw.json'}: gateway.mode is not set`);
   if (!ctx.probeOk) {
+    // 2026.4.29 prints "Gateway start blocked: … missing gateway.mode" to stdout only: its file log
+    // ends at the start's first lines (`loading configuration…`). A down gateway whose last start
+    // never got ready, with the mode missing from its config, is that blocked start.
+    const startNeverReady = missing && ctx.down && ctx.lastLifecycle?.kind === 'starting';
+    if (startNeverReady && !blocked.length) ev.push(`last lifecycle line: ${eventLine(ctx.lastLifecycle!)} (the start never got ready)`);
     return finding({
       cause: 'gateway_mode_unset',
-      confidence: blocked.length ? 'high' : 'medium',
+      confidence: blocked.length || startNeverReady ? 'high' : 'medium',
       weight: 94,
       summary: 'gateway.mode is not set, so the gateway does not start',
       evidence: ev,

@@ -20,7 +20,7 @@ export const pluginRule: Rule = (ctx) => {
   const noNpm = errors.some((err) => NO_NPM_RE.test(err)) || sinceStart.some((e) => NO_NPM_RE.test(e.text));
   const ev = ids.slice(0, 6).map((id) => `plugin ${id} failed: ${fails.get(id)}`);
   if (depsMissing) ev.push('plugin runtime deps missing: the plugins\' modules are missing (an update that did not finish)');
-  if (noNpm) ev.push('"Unable to resolve a safe npm executable": no npm on the gateway user\'s PATH, so neither the gateway nor doctor --fix can install them');
+  if (noNpm) ev.push('"Unable to resolve a safe npm executable": no npm beside the Node that runs the gateway, so neither the gateway nor doctor --fix can install them');
   return finding({
     cause: 'plugin_failure',
     confidence: ctx.evidence.health?.pluginErrors.length ? 'high' : 'medium',
@@ -30,7 +30,8 @@ export const pluginRule: Rule = (ctx) => {
       : `${ids.length} plugin(s) failed to load: ${ids.slice(0, 5).join(', ')}`,
     evidence: ev,
     userActions: noNpm
-      ? ['Put npm on the PATH of the user that runs the gateway (install Node with npm), then run `openclaw doctor --fix` with the gateway stopped, or `openclaw update`.']
+      ? // Real 2026.4.29 looks for npm only beside process.execPath (../lib/node_modules/npm, node_modules/npm, npm), never on PATH.
+        ['Run the gateway with a Node install that ships npm beside its `node` binary (OpenClaw 2026.4 looks for npm there, not on PATH), then run `openclaw doctor --fix` with the gateway stopped, or `openclaw update`.']
       : depsMissing
         ? ['Finish the update (`openclaw update`, or stop the gateway and run `openclaw doctor --fix`).']
         : [],
@@ -41,7 +42,7 @@ export const pluginRule: Rule = (ctx) => {
     details: {
       pluginIds: ids,
       ...(depsMissing ? { pluginDepsMissing: true } : {}),
-      ...(noNpm ? { doctorUnavailable: 'Unable to resolve a safe npm executable (no npm for the gateway user)' } : {}),
+      ...(noNpm ? { doctorUnavailable: 'Unable to resolve a safe npm executable (no npm beside the Node that runs the gateway)' } : {}),
     },
   });
 };

@@ -7,6 +7,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import WebSocket from 'ws';
+import { waitUntil } from './net-util.js';
 
 /** One connection attempt as the client saw it. */
 export interface ControlUiAttempt {
@@ -117,7 +118,9 @@ export function startControlUiClient(opts: ControlUiClientOptions): ControlUiCli
               id: connectId,
               method: 'connect',
               params: {
-                minProtocol: 4,
+                // The range both lines speak: 2026.4.29 refuses anything without 3 ("protocol
+                // mismatch", expectedProtocol 3, close 1002), 2026.9.6 speaks 4.
+                minProtocol: 3,
                 maxProtocol: 4,
                 client: {
                   id: opts.clientId ?? 'webchat-ui',
@@ -199,4 +202,18 @@ export function startControlUiClient(opts: ControlUiClientOptions): ControlUiCli
 /** A stale tab: `attempts` connects with `token`, looping on rejection; resolves with what it saw. */
 export function staleTab(opts: ControlUiClientOptions): Promise<ControlUiAttempt[]> {
   return startControlUiClient(opts).done;
+}
+
+/**
+ * Wait until the gateway accepts a connect with `token` from `origin` (one attempt every 1 s).
+ * Why: 2026.4.29 restarts itself (SIGUSR1, in-process) for a new gateway.auth.token and refuses
+ * connects for ~5-10 s meanwhile, where 2026.9.6 hot-reloads it without a gap.
+ */
+export async function waitForHello(url: string, token: string, origin: string, timeoutMs = 120_000): Promise<void> {
+  await waitUntil(
+    'gateway accepts the token',
+    async () => (await staleTab({ url, token, origin, attempts: 1 }))[0]?.helloOk === true,
+    timeoutMs,
+    1000,
+  );
 }

@@ -64,7 +64,9 @@ export class GatewayHome {
         'onboard', '--non-interactive', '--accept-risk', '--mode', 'local', '--auth-choice', 'skip',
         '--gateway-auth', 'token', '--gateway-token', token, '--gateway-bind', 'loopback',
         '--gateway-port', String(port), '--skip-daemon', '--skip-channels', '--skip-skills',
-        '--skip-search', '--skip-ui', '--skip-health', '--skip-hooks',
+        '--skip-search', '--skip-ui', '--skip-health',
+        // 2026.4 has no hooks step: its onboard refuses `--skip-hooks` ("unknown option").
+        ...(install.version.startsWith('2026.4.') ? [] : ['--skip-hooks']),
       ],
       120_000,
     );

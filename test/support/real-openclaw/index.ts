@@ -16,6 +16,7 @@ export { GatewayProcess, type GatewayExit } from './gateway-process.js';
 export {
   startControlUiClient,
   staleTab,
+  waitForHello,
   UI_BACKOFF,
   type ControlUiAttempt,
   type ControlUiClient,

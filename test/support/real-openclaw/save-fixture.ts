@@ -6,7 +6,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { redact } from '../../../src/util/redact.js';
-import { REPO_DIR } from './install.js';
+import { DEFAULT_OPENCLAW_VERSION, defaultCacheDir, REPO_DIR } from './install.js';
 
 /** Placeholders for machine-specific text, longest first. */
 export interface FixtureScrub {
@@ -21,7 +21,9 @@ export interface FixtureScrub {
 export function saveRealFixture(name: string, text: string, scrub: FixtureScrub = {}): string {
   let out = text;
   for (const s of scrub.secrets ?? []) if (s) out = out.split(s).join('<redacted>');
-  const paths = [...(scrub.paths ?? []), [path.join(REPO_DIR, '.cache', 'openclaw'), '<install-dir>'] as [string, string]];
+  // The install of whichever version runs (OPENCLAW_VERSION / OPENCLAW_CACHE_DIR), as install.ts picks it.
+  const installDir = process.env.OPENCLAW_CACHE_DIR || defaultCacheDir(process.env.OPENCLAW_VERSION || DEFAULT_OPENCLAW_VERSION);
+  const paths = [...(scrub.paths ?? []), [installDir, '<install-dir>'] as [string, string]];
   for (const [from, to] of paths.sort((a, b) => b[0].length - a[0].length)) out = out.split(from).join(to);
   // Temp dirs of the harness and the test user's home are machine-specific.
   out = out.replace(new RegExp(`${escapeRe(os.tmpdir())}/clawmedic-[A-Za-z0-9-]+`, 'g'), '<tmp-dir>');

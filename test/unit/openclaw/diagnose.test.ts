@@ -127,6 +127,24 @@ describe('diagnose: token causes', () => {
     expect(head(v).summary).toMatch(/2 client\(s\)/);
   });
 
+  it('config_autorestored seen only from the .clobbered copy (2026.4.29 prints its restore line to stdout only)', () => {
+    // The restore line removed from the real log: what a 2026.4 host's file log holds. The copy's
+    // name carries the time (openclaw.json.clobbered.<time>); the gateway started ~2 s after it.
+    const log = fx('log-mode-unset-autorestored.jsonl').split('\n').filter((l) => !/Config auto-restored/.test(l)).join('\n');
+    const restore = Date.parse('2026-11-25T15:23:03.210Z');
+    const wrong = shiftTimestamps(fx('log-wrong-token.jsonl').split('\n'), restore + 20_000);
+    const tab = shiftTimestamps(fx('log-stale-tab-loop.jsonl').split('\n'), restore + 140_000);
+    const config = `${fx('derived/config-facts-ok.txt').trim()}\nclobbered=2026-11-20T10-00-00-000Z,2026-11-25T15-23-02-900Z\n`;
+    const now = new Date(restore + 150_000).toISOString();
+    const v = verdict({ log: `${log}\n${[...wrong, ...tab].join('\n')}`, config }, now);
+    expect(head(v).cause).toBe('config_autorestored');
+    expect(head(v).summary).toMatch(/openclaw\.json\.clobbered copy/);
+    expect(head(v).summary).toMatch(/2 client\(s\)/);
+    // Without the copy the same log is a plain token mismatch of two clients: the copy is what tells.
+    const without = verdict({ log: `${log}\n${[...wrong, ...tab].join('\n')}` }, now);
+    expect(head(without).cause).not.toBe('config_autorestored');
+  });
+
   it('device_token_mismatch (derived from the wrong-token lines)', () => {
     const v = verdict({ log: fx('derived/log-device-token-mismatch.stdout.txt') }, '2026-11-25T15:02:00Z');
     expect(head(v).cause).toBe('device_token_mismatch');
@@ -309,6 +327,15 @@ describe('diagnose: plugins, port, second gateway, mode, URL, telegram', () => {
     );
     expect(causes(v).slice(0, 2)).toEqual(['gateway_mode_unset', 'gateway_down']);
     expect(head(v).confidence).toBe('high');
+  });
+
+  it('gateway_mode_unset on 2026.4.29: the blocked start left only its first lines in the file log', () => {
+    // 2026.4 prints "Gateway start blocked" to stdout only: the file log ends at `loading configuration…`.
+    const log = fx('derived/log-mode-blocked.stdout.txt').split('\n').filter((l) => !/start blocked/i.test(l)).join('\n');
+    const v = verdict({ ...{ status: fx('gateway-status-down.json'), ss: fx('derived/ss-nothing.txt') }, config: fx('derived/config-facts-mode-unset.txt'), log }, '2026-11-25T15:25:00Z');
+    expect(causes(v).slice(0, 2)).toEqual(['gateway_mode_unset', 'gateway_down']);
+    expect(head(v).confidence).toBe('high');
+    expect(joined(v)).toMatch(/the start never got ready/);
   });
 
   it('gateway.mode missing while the gateway runs: a low-weight warning', () => {

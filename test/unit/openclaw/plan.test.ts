@@ -139,7 +139,7 @@ describe('planFix: plugins, port, mode', () => {
     const p = planFix(h4, verdict);
     expect(kinds(p)).toEqual([]);
     expect(p.userActions.join(' ')).toMatch(/safe npm executable/);
-    expect(p.userActions.join(' ')).toMatch(/npm on the PATH/);
+    expect(p.userActions.join(' ')).toMatch(/npm beside its .node. binary/);
     expect(verdict.findings[0]!.details?.doctorUnavailable).toMatch(/safe npm executable/);
   });
 

@@ -15,6 +15,7 @@ import type { HostMutes, MuteStore } from '../state/mute-store.js';
 import { AUTO_FIXABLE_CAUSES, MONITOR_DEFAULTS } from '../monitor-constants.js';
 import type { KeySpace } from '../state/key-space.js';
 import { LogFollower } from './follower.js';
+import type { AutoFix } from './auto-fix.js';
 import type { IncidentStore } from '../state/incident-store.js';
 import {
   ackIncident,
@@ -29,15 +30,10 @@ import {
   type AlertPolicy,
 } from './incident-machine.js';
 import type { Incident } from '../domain/incident.js';
-import { readProbes, type ProbeResult } from './probe.js';
+import { readProbes, type ProbeResult } from '../state/probe-results.js';
 import { SignalExtractor } from './signals.js';
 import { refusalSeries, SeriesBuffer } from '../state/host-series.js';
-
-/** An ack asked for in chat, waiting for the host's owner to apply it. */
-export interface AckRequest {
-  by: string;
-  at: number;
-}
+import { AckRequests } from '../state/ack-requests.js';
 
 export interface HostMonitorDeps {
   host: HostConfig;
@@ -59,7 +55,7 @@ export interface HostMonitorDeps {
   /** The ack/mute change counter, shared by the process (undefined: read acks and mutes every tick). */
   readControlSeq?: () => Promise<string | null>;
   /** Auto-fix for a firing incident (undefined = auto-fix not wired). */
-  autoFix?: (inc: Incident, note: (what: string) => void) => Promise<void>;
+  autoFix?: AutoFix;
   /** Called when a fenced save finds the lease taken by another process. */
   onLeaseLost(host: string): void;
   /** Called with true when this host monitor cannot reach Redis, false when it can again. */
@@ -90,7 +86,11 @@ export class HostMonitor {
   /** Acks and mutes as last read, and when they must be read again (see state/control-seq.ts). */
   private controls: { seq: string | null | undefined; mutes: HostMutes; readAt: number; until: number } | undefined;
 
-  constructor(private readonly deps: HostMonitorDeps) {}
+  private readonly acks: AckRequests;
+
+  constructor(private readonly deps: HostMonitorDeps) {
+    this.acks = new AckRequests(deps.redis, deps.keys);
+  }
 
   get name(): string {
     return this.deps.host.name;
@@ -302,13 +302,12 @@ export class HostMonitor {
    * when the change counter moved, a mute ran out, or the last read is older than controlsRefreshMs.
    */
   private async readControls(now: number): Promise<HostMutes> {
-    const { redis, keys, host } = this.deps;
+    const { host } = this.deps;
     const seq = await this.deps.readControlSeq?.();
     const c = this.controls;
     if (c && seq !== undefined && seq === c.seq && now < c.until && now - c.readAt < MONITOR_DEFAULTS.controlsRefreshMs) return c.mutes;
-    const ackRaw = await redis.getdel(keys.ackRequest(host.name));
-    if (ackRaw) {
-      const req = JSON.parse(ackRaw) as AckRequest;
+    const req = await this.acks.take(host.name);
+    if (req) {
       for (const inc of this.incidents.values()) {
         if (inc.phase === 'firing' && (inc.firedAt ?? 0) <= req.at && ackIncident(inc, req.by, now)) this.dirty.add(inc);
       }

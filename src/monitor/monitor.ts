@@ -21,7 +21,7 @@ import { AlertSender } from '../alerts/alert-sender.js';
 import { createAlertCommands } from '../alerts/alert-commands.js';
 import { MuteStore } from '../state/mute-store.js';
 import { MONITOR_DEFAULTS } from '../monitor-constants.js';
-import { HostMonitor } from './host-monitor.js';
+import { HostMonitor, type HostMonitorDeps } from './host-monitor.js';
 import type { KeySpace } from '../state/key-space.js';
 import { SharedRead } from './shared-read.js';
 import { policyFromConfig, type AlertPolicy } from './incident-machine.js';
@@ -117,36 +117,17 @@ export async function startMonitor(deps: MonitorDeps): Promise<MonitorHandle> {
   const sharedProbes = new SharedRead(() => readProbes(redis, keys, allHosts), tickMs / 2);
   const controlSeq = new SharedRead(() => redis.get(keys.controlSeq()), tickMs / 2);
   const follower = { backlogLines: t.backlogLines, rollCheckSec: t.rollCheckSec, backoffMinMs: t.backoffMinMs, backoffMaxMs: t.backoffMaxMs };
+  const perHost: Omit<HostMonitorDeps, 'host' | 'onLeaseLost'> = {
+    allHosts, policy, processId, redis, keys, runner: deps.runner, store, mutes, sender, logger,
+    probeIntervalMs, tickMs, follower, autoFix, onRedisBlind: (b: boolean) => blind.set(b),
+    readAllProbes: () => sharedProbes.get(),
+    readControlSeq: () => controlSeq.get(),
+  };
 
   const hostLeases = new HostLeases<HostMonitor>({
-    hosts: deps.hosts,
-    leases: new LeaseManager(redis, keys, processId, leaseMs),
-    processId,
-    leaseMs,
-    logger,
+    hosts: deps.hosts, leases: new LeaseManager(redis, keys, processId, leaseMs), processId, leaseMs, logger,
     onBlind: (b) => blind.set(b),
-    follow: (host, lost) =>
-      new HostMonitor({
-        host,
-        allHosts,
-        readAllProbes: () => sharedProbes.get(),
-        readControlSeq: () => controlSeq.get(),
-        policy,
-        processId,
-        redis,
-        keys,
-        runner: deps.runner,
-        store,
-        mutes,
-        sender,
-        logger,
-        probeIntervalMs,
-        tickMs,
-        follower,
-        autoFix,
-        onLeaseLost: lost,
-        onRedisBlind: (b) => blind.set(b),
-      }),
+    follow: (host, lost) => new HostMonitor({ ...perHost, host, onLeaseLost: lost }),
   });
   await hostLeases.start();
 

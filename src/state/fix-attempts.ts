@@ -10,7 +10,7 @@ import { TTL, type KeySpace } from './key-space.js';
 export class FixAttempts {
   constructor(
     private readonly redis: RedisClient,
-    private readonly keys: KeySpace,
+    keys: KeySpace,
     private readonly key: (host: string) => string = (host) => keys.fixAttempts(host),
   ) {}
 

@@ -76,7 +76,7 @@ class FixTakenOverError extends Error {
 
 async function runFix(deps: FixWorkerDeps, job: Job<FixJobData, unknown, 'fix'>, plan: FixPlan): Promise<FixOutcome> {
   const started = Date.now();
-  const { actor, chat, messageKey } = job.data;
+  const { chat, messageKey } = job.data;
   const jobId = String(job.id);
   const host = deps.hosts.get(job.data.host);
   // Duration only: the job id stays in the audit trail and logs, not in chat.

@@ -30,7 +30,7 @@ import { releaseHostLockOfJob } from '../state/host-lock.js';
 import type { JobSigner } from '../util/job-signer.js';
 import type { FixRunStore } from '../state/fix-runs.js';
 import type { ProcessOwner } from '../domain/types.js';
-import type { RedisOutages } from '../state/redis.js';
+import type { RedisOutages } from '../state/redis-outages.js';
 import type { KeySpace } from '../state/key-space.js';
 import { FixMarkers } from '../state/fix-markers.js';
 

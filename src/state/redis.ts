@@ -11,8 +11,7 @@
  */
 import net from 'node:net';
 import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
-import { ClawmedicError, ConfigError } from '../domain/errors.js';
-import type { Logger } from '../util/logger.js';
+import { ConfigError } from '../domain/errors.js';
 import { redact } from '../util/redact.js';
 
 export type RedisRole = 'worker' | 'producer' | 'subscriber';
@@ -255,7 +254,7 @@ export function createRedis(url: string, role: RedisRole, extra: RedisTlsOptions
 }
 
 /** With Sentinel the URL's host is the master name, not an address: hand ioredis the options alone. */
-function newRedis(url: string, extra: RedisTlsOptions, options: RedisOptions): Redis {
+export function newRedis(url: string, extra: RedisTlsOptions, options: RedisOptions): Redis {
   return extra.sentinel ? new Redis(options) : new Redis(url, options);
 }
 
@@ -273,155 +272,5 @@ export function describeRedisUrl(url: string): string {
     return `${u.protocol}//${u.host}`;
   } catch {
     return redact(url);
-  }
-}
-
-/** Redis could not be reached. Transient by nature. */
-export class RedisUnavailableError extends ClawmedicError {
-  constructor(url: string, reason: string, extra: RedisTlsOptions = {}) {
-    super(`Redis at ${describeRedis(url, extra)} is unreachable (${reason}).`, 'REDIS_UNAVAILABLE', true);
-  }
-}
-
-/** Redis answered but refused the credentials or the certificate: waiting will not help, the config must change. */
-export class RedisAccessError extends ClawmedicError {
-  constructor(url: string, reason: string, extra: RedisTlsOptions = {}) {
-    super(
-      `Redis at ${describeRedis(url, extra)} refused the connection: ${reason}. ` +
-        (extra.sentinel ? 'Check the user and password of REDIS_URL and REDIS_SENTINEL_PASSWORD.' : 'Check the user, password and TLS settings of REDIS_URL.'),
-      'REDIS_ACCESS',
-    );
-  }
-}
-
-/** Errors that retrying cannot fix: auth (WRONGPASS, NOAUTH, NOPERM) and certificate checks. */
-const ACCESS_ERROR_RE = /^(WRONGPASS|NOAUTH|NOPERM)\b|CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS_CERT_ALTNAME|HOSTNAME_MISMATCH/;
-
-/**
- * Wait until Redis answers PING, logging one clear line per attempt (no crash loop).
- * Gives up after `maxWaitMs` (Infinity for the long-running bot) with RedisUnavailableError.
- */
-export async function waitForRedis(url: string, logger: Logger, maxWaitMs: number, extra: RedisTlsOptions = {}): Promise<void> {
-  const started = Date.now();
-  let delay = 500;
-  for (;;) {
-    const probe = extra.cluster
-      ? clusterProbe(url, extra.cluster)
-      : newRedis(url, extra, {
-          ...connectionOptions(url, extra),
-          lazyConnect: true,
-          maxRetriesPerRequest: 0,
-          retryStrategy: () => null,
-          connectTimeout: 2000,
-          // One pass over the sentinels per attempt; this loop does the waiting and the logging.
-          ...(extra.sentinel ? { sentinelRetryStrategy: () => null, failoverDetector: false } : {}),
-        });
-    // The socket error (ECONNREFUSED, ENOTFOUND...) says more than ioredis' "Connection is closed"; on a Cluster the
-    // last node's error is carried by "Failed to refresh slots cache".
-    let socketError: string | undefined;
-    probe.on('error', (e: NodeJS.ErrnoException & { lastNodeError?: NodeJS.ErrnoException }) => {
-      const cause = e.lastNodeError ?? e;
-      socketError ??= cause.code ?? cause.message;
-    });
-    try {
-      await withDeadline(probe.connect(), PROBE_DEADLINE_MS);
-      await withDeadline(probe.ping(), PROBE_DEADLINE_MS);
-      probe.disconnect();
-      return;
-    } catch (err) {
-      probe.disconnect();
-      const message = err instanceof Error ? err.message : String(err);
-      if (ACCESS_ERROR_RE.test(message)) throw new RedisAccessError(url, redact(message.split('\n')[0]!), extra);
-      if (socketError && ACCESS_ERROR_RE.test(socketError)) throw new RedisAccessError(url, redact(socketError), extra);
-      const reason = redact(socketError ?? (err as NodeJS.ErrnoException).code ?? message);
-      if (Date.now() - started + delay > maxWaitMs) throw new RedisUnavailableError(url, reason, extra);
-      logger.warn(`Redis at ${describeRedis(url, extra)} is unreachable (${reason}); retrying in ${Math.round(delay / 1000)} s`);
-      await new Promise((r) => setTimeout(r, delay));
-      delay = Math.min(delay * 2, 15_000);
-    }
-  }
-}
-
-/** One attempt of waitForRedis never takes longer (a Cluster whose ready check fails neither connects nor rejects). */
-const PROBE_DEADLINE_MS = 5000;
-
-function withDeadline<T>(p: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer within ${ms / 1000} s`)), ms);
-  });
-  return Promise.race([p, late]).finally(() => clearTimeout(timer));
-}
-
-/** One pass over the cluster's seed nodes: slot map, `cluster_state:ok`, then PING; waitForRedis does the waiting. */
-function clusterProbe(url: string, target: ClusterTarget): Cluster {
-  const o = clusterOptions(url, 'producer');
-  return new ClawmedicCluster(target.nodes, {
-    ...o,
-    redisOptions: { ...o.redisOptions, maxRetriesPerRequest: 0, connectTimeout: 2000 },
-    lazyConnect: true,
-    clusterRetryStrategy: () => null,
-  });
-}
-
-/**
- * When the connections of this process could not reach Redis (a restart, a Sentinel failover): a job that ran
- * through one can say so in its result. Spans closer than `mergeMs` are one outage (after a failover ioredis
- * reconnects once more when the sentinels announce the switch).
- */
-export class RedisOutages {
-  private downSince: number | undefined;
-  private readonly spans: Array<{ from: number; to: number }> = [];
-
-  constructor(private readonly mergeMs = 2000) {}
-
-  /**
-   * Follow `conn`: 'close' starts an outage, 'ready' ends it. A Cluster stays "ready" while one of its masters dies, so
-   * there the loss of the master serving the slot of `slotKey` (clawmedic's hash tag) starts an outage too, and it
-   * ends when a command on that slot is answered again (by the promoted replica).
-   */
-  watch(conn: RedisClient, slotKey?: string): this {
-    conn.on('close', () => this.down());
-    conn.on('ready', () => this.up());
-    if (conn instanceof Cluster && slotKey !== undefined) this.watchSlot(conn, slotKey);
-    return this;
-  }
-
-  private watchSlot(conn: Cluster, key: string): void {
-    let slot: number | undefined;
-    const learnSlot = () => void conn.cluster('KEYSLOT', key).then((n) => (slot = n), () => undefined);
-    learnSlot();
-    let probing = false;
-    conn.on('-node', (node: Redis) => {
-      if (slot === undefined) return learnSlot();
-      if (probing || conn.slots[slot]?.[0] !== `${node.options.host}:${node.options.port}`) return;
-      probing = true;
-      this.down();
-      // On a connection that waits failovers out this read returns once the slot has a master again.
-      conn.exists(key).then(
-        () => this.up(),
-        () => undefined,
-      ).finally(() => (probing = false));
-    });
-  }
-
-  private down(): void {
-    this.downSince ??= Date.now();
-  }
-
-  private up(): void {
-    if (this.downSince === undefined) return;
-    const span = { from: this.downSince, to: Date.now() };
-    this.downSince = undefined;
-    const last = this.spans[this.spans.length - 1];
-    if (last && span.from - last.to <= this.mergeMs) last.to = span.to;
-    else this.spans.push(span);
-    if (this.spans.length > 100) this.spans.shift();
-  }
-
-  /** Outages that overlap [since, now]: how many and how long in all (an ongoing one counts up to now). */
-  since(since: number, now = Date.now()): { count: number; ms: number } {
-    const all = [...this.spans, ...(this.downSince !== undefined ? [{ from: this.downSince, to: now }] : [])].filter((x) => x.to >= since);
-    return { count: all.length, ms: all.reduce((n, x) => n + (x.to - Math.max(x.from, since)), 0) };
   }
 }

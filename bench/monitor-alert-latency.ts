@@ -29,7 +29,7 @@ import { TelegramAdapter } from '../src/chat/telegram/telegram-adapter.js';
 import { configSchema } from '../src/config/schema.js';
 import type { HostConfig } from '../src/domain/host.js';
 import type { Delivery } from '../src/domain/types.js';
-import { recordProbe } from '../src/monitor/probe.js';
+import { recordProbe } from '../src/jobs/probe.js';
 import { SshRunner } from '../src/remote/ssh-runner.js';
 import { createLogger } from '../src/util/logger.js';
 import { createStandin } from '../src/standin/host-standin.js';

@@ -10,7 +10,7 @@ import { loadConfig, type LoadedConfig } from './config/load-config.js';
 import { ClawmedicError } from './domain/errors.js';
 import type { Reply } from './domain/types.js';
 import { createApp, type App } from './main.js';
-import { createLogger } from './util/logger.js';
+import { createLogger, type Logger } from './util/logger.js';
 import { redact } from './util/redact.js';
 
 const USAGE = `clawmedic — diagnose and fix OpenClaw gateways from chat
@@ -93,6 +93,75 @@ async function runConsole(loaded: LoadedConfig, withWorkers: boolean): Promise<v
   await app.close();
 }
 
+type CliOptions = { config?: string; yes?: boolean; timeout?: string };
+
+/** `clawmedic config check`: load and validate the config, say what it holds. */
+function configCheck(sub: string | undefined, values: CliOptions): void {
+  if (sub !== 'check') fail(`unknown subcommand "config ${sub ?? ''}"\n${USAGE}`);
+  const loaded = loadConfig(configPath(values));
+  process.stdout.write(
+    `${loaded.file}: OK — ${loaded.hosts.length} host(s), ${loaded.config.people.length} person(s), ${loaded.config.chats.length} chat(s); ` +
+      `adapters: ${[loaded.secrets.telegramToken && 'telegram', loaded.secrets.discordToken && 'discord', 'console'].filter(Boolean).join(', ')}\n`,
+  );
+  // Said once here instead of as a gap on every diagnose: an unprivileged SSH user cannot read dmesg.
+  process.stdout.write(
+    'Note: kernel OOM kills are read from the journal or dmesg; an SSH user without access to them (group systemd-journal or adm, ' +
+      'or kernel.dmesg_restrict=0) gives clawmedic no kernel OOM evidence, only the supervisor\'s exit status and the gateway log.\n',
+  );
+}
+
+/** `clawmedic hosts fingerprint <host>[:port]`: the host key to pin. */
+async function hostsFingerprint(sub: string | undefined, target: string | undefined): Promise<void> {
+  if (sub !== 'fingerprint' || !target) fail('usage: clawmedic hosts fingerprint <host>[:port]');
+  const m = /^(\[[^\]]+\]|[^:]+)(?::(\d{1,5}))?$/.exec(target);
+  if (!m) fail(`"${target}" is not host or host:port`);
+  const { fetchHostKeyFingerprint } = await import('./remote/fetch-fingerprint.js');
+  const host = m[1]!.replace(/^\[|\]$/g, '');
+  const port = Number(m[2] ?? 22);
+  const { fingerprint, keyType } = await fetchHostKeyFingerprint(host, port, 10_000);
+  process.stdout.write(`${host}:${port} ${keyType} ${fingerprint}\n`);
+  process.stdout.write(`Pin it in clawmedic.yaml under the host's ssh.hostKeyFingerprint. Compare with "ssh-keygen -lf /etc/ssh/ssh_host_*_key.pub" on the host.\n`);
+}
+
+/** `clawmedic start`: the bot with its chats (the console without chat tokens, the demo without a config). */
+async function start(values: CliOptions, logger: Logger): Promise<never> {
+  const named = values.config ?? process.env.CLAWMEDIC_CONFIG;
+  if (named !== undefined && !existsSync(named)) {
+    // A config someone named (flag or env) that is not there is a typo, never a reason to start the demo.
+    fail(`${named}: no such config file (named by ${values.config !== undefined ? '--config' : 'CLAWMEDIC_CONFIG'}); nothing was started`);
+  }
+  if (!existsSync(configPath(values))) {
+    // First run on a fresh machine, nothing named: show the demo instead of an error.
+    process.stdout.write(`No ${configPath(values)} yet (copy clawmedic.example.yaml to configure your hosts): starting the demo.\n`);
+    const { runDemo } = await import('./demo/run-demo.js');
+    await runDemo();
+    process.exit(0);
+  }
+  const loaded = loadConfig(configPath(values));
+  const chat = (['telegram', 'discord'] as const).filter((p) => (p === 'telegram' ? loaded.secrets.telegramToken : loaded.secrets.discordToken));
+  if (chat.length === 0) {
+    logger.info('no TELEGRAM_BOT_TOKEN or DISCORD_TOKEN set: starting the console (see .env.example)');
+    await runConsole(loaded, true);
+    process.exit(0);
+  }
+  const app = await createApp(loaded, { workers: true, adapters: [...chat], http: true, redisWaitMs: Infinity, logger, monitor: true });
+  logger.info(`clawmedic running: ${chat.join(', ')}; ${loaded.hosts.length} host(s); http ${loaded.config.http.host}:${loaded.config.http.port}`);
+  await closeOnSignal(app, logger);
+  process.exit(0);
+}
+
+/** `clawmedic discord register`: the slash commands. */
+async function discordRegister(sub: string | undefined, values: CliOptions): Promise<void> {
+  if (sub !== 'register') fail('usage: clawmedic discord register');
+  const loaded = loadConfig(configPath(values));
+  const { secrets } = loaded;
+  if (!secrets.discordToken || !secrets.discordApplicationId) fail('DISCORD_TOKEN and DISCORD_APPLICATION_ID must be set');
+  const { registerCommands } = await import('./chat/discord/commands.js');
+  const guildId = secrets.discordGuildId ?? loaded.config.discord.guildId;
+  await registerCommands({ token: secrets.discordToken, applicationId: secrets.discordApplicationId, guildId, restApi: loaded.config.discord.restApi });
+  process.stdout.write(`Slash commands registered ${guildId ? `in guild ${guildId} (instant)` : 'globally (may take up to an hour to show)'}.\n`);
+}
+
 async function main(argv: string[]): Promise<void> {
   const { values, positionals } = parseArgs({
     args: argv,
@@ -113,32 +182,10 @@ async function main(argv: string[]): Promise<void> {
   const logger = createLogger();
 
   switch (cmd) {
-    case 'config': {
-      if (sub !== 'check') fail(`unknown subcommand "config ${sub ?? ''}"\n${USAGE}`);
-      const loaded = loadConfig(configPath(values));
-      process.stdout.write(
-        `${loaded.file}: OK — ${loaded.hosts.length} host(s), ${loaded.config.people.length} person(s), ${loaded.config.chats.length} chat(s); ` +
-          `adapters: ${[loaded.secrets.telegramToken && 'telegram', loaded.secrets.discordToken && 'discord', 'console'].filter(Boolean).join(', ')}\n`,
-      );
-      // Said once here instead of as a gap on every diagnose: an unprivileged SSH user cannot read dmesg.
-      process.stdout.write(
-        'Note: kernel OOM kills are read from the journal or dmesg; an SSH user without access to them (group systemd-journal or adm, ' +
-          'or kernel.dmesg_restrict=0) gives clawmedic no kernel OOM evidence, only the supervisor\'s exit status and the gateway log.\n',
-      );
-      return;
-    }
-    case 'hosts': {
-      if (sub !== 'fingerprint' || !rest[0]) fail('usage: clawmedic hosts fingerprint <host>[:port]');
-      const m = /^(\[[^\]]+\]|[^:]+)(?::(\d{1,5}))?$/.exec(rest[0]);
-      if (!m) fail(`"${rest[0]}" is not host or host:port`);
-      const { fetchHostKeyFingerprint } = await import('./remote/fetch-fingerprint.js');
-      const host = m[1]!.replace(/^\[|\]$/g, '');
-      const port = Number(m[2] ?? 22);
-      const { fingerprint, keyType } = await fetchHostKeyFingerprint(host, port, 10_000);
-      process.stdout.write(`${host}:${port} ${keyType} ${fingerprint}\n`);
-      process.stdout.write(`Pin it in clawmedic.yaml under the host's ssh.hostKeyFingerprint. Compare with "ssh-keygen -lf /etc/ssh/ssh_host_*_key.pub" on the host.\n`);
-      return;
-    }
+    case 'config':
+      return configCheck(sub, values);
+    case 'hosts':
+      return hostsFingerprint(sub, rest[0]);
     case 'run': {
       if (!sub) fail('usage: clawmedic run "/status prod"');
       const timeout = Number(values.timeout);
@@ -149,31 +196,8 @@ async function main(argv: string[]): Promise<void> {
     case 'console':
       await runConsole(loadConfig(configPath(values)), true);
       process.exit(0);
-    case 'start': {
-      const named = values.config ?? process.env.CLAWMEDIC_CONFIG;
-      if (named !== undefined && !existsSync(named)) {
-        // A config someone named (flag or env) that is not there is a typo, never a reason to start the demo.
-        fail(`${named}: no such config file (named by ${values.config !== undefined ? '--config' : 'CLAWMEDIC_CONFIG'}); nothing was started`);
-      }
-      if (!existsSync(configPath(values))) {
-        // First run on a fresh machine, nothing named: show the demo instead of an error.
-        process.stdout.write(`No ${configPath(values)} yet (copy clawmedic.example.yaml to configure your hosts): starting the demo.\n`);
-        const { runDemo } = await import('./demo/run-demo.js');
-        await runDemo();
-        process.exit(0);
-      }
-      const loaded = loadConfig(configPath(values));
-      const chat = (['telegram', 'discord'] as const).filter((p) => (p === 'telegram' ? loaded.secrets.telegramToken : loaded.secrets.discordToken));
-      if (chat.length === 0) {
-        logger.info('no TELEGRAM_BOT_TOKEN or DISCORD_TOKEN set: starting the console (see .env.example)');
-        await runConsole(loaded, true);
-        process.exit(0);
-      }
-      const app = await createApp(loaded, { workers: true, adapters: [...chat], http: true, redisWaitMs: Infinity, logger, monitor: true });
-      logger.info(`clawmedic running: ${chat.join(', ')}; ${loaded.hosts.length} host(s); http ${loaded.config.http.host}:${loaded.config.http.port}`);
-      await closeOnSignal(app, logger);
-      process.exit(0);
-    }
+    case 'start':
+      return start(values, logger);
     case 'worker': {
       const app = await createApp(loadConfig(configPath(values)), { workers: true, adapters: [], http: true, redisWaitMs: Infinity, logger, monitor: true });
       logger.info('clawmedic worker running');
@@ -185,17 +209,8 @@ async function main(argv: string[]): Promise<void> {
       await runDemo();
       process.exit(0);
     }
-    case 'discord': {
-      if (sub !== 'register') fail('usage: clawmedic discord register');
-      const loaded = loadConfig(configPath(values));
-      const { secrets } = loaded;
-      if (!secrets.discordToken || !secrets.discordApplicationId) fail('DISCORD_TOKEN and DISCORD_APPLICATION_ID must be set');
-      const { registerCommands } = await import('./chat/discord/commands.js');
-      const guildId = secrets.discordGuildId ?? loaded.config.discord.guildId;
-      await registerCommands({ token: secrets.discordToken, applicationId: secrets.discordApplicationId, guildId, restApi: loaded.config.discord.restApi });
-      process.stdout.write(`Slash commands registered ${guildId ? `in guild ${guildId} (instant)` : 'globally (may take up to an hour to show)'}.\n`);
-      return;
-    }
+    case 'discord':
+      return discordRegister(sub, values);
     default:
       fail(`unknown command "${cmd}"\n${USAGE}`);
   }

@@ -4,7 +4,8 @@
  * and the console's subscriber when it runs.
  */
 import type { LoadedConfig } from '../config/load-config.js';
-import { createRedis, redisTarget, waitForRedis, type RedisClient } from '../state/redis.js';
+import { createRedis, redisTarget, type RedisClient } from '../state/redis.js';
+import { waitForRedis } from '../state/redis-wait.js';
 import type { Logger } from '../util/logger.js';
 import { quitRedis } from './shutdown.js';
 

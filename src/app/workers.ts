@@ -24,7 +24,7 @@ import { startHostWorker } from '../jobs/host-worker.js';
 import { startNotifyWorker } from '../jobs/notify-worker.js';
 import { ProcessRegistry } from '../jobs/process-registry.js';
 import type { ProcessOwner } from '../domain/types.js';
-import type { RedisOutages } from '../state/redis.js';
+import type { RedisOutages } from '../state/redis-outages.js';
 import { startMonitor, type MonitorDeps, type MonitorHandle } from '../monitor/index.js';
 import type { Router } from '../router/router.js';
 import type { JobSigner } from '../util/job-signer.js';

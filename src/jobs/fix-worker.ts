@@ -30,8 +30,9 @@ import { releaseHostLockOfJob } from '../state/host-lock.js';
 import type { JobSigner } from '../util/job-signer.js';
 import type { FixRunStore } from '../state/fix-runs.js';
 import type { ProcessOwner } from '../domain/types.js';
-import type { RedisOutages } from '../state/redis.js';
-import { TTL, type KeySpace } from '../state/key-space.js';
+import type { RedisOutages } from '../state/redis-outages.js';
+import type { KeySpace } from '../state/key-space.js';
+import { FixMarkers } from '../state/fix-markers.js';
 
 export interface FixWorkerDeps {
   connection: ConnectionOptions;
@@ -75,16 +76,15 @@ class FixTakenOverError extends Error {
 
 async function runFix(deps: FixWorkerDeps, job: Job<FixJobData, unknown, 'fix'>, plan: FixPlan): Promise<FixOutcome> {
   const started = Date.now();
-  const { actor, chat, messageKey } = job.data;
+  const { chat, messageKey } = job.data;
   const jobId = String(job.id);
-  const who = { platform: actor.platform, userId: actor.userId };
   const host = deps.hosts.get(job.data.host);
   // Duration only: the job id stays in the audit trail and logs, not in chat.
   const footer = () => formatDuration(Date.now() - started);
   if (!host) throw new HostNotInInventoryError(job.data.host);
 
   // Guard against a stalled job being processed a second time: steps must not run twice.
-  if ((await deps.redis.set(deps.keys.fixStarted(jobId), String(Date.now()), 'EX', TTL.fixMarkerSec, 'NX')) !== 'OK') {
+  if (!(await new FixMarkers(deps.redis, deps.keys).claimStart(jobId))) {
     return {
       host: host.name,
       cause: plan.cause,
@@ -96,8 +96,48 @@ async function runFix(deps: FixWorkerDeps, job: Job<FixJobData, unknown, 'fix'>,
   // The hourly limit counts disruptive fixes only (stop, start, restart, kill).
   if (plan.steps.some((s) => isDisruptive(s.kind))) await deps.fixAttempts.record(host.name, jobId);
 
+  const { steps, failed } = await runSteps(deps, job, host, plan, footer);
+
+  if (failed) {
+    const last = steps[steps.length - 1]!;
+    return { host: host.name, cause: plan.cause, status: 'failed', steps, message: `Step "${last.kind}" failed (exit ${last.exitCode ?? (last.timedOut ? 'timeout' : 'none')}); later steps were not run.` };
+  }
+  await deps.notifier.send({ chat, messageKey, reply: { title: `${host.name}: verifying (probe + ${plan.verifyWindowSec} s log window)…`, tone: 'pending', footer: footer() } });
+  const verified = await verifyWindow(deps.ops, host, job.data.before ?? syntheticBefore(host.name, plan), plan.verifyWindowSec * 1000, started);
+  return { host: host.name, cause: plan.cause, ...judge(plan, steps, verified.check), steps, after: verified.after };
+}
+
+/** What the verify step's check means for this plan: fixed, not fixed, or the user has to act. */
+function judge(plan: FixPlan, steps: FixOutcome['steps'], check: VerifyCheck): Pick<FixOutcome, 'status' | 'message'> {
+  if (check.status === 'user_action_needed') {
+    // The host part worked; what still fails is on the user's side (a tab, a device, a lockout).
+    return { status: 'user_action_needed', message: `${check.reason}\nAction needed on your side: ${check.action ?? plan.userActions[0] ?? 'see /diagnose'}` };
+  }
+  if (plan.steps.length === 0 || (plan.userActions.length > 0 && !check.fixed && plan.steps.every((s) => !s.mutates))) {
+    return {
+      status: check.fixed ? 'fixed' : 'user_action_needed',
+      message: check.fixed ? check.reason : `${check.reason}\nOn your side:\n${plan.userActions.map((a) => `- ${a}`).join('\n')}`,
+    };
+  }
+  return {
+    status: check.fixed ? 'fixed' : 'not_fixed',
+    message: check.fixed ? check.reason : `Not fixed: ${check.reason}. Tried: ${steps.map((s) => s.kind).join(', ') || 'nothing'}.`,
+  };
+}
+
+type VerifyCheck = ReturnType<HostOps['verify']>;
+
+/** Run the plan's steps in order (each recorded before it runs), up to the first failing one that may not be skipped. */
+async function runSteps(
+  deps: FixWorkerDeps,
+  job: Job<FixJobData, unknown, 'fix'>,
+  host: HostConfig,
+  plan: FixPlan,
+  footer: () => string,
+): Promise<{ steps: FixOutcome['steps']; failed: boolean }> {
+  const { actor, chat, messageKey } = job.data;
+  const jobId = String(job.id);
   const steps: FixOutcome['steps'] = [];
-  let failed = false;
   for (const [i, step] of plan.steps.entries()) {
     // Durable before the step runs: a process killed during it leaves what it was doing in Redis.
     if (!(await deps.runs.stepStarted(jobId, i))) throw new FixTakenOverError(host.name, i);
@@ -110,67 +150,40 @@ async function runFix(deps: FixWorkerDeps, job: Job<FixJobData, unknown, 'fix'>,
       event: 'step',
       action: step.kind,
       host: host.name,
-      actor: who,
+      actor: { platform: actor.platform, userId: actor.userId },
       jobId,
       detail: `exit ${result.exitCode ?? 'none'}${result.timedOut ? ' (timed out)' : ''} in ${result.durationMs} ms`,
     });
-    if (step.secretOutput && result.secret) {
-      // A tokenized dashboard link: only to the requester, privately; never logged or audited.
-      await deps.notifier.send({
-        chat,
-        userId: actor.userId,
-        reply: {
-          title: `${host.name}: fresh dashboard link (private)`,
-          tone: 'info',
-          body: [
-            'Open this link in the browser whose tab shows "disconnected (4008)"; it carries the gateway\'s current token. Close the old tab first. Do not share it.',
-          ],
-          private: true,
-          secret: result.secret,
-        },
-        // The link is kept (sealed) for minutes only: if it cannot be delivered by then, say how to get another.
-        secretFallback: {
-          title: `${host.name}: fresh dashboard link not delivered`,
-          tone: 'warn',
-          body: [
-            `The link could not be sent to you within ${Math.round(DELIVERY.secretTtlSec / 60)} minutes and was discarded (clawmedic does not keep it longer). Run /fix ${host.name} again for a new one.`,
-          ],
-          private: true,
-        },
-      });
-    }
-    if (!ok && !step.continueOnError) {
-      failed = true;
-      break;
-    }
+    if (step.secretOutput && result.secret) await sendSecretLink(deps, job.data, host.name, result.secret);
+    if (!ok && !step.continueOnError) return { steps, failed: true };
   }
+  return { steps, failed: false };
+}
 
-  let after: Verdict | undefined;
-  let status: FixOutcome['status'];
-  let message: string;
-  if (failed) {
-    status = 'failed';
-    const last = steps[steps.length - 1]!;
-    message = `Step "${last.kind}" failed (exit ${last.exitCode ?? (last.timedOut ? 'timeout' : 'none')}); later steps were not run.`;
-  } else {
-    await deps.notifier.send({ chat, messageKey, reply: { title: `${host.name}: verifying (probe + ${plan.verifyWindowSec} s log window)…`, tone: 'pending', footer: footer() } });
-    const before = job.data.before ?? syntheticBefore(host.name, plan);
-    const verified = await verifyWindow(deps.ops, host, before, plan.verifyWindowSec * 1000, started);
-    after = verified.after;
-    const check = verified.check;
-    if (check.status === 'user_action_needed') {
-      // The host part worked; what still fails is on the user's side (a tab, a device, a lockout).
-      status = 'user_action_needed';
-      message = `${check.reason}\nAction needed on your side: ${check.action ?? plan.userActions[0] ?? 'see /diagnose'}`;
-    } else if (plan.steps.length === 0 || (plan.userActions.length > 0 && !check.fixed && plan.steps.every((s) => !s.mutates))) {
-      status = check.fixed ? 'fixed' : 'user_action_needed';
-      message = check.fixed ? check.reason : `${check.reason}\nOn your side:\n${plan.userActions.map((a) => `- ${a}`).join('\n')}`;
-    } else {
-      status = check.fixed ? 'fixed' : 'not_fixed';
-      message = check.fixed ? check.reason : `Not fixed: ${check.reason}. Tried: ${steps.map((s) => s.kind).join(', ') || 'nothing'}.`;
-    }
-  }
-  return { host: host.name, cause: plan.cause, status, steps, after, message };
+/** A tokenized dashboard link: only to the requester, privately; never logged or audited. */
+async function sendSecretLink(deps: FixWorkerDeps, data: FixJobData, host: string, secret: string): Promise<void> {
+  await deps.notifier.send({
+    chat: data.chat,
+    userId: data.actor.userId,
+    reply: {
+      title: `${host}: fresh dashboard link (private)`,
+      tone: 'info',
+      body: [
+        'Open this link in the browser whose tab shows "disconnected (4008)"; it carries the gateway\'s current token. Close the old tab first. Do not share it.',
+      ],
+      private: true,
+      secret,
+    },
+    // The link is kept (sealed) for minutes only: if it cannot be delivered by then, say how to get another.
+    secretFallback: {
+      title: `${host}: fresh dashboard link not delivered`,
+      tone: 'warn',
+      body: [
+        `The link could not be sent to you within ${Math.round(DELIVERY.secretTtlSec / 60)} minutes and was discarded (clawmedic does not keep it longer). Run /fix ${host} again for a new one.`,
+      ],
+      private: true,
+    },
+  });
 }
 
 function syntheticBefore(host: string, plan: FixPlan): Verdict {
@@ -185,112 +198,10 @@ function syntheticBefore(host: string, plan: FixPlan): Verdict {
 
 /** Start the fix worker (concurrency across hosts; one fix per host is enforced by the router's claim). */
 export function startFixWorker(deps: FixWorkerDeps): Worker<FixJobData, unknown, 'fix'> {
-  /** Fix jobs this worker is running now. */
-  const running = new Set<string>();
+  const ctx: WorkerState = { running: new Set(), markers: new FixMarkers(deps.redis, deps.keys) };
   const worker = new Worker<FixJobData, unknown, 'fix'>(
     QUEUES.fix,
-    async (job, token) => {
-      const jobId = String(job.id);
-      // Signature, inventory and parameters first; the scripts come from the templates, never from the job.
-      const guarded = await guardFixJob(deps, jobId, job.data);
-      if (!guarded.ok) return 'refused';
-      const plan = guarded.plan;
-      const { host, actor, chat, messageKey } = job.data;
-      const who = { platform: actor.platform, userId: actor.userId };
-      // The same job handed out again: its lock or its completion was lost (a Redis failover can lose the last
-      // writes of the old master). Still running here, or already answered: nothing to run and nothing to say.
-      if (running.has(jobId)) {
-        deps.logger.warn({ jobId, host }, 'fix job handed out again while it runs here; not run twice');
-        return 'duplicate';
-      }
-      // Marks a fix job whose outcome was sent: a copy handed out again (its completion lost in a failover) stays quiet.
-      const done = await deps.redis.get(deps.keys.fixDone(jobId));
-      if (done) {
-        deps.logger.warn({ jobId, host, outcome: done }, 'fix job handed out again after its outcome was sent; not run twice');
-        return done;
-      }
-      // Wait for a diagnose still running on this host (throws DelayedError: BullMQ retries it later).
-      const turn = await takeHostTurn(deps.redis, deps.keys, host, job, token, 'fix', (holder) =>
-        deps.notifier.send({ chat, messageKey, reply: { title: `${host}: waiting for the running ${holder?.action ?? 'job'} to finish before fixing…`, tone: 'pending' } }),
-      );
-      const end = deps.metrics?.jobDuration.startTimer({ type: 'fix' });
-      const jobStarted = Date.now();
-      let recorded = false;
-      try {
-        await deps.runs.begin({
-          jobId,
-          host,
-          cause: plan.cause,
-          owner: deps.owner,
-          lockToken: token,
-          origin: { actor, chat, messageKey },
-          steps: plan.steps.map((s) => s.kind),
-        });
-        recorded = true;
-      } catch (err) {
-        await turn.release();
-        throw err;
-      }
-      await deps.audit.record({ event: 'job_started', action: 'fix', host, actor: who, jobId, detail: `cause ${plan.cause}` });
-      await deps.onFixRunning?.(host, true);
-      running.add(jobId);
-      try {
-        const outcome = await runFix(deps, job, plan);
-        const away = deps.outages?.since(jobStarted);
-        if (away && away.count > 0 && outcome.steps.length > 0) {
-          // The chat is told that clawmedic had to wait and retry its writes; what ran on the host ran once.
-          outcome.message += `\n\nRedis was unreachable for ${formatDuration(away.ms)} during this fix (restart or failover); clawmedic waited for it and went on. Each step ran once.`;
-        }
-        let buttons: import('../domain/types.js').ReplyButton[] = [];
-        const ranDoctor = outcome.steps.some((s) => isDoctorStep(s.kind) && s.ok);
-        const offerTtlSec = deps.confirmTtlSec ?? DEFAULTS.confirmTtlSec;
-        const hostConfig = deps.hosts.get(host);
-        if (outcome.status !== 'fixed' && outcome.status !== 'user_action_needed' && ranDoctor && hostConfig) {
-          // doctor --fix rewrote openclaw.json (keeping a .bak): offer to put the old one back.
-          const restore = deps.ops.restorePlan?.(hostConfig, plan.cause);
-          if (restore) {
-            const [token] = await deps.buttons.issue(
-              [{ action: 'restore', host, platform: chat.platform, chatId: chat.chatId, boundUserId: actor.userId === AUTOFIX_USER_ID ? undefined : actor.userId, plan: restore }],
-              offerTtlSec + DEFAULTS.confirmExpiryGraceSec,
-            );
-            buttons = [{ label: 'Restore config backup', action: 'restore', token: token!, style: 'danger' }];
-          }
-        }
-        const took = formatDuration(Date.now() - jobStarted);
-        await deps.notifier.send({ chat, messageKey, reply: renderOutcome(outcome, took, buttons) });
-        if (buttons.length) {
-          // Unanswered, the offer goes away with its button (a pressed one has already changed the message).
-          const expired = renderOutcome(outcome, took);
-          expired.body = [...(expired.body ?? []), 'The offer to put the config backup back has expired; nothing was restored.'];
-          await deps.notifier.send({ chat, messageKey, reply: expired, retires: buttons.map((b) => b.token) }, { delayMs: offerTtlSec * 1000 });
-        }
-        await deps.audit.record({ event: 'fix_outcome', action: 'fix', host, actor: who, jobId, detail: `${outcome.status}: ${outcome.message}`.slice(0, 500) });
-        await deps.redis.set(deps.keys.fixDone(jobId), outcome.status, 'EX', TTL.fixMarkerSec);
-        end?.({ outcome: outcome.status });
-        return outcome.status;
-      } catch (err) {
-        if (err instanceof FixTakenOverError) {
-          // The process that recovered it told the requester and released the host; say nothing over it.
-          recorded = false;
-          await deps.audit.record({ event: 'job_failed', action: 'fix', host, actor: who, jobId, detail: err.message });
-          end?.({ outcome: 'failed' });
-          throw err;
-        }
-        const message = redact(err instanceof Error ? err.message : String(err));
-        await deps.notifier.send({ chat, messageKey, reply: { title: `${host}: fix failed: ${message}`, tone: 'error' } });
-        await deps.audit.record({ event: 'job_failed', action: 'fix', host, actor: who, jobId, detail: message });
-        end?.({ outcome: 'failed' });
-        throw err;
-      } finally {
-        running.delete(jobId);
-        await turn.release();
-        if (recorded) {
-          await deps.inflight.release('fix', host, jobId);
-          await deps.onFixRunning?.(host, false);
-          await deps.runs.end(jobId);
-        }
-      }
-    },
+    (job, token) => processFixJob(deps, ctx, job, token),
     {
       connection: deps.connection,
       prefix: deps.keys.prefix,
@@ -307,6 +218,135 @@ export function startFixWorker(deps: FixWorkerDeps): Worker<FixJobData, unknown,
     if (job && err?.message === BULLMQ_STALLED_REASON) void closeStalledBeforeStart(deps, job).catch((e) => deps.logger.warn({ err: e, jobId: job.id }, 'could not close a stalled fix job'));
   });
   return worker;
+}
+
+/** What a fix worker keeps across its jobs. */
+interface WorkerState {
+  /** Fix jobs this worker is running now. */
+  running: Set<string>;
+  markers: FixMarkers;
+}
+
+/** One fix job: checked, run once, its outcome sent; the host's claims released whatever happens. */
+async function processFixJob(deps: FixWorkerDeps, ctx: WorkerState, job: Job<FixJobData, unknown, 'fix'>, token: string | undefined): Promise<string> {
+  const jobId = String(job.id);
+  // Signature, inventory and parameters first; the scripts come from the templates, never from the job.
+  const guarded = await guardFixJob(deps, jobId, job.data);
+  if (!guarded.ok) return 'refused';
+  const plan = guarded.plan;
+  const { host, actor, chat, messageKey } = job.data;
+  const who = { platform: actor.platform, userId: actor.userId };
+  // The same job handed out again: its lock or its completion was lost (a Redis failover can lose the last
+  // writes of the old master). Still running here, or already answered: nothing to run and nothing to say.
+  if (ctx.running.has(jobId)) {
+    deps.logger.warn({ jobId, host }, 'fix job handed out again while it runs here; not run twice');
+    return 'duplicate';
+  }
+  // Marks a fix job whose outcome was sent: a copy handed out again (its completion lost in a failover) stays quiet.
+  const done = await ctx.markers.outcome(jobId);
+  if (done) {
+    deps.logger.warn({ jobId, host, outcome: done }, 'fix job handed out again after its outcome was sent; not run twice');
+    return done;
+  }
+  // Wait for a diagnose still running on this host (throws DelayedError: BullMQ retries it later).
+  const turn = await takeHostTurn(deps.redis, deps.keys, host, job, token, 'fix', (holder) =>
+    deps.notifier.send({ chat, messageKey, reply: { title: `${host}: waiting for the running ${holder?.action ?? 'job'} to finish before fixing…`, tone: 'pending' } }),
+  );
+  const end = deps.metrics?.jobDuration.startTimer({ type: 'fix' });
+  const jobStarted = Date.now();
+  let recorded = await beginRun(deps, job.data, jobId, plan, token, turn);
+  await deps.audit.record({ event: 'job_started', action: 'fix', host, actor: who, jobId, detail: `cause ${plan.cause}` });
+  await deps.onFixRunning?.(host, true);
+  ctx.running.add(jobId);
+  try {
+    const outcome = await runFix(deps, job, plan);
+    const away = deps.outages?.since(jobStarted);
+    if (away && away.count > 0 && outcome.steps.length > 0) {
+      // The chat is told that clawmedic had to wait and retry its writes; what ran on the host ran once.
+      outcome.message += `\n\nRedis was unreachable for ${formatDuration(away.ms)} during this fix (restart or failover); clawmedic waited for it and went on. Each step ran once.`;
+    }
+    await reportOutcome(deps, job.data, plan, outcome, jobStarted);
+    await deps.audit.record({ event: 'fix_outcome', action: 'fix', host, actor: who, jobId, detail: `${outcome.status}: ${outcome.message}`.slice(0, 500) });
+    await ctx.markers.markDone(jobId, outcome.status);
+    end?.({ outcome: outcome.status });
+    return outcome.status;
+  } catch (err) {
+    if (err instanceof FixTakenOverError) {
+      // The process that recovered it told the requester and released the host; say nothing over it.
+      recorded = false;
+      await deps.audit.record({ event: 'job_failed', action: 'fix', host, actor: who, jobId, detail: err.message });
+      end?.({ outcome: 'failed' });
+      throw err;
+    }
+    const message = redact(err instanceof Error ? err.message : String(err));
+    await deps.notifier.send({ chat, messageKey, reply: { title: `${host}: fix failed: ${message}`, tone: 'error' } });
+    await deps.audit.record({ event: 'job_failed', action: 'fix', host, actor: who, jobId, detail: message });
+    end?.({ outcome: 'failed' });
+    throw err;
+  } finally {
+    ctx.running.delete(jobId);
+    await turn.release();
+    if (recorded) {
+      await deps.inflight.release('fix', host, jobId);
+      await deps.onFixRunning?.(host, false);
+      await deps.runs.end(jobId);
+    }
+  }
+}
+
+/** Record the run before anything happens on the host (the host's turn is given back if that fails). */
+async function beginRun(
+  deps: FixWorkerDeps,
+  data: FixJobData,
+  jobId: string,
+  plan: FixPlan,
+  token: string | undefined,
+  turn: { release(): Promise<void> },
+): Promise<boolean> {
+  const { host, actor, chat, messageKey } = data;
+  try {
+    await deps.runs.begin({
+      jobId,
+      host,
+      cause: plan.cause,
+      owner: deps.owner,
+      lockToken: token,
+      origin: { actor, chat, messageKey },
+      steps: plan.steps.map((s) => s.kind),
+    });
+    return true;
+  } catch (err) {
+    await turn.release();
+    throw err;
+  }
+}
+
+/** The outcome in place of the progress message, with the "Restore config backup" offer when doctor --fix ran and it did not help. */
+async function reportOutcome(deps: FixWorkerDeps, data: FixJobData, plan: FixPlan, outcome: FixOutcome, jobStarted: number): Promise<void> {
+  const { host, actor, chat, messageKey } = data;
+  let buttons: import('../domain/types.js').ReplyButton[] = [];
+  const ranDoctor = outcome.steps.some((s) => isDoctorStep(s.kind) && s.ok);
+  const offerTtlSec = deps.confirmTtlSec ?? DEFAULTS.confirmTtlSec;
+  const hostConfig = deps.hosts.get(host);
+  if (outcome.status !== 'fixed' && outcome.status !== 'user_action_needed' && ranDoctor && hostConfig) {
+    // doctor --fix rewrote openclaw.json (keeping a .bak): offer to put the old one back.
+    const restore = deps.ops.restorePlan?.(hostConfig, plan.cause);
+    if (restore) {
+      const [token] = await deps.buttons.issue(
+        [{ action: 'restore', host, platform: chat.platform, chatId: chat.chatId, boundUserId: actor.userId === AUTOFIX_USER_ID ? undefined : actor.userId, plan: restore }],
+        offerTtlSec + DEFAULTS.confirmExpiryGraceSec,
+      );
+      buttons = [{ label: 'Restore config backup', action: 'restore', token: token!, style: 'danger' }];
+    }
+  }
+  const took = formatDuration(Date.now() - jobStarted);
+  await deps.notifier.send({ chat, messageKey, reply: renderOutcome(outcome, took, buttons) });
+  if (buttons.length) {
+    // Unanswered, the offer goes away with its button (a pressed one has already changed the message).
+    const expired = renderOutcome(outcome, took);
+    expired.body = [...(expired.body ?? []), 'The offer to put the config backup back has expired; nothing was restored.'];
+    await deps.notifier.send({ chat, messageKey, reply: expired, retires: buttons.map((b) => b.token) }, { delayMs: offerTtlSec * 1000 });
+  }
 }
 
 /** BullMQ's failedReason for a job that stalled more than maxStalledCount times (0 for fixes: once). */

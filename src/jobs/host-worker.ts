@@ -8,6 +8,7 @@ import type { RedisClient } from '../state/redis.js';
 import { DEFAULTS, QUEUES } from '../constants.js';
 import { ClawmedicError, HostNotInInventoryError } from '../domain/errors.js';
 import type { HostConfig } from '../domain/host.js';
+import type { FixPlan, Verdict } from '../domain/diagnosis.js';
 import type { JobOrigin, Reply } from '../domain/types.js';
 import type { AuditLog } from '../state/audit-log.js';
 import type { ButtonIssuer, IncidentReader } from '../domain/ports.js';
@@ -113,11 +114,12 @@ function hostOf(deps: WorkerDeps, name: string): HostConfig {
   return host;
 }
 
-async function runHostJob(deps: WorkerDeps, job: Job<HostJobData, unknown, HostJobName>): Promise<string> {
+type HostJob = Job<HostJobData, unknown, HostJobName>;
+
+async function runHostJob(deps: WorkerDeps, job: HostJob): Promise<string> {
   const startedAt = Date.now();
   const data = job.data;
   const jobId = String(job.id);
-  const who = { platform: data.actor.platform, userId: data.actor.userId };
   const single = data.hosts.length === 1 ? data.hosts[0] : undefined;
 
   if (job.name === HOST_JOB.status) {
@@ -139,33 +141,48 @@ async function runHostJob(deps: WorkerDeps, job: Job<HostJobData, unknown, HostJ
   const verdict = await deps.ops.diagnose(host);
   const headline = verdict.findings[0]?.cause ?? 'unknown';
   if (job.name === HOST_JOB.diagnose) {
-    const buttonTtlSec = deps.buttonTtlSec ?? DEFAULTS.buttonTtlSec;
-    const tokens = await deps.buttons.issue(
-      [
-        { action: 'fix', host: host.name, platform: data.chat.platform, chatId: data.chat.chatId },
-        { action: 'diagnose', host: host.name, platform: data.chat.platform, chatId: data.chat.chatId },
-      ],
-      buttonTtlSec + DEFAULTS.confirmExpiryGraceSec,
-    );
-    const buttons =
-      headline === 'healthy'
-        ? [{ label: 'Diagnose again', action: 'diagnose' as const, token: tokens[1]!, style: 'secondary' as const }]
-        : [
-            { label: 'Fix', action: 'fix' as const, token: tokens[0]!, style: 'primary' as const },
-            { label: 'Diagnose again', action: 'diagnose' as const, token: tokens[1]!, style: 'secondary' as const },
-          ];
-    const footer = footerOf(job, startedAt);
-    await replyToAll(deps, jobId, data, renderVerdict(verdict, footer, buttons));
-    // When the buttons expire the diagnosis stays, without them (unless one was pressed: then it is left alone).
-    await deps.notifier.send(
-      { chat: data.chat, messageKey: data.messageKey, reply: renderVerdict(verdict, footer), retires: tokens },
-      { delayMs: buttonTtlSec * 1000 },
-    );
-    await sendDiagnosePicture(deps, data, host.name);
+    await showDiagnosis(deps, job, host, verdict, startedAt);
     return headline;
   }
+  const plan = await showPlan(deps, job, host, verdict, startedAt);
+  return `${headline}; plan ${plan.steps.map((s) => s.kind).join(',') || 'user-side'}`;
+}
 
-  // plan: what /fix shows before anything runs; Confirm is bound to the requester.
+/** The verdict with Fix / Diagnose again (they go when they expire), then the host's picture. */
+async function showDiagnosis(deps: WorkerDeps, job: HostJob, host: HostConfig, verdict: Verdict, startedAt: number): Promise<void> {
+  const data = job.data;
+  const jobId = String(job.id);
+  const headline = verdict.findings[0]?.cause ?? 'unknown';
+  const buttonTtlSec = deps.buttonTtlSec ?? DEFAULTS.buttonTtlSec;
+  const tokens = await deps.buttons.issue(
+    [
+      { action: 'fix', host: host.name, platform: data.chat.platform, chatId: data.chat.chatId },
+      { action: 'diagnose', host: host.name, platform: data.chat.platform, chatId: data.chat.chatId },
+    ],
+    buttonTtlSec + DEFAULTS.confirmExpiryGraceSec,
+  );
+  const buttons =
+    headline === 'healthy'
+      ? [{ label: 'Diagnose again', action: 'diagnose' as const, token: tokens[1]!, style: 'secondary' as const }]
+      : [
+          { label: 'Fix', action: 'fix' as const, token: tokens[0]!, style: 'primary' as const },
+          { label: 'Diagnose again', action: 'diagnose' as const, token: tokens[1]!, style: 'secondary' as const },
+        ];
+  const footer = footerOf(job, startedAt);
+  await replyToAll(deps, jobId, data, renderVerdict(verdict, footer, buttons));
+  // When the buttons expire the diagnosis stays, without them (unless one was pressed: then it is left alone).
+  await deps.notifier.send(
+    { chat: data.chat, messageKey: data.messageKey, reply: renderVerdict(verdict, footer), retires: tokens },
+    { delayMs: buttonTtlSec * 1000 },
+  );
+  await sendDiagnosePicture(deps, data, host.name);
+}
+
+/** The plan: what /fix shows before anything runs; Confirm is bound to the requester. Others who joined get the verdict. */
+async function showPlan(deps: WorkerDeps, job: HostJob, host: HostConfig, verdict: Verdict, startedAt: number): Promise<FixPlan> {
+  const data = job.data;
+  const jobId = String(job.id);
+  const who = { platform: data.actor.platform, userId: data.actor.userId };
   const plan = deps.ops.plan(host, verdict);
   let buttons: Reply['buttons'] = [];
   const confirmTtlSec = deps.confirmTtlSec ?? DEFAULTS.confirmTtlSec;
@@ -197,7 +214,7 @@ async function runHostJob(deps: WorkerDeps, job: Job<HostJobData, unknown, HostJ
   for (const sub of await deps.inflight.subscribers(jobId)) {
     await deps.notifier.send({ chat: sub.chat, messageKey: sub.messageKey, reply: renderVerdict(verdict, footerOf(job, startedAt)) });
   }
-  return `${headline}; plan ${plan.steps.map((s) => s.kind).join(',') || 'user-side'}`;
+  return plan;
 }
 
 /** Start the worker for status/diagnose/plan jobs. */

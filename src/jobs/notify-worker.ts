@@ -72,17 +72,27 @@ export function notifyBackoffMs(attemptsMade: number, data: Pick<SequencedDelive
   return Math.max(0, Math.min(ms, data.expiresAt - now + 50));
 }
 
-/** Start one notify worker per platform in `adapters` (console excluded: it is fed by pub/sub). */
-export function startNotifyWorker(opts: NotifyWorkerOptions): NotifyWorkers {
-  const chains = new Map<string, Promise<unknown>>();
-  const reportedDead = new Set<string>();
+/**
+ * What each notify job goes through: its sealed secret opened (or replaced by its notice), its expiry,
+ * its picture made, then delivered in order per chat (one chain per chat: a later message never
+ * overtakes an earlier one), with the outcome audited for alerts.
+ */
+class NotifyProcessor {
+  private readonly chains = new Map<string, Promise<unknown>>();
+  private readonly reportedDead = new Set<string>();
 
-  const audit = (d: SequencedDelivery, event: 'delivered' | 'undelivered', detail: string): Promise<void> =>
-    opts.audit?.record({ event, action: 'deliver', chat: d.chat, detail: `${d.messageKey ?? 'reply'}: ${detail}` }).catch((err: unknown) => {
-      opts.logger.warn({ err: err instanceof Error ? err.message : String(err) }, 'audit of a delivery failed');
-    }) ?? Promise.resolve();
+  constructor(private readonly opts: NotifyWorkerOptions) {}
 
-  const deliverInOrder = async (adapter: ChatAdapter, d: SequencedDelivery): Promise<void> => {
+  private audit(d: SequencedDelivery, event: 'delivered' | 'undelivered', detail: string): Promise<void> {
+    return (
+      this.opts.audit?.record({ event, action: 'deliver', chat: d.chat, detail: `${d.messageKey ?? 'reply'}: ${detail}` }).catch((err: unknown) => {
+        this.opts.logger.warn({ err: err instanceof Error ? err.message : String(err) }, 'audit of a delivery failed');
+      }) ?? Promise.resolve()
+    );
+  }
+
+  private async deliverInOrder(adapter: ChatAdapter, d: SequencedDelivery): Promise<void> {
+    const { opts } = this;
     // An expiry notice: shown only if its buttons were never pressed (a pressed Cancel must stay as it is).
     if (d.retires?.length && !(await opts.buttons?.retire(d.retires))) return;
     if (d.messageKey && d.seq !== undefined) {
@@ -90,76 +100,95 @@ export function startNotifyWorker(opts: NotifyWorkerOptions): NotifyWorkers {
       if (newest === 0) return; // a newer state of this message is already shown
     }
     await adapter.deliver(d);
-  };
+  }
 
   /** Replace a secret-bearing delivery that cannot be made by its notice, in the job too (the ciphertext leaves Redis). */
-  const dropSecret = async (job: Job<SequencedDelivery>, d: SequencedDelivery, why: string): Promise<SequencedDelivery> => {
+  private async dropSecret(job: Job<SequencedDelivery>, d: SequencedDelivery, why: string): Promise<SequencedDelivery> {
     const notice = secretNotice(d);
     await job.updateData(notice);
-    await audit(d, 'undelivered', `private secret ${why} after ${job.attemptsMade} attempt(s); the requester is told to ask again`);
+    await this.audit(d, 'undelivered', `private secret ${why} after ${job.attemptsMade} attempt(s); the requester is told to ask again`);
     return notice;
-  };
+  }
 
-  const processor = (adapter: ChatAdapter) => async (job: Job<SequencedDelivery>): Promise<void> => {
-    let d = job.data;
-    let toSend: SequencedDelivery = d;
-    if (d.sealedSecret !== undefined) {
-      // Opened in memory only, for this attempt; never written back, never logged.
-      try {
-        toSend = openDelivery(opts.box, d);
-      } catch (err) {
-        const expired = err instanceof SealedSecretExpiredError;
-        if (!expired) opts.logger.warn({ err: err instanceof Error ? err.message : String(err), messageKey: d.messageKey }, 'notify: a sealed secret does not open; sending the notice instead');
-        d = toSend = await dropSecret(job, d, expired ? 'expired' : 'could not be opened');
-      }
+  /** The job as stored (`stored`: its secret replaced by the notice if it cannot be opened) and what to send. */
+  private async open(job: Job<SequencedDelivery>): Promise<{ stored: SequencedDelivery; toSend: SequencedDelivery }> {
+    const d = job.data;
+    if (d.sealedSecret === undefined) return { stored: d, toSend: d };
+    // Opened in memory only, for this attempt; never written back, never logged.
+    try {
+      return { stored: d, toSend: openDelivery(this.opts.box, d) };
+    } catch (err) {
+      const expired = err instanceof SealedSecretExpiredError;
+      if (!expired) this.opts.logger.warn({ err: err instanceof Error ? err.message : String(err), messageKey: d.messageKey }, 'notify: a sealed secret does not open; sending the notice instead');
+      const notice = await this.dropSecret(job, d, expired ? 'expired' : 'could not be opened');
+      return { stored: notice, toSend: notice };
     }
+  }
+
+  /**
+   * The picture is made here, in the sending process, outside the chat's order chain (a render must not
+   * hold up the chat's other messages); only its reference was queued. Undefined: no picture could be made.
+   */
+  private async withPicture(toSend: SequencedDelivery): Promise<SequencedDelivery | undefined> {
+    const image = toSend.reply.image;
+    if (!image || image.data) return toSend;
+    const data = await this.opts.pictures?.png(image.ref);
+    if (!data) return undefined;
+    return { ...toSend, reply: { ...toSend.reply, image: { ...image, data } } };
+  }
+
+  readonly process = (adapter: ChatAdapter) => async (job: Job<SequencedDelivery>): Promise<void> => {
+    const { stored: d, toSend: opened } = await this.open(job);
     if (d.expiresAt !== undefined && Date.now() > d.expiresAt) {
-      await audit(d, 'undelivered', `expired after ${job.attemptsMade} attempt(s)`);
+      await this.audit(d, 'undelivered', `expired after ${job.attemptsMade} attempt(s)`);
       throw new UnrecoverableError('delivery expired');
     }
-    const image = toSend.reply.image;
-    if (image && !image.data) {
-      // The picture is made here, in the sending process, outside the chat's order chain (a render must
-      // not hold up the chat's other messages); only its reference was queued.
-      const data = await opts.pictures?.png(image.ref);
-      if (!data) {
-        opts.logger.warn({ messageKey: d.messageKey }, 'picture message dropped: no picture could be made');
-        return;
-      }
-      toSend = { ...toSend, reply: { ...toSend.reply, image: { ...image, data } } };
+    const toSend = await this.withPicture(opened);
+    if (!toSend) {
+      this.opts.logger.warn({ messageKey: d.messageKey }, 'picture message dropped: no picture could be made');
+      return;
     }
     const chatKey = `${d.chat.platform}:${d.userId ?? d.chat.chatId}`;
-    const previous = chains.get(chatKey) ?? Promise.resolve();
-    const mine = previous.catch(() => undefined).then(() => deliverInOrder(adapter, toSend));
-    chains.set(chatKey, mine);
+    const previous = this.chains.get(chatKey) ?? Promise.resolve();
+    const mine = previous.catch(() => undefined).then(() => this.deliverInOrder(adapter, toSend));
+    this.chains.set(chatKey, mine);
     try {
       await mine;
-      if (isAlert(d)) await audit(d, 'delivered', job.attemptsMade > 0 ? `after ${job.attemptsMade + 1} attempts` : 'sent');
+      if (isAlert(d)) await this.audit(d, 'delivered', job.attemptsMade > 0 ? `after ${job.attemptsMade + 1} attempts` : 'sent');
     } catch (err) {
-      // BullMQ stores what is thrown (failedReason, stack): an error that echoed the opened secret must not carry it there.
-      const secret = toSend.reply.secret;
-      const scrub = (text: string): string => (secret ? text.split(secret).join(REDACTED) : text);
-      const message = scrub(err instanceof Error ? err.message : String(err));
-      if (err instanceof PermanentDeliveryError) {
-        if (!reportedDead.has(chatKey)) {
-          reportedDead.add(chatKey);
-          opts.logger.warn({ chat: chatKey, reason: message }, 'chat cannot receive messages; dropping deliveries to it');
-        }
-        await audit(d, 'undelivered', `chat refuses us: ${message}`);
-        throw new UnrecoverableError(message);
-      }
-      if (job.attemptsMade + 1 >= (job.opts.attempts ?? 1)) await audit(d, 'undelivered', `gave up after ${job.attemptsMade + 1} attempts: ${message}`);
-      throw secret ? new Error(message) : err;
+      throw await this.failed(job, d, toSend, chatKey, err);
     } finally {
-      if (chains.get(chatKey) === mine) chains.delete(chatKey);
+      if (this.chains.get(chatKey) === mine) this.chains.delete(chatKey);
     }
   };
 
+  /** What to throw for a delivery that failed: never retried when the chat refuses us, never carrying the secret. */
+  private async failed(job: Job<SequencedDelivery>, d: SequencedDelivery, toSend: SequencedDelivery, chatKey: string, err: unknown): Promise<unknown> {
+    // BullMQ stores what is thrown (failedReason, stack): an error that echoed the opened secret must not carry it there.
+    const secret = toSend.reply.secret;
+    const scrub = (text: string): string => (secret ? text.split(secret).join(REDACTED) : text);
+    const message = scrub(err instanceof Error ? err.message : String(err));
+    if (err instanceof PermanentDeliveryError) {
+      if (!this.reportedDead.has(chatKey)) {
+        this.reportedDead.add(chatKey);
+        this.opts.logger.warn({ chat: chatKey, reason: message }, 'chat cannot receive messages; dropping deliveries to it');
+      }
+      await this.audit(d, 'undelivered', `chat refuses us: ${message}`);
+      return new UnrecoverableError(message);
+    }
+    if (job.attemptsMade + 1 >= (job.opts.attempts ?? 1)) await this.audit(d, 'undelivered', `gave up after ${job.attemptsMade + 1} attempts: ${message}`);
+    return secret ? new Error(message) : err;
+  }
+}
+
+/** Start one notify worker per platform in `adapters` (console excluded: it is fed by pub/sub). */
+export function startNotifyWorker(opts: NotifyWorkerOptions): NotifyWorkers {
+  const processor = new NotifyProcessor(opts);
   const workers: Worker<SequencedDelivery>[] = [];
   for (const platform of NOTIFY_PLATFORMS) {
     const adapter = opts.adapters.get(platform as NotifyPlatform);
     if (!adapter) continue;
-    const worker = new Worker<SequencedDelivery>(notifyQueueName(platform), processor(adapter), {
+    const worker = new Worker<SequencedDelivery>(notifyQueueName(platform), processor.process(adapter), {
       connection: opts.connection,
       prefix: opts.keys.prefix,
       concurrency: opts.concurrency ?? 8,

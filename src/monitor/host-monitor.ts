@@ -10,13 +10,15 @@ import type { RemoteRunner } from '../domain/remote.js';
 import type { Logger } from '../util/logger.js';
 import { redact } from '../util/redact.js';
 import { parseLogLine } from '../openclaw/log-parser.js';
-import type { AlertSender } from '../alerts/alert-sender.js';
+import type { AlertSender, IncidentMessageKind } from '../alerts/alert-sender.js';
 import { hostPicture } from '../alerts/picture-ref.js';
 import type { PictureSource } from '../alerts/picture-source.js';
 import type { HostMutes, MuteStore } from '../state/mute-store.js';
 import { AUTO_FIXABLE_CAUSES, MONITOR_DEFAULTS } from '../monitor-constants.js';
 import type { KeySpace } from '../state/key-space.js';
 import { LogFollower } from './follower.js';
+import { HostControls } from './host-controls.js';
+import type { AutoFix } from './auto-fix.js';
 import type { IncidentStore } from '../state/incident-store.js';
 import {
   ackIncident,
@@ -28,18 +30,20 @@ import {
   newIncident,
   noteTried,
   type Action,
+  type ActionKind,
   type AlertPolicy,
 } from './incident-machine.js';
 import type { Incident } from '../domain/incident.js';
-import { readProbes, type ProbeResult } from './probe.js';
+import { readProbes, type ProbeResult } from '../state/probe-results.js';
 import { SignalExtractor } from './signals.js';
 import { refusalSeries, SeriesBuffer } from '../state/host-series.js';
+import { AckRequests } from '../state/ack-requests.js';
 
-/** An ack asked for in chat, waiting for the host's owner to apply it. */
-export interface AckRequest {
-  by: string;
-  at: number;
-}
+/** The message each delivering action of the incident machine sends. */
+const MESSAGE_OF = { announce: 'alert', edit: 'alert', remind: 'reminder', recover: 'recovery', flap_notice: 'flap_notice' } as const satisfies Record<
+  Exclude<ActionKind, 'autofix'>,
+  IncidentMessageKind
+>;
 
 export interface HostMonitorDeps {
   host: HostConfig;
@@ -61,7 +65,7 @@ export interface HostMonitorDeps {
   /** The ack/mute change counter, shared by the process (undefined: read acks and mutes every tick). */
   readControlSeq?: () => Promise<string | null>;
   /** Auto-fix for a firing incident (undefined = auto-fix not wired). */
-  autoFix?: (inc: Incident, note: (what: string) => void) => Promise<void>;
+  autoFix?: AutoFix;
   /** Called when a fenced save finds the lease taken by another process. */
   onLeaseLost(host: string): void;
   /** Called with true when this host monitor cannot reach Redis, false when it can again. */
@@ -95,10 +99,11 @@ export class HostMonitor {
   private blind = false;
   private networkBlind = false;
   private resumeDirty = false;
-  /** Acks and mutes as last read, and when they must be read again (see state/control-seq.ts). */
-  private controls: { seq: string | null | undefined; mutes: HostMutes; readAt: number; until: number } | undefined;
+  private readonly controls: HostControls;
 
-  constructor(private readonly deps: HostMonitorDeps) {}
+  constructor(private readonly deps: HostMonitorDeps) {
+    this.controls = new HostControls(deps.host.name, new AckRequests(deps.redis, deps.keys), deps.mutes, deps.readControlSeq);
+  }
 
   get name(): string {
     return this.deps.host.name;
@@ -320,26 +325,14 @@ export class HostMonitor {
     }
   }
 
-  /**
-   * Apply an ack asked for in chat (by any process) and return the mutes in force. Reads Redis only
-   * when the change counter moved, a mute ran out, or the last read is older than controlsRefreshMs.
-   */
+  /** Apply an ack asked for in chat (by any process) and return the mutes in force. */
   private async readControls(now: number): Promise<HostMutes> {
-    const { redis, keys, host } = this.deps;
-    const seq = await this.deps.readControlSeq?.();
-    const c = this.controls;
-    if (c && seq !== undefined && seq === c.seq && now < c.until && now - c.readAt < MONITOR_DEFAULTS.controlsRefreshMs) return c.mutes;
-    const ackRaw = await redis.getdel(keys.ackRequest(host.name));
-    if (ackRaw) {
-      const req = JSON.parse(ackRaw) as AckRequest;
+    const { mutes, ack } = await this.controls.read(now);
+    if (ack) {
       for (const inc of this.incidents.values()) {
-        if (inc.phase === 'firing' && (inc.firedAt ?? 0) <= req.at && ackIncident(inc, req.by, now)) this.dirty.add(inc);
+        if (inc.phase === 'firing' && (inc.firedAt ?? 0) <= ack.at && ackIncident(inc, ack.by, now)) this.dirty.add(inc);
       }
     }
-    const mutes = await this.deps.mutes.get(host.name);
-    // A mute ends by its key's TTL without a write: read again when the first one runs out.
-    const until = Math.min(mutes.person?.until ?? Infinity, mutes.fix?.until ?? Infinity);
-    this.controls = { seq, mutes, readAt: now, until };
     return mutes;
   }
 
@@ -370,38 +363,21 @@ export class HostMonitor {
   }
 
   private async run(inc: Incident, action: Action, now: number): Promise<void> {
-    const { sender } = this.deps;
-    switch (action.kind) {
-      case 'announce':
-        await sender.send('alert', inc, now);
-        // An unreachable host has no new log lines or probe samples to show: no picture.
-        if (inc.family !== 'host_unreachable') this.pictureDue.add(inc);
-        break;
-      case 'edit':
-        await sender.send('alert', inc, now);
-        break;
-      case 'remind':
-        await sender.send('reminder', inc, now);
-        break;
-      case 'recover':
-        await sender.send('recovery', inc, now);
-        break;
-      case 'flap_notice':
-        await sender.send('flap_notice', inc, now);
-        break;
-      case 'autofix': {
-        // Marked first: a slow diagnose must not start a second auto-fix on the next tick.
-        markDone(inc, action, now);
-        const note = (what: string) => {
-          noteTried(inc, what);
-          this.dirty.add(inc);
-        };
-        void this.deps.autoFix?.(inc, note).catch((err: unknown) =>
-          note(`auto-fix failed: ${redact(err instanceof Error ? err.message : String(err)).slice(0, 160)}`),
-        );
-        return;
-      }
+    if (action.kind === 'autofix') {
+      // Marked first: a slow diagnose must not start a second auto-fix on the next tick.
+      markDone(inc, action, now);
+      const note = (what: string) => {
+        noteTried(inc, what);
+        this.dirty.add(inc);
+      };
+      void this.deps.autoFix?.(inc, note).catch((err: unknown) =>
+        note(`auto-fix failed: ${redact(err instanceof Error ? err.message : String(err)).slice(0, 160)}`),
+      );
+      return;
     }
+    await this.deps.sender.send(MESSAGE_OF[action.kind], inc, now);
+    // An unreachable host has no new log lines or probe samples to show: no picture.
+    if (action.kind === 'announce' && inc.family !== 'host_unreachable') this.pictureDue.add(inc);
     markDone(inc, action, now);
     this.dirty.add(inc);
   }

@@ -1,38 +1,40 @@
 /**
- * The monitor of one clawmedic process: shares the hosts out with the other processes through
- * Redis leases, runs a HostMonitor per host it holds, runs probes for any host (BullMQ job
- * scheduler), and answers /mute, /unmute and /ack. Several processes may run it at once.
+ * The monitor of one clawmedic process: wires its parts together. Host leases (host-leases.ts) share
+ * the hosts out with the other processes and run a HostMonitor per host held; the probe scheduler
+ * (jobs/probe.ts) probes any host; the auto-fix policy (auto-fix.ts) queues safe fixes; /mute, /unmute
+ * and /ack are alerts/alert-commands.ts. Several processes may run it at once.
  */
-import { humanDuration } from '../util/human-duration.js';
 import { randomBytes } from 'node:crypto';
 import os from 'node:os';
-import type { Queue, Worker } from 'bullmq';
 import type { RedisClient } from '../state/redis.js';
 import type { AppConfig } from '../config/schema.js';
 import type { FixPlan, Verdict } from '../domain/diagnosis.js';
 import type { HostConfig } from '../domain/host.js';
 import type { RemoteRunner } from '../domain/remote.js';
-import type { Actor, Reply } from '../domain/types.js';
 import type { AuditLog } from '../state/audit-log.js';
 import type { HostOps } from '../domain/host-ops.js';
-import { queueConnection } from '../jobs/queues.js';
 import type { Notifier } from '../jobs/notifier.js';
+import { startProbes } from '../jobs/probe.js';
 import type { AlertCommands, ButtonIssuer } from '../domain/ports.js';
 import type { Logger } from '../util/logger.js';
-import { redact } from '../util/redact.js';
 import { AlertSender } from '../alerts/alert-sender.js';
+import { createAlertCommands } from '../alerts/alert-commands.js';
 import { MuteStore } from '../state/mute-store.js';
-import { CAUSE_LABELS, renderBlind } from '../alerts/render-incident.js';
-import { AUTO_FIXABLE_CAUSES, MONITOR_DEFAULTS } from '../monitor-constants.js';
-import { HostMonitor, type AckRequest, type HostMonitorDeps } from './host-monitor.js';
-import { bumpControlSeq } from '../state/control-seq.js';
-import { TTL, type KeySpace } from '../state/key-space.js';
+import { MONITOR_DEFAULTS } from '../monitor-constants.js';
+import { HostMonitor, type HostMonitorDeps } from './host-monitor.js';
+import type { KeySpace } from '../state/key-space.js';
 import { SharedRead } from './shared-read.js';
 import { policyFromConfig, type AlertPolicy } from './incident-machine.js';
 import type { Incident } from '../domain/incident.js';
 import { IncidentStore } from '../state/incident-store.js';
-import { fairShare, LeaseManager } from '../state/leases.js';
-import { createProbeQueue, readProbes, scheduleProbes, startProbeWorker } from './probe.js';
+import { LeaseManager } from '../state/leases.js';
+import { readProbes } from '../state/probe-results.js';
+import { AckRequests } from '../state/ack-requests.js';
+import { BlindNotice } from '../state/blind-notice.js';
+import { FixAttempts } from '../state/fix-attempts.js';
+import { createAutoFix } from './auto-fix.js';
+import { BlindWatch } from './blind-watch.js';
+import { HostLeases } from './host-leases.js';
 
 /** What startMonitor needs; main.ts passes its own instances. */
 export interface MonitorDeps {
@@ -89,290 +91,72 @@ export interface MonitorHandle {
   close(): Promise<void>;
 }
 
-function actorName(a: Actor): string {
-  return a.displayName ?? `${a.platform}:${a.userId}`;
-}
-
-function whenShort(ms: number): string {
-  return `${new Date(ms).toISOString().replace('T', ' ').slice(0, 16)} UTC`;
-}
-
 /** Start the monitor in this process. */
 export async function startMonitor(deps: MonitorDeps): Promise<MonitorHandle> {
   const { config, redis, keys, logger } = deps;
   const t = deps.tuning ?? {};
   const processId = deps.processId ?? `${os.hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
   const leaseMs = deps.leaseMs ?? MONITOR_DEFAULTS.leaseMs;
+  const tickMs = t.tickMs ?? MONITOR_DEFAULTS.tickMs;
   const policy = policyFromConfig(config.alerts, t);
   const probeIntervalMs = t.probeIntervalMs ?? config.alerts.probeIntervalSec * 1000;
   const hostByName = new Map(deps.hosts.map((h) => [h.name, h]));
   const allHosts = deps.hosts.map((h) => h.name);
 
   const store = new IncidentStore(redis, keys);
-  store.leaseMs = deps.leaseMs ?? MONITOR_DEFAULTS.leaseMs;
+  store.leaseMs = leaseMs;
   const mutes = new MuteStore(redis, keys);
   const sender = new AlertSender({ config, notifier: deps.notifier, buttons: deps.buttons });
-  const leases = new LeaseManager(redis, keys, processId, leaseMs);
-  const owned = new Map<string, HostMonitor>();
-  let closed = false;
-  let blindSince: number | undefined;
-
-  const probeConnection = queueConnection(redis);
-  const probeQueue: Queue = createProbeQueue(probeConnection.connection, keys);
-  probeQueue.on('error', (err) => logger.debug({ err: redact(err.message) }, 'probe queue error'));
-  await scheduleProbes(probeQueue, deps.hosts, probeIntervalMs);
-  const probeWorker: Worker | undefined =
-    deps.probeWorker === false
-      ? undefined
-      : startProbeWorker({ connection: deps.connection, redis, keys, hosts: hostByName, ops: deps.ops, logger });
-
-  const setBlind = (blind: boolean) => {
-    if (blind && blindSince === undefined) {
-      blindSince = Date.now();
-      logger.warn({ processId }, 'clawmedic is blind: Redis is unreachable; not reporting any host as down');
-    } else if (!blind && blindSince !== undefined) {
-      const since = blindSince;
-      blindSince = undefined;
-      logger.info({ processId, blindMs: Date.now() - since }, 'clawmedic can see again');
-      // Tell the chats once (across processes) that there was a gap; held alerts follow.
-      void (async () => {
-        if (Date.now() - since < (t.blindNoticeAfterMs ?? 10_000)) return;
-        const first = await redis.set(keys.blindNotice(), processId, 'EX', TTL.blindNoticeSec, 'NX');
-        if (first !== 'OK') return;
-        await sender.notice(allHosts, renderBlind('Redis was unreachable; clawmedic could not see or send anything', since), `blind:${since}`);
-      })().catch(() => undefined);
-    }
-  };
-
+  const blind = new BlindWatch({ processId, allHosts, notice: new BlindNotice(redis, keys), sender, logger, noticeAfterMs: t.blindNoticeAfterMs ?? 10_000 });
+  const probes = await startProbes({ redis, connection: deps.connection, keys, hosts: deps.hosts, ops: deps.ops, logger, intervalMs: probeIntervalMs, worker: deps.probeWorker !== false });
   const autoFix = deps.enqueueFix
-    ? async (inc: Incident, note: (what: string) => void): Promise<void> => {
-        const host = hostByName.get(inc.host);
-        if (!host || !AUTO_FIXABLE_CAUSES.has(inc.cause)) return;
-        const key = keys.autoFixes(host.name);
-        const now = Date.now();
-        await redis.zremrangebyscore(key, 0, now - TTL.fixWindowMs);
-        const used = await redis.zcard(key);
-        const max = config.fix.maxAttemptsPerHour;
-        if (used >= max) {
-          note(`auto-fix stopped: ${used} auto-fixes in the last hour (limit ${max})`);
-          await sender.escalate(inc, `Auto-fix ran ${used} times in the last hour and ${inc.host} is still failing; it stops here.`);
-          await deps.audit.record({ event: 'escalated', action: 'autofix', host: host.name, detail: `${used} auto-fixes in the last hour` });
-          return;
-        }
-        const verdict = await deps.ops.diagnose(host);
-        const head = verdict.findings[0];
-        if (!head || !AUTO_FIXABLE_CAUSES.has(head.cause)) {
-          note(`auto-fix skipped: diagnose says ${head?.cause ?? 'nothing'} (no safe automatic fix)`);
-          return;
-        }
-        const plan = deps.ops.plan(host, verdict);
-        if (plan.steps.length === 0) {
-          note('auto-fix skipped: nothing on the host can fix it');
-          return;
-        }
-        await redis.multi().zadd(key, now, `${inc.id}:${inc.fireCount}`).pexpire(key, TTL.fixWindowMs).exec();
-        await deps.enqueueFix!(host.name, plan, verdict);
-        await deps.audit.record({ event: 'allowed', action: 'autofix', host: host.name, detail: `cause ${plan.cause}; steps ${plan.steps.map((s) => s.kind).join(',')}` });
-        note(`auto-fix queued at ${new Date(now).toISOString().slice(11, 16)} UTC: ${plan.steps.map((s) => s.kind).join(', ')}`);
-      }
+    ? createAutoFix({ hosts: hostByName, ops: deps.ops, attempts: FixAttempts.autoFixes(redis, keys), sender, audit: deps.audit, enqueueFix: deps.enqueueFix })
     : undefined;
 
   // Every host monitor ticks each second and needs every host's probe (to tell "my own network is down"
   // from "that host is down") and the ack/mute counter: each is read once per half tick for the whole
   // process, not once per host.
-  const halfTick = (t.tickMs ?? MONITOR_DEFAULTS.tickMs) / 2;
-  const probes = new SharedRead(() => readProbes(redis, keys, allHosts), halfTick);
-  const readAllProbes = () => probes.get();
-  const controlSeq = new SharedRead(() => redis.get(keys.controlSeq()), halfTick);
-  const readControlSeq = () => controlSeq.get();
-
-  const adopt = async (host: HostConfig): Promise<void> => {
-    const hm = new HostMonitor({
-      host,
-      allHosts,
-      readAllProbes,
-      readControlSeq,
-      policy,
-      processId,
-      redis,
-      keys,
-      runner: deps.runner,
-      store,
-      mutes,
-      sender,
-      logger,
-      probeIntervalMs,
-      tickMs: t.tickMs ?? MONITOR_DEFAULTS.tickMs,
-      follower: { backlogLines: t.backlogLines, rollCheckSec: t.rollCheckSec, backoffMinMs: t.backoffMinMs, backoffMaxMs: t.backoffMaxMs },
-      autoFix,
-      onLeaseLost: (name) => void drop(name, false),
-      onRedisBlind: setBlind,
-      pictures: deps.pictures,
-    });
-    owned.set(host.name, hm);
-    try {
-      await hm.start();
-      logger.info({ host: host.name, processId }, 'following host');
-    } catch (err) {
-      owned.delete(host.name);
-      await hm.stop(false);
-      await leases.release(host.name).catch(() => undefined);
-      throw err;
-    }
+  const sharedProbes = new SharedRead(() => readProbes(redis, keys, allHosts), tickMs / 2);
+  const controlSeq = new SharedRead(() => redis.get(keys.controlSeq()), tickMs / 2);
+  const follower = { backlogLines: t.backlogLines, rollCheckSec: t.rollCheckSec, backoffMinMs: t.backoffMinMs, backoffMaxMs: t.backoffMaxMs };
+  const perHost: Omit<HostMonitorDeps, 'host' | 'onLeaseLost'> = {
+    allHosts, policy, processId, redis, keys, runner: deps.runner, store, mutes, sender, logger,
+    probeIntervalMs, tickMs, follower, autoFix, onRedisBlind: (b: boolean) => blind.set(b),
+    readAllProbes: () => sharedProbes.get(),
+    readControlSeq: () => controlSeq.get(),
+    pictures: deps.pictures,
   };
 
-  const drop = async (name: string, flush: boolean): Promise<void> => {
-    const hm = owned.get(name);
-    if (!hm) return;
-    owned.delete(name);
-    await hm.stop(flush);
-    logger.info({ host: name, processId }, 'no longer following host');
-  };
+  const hostLeases = new HostLeases<HostMonitor>({
+    hosts: deps.hosts, leases: new LeaseManager(redis, keys, processId, leaseMs), processId, leaseMs, logger,
+    onBlind: (b) => blind.set(b),
+    follow: (host, lost) => new HostMonitor({ ...perHost, host, onLeaseLost: lost }),
+  });
+  await hostLeases.start();
 
-  /** Hosts started at once when adopting (SSH connects and Redis reads overlap). */
-  const ADOPT_BATCH = 25;
-  let round: Promise<void> | undefined;
-  const orphanRounds = new Map<string, number>();
-  const leaseRound = async (): Promise<void> => {
-    if (closed) return;
-    try {
-      const live = await leases.heartbeat();
-      const share = fairShare(deps.hosts.length, live.length);
-      const mine = [...owned.keys()];
-      const renewed = await leases.renewAll(mine);
-      for (const [i, name] of mine.entries()) {
-        if (renewed[i]) continue;
-        // Expired while Redis was away and nobody took it: take it back without losing memory.
-        if (await leases.tryAcquire(name)) continue;
-        await drop(name, false);
-      }
-      if (owned.size < share) {
-        const candidates = deps.hosts.filter((h) => !owned.has(h.name)).sort(() => Math.random() - 0.5);
-        // Adopt in parallel batches, renewing what we hold between batches: starting hundreds of hosts
-        // one by one takes longer than a lease lives.
-        for (let i = 0; i < candidates.length && owned.size < share && !closed; i += ADOPT_BATCH) {
-          const batch = candidates.slice(i, i + Math.min(ADOPT_BATCH, share - owned.size));
-          await Promise.all(batch.map(async (h) => ((await leases.tryAcquire(h.name)) ? adopt(h) : undefined)));
-          await leases.renewAll([...owned.keys()]);
-        }
-      } else {
-        // Beyond our share, still take a host nobody has held for two rounds: never leave one unfollowed.
-        const held = await leases.holders(allHosts);
-        for (const [i, h] of deps.hosts.entries()) {
-          if (owned.has(h.name) || closed) continue;
-          if (held[i] !== null) {
-            orphanRounds.delete(h.name);
-            continue;
-          }
-          const n = (orphanRounds.get(h.name) ?? 0) + 1;
-          orphanRounds.set(h.name, n);
-          if (n >= 2 && (await leases.tryAcquire(h.name))) {
-            orphanRounds.delete(h.name);
-            await adopt(h);
-          }
-        }
-      }
-      if (owned.size > share) {
-        // Another process joined: hand one host over per round (flush first, then release), but only
-        // when a live process has room for it, so an adopted orphan is not bounced back and forth.
-        const held = await leases.holders(allHosts);
-        const count = (p: string) => held.filter((x) => x === p).length;
-        if (live.some((p) => p !== processId && count(p) < share)) {
-          const name = [...owned.keys()].pop()!;
-          await drop(name, true);
-          await leases.release(name);
-        }
-      }
-      setBlind(false);
-    } catch (err) {
-      logger.debug({ err: redact(err instanceof Error ? err.message : String(err)) }, 'lease round failed');
-      setBlind(true);
-    }
+  /** A control of `host` changed: reread the counter, and evaluate the host now if it is ours. */
+  const poke = (host: string, tick: boolean) => {
+    controlSeq.invalidate();
+    if (tick) hostLeases.owned.get(host)?.tick().catch(() => undefined);
   };
-  const runRound = () => {
-    round ??= leaseRound().finally(() => {
-      round = undefined;
-    });
-    return round;
-  };
-  await runRound();
-  const leaseTimer = setInterval(() => void runRound(), Math.max(200, Math.floor(leaseMs / 3)));
-  leaseTimer.unref?.();
-
-  const checkHost = (host: string): Reply | undefined =>
-    hostByName.has(host) ? undefined : { title: `Unknown host "${host.slice(0, 40)}".`, tone: 'error' };
-
-  const alerts: AlertCommands = {
-    async mute(host, seconds, reason, by) {
-      const bad = checkHost(host);
-      if (bad) return bad;
-      const m = await mutes.mute(host, seconds, reason, actorName(by));
-      controlSeq.invalidate();
-      return {
-        title: `${host}: alerts muted for ${humanDuration(seconds)} (until ${whenShort(m.until)}) by ${m.by}.`,
-        tone: 'info',
-        body: [
-          reason ? `Reason: ${reason}` : 'No reason given.',
-          'Alerts are held, not lost: what still fires when the mute ends is sent then. Recovery notices of alerts already sent still come.',
-        ],
-      };
-    },
-    async unmute(host, by) {
-      const bad = checkHost(host);
-      if (bad) return bad;
-      const was = await mutes.unmute(host);
-      controlSeq.invalidate();
-      owned.get(host)?.tick().catch(() => undefined);
-      return was
-        ? { title: `${host}: alerts resumed by ${actorName(by)} (muted by ${was.by}${was.reason ? `: ${was.reason}` : ''}).`, tone: 'info' }
-        : { title: `${host}: alerts were not muted.`, tone: 'info' };
-    },
-    async ack(host, by) {
-      const bad = checkHost(host);
-      if (bad) return bad;
-      const open = (await store.loadOpen(host)).filter((i) => i.phase === 'firing');
-      const pending = open.filter((i) => !i.ackedBy);
-      if (open.length === 0) return { title: `${host}: nothing is firing, nothing to ack.`, tone: 'info' };
-      if (pending.length === 0) {
-        return { title: `${host}: already acked by ${open.map((i) => i.ackedBy).join(', ')}.`, tone: 'info' };
-      }
-      const req: AckRequest = { by: actorName(by), at: Date.now() };
-      // The host's owner (this process or another) applies it on its next tick.
-      await bumpControlSeq(redis.multi().set(keys.ackRequest(host), JSON.stringify(req), 'EX', TTL.ackRequestSec), keys).exec();
-      controlSeq.invalidate();
-      owned.get(host)?.tick().catch(() => undefined);
-      return {
-        title: `${host}: acked by ${req.by}: ${pending.map((i) => CAUSE_LABELS[i.cause] ?? i.cause).join('; ')}.`,
-        tone: 'info',
-        body: ['Reminders stop. The recovery notice still comes when it resolves.'],
-      };
-    },
-  };
+  const acks = new AckRequests(redis, keys);
+  let closed = false;
 
   return {
-    alerts,
+    alerts: createAlertCommands({ hosts: new Set(allHosts), mutes, incidents: store, acks, poke }),
     processId,
     async onFixRunning(host, running) {
       await mutes.setFixRunning(host, running);
-      controlSeq.invalidate();
-      owned.get(host)?.tick().catch(() => undefined);
+      poke(host, true);
     },
-    ownedHosts: () => [...owned.keys()],
-    incidents: () => [...owned.values()].flatMap((hm) => hm.snapshot()),
-    blind: () => blindSince !== undefined,
+    ownedHosts: () => [...hostLeases.owned.keys()],
+    incidents: () => [...hostLeases.owned.values()].flatMap((hm) => hm.snapshot()),
+    blind: () => blind.blind,
     async close() {
       if (closed) return;
       closed = true;
-      clearInterval(leaseTimer);
-      await round;
-      for (const name of [...owned.keys()]) {
-        await drop(name, true).catch(() => undefined);
-        await leases.release(name).catch(() => undefined);
-      }
-      await leases.leave().catch(() => undefined);
-      await probeWorker?.close();
-      await probeQueue.close();
-      probeConnection.close();
+      await hostLeases.close();
+      await probes.close();
     },
   };
 }

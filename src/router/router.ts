@@ -3,54 +3,25 @@
  * host bindings, deny by default), confirm, audit, enqueue. It never runs SSH and never waits
  * on a job: it answers at once and the job's progress arrives through the notify queue.
  */
-import type { AppConfig } from '../config/schema.js';
-import { AUTOFIX_USER_ID, DEFAULTS, HOST_NAME_PATTERN, RETRY } from '../constants.js';
-import { COMMAND_NAMES, type Actor, type ButtonAction, type ButtonPress, type ChatRef, type Command, type CommandName, type JobOrigin, type Menu, type Platform, type Reply, type RouterResponse } from '../domain/types.js';
-import type { AuditLog } from '../state/audit-log.js';
+import { AUTOFIX_USER_ID, DEFAULTS, HOST_NAME_PATTERN } from '../constants.js';
+import { COMMAND_NAMES, type ButtonAction, type ButtonPress, type ChatRef, type Command, type CommandName, type JobOrigin, type Menu, type Platform, type RouterResponse } from '../domain/types.js';
 import type { FixPlan, Verdict } from '../domain/diagnosis.js';
 import type { AlertCommands, RouterPort } from '../domain/ports.js';
-import { HOST_JOB, type HostJobName } from '../jobs/payloads.js';
-import type { Queues } from '../jobs/queues.js';
-import type { Notifier } from '../jobs/notifier.js';
-import type { Inflight } from '../state/inflight.js';
-import type { FixAttempts } from '../state/fix-attempts.js';
-import { isDisruptive } from '../openclaw/step-catalog.js';
-import { sealFixJob } from '../jobs/fix-job-guard.js';
-import { toStoredPlan, type StoredPlan } from '../openclaw/stored-plan.js';
-import type { JobSigner } from '../util/job-signer.js';
+import { HOST_JOB } from '../jobs/payloads.js';
+import { toStoredPlan } from '../openclaw/stored-plan.js';
 import { newRequestId } from '../util/ids.js';
-import { humanDuration } from '../util/human-duration.js';
-import type { Logger } from '../util/logger.js';
 import { parseCommand } from './parse-command.js';
-import type { RequestLimits } from './request-limits.js';
-import type { StatusSlots } from '../state/status-slots.js';
 import { menusFor } from './menus.js';
 import { commandsFor, hostsForChat, REQUIRED_ROLE, roleAllows, roleOf } from './authorize.js';
 import { usageLine } from '../render/usage.js';
-import { FORGED_BUTTON, type ButtonStore } from '../state/button-store.js';
+import { FORGED_BUTTON } from '../state/button-store.js';
 import { HISTORY_ALL, HISTORY_SCAN, renderHistory } from '../render/render-history.js';
-import { renderHelp, renderHostList, renderHostPicker, refusal, pending } from '../render/render-basic.js';
+import { renderHelp, renderHostList, renderHostPicker, refusal } from '../render/render-basic.js';
+import type { RouterDeps } from './router-deps.js';
+import { refuseForgedButton, refuseIfLimited, refuseUnknown } from './refusals.js';
+import { confirmFix, enqueueHostJob } from './enqueue.js';
 
-/** Everything the router needs, injected by main.ts (and by tests). */
-export interface RouterDeps {
-  config: AppConfig;
-  queues: Queues;
-  buttons: ButtonStore;
-  audit: AuditLog;
-  inflight: Inflight;
-  fixAttempts: FixAttempts;
-  logger: Logger;
-  /** Per-person, per-chat and unknown-user limits (issue 12.6), checked before anything else is done. */
-  limits: RequestLimits;
-  /** The cap on each chat's waiting /status jobs. */
-  statusSlots: StatusSlots;
-  /** Signs queued fix jobs (CLAWMEDIC_JOB_KEY): the fix worker runs only jobs it can verify. */
-  signer: JobSigner;
-  /** Sends escalations to the admins (absent in tests that only look at replies). */
-  notifier?: Pick<Notifier, 'send'>;
-  /** Hook for alert commands (issue 6); absent → a clear "not configured" reply. */
-  alerts?: AlertCommands;
-}
+export type { RouterDeps } from './router-deps.js';
 
 /**
  * The command whose role a button press needs. Cancel needs the operator role like the fix it
@@ -90,7 +61,7 @@ export class Router implements RouterPort {
       chat,
       messageKey: '',
     };
-    return this.confirmFix(host, toStoredPlan(plan), verdict, origin, 'confirm');
+    return confirmFix(this.deps, host, toStoredPlan(plan), verdict, origin, 'confirm');
   }
 
   menus(platform: Platform): Menu[] {
@@ -129,8 +100,8 @@ export class Router implements RouterPort {
     const where = { platform: cmd.chat.platform, chatId: cmd.chat.chatId };
     // Who and how often come before anything else: an unknown user or a flood must cost one Redis round trip, not a reply each.
     const role = roleOf(config, cmd.actor);
-    if (!role) return this.refuseUnknown(parsed.ok ? parsed.name : 'command', who, where);
-    const limited = await this.refuseIfLimited(parsed.ok ? parsed.name : 'command', who, where);
+    if (!role) return refuseUnknown(this.deps, parsed.ok ? parsed.name : 'command', who, where);
+    const limited = await refuseIfLimited(this.deps, parsed.ok ? parsed.name : 'command', who, where);
     if (limited) return limited;
     if (!parsed.ok) {
       return {
@@ -175,6 +146,15 @@ export class Router implements RouterPort {
       }
     }
 
+    return this.runCommand(name, args, visible, cmd);
+  }
+
+  /** A command past the role, rate and host checks: queue its job or answer it. */
+  private async runCommand(name: CommandName, args: string[], visible: string[], cmd: Command): Promise<RouterResponse> {
+    const { audit } = this.deps;
+    const hostArg = args[0];
+    const who = { platform: cmd.actor.platform, userId: cmd.actor.userId };
+    const where = { platform: cmd.chat.platform, chatId: cmd.chat.chatId };
     const origin: JobOrigin = {
       requestId: cmd.requestId ? `${cmd.chat.platform}-${cmd.requestId}` : newRequestId(),
       actor: cmd.actor,
@@ -185,11 +165,11 @@ export class Router implements RouterPort {
 
     switch (name) {
       case 'status':
-        return this.enqueueHostJob(HOST_JOB.status, hostArg ? [hostArg] : visible, origin);
+        return enqueueHostJob(this.deps, HOST_JOB.status, hostArg ? [hostArg] : visible, origin);
       case 'diagnose':
-        return this.enqueueHostJob(HOST_JOB.diagnose, [hostArg!], origin);
+        return enqueueHostJob(this.deps, HOST_JOB.diagnose, [hostArg!], origin);
       case 'fix':
-        return this.enqueueHostJob(HOST_JOB.plan, [hostArg!], origin);
+        return enqueueHostJob(this.deps, HOST_JOB.plan, [hostArg!], origin);
       case 'history': {
         await audit.record({ event: 'allowed', action: name, host: hostArg, actor: who, chat: where });
         const all = args.slice(1).includes('--all');
@@ -211,11 +191,11 @@ export class Router implements RouterPort {
     const { buttons, audit, config } = this.deps;
     const who = { platform: press.actor.platform, userId: press.actor.userId };
     const where = { platform: press.chat.platform, chatId: press.chat.chatId };
-    if (!roleOf(config, press.actor)) return this.refuseUnknown('button', who, where);
-    const limited = await this.refuseIfLimited('button', who, where);
+    if (!roleOf(config, press.actor)) return refuseUnknown(this.deps, 'button', who, where);
+    const limited = await refuseIfLimited(this.deps, 'button', who, where);
     if (limited) return limited;
     const state = await buttons.peek(press.token);
-    if (state === FORGED_BUTTON) return this.refuseForgedButton(who, where);
+    if (state === FORGED_BUTTON) return refuseForgedButton(this.deps, who, where);
     if (!state || state.platform !== press.chat.platform || state.chatId !== press.chat.chatId) {
       await audit.record({ event: 'expired', action: 'button', actor: who, chat: where });
       return { reply: refusal('This button has expired or was already used. Send the command again.') };
@@ -234,7 +214,7 @@ export class Router implements RouterPort {
     if (problem) return { reply: refusal(problem.message) };
 
     const consumed = await buttons.consume(press.token);
-    if (consumed === FORGED_BUTTON) return this.refuseForgedButton(who, where);
+    if (consumed === FORGED_BUTTON) return refuseForgedButton(this.deps, who, where);
     if (!consumed) return { reply: refusal('This button has expired or was already used. Send the command again.') };
 
     const origin: JobOrigin = {
@@ -248,7 +228,7 @@ export class Router implements RouterPort {
       case 'fix': {
         origin.requestId = newRequestId();
         origin.messageKey = `job:${origin.requestId}`;
-        const queued = await this.enqueueHostJob(consumed.action === 'fix' ? HOST_JOB.plan : HOST_JOB.diagnose, [consumed.host], origin);
+        const queued = await enqueueHostJob(this.deps, consumed.action === 'fix' ? HOST_JOB.plan : HOST_JOB.diagnose, [consumed.host], origin);
         // Fix/Diagnose-again under a result (or a host picker) were issued together: none works any more.
         // Alert buttons are issued one by one and stay.
         return consumed.siblings?.length ? { ...queued, spentKeyboard: true } : queued;
@@ -259,7 +239,7 @@ export class Router implements RouterPort {
       case 'confirm':
       case 'restore':
       case 'bring_back':
-        return this.confirmFix(consumed.host, consumed.plan, consumed.verdict, origin, consumed.action);
+        return confirmFix(this.deps, consumed.host, consumed.plan, consumed.verdict, origin, consumed.action);
       case 'ack':
       case 'mute':
         return this.alertCommand(consumed.action, consumed.host, consumed.extra?.duration ? [consumed.extra.duration] : [], {
@@ -269,44 +249,6 @@ export class Router implements RouterPort {
         });
     }
     return { reply: refusal('This button does nothing any more.') };
-  }
-
-  /** A button whose stored state fails its signature was edited or written in Redis by someone else. */
-  /** An unknown user: told once per period (and audited, with how many were refused silently since), then quiet. */
-  private async refuseUnknown(action: string, who: Who, where: Where): Promise<RouterResponse> {
-    const reply = refusal(
-      `You are not allowed to use clawmedic (user id ${who.userId} on ${who.platform} is not in the config). ` + 'Ask an admin to add you under "people".',
-    );
-    const first = await this.deps.limits.firstRefusal('unknown', who);
-    if (!first.answer) return { reply, silent: true };
-    const quiet = humanDuration(this.deps.limits.settings.unknownReplySec);
-    await this.deps.audit.record({
-      event: 'denied',
-      action,
-      actor: who,
-      chat: where,
-      detail: `user not in config${silencedNote(first.silencedBefore)}; further attempts in the next ${quiet} are refused without a reply or an entry`,
-    });
-    return { reply };
-  }
-
-  /** Past the person's or the chat's limit: told once per window (audited), then quiet until the window ends. */
-  private async refuseIfLimited(action: string, who: Who, where: Where): Promise<RouterResponse | undefined> {
-    const verdict = await this.deps.limits.take(who, where);
-    if (verdict.ok) return undefined;
-    const { perPerson, perChat, windowSec } = this.deps.limits.settings;
-    const limit = verdict.scope === 'person' ? `${perPerson} requests per ${windowSec} s from one person` : `${perChat} requests per ${windowSec} s in one chat`;
-    const reply = refusal(`Too many requests (limit: ${limit}). Nothing was started; try again in ${verdict.retryAfterSec} s.`);
-    const first = await this.deps.limits.firstRefusal('limited', who);
-    if (!first.answer) return { reply, silent: true };
-    await this.deps.audit.record({ event: 'denied', action, actor: who, chat: where, detail: `rate limit: ${limit}${silencedNote(first.silencedBefore)}` });
-    return { reply };
-  }
-
-  private async refuseForgedButton(who: { platform: Platform; userId: string }, where: { platform: Platform; chatId: string }): Promise<RouterResponse> {
-    await this.deps.audit.record({ event: 'refused', action: 'button', actor: who, chat: where, detail: 'button state failed its signature check (edited or forged in Redis); nothing was run' });
-    this.deps.logger.warn({ actor: who }, 'refused a button whose stored state failed its signature check');
-    return { reply: refusal('This button cannot be used (its stored state failed a check). Nothing was run; send the command again.') };
   }
 
   /** Validate a typed host name: pattern first (nothing odd goes further), then existence, then binding. */
@@ -323,117 +265,6 @@ export class Router implements RouterPort {
       return { message: `Host "${host}" is not bound to this chat.`, audit: `host ${host} not bound to chat` };
     }
     return undefined;
-  }
-
-  private async enqueueHostJob(kind: HostJobName, hosts: string[], origin: JobOrigin): Promise<RouterResponse> {
-    const { queues, audit, inflight } = this.deps;
-    const who = { platform: origin.actor.platform, userId: origin.actor.userId };
-    const where = { platform: origin.chat.platform, chatId: origin.chat.chatId };
-    if (hosts.length === 0) return { reply: refusal('No hosts are bound to this chat.') };
-    const jobId = `${kind}-${origin.requestId}`;
-    if (kind === HOST_JOB.status && !(await this.deps.statusSlots.reserve(where, jobId))) {
-      await audit.record({ event: 'denied', action: kind, actor: who, chat: where, detail: `${this.deps.statusSlots.perChat} status checks already waiting in this chat` });
-      return { reply: refusal(`${this.deps.statusSlots.perChat} status checks are already running for this chat; their results are on the way. Nothing new was started.`) };
-    }
-    if (kind !== HOST_JOB.status) {
-      // One diagnose/plan per host at a time: a second request joins the running one.
-      const holder = await inflight.claim(kind, hosts[0]!, {
-        jobId,
-        startedBy: origin.actor.displayName ?? `${origin.actor.platform}:${origin.actor.userId}`,
-        startedAt: new Date().toISOString(),
-      });
-      if (holder && holder.jobId !== jobId) {
-        await inflight.subscribe(holder.jobId, origin);
-        await audit.record({ event: 'joined', action: kind, host: hosts[0], actor: who, chat: where, jobId: holder.jobId });
-        return {
-          reply: pending(`${hosts[0]}: a ${kind === 'plan' ? 'fix check' : kind} started by ${holder.startedBy} is already running; you will get its result here.`),
-          messageKey: origin.messageKey,
-        };
-      }
-    }
-    try {
-      await queues.diagnose.add(kind, { ...origin, hosts }, { jobId, attempts: RETRY.attempts, backoff: { type: 'exponential', delay: RETRY.backoffMs } });
-    } catch (err) {
-      if (kind !== HOST_JOB.status) await inflight.release(kind, hosts[0]!, jobId).catch(() => undefined);
-      else await this.deps.statusSlots.release(where, jobId);
-      this.deps.logger.error({ err }, 'enqueue failed');
-      return { reply: refusal('clawmedic cannot reach its Redis queue right now; nothing was started. Try again shortly.') };
-    }
-    await audit.record({ event: 'allowed', action: kind, host: hosts.length === 1 ? hosts[0] : undefined, actor: who, chat: where, jobId });
-    const what = kind === HOST_JOB.status ? 'Checking' : kind === HOST_JOB.plan ? 'Diagnosing before a fix:' : 'Diagnosing';
-    // The job id goes to the audit record above and the logs; chat gets words only.
-    this.deps.logger.info({ jobId, kind, hosts }, 'job queued');
-    return { reply: pending(`${what} ${hosts.join(', ')}…`), messageKey: origin.messageKey };
-  }
-
-  private async confirmFix(
-    host: string,
-    plan: StoredPlan | undefined,
-    before: Verdict | undefined,
-    origin: JobOrigin,
-    action: 'confirm' | 'restore' | 'bring_back',
-  ): Promise<RouterResponse> {
-    const { queues, audit, inflight, fixAttempts, config } = this.deps;
-    const who = { platform: origin.actor.platform, userId: origin.actor.userId };
-    const where = { platform: origin.chat.platform, chatId: origin.chat.chatId };
-    if (!plan) return { reply: refusal('This confirmation has no plan attached; send /fix again.') };
-    // Only fixes that stop, start, restart or kill count (a fresh link or a config edit does not).
-    const disruptive = plan.steps.some((s) => isDisruptive(s.kind));
-    const used = disruptive ? await fixAttempts.count(host) : 0;
-    if (disruptive && used >= config.fix.maxAttemptsPerHour) {
-      await audit.record({ event: 'escalated', action: 'fix', host, actor: who, chat: where, detail: `${used} attempts in the last hour` });
-      await this.escalate(host, `${used} fixes ran on ${host} in the last hour (limit ${config.fix.maxAttemptsPerHour}) and it still needs one (cause: ${plan.cause}, requested by ${origin.actor.displayName ?? `${origin.actor.platform}:${origin.actor.userId}`}). clawmedic stopped; please look at it by hand.`);
-      return {
-        reply: refusal(
-          `${host}: ${used} fixes ran in the last hour (limit ${config.fix.maxAttemptsPerHour}). Stopping here; an admin should look at it by hand.`,
-        ),
-      };
-    }
-    const jobId = `fix-${origin.requestId}`;
-    origin.messageKey = `job:${jobId}`;
-    const holder = await inflight.claim('fix', host, {
-      jobId,
-      startedBy: origin.actor.displayName ?? `${origin.actor.platform}:${origin.actor.userId}`,
-      startedAt: new Date().toISOString(),
-    });
-    if (holder && holder.jobId !== jobId) {
-      await audit.record({ event: 'busy', action: 'fix', host, actor: who, chat: where, jobId: holder.jobId });
-      return { reply: refusal(`${host}: a fix started by ${holder.startedBy} is already running. Not starting a second one.`) };
-    }
-    try {
-      await queues.fix.add('fix', sealFixJob(this.deps.signer, jobId, { ...origin, host, plan, before }), { jobId });
-    } catch (err) {
-      await inflight.release('fix', host, jobId).catch(() => undefined);
-      this.deps.logger.error({ err }, 'enqueue fix failed');
-      return { reply: refusal('clawmedic cannot reach its Redis queue right now; nothing was started. Try again shortly.') };
-    }
-    await audit.record({
-      event: 'confirmed',
-      action: action === 'confirm' ? 'fix' : action,
-      host,
-      actor: who,
-      chat: where,
-      jobId,
-      detail: `cause ${plan.cause}; steps ${plan.steps.map((s) => s.kind).join(',') || 'none'}`,
-    });
-    this.deps.logger.info({ jobId, host }, 'fix queued');
-    return { reply: pending(`${host}: fix confirmed, queued.`), messageKey: origin.messageKey };
-  }
-
-  /** Tell every admin privately (their Telegram/Discord DMs); failures to reach one never block the reply. */
-  private async escalate(host: string, message: string): Promise<void> {
-    const notifier = this.deps.notifier;
-    if (!notifier) return;
-    const admins = this.deps.config.people.filter((p) => p.role === 'admin' && p.platform !== 'console');
-    await Promise.allSettled(
-      admins.map((a) =>
-        notifier.send({
-          chat: { platform: a.platform, chatId: a.userId, isGroup: false },
-          userId: a.userId,
-          reply: { title: `Escalation: ${host} needs a person`, tone: 'error', body: [message], private: true },
-        }),
-      ),
-    );
   }
 
   private async alertCommand(name: 'mute' | 'unmute' | 'ack', host: string, rest: string[], cmd: Command): Promise<RouterResponse> {
@@ -466,10 +297,3 @@ export function parseDuration(text: string): number | undefined {
   return seconds > 0 && seconds <= 30 * 86400 ? seconds : undefined;
 }
 
-type Who = Pick<Actor, 'platform' | 'userId'>;
-type Where = Pick<ChatRef, 'platform' | 'chatId'>;
-
-/** "; 12 more refused without a reply since the last entry" — how a silenced flood shows up in the audit. */
-function silencedNote(count: number): string {
-  return count > 0 ? `; ${count} more refused without a reply since the last entry` : '';
-}

@@ -1,6 +1,8 @@
 /**
  * Counts fixes per host over the last hour (a sorted set of timestamps), so clawmedic stops
- * and escalates after N attempts instead of restarting a broken gateway forever.
+ * and escalates after N attempts instead of restarting a broken gateway forever. The one
+ * implementation of that limit: confirmed fixes (router, fix worker) count under `fixAttempts`,
+ * the monitor's auto-fixes under `autoFixes` ({@link FixAttempts.autoFixes}).
  */
 import type { RedisClient } from './redis.js';
 import { TTL, type KeySpace } from './key-space.js';
@@ -8,11 +10,13 @@ import { TTL, type KeySpace } from './key-space.js';
 export class FixAttempts {
   constructor(
     private readonly redis: RedisClient,
-    private readonly keys: KeySpace,
+    keys: KeySpace,
+    private readonly key: (host: string) => string = (host) => keys.fixAttempts(host),
   ) {}
 
-  private key(host: string): string {
-    return this.keys.fixAttempts(host);
+  /** The auto-fixes the monitor started (its own hourly budget, MONITOR_DEFAULTS.autoFixMaxPerHour). */
+  static autoFixes(redis: RedisClient, keys: KeySpace): FixAttempts {
+    return new FixAttempts(redis, keys, (host) => keys.autoFixes(host));
   }
 
   /** Fixes started on `host` in the last hour. */

@@ -17,7 +17,7 @@ import { policyFromConfig } from '../../src/monitor/incident-machine.js';
 import { HostMonitor, type HostMonitorDeps } from '../../src/monitor/host-monitor.js';
 import { IncidentStore } from '../../src/state/incident-store.js';
 import { minuteOf, readHostSeries, SERIES_LUA } from '../../src/state/host-series.js';
-import { recordProbe } from '../../src/monitor/probe.js';
+import { recordProbe } from '../../src/jobs/probe.js';
 import type { HostConfig } from '../../src/domain/host.js';
 import type { RemoteRunner } from '../../src/domain/remote.js';
 import { createLogger } from '../../src/util/logger.js';

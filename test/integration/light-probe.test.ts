@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HostConfig } from '../../src/domain/host.js';
 import type { Reply } from '../../src/domain/types.js';
-import { probeFamily } from '../../src/monitor/probe.js';
+import { probeFamily } from '../../src/jobs/probe.js';
 import { startHarness, type Harness } from '../support/app-harness.js';
 
 let h: Harness;

@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { startHarness, type Harness } from '../support/app-harness.js';
 import type { Reply } from '../../src/domain/types.js';
 import { createApp } from '../../src/main.js';
-import { RedisUnavailableError } from '../../src/state/redis.js';
+import { RedisUnavailableError } from '../../src/state/redis-wait.js';
 import { createLogger } from '../../src/util/logger.js';
 import { Redis } from 'ioredis';
 import { IncidentStore } from '../../src/state/incident-store.js';

@@ -16,7 +16,7 @@ import { startClusterDeployment, type ClusterDeployment } from '../support/redis
 import { scanKeys } from '../support/redis-scan.js';
 import { startTelegramStandin, type SeenMessage, type TelegramStandin } from '../support/telegram/telegram-standin.js';
 import { uniquePrefix } from '../support/redis.js';
-import { readProbes } from '../../src/monitor/probe.js';
+import { readProbes } from '../../src/state/probe-results.js';
 
 const OPERATOR = 1001;
 const FIX_GROUP = -3101;

@@ -13,7 +13,7 @@ import { failurePair } from '../support/monitor-harness.js';
 import { startSentinelDeployment, type SentinelDeployment } from '../support/redis-sentinel.js';
 import { startTelegramStandin, type SeenMessage, type TelegramStandin } from '../support/telegram/telegram-standin.js';
 import { uniquePrefix } from '../support/redis.js';
-import { readProbes } from '../../src/monitor/probe.js';
+import { readProbes } from '../../src/state/probe-results.js';
 
 const OPERATOR = 1001;
 const FIX_GROUP = -3001;

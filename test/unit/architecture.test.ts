@@ -19,9 +19,10 @@ import { cycles, folderArrows, folderOf, importGraph, importsOf, type ImportEdge
  * - router: authorize, confirm, audit, enqueue. It reaches the monitor only through AlertCommands (a port).
  * - monitor: the other source of work (log follower + probe → incidents); it enqueues probes and fixes and
  *   has alerts sent, so it sits above jobs and alerts.
- * - jobs: queues and workers (status/diagnose/plan, fix, notify); they render results and pictures (alerts,
+ * - jobs: queues and workers (status/diagnose/plan, fix, notify, the scheduled probe); they render results and pictures (alerts,
  *   render), run steps over remote/openclaw and deliver through the ChatAdapter port.
- * - alerts: incident → message, pictures, the alert sender (through the DeliverySender port).
+ * - alerts: incident → message, pictures, the alert sender (through the DeliverySender port), and the
+ *   replies of /mute, /unmute and /ack (the monitor plugs them into the router).
  * - render: Replies for commands and results, used by router, jobs and alerts.
  * - remote: the ssh2 transport; http: metrics and /healthz (workers count into its registry).
  * - config: clawmedic.yaml + env (which checks the Redis target).

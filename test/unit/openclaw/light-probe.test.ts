@@ -10,7 +10,7 @@ import {
   parseLightProbe,
   sanitizeCliProbeError,
 } from '../../../src/openclaw/light-probe.js';
-import { probeFamily } from '../../../src/monitor/probe.js';
+import { probeFamily } from '../../../src/jobs/probe.js';
 import { validHint } from '../../../src/openclaw/light-probe-bash.js';
 import { parseGatewayStatusJson } from '../../../src/openclaw/parse-gateway-status.js';
 import { fx, nativeHost, section } from './helpers.js';

@@ -4,7 +4,8 @@
  * only as its fallback; never a guessed credential) on any process's worker, and stores the latest
  * result with consecutive counts. /healthz needs no token, so a token mismatch is not a probe failure:
  * the log follower sees those.
- * The process that holds the host's lease reads it from there.
+ * The process that holds the host's lease reads it from there (state/probe-results.ts). The queue sits
+ * beside the other queues of jobs/; the monitor only starts it (startProbes).
  */
 import { Queue, Worker, type ConnectionOptions } from 'bullmq';
 import type { RedisClient } from '../state/redis.js';
@@ -15,48 +16,13 @@ import type { HostOps, HostStatus } from '../domain/host-ops.js';
 import type { Logger } from '../util/logger.js';
 import { redact } from '../util/redact.js';
 import { MONITOR_DEFAULTS } from '../monitor-constants.js';
-import { SERIES_LUA, sampleSpec } from '../state/host-series.js';
+import { sampleSpec } from '../state/host-series.js';
+import { storeProbe, type ProbeResult } from '../state/probe-results.js';
 import type { KeySpace } from '../state/key-space.js';
+import { queueConnection } from './queues.js';
 
 /** Job name in the probe queue. */
 export const PROBE_JOB = 'probe';
-
-/** The latest probe of a host, as stored in Redis. */
-export interface ProbeResult {
-  /** Increases with every stored result (the owner applies each once). */
-  seq: number;
-  at: number;
-  reachable: boolean;
-  probeOk: boolean;
-  /** The incident family a failed probe points to. */
-  family?: Cause;
-  /** Short redacted text: the probe error or why SSH failed. */
-  detail: string;
-  consecutiveFailures: number;
-  consecutiveUnreachable: number;
-}
-
-/**
- * Store a result and compute consecutive counts atomically (two probes of a host may overlap); the memory
- * samples go into the host's series (KEYS[2], ARGV[2]: state/host-series.ts) in the same call.
- */
-const RECORD = `${SERIES_LUA}
-series_write(KEYS[2], ARGV[2])
-local old = redis.call('GET', KEYS[1])
-local o = {}
-if old then o = cjson.decode(old) end
-local r = cjson.decode(ARGV[1])
-if r['reachable'] then
-  r['consecutiveUnreachable'] = 0
-  if r['probeOk'] then r['consecutiveFailures'] = 0 else r['consecutiveFailures'] = (o['consecutiveFailures'] or 0) + 1 end
-else
-  r['consecutiveUnreachable'] = (o['consecutiveUnreachable'] or 0) + 1
-  r['consecutiveFailures'] = o['consecutiveFailures'] or 0
-end
-r['seq'] = (o['seq'] or 0) + 1
-local out = cjson.encode(r)
-redis.call('SET', KEYS[1], out)
-return out`;
 
 /** Which incident a probe result points to (undefined = healthy). */
 export function probeFamily(s: Pick<HostStatus, 'reachable' | 'probeOk' | 'probeError' | 'listening' | 'portConflict'>): Cause | undefined {
@@ -74,25 +40,11 @@ export function probeFamily(s: Pick<HostStatus, 'reachable' | 'probeOk' | 'probe
 export async function recordProbe(redis: RedisClient, keys: KeySpace, host: string, s: HostStatus, at = Date.now()): Promise<ProbeResult> {
   const family = probeFamily(s);
   const detail = redact((s.reachable ? s.probeError ?? (s.probeOk ? 'probe ok' : 'probe failed') : s.error ?? 'host unreachable').slice(0, 300));
-  const partial = { at, reachable: s.reachable, probeOk: s.reachable && s.probeOk, family: family ?? null, detail };
   // Memory for the incident picture: host memory % and, where the status has it, the gateway's RSS.
   const samples = s.reachable
     ? sampleSpec(at, { mem: s.memoryUsedPct, rss: s.gatewayRssMb })
     : '';
-  const out = (await redis.eval(RECORD, 2, keys.probe(host), keys.series(host), JSON.stringify(partial), samples)) as string;
-  const r = JSON.parse(out) as ProbeResult & { family: Cause | null };
-  return { ...r, family: r.family ?? undefined };
-}
-
-/** Latest probe results of `hosts` (undefined where none yet). */
-export async function readProbes(redis: RedisClient, keys: KeySpace, hosts: string[]): Promise<Array<ProbeResult | undefined>> {
-  if (hosts.length === 0) return [];
-  const raws = await redis.mget(...hosts.map((h) => keys.probe(h)));
-  return raws.map((r) => {
-    if (!r) return undefined;
-    const p = JSON.parse(r) as ProbeResult & { family: Cause | null };
-    return { ...p, family: p.family ?? undefined };
-  });
+  return storeProbe(redis, keys, host, { at, reachable: s.reachable, probeOk: s.reachable && s.probeOk, family, detail }, samples);
 }
 
 /** The probe queue with one job scheduler per host (idempotent: every process may call it). */
@@ -142,6 +94,43 @@ export function startProbeWorker(opts: {
   );
   worker.on('error', (err) => opts.logger.warn({ err: redact(err.message) }, 'probe worker error'));
   return worker;
+}
+
+/** The probes of a monitor process: the queue with its schedulers, and (unless asked not to) a worker. */
+export interface Probes {
+  close(): Promise<void>;
+}
+
+/**
+ * Schedule a probe of every host (on its own duplicate of the producer connection, see queueConnection)
+ * and run probe jobs in this process unless `worker` is false.
+ */
+export async function startProbes(opts: {
+  redis: RedisClient;
+  /** Worker connection (maxRetriesPerRequest: null). */
+  connection: ConnectionOptions;
+  keys: KeySpace;
+  hosts: HostConfig[];
+  ops: Pick<HostOps, 'status'>;
+  logger: Pick<Logger, 'warn' | 'debug' | 'error'>;
+  intervalMs: number;
+  worker: boolean;
+}): Promise<Probes> {
+  const { redis, keys, logger } = opts;
+  const probeConnection = queueConnection(redis);
+  const queue = createProbeQueue(probeConnection.connection, keys);
+  queue.on('error', (err) => logger.debug({ err: redact(err.message) }, 'probe queue error'));
+  await scheduleProbes(queue, opts.hosts, opts.intervalMs);
+  const worker = opts.worker
+    ? startProbeWorker({ connection: opts.connection, redis, keys, hosts: new Map(opts.hosts.map((h) => [h.name, h])), ops: opts.ops, logger })
+    : undefined;
+  return {
+    async close() {
+      await worker?.close();
+      await queue.close();
+      probeConnection.close();
+    },
+  };
 }
 
 function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {

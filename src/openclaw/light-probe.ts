@@ -7,7 +7,7 @@
 import type { HostConfig } from '../domain/host.js';
 import { shellQuote } from '../util/shell-quote.js';
 import type { Listener } from './evidence-types.js';
-import { splitSections } from './evidence.js';
+import { splitSections } from './evidence-sections.js';
 import { isOpenClawProcess, parseSs } from './parse-ss.js';
 import { shellPath, TemplateError, TIMEOUT_PRELUDE } from './templates.js';
 import { bashFastPath, SECTION_FNS, type OwnerHint } from './light-probe-bash.js';

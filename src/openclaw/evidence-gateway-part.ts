@@ -114,7 +114,6 @@ export function configFactsLines(host: HostConfig, container: string | undefined
       `${configDone}_cm_s config; if command -v node >/dev/null 2>&1; then _cm_to 20 ${envPrefix}node -e ${shellQuote(CONFIG_NODE_SCRIPT)} -- "$_cm_cfg" 2>&1; _cm_e $?; else echo 'via=config-get'; ${fallback}; _cm_e 0; fi${configEnd}`,
     );
   }
-
   return gw;
 }
 
@@ -126,6 +125,5 @@ export function envFileLines(host: HostConfig): string[] {
       `_cm_o=$(grep -E '^[[:space:]]*(export[[:space:]]+)?GATEWAY_URL=' -- ${shellPath(host.envFile)} 2>&1); _cm_rc=$?; [ $_cm_rc -eq 1 ] && _cm_rc=0; _cm_s env_file; printf '%s\\n' "$_cm_o" | tail -n 1; _cm_e $_cm_rc`,
     );
   }
-
   return gw;
 }

@@ -46,6 +46,5 @@ export function logLines(host: HostConfig, container: string | undefined): { gw:
       `_cm_s log_journal; XDG_RUNTIME_DIR="\${XDG_RUNTIME_DIR:-/run/user/$(id -u)}" _cm_to 30 journalctl --user ${shellQuote(`--unit=${sup.unit}`)} --since='2 hours ago' -o short-iso --no-pager -q 2>&1 | grep -E "$_cm_filter" | tail -n ${LOG_LINES} | tail -c ${LOG_BYTES.other}; _cm_e 0`,
     );
   }
-
   return { gw, journal };
 }

@@ -96,17 +96,12 @@ const TOKEN_REASONS = new Set(['token_mismatch', 'token_missing', 'device_token_
 /** Correlate log events (oldest first). Events older than `sinceMs` are ignored. */
 export function correlate(events: readonly LogEvent[], opts: { sinceMs?: number } = {}): Correlation {
   const since = opts.sinceMs ?? -Infinity;
-  const unauth = new Map<string, UnauthorizedEvent>();
-  const connected = new Map<string, WebchatConnectedEvent>();
-  for (const e of events) {
-    if (e.kind === 'unauthorized') unauth.set(e.conn, e);
-    else if (e.kind === 'webchat_connected') connected.set(e.conn, e);
-  }
+  const joins = indexByConn(events);
 
   const failures: ConnFailure[] = [];
   const benign: ConnFailure[] = [];
-  const rotationMarks: Array<{ ms: number; time?: string; fromDisconnect: boolean }> = [];
-  const restores: Array<{ ms: number; time?: string; reason?: string }> = [];
+  const rotationMarks: RotationMark[] = [];
+  const restores: Restore[] = [];
   const connectTimes: number[] = [];
 
   for (const e of events) {
@@ -125,67 +120,9 @@ export function correlate(events: readonly LogEvent[], opts: { sinceMs?: number 
       rotationMarks.push({ ms: e.ms, time: e.time, fromDisconnect: true });
       continue;
     }
-    let f: ConnFailure | null = null;
-    if (e.kind === 'closed_before_connect') {
-      if (e.code !== 4008 && e.code !== 1008 && e.code !== 1013) continue;
-      const u = unauth.get(e.conn);
-      const client: LoggedClient = { ...u?.client, ...stripEmpty(e.client) };
-      const origin = e.origin ?? u?.origin;
-      const remote = e.remote ?? u?.remote;
-      const kind = classifyClient(client, origin);
-      f = {
-        conn: e.conn,
-        time: e.time,
-        ms: e.ms,
-        code: e.code,
-        closeReason: e.reason,
-        authReason: e.authReason ?? u?.reason,
-        cause: e.cause,
-        phase: e.phase,
-        form: 'closed_before_connect',
-        client,
-        kind,
-        origin,
-        remote,
-        clientKey: `${origin ?? remote ?? '?'}|${client.id ?? kind}`,
-        joined: u !== undefined,
-        benign: false,
-      };
-    } else if (e.kind === 'webchat_disconnected' && e.code === 4008) {
-      const u = unauth.get(e.conn);
-      const c = connected.get(e.conn);
-      const client: LoggedClient = { ...c?.client, ...u?.client };
-      const origin = u?.origin;
-      const remote = u?.remote ?? c?.remote;
-      const kind = classifyClient(client, origin) === 'unknown' ? 'control_ui' : classifyClient(client, origin);
-      f = {
-        conn: e.conn,
-        time: e.time,
-        ms: e.ms,
-        code: e.code,
-        closeReason: e.reason,
-        authReason: u?.reason,
-        form: 'webchat_disconnected',
-        client,
-        kind,
-        origin,
-        remote,
-        clientKey: `${origin ?? remote ?? '?'}|${client.id ?? 'webchat'}`,
-        joined: u !== undefined || c !== undefined,
-        benign: false,
-      };
-    }
+    const f = connFailure(e, joins);
     if (!f) continue;
-    if (f.code === 1013 || /gateway starting/i.test(f.closeReason)) {
-      f.benign = true;
-      f.benignWhy = 'gateway starting (1013)';
-    } else if (f.kind === 'internal' && f.authReason === 'token_mismatch') {
-      f.benign = true;
-      f.benignWhy = 'internal channel status check';
-    } else if (f.kind === 'cli' && f.code === 1008 && (f.client.mode ?? '').toLowerCase() === 'probe') {
-      f.benign = true;
-      f.benignWhy = 'CLI probe';
-    }
+    markBenign(f);
     (f.benign ? benign : failures).push(f);
   }
 
@@ -200,57 +137,11 @@ export function correlate(events: readonly LogEvent[], opts: { sinceMs?: number 
   }
 
   const clients: ClientSummary[] = [];
-  for (const [key, list] of byClient) {
-    const times = list.map((f) => f.ms).filter((x) => !Number.isNaN(x));
-    const gaps: number[] = [];
-    for (let i = 1; i < times.length; i++) gaps.push((times[i]! - times[i - 1]!) / 1000);
-    const cr: Record<string, number> = {};
-    for (const f of list) {
-      const r = f.authReason ?? f.cause ?? f.closeReason;
-      cr[r] = (cr[r] ?? 0) + 1;
-    }
-    const first = times.length ? Math.min(...times) : NaN;
-    const last = times.length ? Math.max(...times) : NaN;
-    const maxGap = gaps.length ? Math.max(...gaps) : undefined;
-    const head = list[0]!;
-    clients.push({
-      key,
-      kind: head.kind,
-      clientId: head.client.id,
-      origin: head.origin,
-      remote: head.remote,
-      failures: list.length,
-      firstMs: first,
-      lastMs: last,
-      reasons: cr,
-      medianGapSec: median(gaps),
-      maxGapSec: maxGap,
-      looping: list.length >= 4 && last - first >= 20_000 && maxGap !== undefined && maxGap <= 25,
-    });
-  }
+  for (const [key, list] of byClient) clients.push(summarizeClient(key, list));
   clients.sort((a, b) => b.failures - a.failures);
 
   const tokenFailuresAfter = (ms: number) =>
     failures.filter((f) => f.ms >= ms && f.authReason !== undefined && TOKEN_REASONS.has(f.authReason)).length;
-
-  let rotation: Correlation['rotation'];
-  if (rotationMarks.length) {
-    const firstMark = rotationMarks[0]!;
-    const after = tokenFailuresAfter(firstMark.ms);
-    if (after > 0 || rotationMarks.some((m) => m.fromDisconnect)) {
-      rotation = {
-        ms: firstMark.ms,
-        time: firstMark.time,
-        disconnected: rotationMarks.filter((m) => m.fromDisconnect).length,
-        failuresAfter: after,
-      };
-    }
-  }
-  let autoRestore: Correlation['autoRestore'];
-  if (restores.length) {
-    const r = restores[restores.length - 1]!;
-    autoRestore = { ms: r.ms, time: r.time, reason: r.reason, failuresAfter: Number.isNaN(r.ms) ? 0 : tokenFailuresAfter(r.ms) };
-  }
   const loops = clients.filter((c) => c.looping);
   const lastFailure = failures.length ? Math.max(...failures.map((f) => f.ms).filter((x) => !Number.isNaN(x))) : NaN;
   return {
@@ -258,12 +149,162 @@ export function correlate(events: readonly LogEvent[], opts: { sinceMs?: number 
     benign,
     clients,
     reasons,
-    rotation,
-    autoRestore,
+    rotation: rotationOf(rotationMarks, tokenFailuresAfter),
+    autoRestore: autoRestoreOf(restores, tokenFailuresAfter),
     staleLoop: loops.length === 1 ? loops[0] : undefined,
     rateLimited: clients.filter((c) => (c.reasons.rate_limited ?? 0) > 0),
     connectedAfterLastFailure: Number.isNaN(lastFailure) ? connectTimes.length : connectTimes.filter((t) => t > lastFailure).length,
   };
+}
+
+/** A token rotation seen in the log: a reload of gateway.auth.token, or a 4001 disconnect. */
+interface RotationMark {
+  ms: number;
+  time?: string;
+  fromDisconnect: boolean;
+}
+
+/** A config auto-restore seen in the log. */
+interface Restore {
+  ms: number;
+  time?: string;
+  reason?: string;
+}
+
+/** The gateway's rejections and the webchat connects by conn id, for joining the client's side to them. */
+interface ConnJoins {
+  unauth: Map<string, UnauthorizedEvent>;
+  connected: Map<string, WebchatConnectedEvent>;
+}
+
+function indexByConn(events: readonly LogEvent[]): ConnJoins {
+  const unauth = new Map<string, UnauthorizedEvent>();
+  const connected = new Map<string, WebchatConnectedEvent>();
+  for (const e of events) {
+    if (e.kind === 'unauthorized') unauth.set(e.conn, e);
+    else if (e.kind === 'webchat_connected') connected.set(e.conn, e);
+  }
+  return { unauth, connected };
+}
+
+/** The failed connect an event records (a rejected close or a 4008 webchat disconnect), joined to its conn's other lines. */
+function connFailure(e: LogEvent, { unauth, connected }: ConnJoins): ConnFailure | null {
+  if (e.kind === 'closed_before_connect') {
+    if (e.code !== 4008 && e.code !== 1008 && e.code !== 1013) return null;
+    const u = unauth.get(e.conn);
+    const client: LoggedClient = { ...u?.client, ...stripEmpty(e.client) };
+    const origin = e.origin ?? u?.origin;
+    const remote = e.remote ?? u?.remote;
+    const kind = classifyClient(client, origin);
+    return {
+      conn: e.conn,
+      time: e.time,
+      ms: e.ms,
+      code: e.code,
+      closeReason: e.reason,
+      authReason: e.authReason ?? u?.reason,
+      cause: e.cause,
+      phase: e.phase,
+      form: 'closed_before_connect',
+      client,
+      kind,
+      origin,
+      remote,
+      clientKey: `${origin ?? remote ?? '?'}|${client.id ?? kind}`,
+      joined: u !== undefined,
+      benign: false,
+    };
+  }
+  if (e.kind === 'webchat_disconnected' && e.code === 4008) {
+    const u = unauth.get(e.conn);
+    const c = connected.get(e.conn);
+    const client: LoggedClient = { ...c?.client, ...u?.client };
+    const origin = u?.origin;
+    const remote = u?.remote ?? c?.remote;
+    const kind = classifyClient(client, origin) === 'unknown' ? 'control_ui' : classifyClient(client, origin);
+    return {
+      conn: e.conn,
+      time: e.time,
+      ms: e.ms,
+      code: e.code,
+      closeReason: e.reason,
+      authReason: u?.reason,
+      form: 'webchat_disconnected',
+      client,
+      kind,
+      origin,
+      remote,
+      clientKey: `${origin ?? remote ?? '?'}|${client.id ?? 'webchat'}`,
+      joined: u !== undefined || c !== undefined,
+      benign: false,
+    };
+  }
+  return null;
+}
+
+/** Failures that are no client's fault: the gateway starting, its own channel check, a CLI probe. */
+function markBenign(f: ConnFailure): void {
+  if (f.code === 1013 || /gateway starting/i.test(f.closeReason)) {
+    f.benign = true;
+    f.benignWhy = 'gateway starting (1013)';
+  } else if (f.kind === 'internal' && f.authReason === 'token_mismatch') {
+    f.benign = true;
+    f.benignWhy = 'internal channel status check';
+  } else if (f.kind === 'cli' && f.code === 1008 && (f.client.mode ?? '').toLowerCase() === 'probe') {
+    f.benign = true;
+    f.benignWhy = 'CLI probe';
+  }
+}
+
+/** One client's failures: counts, reasons, the gaps between attempts and whether it loops. */
+function summarizeClient(key: string, list: ConnFailure[]): ClientSummary {
+  const times = list.map((f) => f.ms).filter((x) => !Number.isNaN(x));
+  const gaps: number[] = [];
+  for (let i = 1; i < times.length; i++) gaps.push((times[i]! - times[i - 1]!) / 1000);
+  const cr: Record<string, number> = {};
+  for (const f of list) {
+    const r = f.authReason ?? f.cause ?? f.closeReason;
+    cr[r] = (cr[r] ?? 0) + 1;
+  }
+  const first = times.length ? Math.min(...times) : NaN;
+  const last = times.length ? Math.max(...times) : NaN;
+  const maxGap = gaps.length ? Math.max(...gaps) : undefined;
+  const head = list[0]!;
+  return {
+    key,
+    kind: head.kind,
+    clientId: head.client.id,
+    origin: head.origin,
+    remote: head.remote,
+    failures: list.length,
+    firstMs: first,
+    lastMs: last,
+    reasons: cr,
+    medianGapSec: median(gaps),
+    maxGapSec: maxGap,
+    looping: list.length >= 4 && last - first >= 20_000 && maxGap !== undefined && maxGap <= 25,
+  };
+}
+
+function rotationOf(rotationMarks: RotationMark[], tokenFailuresAfter: (ms: number) => number): Correlation['rotation'] {
+  if (!rotationMarks.length) return undefined;
+  const firstMark = rotationMarks[0]!;
+  const after = tokenFailuresAfter(firstMark.ms);
+  if (after > 0 || rotationMarks.some((m) => m.fromDisconnect)) {
+    return {
+      ms: firstMark.ms,
+      time: firstMark.time,
+      disconnected: rotationMarks.filter((m) => m.fromDisconnect).length,
+      failuresAfter: after,
+    };
+  }
+  return undefined;
+}
+
+function autoRestoreOf(restores: Restore[], tokenFailuresAfter: (ms: number) => number): Correlation['autoRestore'] {
+  if (!restores.length) return undefined;
+  const r = restores[restores.length - 1]!;
+  return { ms: r.ms, time: r.time, reason: r.reason, failuresAfter: Number.isNaN(r.ms) ? 0 : tokenFailuresAfter(r.ms) };
 }
 
 function stripEmpty(c: LoggedClient): LoggedClient {

@@ -7,7 +7,7 @@
  * `ss -tlnp` runs only when that does not name the owner (first probe, a restarted gateway, a foreign program).
  * Pure: builds text; every inventory value is a validated number here, the version lookup quotes the bin path.
  */
-import { RC_MARK, SECTION_MARK } from './evidence.js';
+import { RC_MARK, SECTION_MARK } from './evidence-sections.js';
 
 /** Deadlines and limits the fast path shares with the POSIX path (light-probe.ts re-exports them). */
 export interface BashProbeLimits {

@@ -98,110 +98,118 @@ export function parseGatewayStatusJson(text: string): GatewayStatus | null {
   };
 }
 
+/** What the text form's lines say, gathered line by line. */
+interface TextFacts {
+  probeOk: boolean | null;
+  probeError?: string;
+  probeUrl?: string;
+  logFile?: string;
+  cliVersion?: string;
+  gatewayVersion?: string;
+  bindMode?: string;
+  bindHost?: string;
+  port?: number;
+  configCliPath?: string;
+  configServicePath?: string;
+  serviceLabel?: string;
+  portBusy: boolean;
+  portOwnerHidden: boolean;
+  listeners: Listener[];
+  hints: string[];
+  sawAny: boolean;
+}
+
 /** Parse the human text form of `gateway status` (fallback for builds without --json). */
 export function parseGatewayStatusText(text: string): GatewayStatus | null {
   const lines = text.split('\n');
-  let probeOk: boolean | null = null;
-  let probeError: string | undefined;
-  let probeUrl: string | undefined;
-  let logFile: string | undefined;
-  let cliVersion: string | undefined;
-  let gatewayVersion: string | undefined;
-  let bindMode: string | undefined;
-  let bindHost: string | undefined;
-  let port: number | undefined;
-  let configCliPath: string | undefined;
-  let configServicePath: string | undefined;
-  let serviceLabel: string | undefined;
-  let portBusy = false;
-  let portOwnerHidden = false;
-  const listeners: Listener[] = [];
-  const hints: string[] = [];
-  let sawAny = false;
-  for (let i = 0; i < lines.length; i++) {
-    const line = lines[i]!;
-    const t = line.trim();
-    let m: RegExpExecArray | null;
-    if ((m = /^Connectivity probe:\s*(\w+)/.exec(t))) {
-      sawAny = true;
-      probeOk = m[1] === 'ok';
-      if (!probeOk) {
-        // The failure text is the first indented line after "Probe target:" below the probe line.
-        for (let k = i + 1; k < Math.min(lines.length, i + 4); k++) {
-          const next = lines[k]!;
-          if (/^\s{2,}\S/.test(next)) {
-            probeError = next.trim();
-            break;
-          }
-        }
-      }
-    } else if ((m = /^File logs:\s*(.+)$/.exec(t))) {
-      sawAny = true;
-      logFile = m[1]!.trim();
-    } else if ((m = /^Probe target:\s*(\S+)/.exec(t))) {
-      probeUrl ??= m[1];
-    } else if ((m = /^CLI version:\s*(\S+)/.exec(t))) {
-      cliVersion = m[1];
-    } else if ((m = /^Gateway version:\s*(\S+)/.exec(t))) {
-      gatewayVersion = m[1];
-    } else if ((m = /^Gateway: bind=(\S+) \(([^)]*)\), port=(\d+)/.exec(t))) {
-      sawAny = true;
-      bindMode = m[1];
-      bindHost = m[2];
-      port = Number(m[3]);
-    } else if ((m = /^Config \(cli\):\s*(.+)$/.exec(t))) {
-      configCliPath = m[1]!.trim();
-    } else if ((m = /^Config \(service\):\s*(.+)$/.exec(t))) {
-      configServicePath = m[1]!.trim();
-    } else if ((m = /^Service:\s*(.+)$/.exec(t))) {
-      serviceLabel = m[1]!.trim();
-    } else if (/^Port \d+ is already in use\./.test(t)) {
-      portBusy = true;
-    } else if ((m = /^- pid (\d+) (\S+): (.*) \(([^()]*:\d+)\)$/.exec(t))) {
-      const address = m[4]!;
-      const cmd = m[3]!;
-      listeners.push({
-        address,
-        port: Number(address.slice(address.lastIndexOf(':') + 1)),
-        pid: Number(m[1]),
-        user: m[2],
-        commandLine: cmd,
-        process: cmd.split(/\s+/)[0]?.split('/').pop(),
-      });
-    } else if (/^- Port is in use but process details are unavailable/.test(t)) {
-      portOwnerHidden = true;
-      hints.push(t.slice(2));
-    } else if (/^- Another process is listening on this port\./.test(t)) {
-      hints.push(t.slice(2));
-    } else if ((m = /^Listening:\s*(\S+)/.exec(t))) {
-      portBusy = true;
-    }
-  }
-  if (!sawAny) return null;
-  const cls = classifyError(probeError);
+  const f: TextFacts = { probeOk: null, portBusy: false, portOwnerHidden: false, listeners: [], hints: [], sawAny: false };
+  for (let i = 0; i < lines.length; i++) readTextLine(lines, i, f);
+  if (!f.sawAny) return null;
+  const cls = classifyError(f.probeError);
   return {
     format: 'text',
-    cliVersion,
-    gatewayVersion,
-    logFile,
-    probeOk,
-    probeError,
+    cliVersion: f.cliVersion,
+    gatewayVersion: f.gatewayVersion,
+    logFile: f.logFile,
+    probeOk: f.probeOk,
+    probeError: f.probeError,
     probeFailureKind:
-      probeOk === false ? (cls.probeAuthRejected ? 'auth-rejected' : cls.probeRefused || cls.probeForeignHttp ? 'unreachable' : undefined) : undefined,
+      f.probeOk === false ? (cls.probeAuthRejected ? 'auth-rejected' : cls.probeRefused || cls.probeForeignHttp ? 'unreachable' : undefined) : undefined,
     ...cls,
-    probeUrl,
-    bindMode,
-    bindHost,
-    port,
-    portStatus: portBusy || listeners.length > 0 ? 'busy' : probeOk === false && cls.probeRefused ? 'free' : undefined,
-    portListeners: listeners,
-    portHints: hints,
-    portOwnerHidden,
-    configCliPath,
-    configServicePath,
-    serviceLabel,
+    probeUrl: f.probeUrl,
+    bindMode: f.bindMode,
+    bindHost: f.bindHost,
+    port: f.port,
+    portStatus: f.portBusy || f.listeners.length > 0 ? 'busy' : f.probeOk === false && cls.probeRefused ? 'free' : undefined,
+    portListeners: f.listeners,
+    portHints: f.hints,
+    portOwnerHidden: f.portOwnerHidden,
+    configCliPath: f.configCliPath,
+    configServicePath: f.configServicePath,
+    serviceLabel: f.serviceLabel,
     serviceTokenOverride: false,
   };
+}
+
+/** One line of the text form (line `i` of `lines`; the probe's failure text is on a line below it) into `f`. */
+function readTextLine(lines: string[], i: number, f: TextFacts): void {
+  const line = lines[i]!;
+  const t = line.trim();
+  let m: RegExpExecArray | null;
+  if ((m = /^Connectivity probe:\s*(\w+)/.exec(t))) {
+    f.sawAny = true;
+    f.probeOk = m[1] === 'ok';
+    if (!f.probeOk) {
+      // The failure text is the first indented line after "Probe target:" below the probe line.
+      for (let k = i + 1; k < Math.min(lines.length, i + 4); k++) {
+        const next = lines[k]!;
+        if (/^\s{2,}\S/.test(next)) {
+          f.probeError = next.trim();
+          break;
+        }
+      }
+    }
+  } else if ((m = /^File logs:\s*(.+)$/.exec(t))) {
+    f.sawAny = true;
+    f.logFile = m[1]!.trim();
+  } else if ((m = /^Probe target:\s*(\S+)/.exec(t))) {
+    f.probeUrl ??= m[1];
+  } else if ((m = /^CLI version:\s*(\S+)/.exec(t))) {
+    f.cliVersion = m[1];
+  } else if ((m = /^Gateway version:\s*(\S+)/.exec(t))) {
+    f.gatewayVersion = m[1];
+  } else if ((m = /^Gateway: bind=(\S+) \(([^)]*)\), port=(\d+)/.exec(t))) {
+    f.sawAny = true;
+    f.bindMode = m[1];
+    f.bindHost = m[2];
+    f.port = Number(m[3]);
+  } else if ((m = /^Config \(cli\):\s*(.+)$/.exec(t))) {
+    f.configCliPath = m[1]!.trim();
+  } else if ((m = /^Config \(service\):\s*(.+)$/.exec(t))) {
+    f.configServicePath = m[1]!.trim();
+  } else if ((m = /^Service:\s*(.+)$/.exec(t))) {
+    f.serviceLabel = m[1]!.trim();
+  } else if (/^Port \d+ is already in use\./.test(t)) {
+    f.portBusy = true;
+  } else if ((m = /^- pid (\d+) (\S+): (.*) \(([^()]*:\d+)\)$/.exec(t))) {
+    const address = m[4]!;
+    const cmd = m[3]!;
+    f.listeners.push({
+      address,
+      port: Number(address.slice(address.lastIndexOf(':') + 1)),
+      pid: Number(m[1]),
+      user: m[2],
+      commandLine: cmd,
+      process: cmd.split(/\s+/)[0]?.split('/').pop(),
+    });
+  } else if (/^- Port is in use but process details are unavailable/.test(t)) {
+    f.portOwnerHidden = true;
+    f.hints.push(t.slice(2));
+  } else if (/^- Another process is listening on this port\./.test(t)) {
+    f.hints.push(t.slice(2));
+  } else if ((m = /^Listening:\s*(\S+)/.exec(t))) {
+    f.portBusy = true;
+  }
 }
 
 /** Parse either form: JSON when the output holds an object, else the text form. */

@@ -2,7 +2,7 @@
  * Fix runbooks: the plan that matches a verdict's headline cause on this host's supervisor, the
  * verification of a fix by a fresh verdict, and the parser of the fresh dashboard link.
  */
-import type { Cause, Finding, FixPlan, FixStep, Verdict } from '../domain/diagnosis.js';
+import type { Cause, Finding, FindingDetails, FixPlan, FixStep, Verdict } from '../domain/diagnosis.js';
 import type { HostConfig } from '../domain/host.js';
 import { extractJsonObject } from './parse-gateway-status.js';
 import { DEFAULT_WAIT_SEC, isDisruptive, renderStep } from './step-catalog.js';
@@ -78,6 +78,7 @@ export function planFix(host: HostConfig, verdict: Verdict): FixPlan {
     }
     return plan([stepLink(host)], [FRESH_LINK_ACTION], 60);
   };
+  const ctx: PlanContext = { host, verdict, details, doctorUnavailable, plan, linkPlan };
 
   switch (cause) {
     case 'stale_client':
@@ -86,27 +87,8 @@ export function planFix(host: HostConfig, verdict: Verdict): FixPlan {
       // Restarting cannot fix a client that holds an old token: hand it the current one.
       return linkPlan();
 
-    case 'token_mismatch': {
-      if (details.tokenSource === 'service_override') {
-        if (host.supervisor.kind === 'systemd-user') {
-          return plan(
-            [stepStop(host), renderStep(host, 'remove_token_override'), renderStep(host, 'reinstall_service'), stepStart(host), stepWait(host), stepLink(host)],
-            [FRESH_LINK_ACTION],
-            60,
-          );
-        }
-        return plan([], [
-          host.supervisor.kind === 'docker'
-            ? `Remove the --token argument from the container's command (compose file) and recreate container ${host.supervisor.container}.`
-            : 'Remove the --token argument from the start command in the clawmedic inventory / your supervisor, then restart the gateway.',
-        ]);
-      }
-      if (details.tokenSource === 'override') {
-        // Started by hand with `gateway run --token X`: a start through the supervisor uses the config token.
-        return plan(restartSteps(host), [], 60);
-      }
-      return linkPlan();
-    }
+    case 'token_mismatch':
+      return tokenMismatchPlan(ctx);
 
     case 'device_token_mismatch':
       return plan([], ['Re-pair the device or rotate/reissue its device token (openclaw devices …); clawmedic does not change device pairings.']);
@@ -125,45 +107,14 @@ export function planFix(host: HostConfig, verdict: Verdict): FixPlan {
     case 'memory_pressure':
       return plan([], ['Add RAM or swap, or lower the load; restart the gateway in a quiet moment if it has grown.']);
 
-    case 'plugin_failure': {
-      if (details.pluginDepsMissing) {
-        if (doctorUnavailable) return plan([], [`doctor --fix cannot repair this host: ${doctorUnavailable}.`]);
-        return plan(stopDoctorStart(host, true), ['If plugins still fail, finish the update with `openclaw update`.'], 60);
-      }
-      const ids = details.pluginIds ?? [];
-      if (ids.length === 0) return plan([], ['Disable the failing plugin (`openclaw plugins disable <id>`) and restart the gateway.']);
-      const reenable = `Re-enable ${ids.join(', ')} once fixed (\`openclaw plugins enable <id>\`).`;
-      if (host.install === 'docker') {
-        // Stopped container, plugins disabled in a one-off container of its image and volumes, started again.
-        const steps = ids.map((pluginId) => renderStep(host, 'container_disable_plugin', { pluginId }));
-        return plan([stepStop(host), ...steps, stepStart(host), stepWait(host)], [reenable], 60);
-      }
-      const steps: FixStep[] = ids.map((pluginId) => renderStep(host, 'disable_plugin', { pluginId }));
-      return plan([...steps, ...restartSteps(host)], [reenable], 60);
-    }
+    case 'plugin_failure':
+      return pluginFailurePlan(ctx);
 
-    case 'port_conflict': {
-      const owner = details.portOwner;
-      if (owner?.visible && owner.pid !== undefined && Number.isInteger(owner.pid) && host.allowKillPortOwner) {
-        return plan(
-          [
-            renderStep(host, 'kill_port_owner', { pid: owner.pid, ...processNameParam(owner.process) }),
-            host.supervisor.kind === 'docker' ? stepRestart(host) : stepStart(host),
-            stepWait(host),
-          ],
-          [],
-          60,
-        );
-      }
-      return plan([], owner?.visible ? [] : [`Find what holds port ${host.gateway.port} (\`sudo ss -tlnp | grep :${host.gateway.port}\`) and stop it.`]);
-    }
+    case 'port_conflict':
+      return portConflictPlan(ctx);
 
     case 'gateway_mode_unset':
-      if (host.install === 'docker' && !verdict.probeOk) {
-        // The container is down or restarting: stop it for good, set the mode in a one-off container, start.
-        return plan([stepStop(host), renderStep(host, 'container_set_gateway_mode_local'), stepStart(host), stepWait(host)], [], 60);
-      }
-      return plan([renderStep(host, 'set_gateway_mode_local'), ...(verdict.probeOk ? [] : [stepStart(host), stepWait(host)])], [], 60);
+      return gatewayModePlan(ctx);
 
     case 'rate_limited':
     case 'insecure_context':
@@ -180,6 +131,84 @@ export function planFix(host: HostConfig, verdict: Verdict): FixPlan {
     case 'host_unreachable':
       return plan([]);
   }
+}
+
+/** What a cause's runbook needs: the host, the verdict, its headline finding's details, and the plan builders. */
+interface PlanContext {
+  host: HostConfig;
+  verdict: Verdict;
+  details: FindingDetails;
+  doctorUnavailable: FindingDetails['doctorUnavailable'];
+  plan: (steps: FixStep[], extra?: string[], verifyWindowSec?: number) => FixPlan;
+  /** The fresh link, unless a lockout would refuse it: then only when to retry. */
+  linkPlan: () => FixPlan;
+}
+
+/** token_mismatch: a --token in the service is removed (systemd) or named; a hand-started override is restarted; else a fresh link. */
+function tokenMismatchPlan({ host, details, plan, linkPlan }: PlanContext): FixPlan {
+  if (details.tokenSource === 'service_override') {
+    if (host.supervisor.kind === 'systemd-user') {
+      return plan(
+        [stepStop(host), renderStep(host, 'remove_token_override'), renderStep(host, 'reinstall_service'), stepStart(host), stepWait(host), stepLink(host)],
+        [FRESH_LINK_ACTION],
+        60,
+      );
+    }
+    return plan([], [
+      host.supervisor.kind === 'docker'
+        ? `Remove the --token argument from the container's command (compose file) and recreate container ${host.supervisor.container}.`
+        : 'Remove the --token argument from the start command in the clawmedic inventory / your supervisor, then restart the gateway.',
+    ]);
+  }
+  if (details.tokenSource === 'override') {
+    // Started by hand with `gateway run --token X`: a start through the supervisor uses the config token.
+    return plan(restartSteps(host), [], 60);
+  }
+  return linkPlan();
+}
+
+/** plugin_failure: doctor for missing runtime deps, else the failing plugins disabled (in a one-off container on docker) and a restart. */
+function pluginFailurePlan({ host, details, doctorUnavailable, plan }: PlanContext): FixPlan {
+  if (details.pluginDepsMissing) {
+    if (doctorUnavailable) return plan([], [`doctor --fix cannot repair this host: ${doctorUnavailable}.`]);
+    return plan(stopDoctorStart(host, true), ['If plugins still fail, finish the update with `openclaw update`.'], 60);
+  }
+  const ids = details.pluginIds ?? [];
+  if (ids.length === 0) return plan([], ['Disable the failing plugin (`openclaw plugins disable <id>`) and restart the gateway.']);
+  const reenable = `Re-enable ${ids.join(', ')} once fixed (\`openclaw plugins enable <id>\`).`;
+  if (host.install === 'docker') {
+    // Stopped container, plugins disabled in a one-off container of its image and volumes, started again.
+    const steps = ids.map((pluginId) => renderStep(host, 'container_disable_plugin', { pluginId }));
+    return plan([stepStop(host), ...steps, stepStart(host), stepWait(host)], [reenable], 60);
+  }
+  const steps: FixStep[] = ids.map((pluginId) => renderStep(host, 'disable_plugin', { pluginId }));
+  return plan([...steps, ...restartSteps(host)], [reenable], 60);
+}
+
+/** port_conflict: the visible owner stopped (when the inventory allows it) and the gateway started, else what to look for. */
+function portConflictPlan({ host, details, plan }: PlanContext): FixPlan {
+  const owner = details.portOwner;
+  if (owner?.visible && owner.pid !== undefined && Number.isInteger(owner.pid) && host.allowKillPortOwner) {
+    return plan(
+      [
+        renderStep(host, 'kill_port_owner', { pid: owner.pid, ...processNameParam(owner.process) }),
+        host.supervisor.kind === 'docker' ? stepRestart(host) : stepStart(host),
+        stepWait(host),
+      ],
+      [],
+      60,
+    );
+  }
+  return plan([], owner?.visible ? [] : [`Find what holds port ${host.gateway.port} (\`sudo ss -tlnp | grep :${host.gateway.port}\`) and stop it.`]);
+}
+
+/** gateway_mode_unset: `gateway.mode local` set (in a one-off container when a docker gateway is down), then started if down. */
+function gatewayModePlan({ host, verdict, plan }: PlanContext): FixPlan {
+  if (host.install === 'docker' && !verdict.probeOk) {
+    // The container is down or restarting: stop it for good, set the mode in a one-off container, start.
+    return plan([stepStop(host), renderStep(host, 'container_set_gateway_mode_local'), stepStart(host), stepWait(host)], [], 60);
+  }
+  return plan([renderStep(host, 'set_gateway_mode_local'), ...(verdict.probeOk ? [] : [stepStart(host), stepWait(host)])], [], 60);
 }
 
 /** The port owner's name as a description parameter, when it is a plain process name. */

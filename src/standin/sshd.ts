@@ -139,28 +139,25 @@ function trackChild(c: ChildProcess): void {
   }
 }
 
-/** Start a real sshd on a free loopback port with fresh keys; call stop() in afterAll. */
-export async function startSshd(opts: StartSshdOptions = {}): Promise<SshdHandle> {
-  if (!existsSync(SSHD_BIN)) throw new Error(`${SSHD_BIN} not found: install openssh-server`);
-  const user = os.userInfo().username;
-  const isRoot = process.getuid?.() === 0;
-  // Privilege separation directory: sshd refuses to start as root without it.
-  if (isRoot && !existsSync('/run/sshd')) await mkdir('/run/sshd', { recursive: true, mode: 0o755 });
-
-  const tmpDir = await mkdtemp(path.join(os.tmpdir(), 'clawmedic-sshd-'));
-  const hostKey = path.join(tmpDir, opts.sha1Only ? 'ssh_host_rsa_key' : 'ssh_host_ed25519_key');
+/** Fresh host and client keys in `tmpDir` (the host key RSA for a SHA-1-only sshd), and authorized_keys accepting the client key. */
+async function makeKeys(tmpDir: string, sha1Only: boolean | undefined) {
+  const hostKey = path.join(tmpDir, sha1Only ? 'ssh_host_rsa_key' : 'ssh_host_ed25519_key');
   const otherHostKey = path.join(tmpDir, 'other_host_ed25519_key');
   const clientKey = path.join(tmpDir, 'client_ed25519');
   const otherClientKey = path.join(tmpDir, 'other_client_ed25519');
   await Promise.all([
-    keygen(hostKey, 'clawmedic-test-host', opts.sha1Only ? 'rsa' : 'ed25519'),
+    keygen(hostKey, 'clawmedic-test-host', sha1Only ? 'rsa' : 'ed25519'),
     keygen(otherHostKey, 'clawmedic-test-other-host'),
     keygen(clientKey, 'clawmedic-test-client'),
     keygen(otherClientKey, 'clawmedic-test-other-client'),
   ]);
   const authorizedKeys = path.join(tmpDir, 'authorized_keys');
   await writeFile(authorizedKeys, await readFile(`${clientKey}.pub`, 'utf8'), { mode: 0o600 });
+  return { hostKey, otherHostKey, clientKey, otherClientKey, authorizedKeys };
+}
 
+/** The environment of every session (sshd_config SetEnv): PATH with binDir first, the caller's vars, SHLVL. */
+function sessionEnv(opts: StartSshdOptions): Record<string, string> {
   // The node running the tests goes last so `#!/usr/bin/env node` stand-ins work with nvm-style installs too.
   const pathDirs = [opts.binDir, '/usr/local/bin', '/usr/bin', '/bin'].filter((d): d is string => Boolean(d));
   const nodeDir = path.dirname(process.execPath);
@@ -174,10 +171,21 @@ export async function startSshd(opts: StartSshdOptions = {}): Promise<SshdHandle
       throw new Error(`startSshd: env ${k} must be a plain name with a value without spaces, quotes or backslashes`);
     }
   }
+  return env;
+}
 
-  const port = await freePort();
-  const configPath = path.join(tmpDir, 'sshd_config');
-  const config = [
+/** The sshd_config of a throw-away sshd on 127.0.0.1:`port`. */
+function sshdConfig(c: {
+  port: number;
+  hostKey: string;
+  authorizedKeys: string;
+  tmpDir: string;
+  user: string;
+  env: Record<string, string>;
+  opts: StartSshdOptions;
+}): string {
+  const { port, hostKey, authorizedKeys, tmpDir, user, env, opts } = c;
+  return [
     `ListenAddress 127.0.0.1`,
     `Port ${port}`,
     `HostKey ${hostKey}`,
@@ -202,16 +210,10 @@ export async function startSshd(opts: StartSshdOptions = {}): Promise<SshdHandle
       .join(' ')}`,
     '',
   ].join('\n');
-  await writeFile(configPath, config);
-  await chmod(hostKey, 0o600);
+}
 
-  const [hostKeyFingerprint, otherHostKeyFingerprint, privateKey, otherPrivateKey] = await Promise.all([
-    fingerprintWithSshKeygen(`${hostKey}.pub`),
-    fingerprintWithSshKeygen(`${otherHostKey}.pub`),
-    readFile(clientKey, 'utf8'),
-    readFile(otherClientKey, 'utf8'),
-  ]);
-
+/** The sshd daemon itself (`-D -e`): launch() waits for its banner, halt() stops it; its log collects stderr. */
+function sshdProcess(configPath: string, port: number) {
   let logText = '';
   let child: ChildProcess | undefined;
 
@@ -242,7 +244,36 @@ export async function startSshd(opts: StartSshdOptions = {}): Promise<SshdHandle
     clearTimeout(timer);
   };
 
-  await launch();
+  return { launch, halt, pid: () => child?.pid, log: () => logText };
+}
+
+/** Start a real sshd on a free loopback port with fresh keys; call stop() in afterAll. */
+export async function startSshd(opts: StartSshdOptions = {}): Promise<SshdHandle> {
+  if (!existsSync(SSHD_BIN)) throw new Error(`${SSHD_BIN} not found: install openssh-server`);
+  const user = os.userInfo().username;
+  const isRoot = process.getuid?.() === 0;
+  // Privilege separation directory: sshd refuses to start as root without it.
+  if (isRoot && !existsSync('/run/sshd')) await mkdir('/run/sshd', { recursive: true, mode: 0o755 });
+
+  const tmpDir = await mkdtemp(path.join(os.tmpdir(), 'clawmedic-sshd-'));
+  const { hostKey, otherHostKey, clientKey, otherClientKey, authorizedKeys } = await makeKeys(tmpDir, opts.sha1Only);
+  const env = sessionEnv(opts);
+
+  const port = await freePort();
+  const configPath = path.join(tmpDir, 'sshd_config');
+  const config = sshdConfig({ port, hostKey, authorizedKeys, tmpDir, user, env, opts });
+  await writeFile(configPath, config);
+  await chmod(hostKey, 0o600);
+
+  const [hostKeyFingerprint, otherHostKeyFingerprint, privateKey, otherPrivateKey] = await Promise.all([
+    fingerprintWithSshKeygen(`${hostKey}.pub`),
+    fingerprintWithSshKeygen(`${otherHostKey}.pub`),
+    readFile(clientKey, 'utf8'),
+    readFile(otherClientKey, 'utf8'),
+  ]);
+
+  const daemon = sshdProcess(configPath, port);
+  await daemon.launch();
 
   return {
     host: '127.0.0.1',
@@ -255,9 +286,9 @@ export async function startSshd(opts: StartSshdOptions = {}): Promise<SshdHandle
     otherHostKeyFingerprint,
     tmpDir,
     gatewayPort: Number(opts.env?.CLAWMEDIC_STANDIN_PORT ?? 18789),
-    log: () => logText,
+    log: daemon.log,
     async dropConnections() {
-      const pid = child?.pid;
+      const pid = daemon.pid();
       if (!pid) return;
       for (const p of await descendantsOf(pid)) {
         try {
@@ -267,14 +298,14 @@ export async function startSshd(opts: StartSshdOptions = {}): Promise<SshdHandle
         }
       }
     },
-    acceptedConnections: () => (logText.match(/Accepted publickey for /g) ?? []).length,
+    acceptedConnections: () => (daemon.log().match(/Accepted publickey for /g) ?? []).length,
     async stop() {
-      await halt();
+      await daemon.halt();
       await rm(tmpDir, { recursive: true, force: true });
     },
     async restart() {
-      await halt();
-      await launch();
+      await daemon.halt();
+      await daemon.launch();
     },
   };
 }

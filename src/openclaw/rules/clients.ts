@@ -226,62 +226,12 @@ export const tokenRule: Rule = (ctx) => {
   const probeAuthRejected = gs?.probeAuthRejected === true;
   const tokenFails = ctx.corr.failures.filter((f) => f.authReason !== undefined && TOKEN.has(f.authReason));
   const serviceOverride = ctx.svc?.tokenOverride === true || gs?.serviceTokenOverride === true;
-  const probeLine = probeAuthRejected
-    ? `host probe with the config token: ${probeErrorLine(gs?.probeError) || 'auth rejected'}${gs?.probeDetailCode ? ` (${gs.probeDetailCode})` : ''}`
-    : '';
 
   const bs = boundaries(ctx.windowEvents);
   // Earlier phases: a rotation or restore whose failures stopped at the next restart/change.
   for (let i = 0; i < bs.length; i++) {
-    const b = bs[i]!;
-    if (b.kind !== 'rotation' && b.kind !== 'restore') continue;
-    const next = bs[i + 1];
-    const fs = tokenFails.filter((f) => !(f.ms < b.ms) && (next === undefined || !(f.ms >= next.ms)));
-    if (fs.length === 0 && !(b.kind === 'rotation' && next === undefined && ctx.windowEvents.some((e) => e.kind === 'webchat_disconnected' && e.code === 4001 && e.ms >= b.ms))) continue;
-    const superseded = next ? describe(next) : undefined;
-    const t = timing(ctx, fs, false);
-    const current = !superseded && t.current;
-    const damp = current ? 0 : 30;
-    const conf: Confidence = current ? 'high' : 'low';
-    const note = current ? '' : superseded ? ` (over since ${superseded})` : t.note;
-    const clients = new Set(fs.map((f) => f.clientKey)).size;
-    if (b.kind === 'restore') {
-      out.push(
-        finding({
-          cause: 'config_autorestored',
-          confidence: conf,
-          weight: 86 - damp,
-          summary: `The config was auto-restored from a backup (${b.reason ?? 'reason not logged'}) and ${clients} client(s) now fail with a token mismatch: the backup carried another gateway token${note}`,
-          evidence: [`${hhmmss(b.time ?? b.ms)} Config auto-restored from backup (${b.reason ?? '?'})`, ...sample(fs, 4)],
-          userActions: [FRESH_LINK, 'Check that the restored config is the one you want (openclaw.json.clobbered.* holds the replaced copy).'],
-          since: b.ms,
-          lastSeen: t.lastSeen,
-          current,
-          supersededBy: superseded,
-          details: { tokenSource: 'restore' },
-        }),
-      );
-    } else {
-      const disc = ctx.windowEvents.filter((e) => e.kind === 'webchat_disconnected' && e.code === 4001 && e.ms >= b.ms && (next === undefined || e.ms < next.ms)).length;
-      out.push(
-        finding({
-          cause: 'token_rotated',
-          confidence: conf,
-          weight: 85 - damp,
-          summary: `The gateway token was rotated at ${hhmmss(b.time ?? b.ms)}; ${clients} client(s) still use the old one (${fs.length} failures since)${note}`,
-          evidence: [
-            `${hhmmss(b.time ?? b.ms)} gateway auth changed${disc ? `: ${disc} connection(s) closed with 4001` : ' (config hot reload of gateway.auth.token)'}`,
-            ...sample(fs, 4),
-          ],
-          userActions: [FRESH_LINK, 'Remote CLIs: set gateway.remote.token to the new gateway.auth.token.'],
-          since: b.ms,
-          lastSeen: t.lastSeen,
-          current,
-          supersededBy: superseded,
-          details: { tokenSource: 'rotation' },
-        }),
-      );
-    }
+    const f = phaseFinding(ctx, bs, i, tokenFails);
+    if (f) out.push(f);
   }
 
   // The current phase: failures since the last start/change that was not itself a rotation or restore.
@@ -292,71 +242,126 @@ export const tokenRule: Rule = (ctx) => {
   // The running gateway refuses the host's own probe, which uses the config token: the gateway was
   // started with another token (`gateway run --token X`, a service that passes --token).
   if (probeAuthRejected || (serviceOverride && phase.length > 0)) {
-    const t = timing(ctx, phase, false);
-    const ev = [
-      serviceOverride ? `${TOKEN_OVERRIDE_EVIDENCE} (its value is never read): it overrides gateway.auth.token` : '',
-      probeLine,
-      phase.length ? `${new Set(phase.map((f) => f.clientKey)).size} client(s) holding the config token refused, last at ${hhmmss(t.lastSeen)}` : '',
-      ...sample(phase, 3),
-    ];
-    out.push(
-      finding({
-        cause: 'token_mismatch',
-        confidence: probeAuthRejected || serviceOverride ? 'high' : 'medium',
-        weight: 88,
-        summary: serviceOverride
-          ? 'The gateway service is started with a --token that overrides the configured token, so clients holding the config token are refused'
-          : 'The running gateway uses another token than its config: it was started with an override (`--token`), so the host\'s own probe and clients holding the config token are refused',
-        evidence: ev,
-        userActions: [],
-        since: t.since,
-        lastSeen: t.lastSeen,
-        current: true,
-        details: { tokenSource: serviceOverride ? 'service_override' : 'override' },
-      }),
-    );
+    out.push(overrideFinding(ctx, phase, serviceOverride));
     return out;
   }
   if (explained || phase.length === 0) return out;
+  out.push(configTokenFinding(ctx, phase));
+  return out;
+};
 
+/** The finding of the phase that boundary `i` opens, when it is a rotation or restore that clients failed after. */
+function phaseFinding(ctx: RuleContext, bs: Boundary[], i: number, tokenFails: ConnFailure[]): Finding | null {
+  const b = bs[i]!;
+  if (b.kind !== 'rotation' && b.kind !== 'restore') return null;
+  const next = bs[i + 1];
+  const fs = tokenFails.filter((f) => !(f.ms < b.ms) && (next === undefined || !(f.ms >= next.ms)));
+  if (fs.length === 0 && !(b.kind === 'rotation' && next === undefined && ctx.windowEvents.some((e) => e.kind === 'webchat_disconnected' && e.code === 4001 && e.ms >= b.ms))) return null;
+  const superseded = next ? describe(next) : undefined;
+  const t = timing(ctx, fs, false);
+  const current = !superseded && t.current;
+  const damp = current ? 0 : 30;
+  const conf: Confidence = current ? 'high' : 'low';
+  const note = current ? '' : superseded ? ` (over since ${superseded})` : t.note;
+  const clients = new Set(fs.map((f) => f.clientKey)).size;
+  if (b.kind === 'restore') {
+    return finding({
+      cause: 'config_autorestored',
+      confidence: conf,
+      weight: 86 - damp,
+      summary: `The config was auto-restored from a backup (${b.reason ?? 'reason not logged'}) and ${clients} client(s) now fail with a token mismatch: the backup carried another gateway token${note}`,
+      evidence: [`${hhmmss(b.time ?? b.ms)} Config auto-restored from backup (${b.reason ?? '?'})`, ...sample(fs, 4)],
+      userActions: [FRESH_LINK, 'Check that the restored config is the one you want (openclaw.json.clobbered.* holds the replaced copy).'],
+      since: b.ms,
+      lastSeen: t.lastSeen,
+      current,
+      supersededBy: superseded,
+      details: { tokenSource: 'restore' },
+    });
+  }
+  const disc = ctx.windowEvents.filter((e) => e.kind === 'webchat_disconnected' && e.code === 4001 && e.ms >= b.ms && (next === undefined || e.ms < next.ms)).length;
+  return finding({
+    cause: 'token_rotated',
+    confidence: conf,
+    weight: 85 - damp,
+    summary: `The gateway token was rotated at ${hhmmss(b.time ?? b.ms)}; ${clients} client(s) still use the old one (${fs.length} failures since)${note}`,
+    evidence: [
+      `${hhmmss(b.time ?? b.ms)} gateway auth changed${disc ? `: ${disc} connection(s) closed with 4001` : ' (config hot reload of gateway.auth.token)'}`,
+      ...sample(fs, 4),
+    ],
+    userActions: [FRESH_LINK, 'Remote CLIs: set gateway.remote.token to the new gateway.auth.token.'],
+    since: b.ms,
+    lastSeen: t.lastSeen,
+    current,
+    supersededBy: superseded,
+    details: { tokenSource: 'rotation' },
+  });
+}
+
+/** The gateway runs with a `--token` override: its own probe (config token) or the clients holding the config token are refused. */
+function overrideFinding(ctx: RuleContext, phase: ConnFailure[], serviceOverride: boolean): Finding {
+  const gs = ctx.gs;
+  const probeAuthRejected = gs?.probeAuthRejected === true;
+  const probeLine = probeAuthRejected
+    ? `host probe with the config token: ${probeErrorLine(gs?.probeError) || 'auth rejected'}${gs?.probeDetailCode ? ` (${gs.probeDetailCode})` : ''}`
+    : '';
+  const t = timing(ctx, phase, false);
+  const ev = [
+    serviceOverride ? `${TOKEN_OVERRIDE_EVIDENCE} (its value is never read): it overrides gateway.auth.token` : '',
+    probeLine,
+    phase.length ? `${new Set(phase.map((f) => f.clientKey)).size} client(s) holding the config token refused, last at ${hhmmss(t.lastSeen)}` : '',
+    ...sample(phase, 3),
+  ];
+  return finding({
+    cause: 'token_mismatch',
+    confidence: probeAuthRejected || serviceOverride ? 'high' : 'medium',
+    weight: 88,
+    summary: serviceOverride
+      ? 'The gateway service is started with a --token that overrides the configured token, so clients holding the config token are refused'
+      : 'The running gateway uses another token than its config: it was started with an override (`--token`), so the host\'s own probe and clients holding the config token are refused',
+    evidence: ev,
+    userActions: [],
+    since: t.since,
+    lastSeen: t.lastSeen,
+    current: true,
+    details: { tokenSource: serviceOverride ? 'service_override' : 'override' },
+  });
+}
+
+/** Clients present a token the config does not hold: several clients (token_mismatch), or exactly one (a stale tab/device). */
+function configTokenFinding(ctx: RuleContext, phase: ConnFailure[]): Finding {
   const t = timing(ctx, phase);
   const clients = [...new Set(phase.map((f) => f.clientKey))];
   if (clients.length >= 2) {
-    out.push(
-      finding({
-        cause: 'token_mismatch',
-        confidence: t.confidence ?? (clients.length >= 3 ? 'high' : 'medium'),
-        weight: 80 - t.dampBy,
-        summary: `${clients.length} client(s) present a gateway token that does not match gateway.auth.token${t.note}`,
-        evidence: [
-          ...ctx.corr.clients.filter((c) => clients.includes(c.key)).slice(0, 3).map((c) => `${clientLabel(c)}: ${c.failures} failure(s)`),
-          ...sample(phase, 3),
-        ],
-        userActions: [FRESH_LINK, 'Remote CLIs: set gateway.remote.token to match gateway.auth.token.'],
-        ...when(t),
-        details: { tokenSource: 'config' },
-      }),
-    );
-    return out;
+    return finding({
+      cause: 'token_mismatch',
+      confidence: t.confidence ?? (clients.length >= 3 ? 'high' : 'medium'),
+      weight: 80 - t.dampBy,
+      summary: `${clients.length} client(s) present a gateway token that does not match gateway.auth.token${t.note}`,
+      evidence: [
+        ...ctx.corr.clients.filter((c) => clients.includes(c.key)).slice(0, 3).map((c) => `${clientLabel(c)}: ${c.failures} failure(s)`),
+        ...sample(phase, 3),
+      ],
+      userActions: [FRESH_LINK, 'Remote CLIs: set gateway.remote.token to match gateway.auth.token.'],
+      ...when(t),
+      details: { tokenSource: 'config' },
+    });
   }
   // Exactly one client fails and the host's own probe is fine: a stale tab/device. No restart.
   const client = ctx.corr.clients.find((c) => c.key === clients[0])!;
   const cadence = client.medianGapSec !== undefined ? `, every ~${Math.round(Math.min(client.maxGapSec ?? 0, 15) || client.medianGapSec)} s` : '';
-  out.push(
-    finding({
-      cause: 'stale_client',
-      confidence: t.confidence ?? (client.looping || ctx.probeOk ? 'high' : 'medium'),
-      weight: 75 - t.dampBy,
-      summary: `One ${clientLabel(client)} keeps presenting an old gateway token (${phase.length} failures${cadence}); the gateway itself is fine${t.note}`,
-      evidence: [
-        `${clientLabel(client)}: ${phase.length} failure(s)${client.looping ? ', reconnecting with backoff (stale tab loop)' : ''}`,
-        ctx.probeOk ? 'host probe: ok (the gateway accepts the current token)' : '',
-        ...sample(phase, 4),
-      ],
-      userActions: [FRESH_LINK],
-      ...when(t),
-      details: { tokenSource: 'config', ...(client.origin ? { origin: client.origin } : {}), ...(client.clientId ? { clientId: client.clientId } : {}) },
-    }),
-  );
-  return out;
-};
+  return finding({
+    cause: 'stale_client',
+    confidence: t.confidence ?? (client.looping || ctx.probeOk ? 'high' : 'medium'),
+    weight: 75 - t.dampBy,
+    summary: `One ${clientLabel(client)} keeps presenting an old gateway token (${phase.length} failures${cadence}); the gateway itself is fine${t.note}`,
+    evidence: [
+      `${clientLabel(client)}: ${phase.length} failure(s)${client.looping ? ', reconnecting with backoff (stale tab loop)' : ''}`,
+      ctx.probeOk ? 'host probe: ok (the gateway accepts the current token)' : '',
+      ...sample(phase, 4),
+    ],
+    userActions: [FRESH_LINK],
+    ...when(t),
+    details: { tokenSource: 'config', ...(client.origin ? { origin: client.origin } : {}), ...(client.clientId ? { clientId: client.clientId } : {}) },
+  });
+}

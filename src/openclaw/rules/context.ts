@@ -201,6 +201,30 @@ function countUncleanRestarts(events: readonly LogEvent[]): number {
   return unclean;
 }
 
+/** A docker container the restart policy brought back: when, and what the run that ended logged last. */
+function containerCrashOf(svc: Evidence['service'], evidence: Evidence): ContainerCrash | undefined {
+  if (!(svc?.source === 'docker' && (svc.restarts ?? 0) >= 1)) return undefined;
+  const restartedMs = svc.startedAt ? Date.parse(svc.startedAt) : NaN;
+  const endedMs = svc.finishedAt ? Date.parse(svc.finishedAt) : NaN;
+  // The log of the run that ended: everything before the restart (a second of slack for clock rounding).
+  const before = Number.isFinite(restartedMs) ? evidence.logEvents.filter((e) => Number.isFinite(e.ms) && e.ms < restartedMs - 1000) : [];
+  const lastLineBefore = before[before.length - 1];
+  const lastLifeBefore = [...before].reverse().find((e) => e.kind === 'starting' || e.kind === 'shutdown');
+  // A clean shutdown logged after the restart, with the container ended after it: the restarted
+  // run lived and was stopped on purpose (seen on a real container: kill → restart → docker stop).
+  const cleanStop = Number.isFinite(restartedMs) && Number.isFinite(endedMs) && endedMs > restartedMs
+    ? [...evidence.logEvents].reverse().find((e) => e.kind === 'shutdown' && Number.isFinite(e.ms) && e.ms >= restartedMs - 1000)
+    : undefined;
+  return {
+    restarts: svc.restarts!,
+    restartedMs,
+    endedMs,
+    lastLineBefore,
+    cleanBefore: lastLifeBefore?.kind === 'shutdown',
+    ...(cleanStop ? { cleanStopAfterMs: cleanStop.ms } : {}),
+  };
+}
+
 /** Derive the context once per diagnose pass. */
 export function buildContext(host: HostConfig, evidence: Evidence, now: Date | undefined, opts: DiagnoseOptions): RuleContext {
   const hostNowMs = evidence.hostNow ? Date.parse(evidence.hostNow) : NaN;
@@ -244,28 +268,7 @@ export function buildContext(host: HostConfig, evidence: Evidence, now: Date | u
     .filter((e) => ((e.kind === 'reload' && e.phase !== 'other') || e.kind === 'config_autorestored') && Number.isFinite(e.ms))
     .map((e) => e.ms);
 
-  let containerCrash: ContainerCrash | undefined;
-  if (svc?.source === 'docker' && (svc.restarts ?? 0) >= 1) {
-    const restartedMs = svc.startedAt ? Date.parse(svc.startedAt) : NaN;
-    const endedMs = svc.finishedAt ? Date.parse(svc.finishedAt) : NaN;
-    // The log of the run that ended: everything before the restart (a second of slack for clock rounding).
-    const before = Number.isFinite(restartedMs) ? evidence.logEvents.filter((e) => Number.isFinite(e.ms) && e.ms < restartedMs - 1000) : [];
-    const lastLineBefore = before[before.length - 1];
-    const lastLifeBefore = [...before].reverse().find((e) => e.kind === 'starting' || e.kind === 'shutdown');
-    // A clean shutdown logged after the restart, with the container ended after it: the restarted
-    // run lived and was stopped on purpose (seen on a real container: kill → restart → docker stop).
-    const cleanStop = Number.isFinite(restartedMs) && Number.isFinite(endedMs) && endedMs > restartedMs
-      ? [...evidence.logEvents].reverse().find((e) => e.kind === 'shutdown' && Number.isFinite(e.ms) && e.ms >= restartedMs - 1000)
-      : undefined;
-    containerCrash = {
-      restarts: svc.restarts!,
-      restartedMs,
-      endedMs,
-      lastLineBefore,
-      cleanBefore: lastLifeBefore?.kind === 'shutdown',
-      ...(cleanStop ? { cleanStopAfterMs: cleanStop.ms } : {}),
-    };
-  }
+  const containerCrash = containerCrashOf(svc, evidence);
 
   return {
     host,

@@ -53,7 +53,8 @@ async function bullRoundTrip(url: string, extra: RedisTlsOptions = {}): Promise<
   const eventsConn = createRedis(url, 'worker', extra);
   const name = `auth-${Date.now()}`;
   const queue = new Queue(name, { connection: producer });
-  const events = new QueueEvents(name, { connection: eventsConn });
+  // From the stream's start (the queue is new): from '$', a job finished before the first XREAD is missed.
+  const events = new QueueEvents(name, { connection: eventsConn, lastEventId: '0-0' });
   const worker = new Worker(name, async (job) => `ran ${job.data.n}`, { connection: workerConn });
   try {
     await events.waitUntilReady();

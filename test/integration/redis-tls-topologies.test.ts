@@ -61,7 +61,9 @@ async function bullRoundTrip(url: string, extra: RedisTlsOptions, prefix: string
   const [producer, workerConn, eventsConn] = conns as [RedisClient, RedisClient, RedisClient];
   const name = `tls-${Date.now()}`;
   const queue = new Queue(name, { connection: producer, prefix });
-  const events = new QueueEvents(name, { connection: eventsConn, prefix });
+  // From the stream's start (the queue is new): from '$', a job finished before the first XREAD is missed and
+  // waitUntilFinished times out (seen 2 in 4 runs of this file).
+  const events = new QueueEvents(name, { connection: eventsConn, prefix, lastEventId: '0-0' });
   const worker = new Worker(name, async (job) => `ran ${job.data.n}`, { connection: workerConn, prefix });
   try {
     await events.waitUntilReady();

@@ -19,8 +19,6 @@ import { RedisOutages } from './state/redis-outages.js';
 import type { HostOps } from './domain/host-ops.js';
 import { createRemoteHostOps } from './jobs/remote-host-ops.js';
 import { newProcessOwner } from './jobs/process-registry.js';
-import { PictureSource } from './alerts/picture-source.js';
-import { IncidentStore } from './state/incident-store.js';
 import { KeySpace } from './state/key-space.js';
 import type { MonitorDeps, MonitorHandle } from './monitor/index.js';
 import { createMetrics, type Metrics } from './http/metrics.js';
@@ -34,7 +32,7 @@ import { connectRedis } from './app/redis-connections.js';
 import { createStores } from './app/stores.js';
 import { RunningJobs } from './app/shutdown.js';
 import { releaseAll } from './app/teardown.js';
-import { startAppMonitor, startDeliveries, startFixRecovery, startJobWorkers, type AppWorker, type WorkContext } from './app/workers.js';
+import { startDeliveries, startWork, type AppWorker, type WorkContext } from './app/workers.js';
 
 /** What a process runs. */
 export interface AppOptions {
@@ -110,21 +108,9 @@ export async function createApp(loaded: LoadedConfig, opts: AppOptions): Promise
   // Shutdown is the same whether close() is called or a chat platform refuses us at start.
   const release = (http?: Server) =>
     releaseAll({ adapters: adapters.values(), workers, closers, queues: [queues, job.queues], connections, running, logger, ...(http ? { http } : {}) });
-  let monitor: MonitorHandle | undefined;
 
   const { ops, runner } = await hostOperations(loaded, opts, { logger, metrics }, closers);
-  if (opts.workers && ops) closers.push(...(await startFixRecovery(ctx, ops, () => monitor)));
-  // Incident pictures, from the series in Redis: made ahead by the monitor at an alert and by the host worker
-  // after a diagnose (each warms its renderer when the picture becomes foreseeable), else where they are sent.
-  const pictures = new PictureSource({ redis, keys, incidents: new IncidentStore(redis, keys), logger });
-  closers.push(() => pictures.close());
-  if (opts.monitor && ops && runner) monitor = await startAppMonitor(ctx, router, ops, runner, { tuning: opts.monitorTuning, pictures }, closers);
-  if (opts.workers && ops) {
-    const jobWorkers = startJobWorkers(ctx, ops, metrics, outages, { buttonTtlSec: opts.buttonTtlSec, monitor: () => monitor, pictures });
-    // Watched in the tick they were made in: no job has started yet.
-    for (const w of jobWorkers) running.watch(w);
-    workers.push(...jobWorkers);
-  }
+  const { monitor, pictures } = await startWork(ctx, router, { ops, runner }, opts, { metrics, outages, running, workers, closers });
 
   const consoleAdapter = opts.adapters.includes('console')
     ? await startConsoleAdapter({ router, subscriber: connections.subscriber(), keys, userId: config.console.userId, write: opts.consoleWrite, box, pictures })

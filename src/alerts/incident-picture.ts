@@ -113,18 +113,30 @@ function layoutLegend(entries: Array<{ colour: string; label: string }>, width: 
   return rows;
 }
 
-/**
- * Build the picture's SVG. Elements carry classes tests can count: `bar s-<series>` (one rect per minute
- * and series with a count, `data-n` = the count), `line s-mem|s-rss` (a polyline per unbroken run,
- * `data-points` = its point count), `marker m-rst|m-fix` (one per minute with a marker), `window` (the
- * shaded alert window).
- */
-export function buildPictureSvg(series: HostSeries, incident: PictureIncident = {}): string {
+/** Where everything goes: the legend wraps, so its rows are laid out first and the panels get what is left. */
+interface Layout {
+  W: number;
+  H: number;
+  n: number;
+  left: number;
+  plotW: number;
+  topA: number;
+  hA: number;
+  topB: number;
+  hB: number;
+  axisY: number;
+  step: number;
+  /** Half a minute's width: lines and markers sit in the middle of their minute. */
+  mid: number;
+  legendH: number;
+  legendRows: Array<Array<{ colour: string; label: string; x: number }>>;
+  xOf(i: number): number;
+}
+
+function layoutOf(series: HostSeries): Layout {
   const { width: W, height: H } = PICTURE_SIZE;
   const n = series.minutes;
-  // The legend wraps, so its rows are laid out first and the panels get what is left.
-  const legend = legendOf(series);
-  const legendRows = layoutLegend(legend, W - 16);
+  const legendRows = layoutLegend(legendOf(series), W - 16);
   const left = 40;
   const right = 54;
   const plotW = W - left - right;
@@ -135,31 +147,27 @@ export function buildPictureSvg(series: HostSeries, incident: PictureIncident = 
   const gap = 22;
   const hA = H - topA - gap - hB - axisLabels - legendH;
   const topB = topA + hA + gap;
-  const axisY = topB + hB;
   const step = plotW / n;
-  const xOf = (i: number): number => left + i * step;
-  const out: string[] = [];
-  out.push(
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="${PICTURE_FONT_FAMILY}" font-size="${FONT.label}">`,
-    `<rect x="0" y="0" width="${W}" height="${H}" fill="#ffffff"/>`,
-  );
-  const hours = Math.round((n / 60) * 10) / 10;
-  const title = [series.host, incident.label ?? incident.cause, `last ${hours} h (UTC)`].filter(Boolean).join(' · ');
-  out.push(`<text x="8" y="22" font-size="${FONT.title}" fill="#222222">${esc(title)}</text>`);
+  return { W, H, n, left, plotW, topA, hA, topB, hB, axisY: topB + hB, step, mid: step / 2, legendH, legendRows, xOf: (i) => left + i * step };
+}
 
-  // The alert's window, behind everything else.
-  if (incident.window) {
-    const fromM = incident.window.from / 60_000 - series.fromMinute;
-    const toM = incident.window.to === undefined ? n : incident.window.to / 60_000 - series.fromMinute + 1;
-    const a = Math.max(0, Math.min(n, fromM));
-    const b = Math.max(0, Math.min(n, toM));
-    if (b > a) {
-      out.push(`<rect class="window" x="${r1(xOf(a))}" y="${topA}" width="${r1(Math.max(1, (b - a) * step))}" height="${axisY - topA}" fill="#D55E00" fill-opacity="0.10"/>`);
-      out.push(`<text x="${r1(xOf(a) + 3)}" y="${topA + 14}" font-size="${FONT.small}" fill="#A04000">alert</text>`);
-    }
+/** The alert's window, behind everything else. */
+function drawWindow(out: string[], L: Layout, series: HostSeries, window: PictureIncident['window']): void {
+  if (!window) return;
+  const { n, xOf, step, topA, axisY } = L;
+  const fromM = window.from / 60_000 - series.fromMinute;
+  const toM = window.to === undefined ? n : window.to / 60_000 - series.fromMinute + 1;
+  const a = Math.max(0, Math.min(n, fromM));
+  const b = Math.max(0, Math.min(n, toM));
+  if (b > a) {
+    out.push(`<rect class="window" x="${r1(xOf(a))}" y="${topA}" width="${r1(Math.max(1, (b - a) * step))}" height="${axisY - topA}" fill="#D55E00" fill-opacity="0.10"/>`);
+    out.push(`<text x="${r1(xOf(a) + 3)}" y="${topA + 14}" font-size="${FONT.small}" fill="#A04000">alert</text>`);
   }
+}
 
-  // Panel A: refusals per minute, stacked by cause.
+/** Panel A: refusals per minute, stacked by cause. */
+function drawRefusals(out: string[], L: Layout, series: HostSeries): void {
+  const { n, left, plotW, topA, hA, step, xOf } = L;
   const totals = new Array<number>(n).fill(0);
   for (const s of REFUSAL_SERIES) series.refusals[s].forEach((v, i) => (totals[i]! += v));
   const maxA = niceMax(Math.max(0, ...totals));
@@ -181,8 +189,11 @@ export function buildPictureSvg(series: HostSeries, incident: PictureIncident = 
       out.push(`<rect class="bar s-${s}" data-n="${v}" x="${r1(xOf(i))}" y="${r1(y1)}" width="${r1(barW)}" height="${r1(Math.max(0.5, y0 - y1))}" fill="${SERIES_COLOURS[s]}"/>`);
     });
   }
+}
 
-  // Panel B: host memory % (left axis, 0–100) and gateway RSS MiB (right axis).
+/** Panel B: host memory % (left axis, 0–100) and gateway RSS MiB (right axis). */
+function drawMemory(out: string[], L: Layout, series: HostSeries): void {
+  const { left, plotW, topB, hB, mid, xOf } = L;
   const yMem = (v: number): number => topB + hB - (Math.min(100, Math.max(0, v)) / 100) * hB;
   const rssValues = series.samples.rss.filter((v): v is number => v !== undefined);
   const maxRss = niceMax(Math.max(0, ...rssValues));
@@ -195,7 +206,6 @@ export function buildPictureSvg(series: HostSeries, incident: PictureIncident = 
     out.push(`<text x="${left + plotW + 5}" y="${topB + 10}" fill="${SERIES_COLOURS.rss}">${maxRss}</text>`);
     out.push(`<text x="${left + plotW + 5}" y="${topB + hB + 4}" fill="${SERIES_COLOURS.rss}">0</text>`);
   }
-  const mid = step / 2;
   for (const [name, y] of [['mem', yMem], ['rss', yRss]] as const) {
     for (const run of runs(series.samples[name])) {
       const pts = run.map(([i, v]) => `${r1(xOf(i) + mid)},${r1(y(v))}`).join(' ');
@@ -207,8 +217,11 @@ export function buildPictureSvg(series: HostSeries, incident: PictureIncident = 
       }
     }
   }
+}
 
-  // Markers across both panels: gateway (re)starts and fixes.
+/** Markers across both panels: gateway (re)starts and fixes. */
+function drawMarkers(out: string[], L: Layout, series: HostSeries): void {
+  const { topA, axisY, mid, xOf } = L;
   for (const m of MARKER_SERIES) {
     series.markers[m].forEach((v, i) => {
       if (!(v > 0)) return;
@@ -218,8 +231,11 @@ export function buildPictureSvg(series: HostSeries, incident: PictureIncident = 
       out.push(`<text x="${x}" y="${topA - 3}" text-anchor="middle" font-size="${FONT.small}" fill="${SERIES_COLOURS[m]}">${m === 'rst' ? 'R' : 'F'}</text>`);
     });
   }
+}
 
-  // Time axis: a tick every 30 min (hourly past 3 h).
+/** Time axis: a tick every 30 min (hourly past 3 h), then panel A's base line. */
+function drawTimeAxis(out: string[], L: Layout, series: HostSeries): void {
+  const { n, left, plotW, topA, hA, axisY, xOf } = L;
   const every = n > 180 ? 60 : 30;
   for (let i = 0; i < n; i++) {
     const minute = series.fromMinute + i;
@@ -229,15 +245,43 @@ export function buildPictureSvg(series: HostSeries, incident: PictureIncident = 
     out.push(`<text x="${x}" y="${axisY + 17}" text-anchor="middle" fill="#555555">${hhmm(minute)}</text>`);
   }
   out.push(`<line x1="${left}" y1="${topA + hA}" x2="${left + plotW}" y2="${topA + hA}" stroke="#888888"/>`);
+}
 
-  // Legend: the series that have something to show (every label costs the rasterizer a text run).
-  legendRows.forEach((row, r) => {
-    const ly = H - legendH + 4 + r * 19 + 13;
+/** Legend: the series that have something to show (every label costs the rasterizer a text run). */
+function drawLegend(out: string[], L: Layout): void {
+  L.legendRows.forEach((row, r) => {
+    const ly = L.H - L.legendH + 4 + r * 19 + 13;
     for (const { colour, label, x } of row) {
       out.push(`<rect x="${r1(8 + x)}" y="${ly - 10}" width="11" height="11" fill="${colour}"/>`);
       out.push(`<text x="${r1(8 + x + 15)}" y="${ly}" font-size="${FONT.small}" fill="#333333">${esc(label)}</text>`);
     }
   });
+}
+
+/**
+ * Build the picture's SVG. Elements carry classes tests can count: `bar s-<series>` (one rect per minute
+ * and series with a count, `data-n` = the count), `line s-mem|s-rss` (a polyline per unbroken run,
+ * `data-points` = its point count), `marker m-rst|m-fix` (one per minute with a marker), `window` (the
+ * shaded alert window).
+ */
+export function buildPictureSvg(series: HostSeries, incident: PictureIncident = {}): string {
+  const L = layoutOf(series);
+  const { W, H } = L;
+  const out: string[] = [];
+  out.push(
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="${PICTURE_FONT_FAMILY}" font-size="${FONT.label}">`,
+    `<rect x="0" y="0" width="${W}" height="${H}" fill="#ffffff"/>`,
+  );
+  const hours = Math.round((L.n / 60) * 10) / 10;
+  const title = [series.host, incident.label ?? incident.cause, `last ${hours} h (UTC)`].filter(Boolean).join(' · ');
+  out.push(`<text x="8" y="22" font-size="${FONT.title}" fill="#222222">${esc(title)}</text>`);
+  // Painted in this order: later elements lie on top of earlier ones.
+  drawWindow(out, L, series, incident.window);
+  drawRefusals(out, L, series);
+  drawMemory(out, L, series);
+  drawMarkers(out, L, series);
+  drawTimeAxis(out, L, series);
+  drawLegend(out, L);
   out.push('</svg>');
   return out.join('\n');
 }

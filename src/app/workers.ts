@@ -14,7 +14,7 @@ import type { Platform } from '../domain/types.js';
 import { alertChatsFor } from '../alerts/alert-sender.js';
 import { MuteStore } from '../state/mute-store.js';
 import { IncidentStore } from '../state/incident-store.js';
-import type { PictureSource } from '../alerts/picture-source.js';
+import { PictureSource } from '../alerts/picture-source.js';
 import type { Metrics } from '../http/metrics.js';
 import { startFixWorker } from '../jobs/fix-worker.js';
 import { FixRecovery } from '../jobs/fix-recovery.js';
@@ -114,6 +114,37 @@ export async function startAppMonitor(
   router.setAlerts(monitor.alerts);
   closers.unshift(() => monitor.close());
   return monitor;
+}
+
+/**
+ * The work side of a process, in order: the recovery of fixes a dead process left, the incident pictures, the
+ * monitor (where it runs), the job workers (where they run). Their closers go to `closers`, the workers to
+ * `workers` and `running`.
+ */
+export async function startWork(
+  ctx: WorkContext,
+  router: Router,
+  { ops, runner }: { ops: HostOps | undefined; runner: RemoteRunner | undefined },
+  opts: { workers: boolean; monitor?: boolean; monitorTuning?: MonitorDeps['tuning']; buttonTtlSec?: number },
+  parts: { metrics: Metrics; outages: RedisOutages; running: { watch(w: AppWorker): void }; workers: AppWorker[]; closers: Array<() => Promise<unknown>> },
+): Promise<{ monitor: MonitorHandle | undefined; pictures: PictureSource }> {
+  const { redis } = ctx.connections;
+  const { keys, logger } = ctx;
+  const { closers } = parts;
+  let monitor: MonitorHandle | undefined;
+  if (opts.workers && ops) closers.push(...(await startFixRecovery(ctx, ops, () => monitor)));
+  // Incident pictures, from the series in Redis: made ahead by the monitor at an alert and by the host worker
+  // after a diagnose (each warms its renderer when the picture becomes foreseeable), else where they are sent.
+  const pictures = new PictureSource({ redis, keys, incidents: new IncidentStore(redis, keys), logger });
+  closers.push(() => pictures.close());
+  if (opts.monitor && ops && runner) monitor = await startAppMonitor(ctx, router, ops, runner, { tuning: opts.monitorTuning, pictures }, closers);
+  if (opts.workers && ops) {
+    const jobWorkers = startJobWorkers(ctx, ops, parts.metrics, parts.outages, { buttonTtlSec: opts.buttonTtlSec, monitor: () => monitor, pictures });
+    // Watched in the tick they were made in: no job has started yet.
+    for (const w of jobWorkers) parts.running.watch(w);
+    parts.workers.push(...jobWorkers);
+  }
+  return { monitor, pictures };
 }
 
 /** The diagnose/status worker and the fix worker, writing through the job connection. */

@@ -11,7 +11,6 @@ import type { Logger } from '../util/logger.js';
 import { redact } from '../util/redact.js';
 import { parseLogLine } from '../openclaw/log-parser.js';
 import type { AlertSender, IncidentMessageKind } from '../alerts/alert-sender.js';
-import { hostPicture } from '../alerts/picture-ref.js';
 import type { PictureSource } from '../alerts/picture-source.js';
 import type { HostMutes, MuteStore } from '../state/mute-store.js';
 import { AUTO_FIXABLE_CAUSES, MONITOR_DEFAULTS } from '../monitor-constants.js';
@@ -38,6 +37,7 @@ import { readProbes, type ProbeResult } from '../state/probe-results.js';
 import { SignalExtractor } from './signals.js';
 import { refusalSeries, SeriesBuffer } from '../state/host-series.js';
 import { AckRequests } from '../state/ack-requests.js';
+import { HostIncidentPictures } from './incident-pictures.js';
 
 /** The message each delivering action of the incident machine sends. */
 const MESSAGE_OF = { announce: 'alert', edit: 'alert', remind: 'reminder', recover: 'recovery', flap_notice: 'flap_notice' } as const satisfies Record<
@@ -82,8 +82,6 @@ export class HostMonitor {
   private readonly incidents = new Map<Cause, Incident>();
   private readonly dirty = new Set<Incident>();
   private readonly finished = new Set<Incident>();
-  /** Incidents announced this tick: their picture is queued once the tick's series are saved. */
-  private readonly pictureDue = new Set<Incident>();
   private readonly extractor = new SignalExtractor();
   /** Per-minute counts for the incident picture, written with the next save. */
   private readonly series = new SeriesBuffer();
@@ -100,9 +98,11 @@ export class HostMonitor {
   private networkBlind = false;
   private resumeDirty = false;
   private readonly controls: HostControls;
+  private readonly pictures: HostIncidentPictures;
 
   constructor(private readonly deps: HostMonitorDeps) {
     this.controls = new HostControls(deps.host.name, new AckRequests(deps.redis, deps.keys), deps.mutes, deps.readControlSeq);
+    this.pictures = new HostIncidentPictures(deps.host.name, deps.sender, deps.logger, deps.pictures);
   }
 
   get name(): string {
@@ -294,35 +294,14 @@ export class HostMonitor {
       }
     }
     await this.save();
-    await this.sendPictures(now);
+    if (!this.stopped) await this.pictures.send(now);
     // Kept warm while an incident is open (the renderer's idle time counts from the last call).
     this.warmPictures();
   }
 
   /** Start or keep this process's picture renderer while an incident that would have a picture is open. */
   private warmPictures(): void {
-    if (!this.deps.pictures || this.stopped) return;
-    // An unreachable host gets no picture (nothing new to show).
-    for (const inc of this.incidents.values()) {
-      if (inc.family !== 'host_unreachable') return this.deps.pictures.warm();
-    }
-  }
-
-  /** The incident pictures of this tick's new alerts (after the save, so they show this tick's counts too). */
-  private async sendPictures(now: number): Promise<void> {
-    if (this.pictureDue.size === 0 || this.stopped) return;
-    const due = [...this.pictureDue];
-    this.pictureDue.clear();
-    for (const inc of due) {
-      try {
-        // Made here first, with the renderer warmed at the incident's first signal; the sender finds it in Redis.
-        await this.deps.pictures?.prepare(hostPicture(inc.host, inc.id, now));
-        await this.deps.sender.send('picture', inc, now);
-      } catch (err) {
-        // A picture is an extra: the alert went out; never retried, never held against the host.
-        this.deps.logger.warn({ host: this.name, err: redact(err instanceof Error ? err.message : String(err)) }, 'incident picture not queued');
-      }
-    }
+    if (!this.stopped) this.pictures.warm(this.incidents.values());
   }
 
   /** Apply an ack asked for in chat (by any process) and return the mutes in force. */
@@ -376,8 +355,7 @@ export class HostMonitor {
       return;
     }
     await this.deps.sender.send(MESSAGE_OF[action.kind], inc, now);
-    // An unreachable host has no new log lines or probe samples to show: no picture.
-    if (action.kind === 'announce' && inc.family !== 'host_unreachable') this.pictureDue.add(inc);
+    if (action.kind === 'announce') this.pictures.announced(inc);
     markDone(inc, action, now);
     this.dirty.add(inc);
   }

@@ -35,6 +35,23 @@ return 1`;
 /** messageKeys of alert messages (alerts/alert-sender.ts): their fate is audited either way. */
 const isAlert = (d: SequencedDelivery): boolean => d.messageKey?.startsWith('incident') ?? false;
 
+/**
+ * A delivery that sets all a reader sees of its message, and nothing else: it may be superseded by a
+ * newer one of the same message, and may supersede an older one. Not: one that retires buttons (the
+ * expiry edit that removes a keyboard is shown only if they are unused, so it cannot stand in for
+ * another), a private or secret one, a picture, or one with a detail (it may go out as a file, a message
+ * of its own that no later edit replaces).
+ */
+const isPlainEdit = (d: SequencedDelivery): boolean =>
+  d.messageKey !== undefined &&
+  d.seq !== undefined &&
+  !d.retires?.length &&
+  !d.reply.private &&
+  d.reply.secret === undefined &&
+  d.sealedSecret === undefined &&
+  d.reply.image === undefined &&
+  d.reply.detail === undefined;
+
 export interface NotifyWorkerOptions {
   connection: ConnectionOptions;
   redis: RedisClient;
@@ -79,16 +96,58 @@ export function notifyBackoffMs(attemptsMade: number, data: Pick<SequencedDelive
  */
 class NotifyProcessor {
   private readonly chains = new Map<string, Promise<unknown>>();
+  /**
+   * Per chat and messageKey, the seqs of plain edits (isPlainEdit) waiting in the chat's chain. The chain
+   * hands the adapter one delivery per chat at a time, so the adapter's own "a newer edit supersedes a
+   * waiting one" never sees two: stale progress edits would each take a turn at the chat's pace after the
+   * outcome is known. They are dropped here instead, where they wait.
+   */
+  private readonly waitingEdits = new Map<string, Set<number>>();
   private readonly reportedDead = new Set<string>();
 
   constructor(private readonly opts: NotifyWorkerOptions) {}
 
-  private audit(d: SequencedDelivery, event: 'delivered' | 'undelivered', detail: string): Promise<void> {
+  private audit(d: SequencedDelivery, event: 'delivered' | 'undelivered' | 'superseded', detail: string): Promise<void> {
     return (
       this.opts.audit?.record({ event, action: 'deliver', chat: d.chat, detail: `${d.messageKey ?? 'reply'}: ${detail}` }).catch((err: unknown) => {
         this.opts.logger.warn({ err: err instanceof Error ? err.message : String(err) }, 'audit of a delivery failed');
       }) ?? Promise.resolve()
     );
+  }
+
+  /** Note a plain edit as waiting in its chat's chain; returns its slot key (undefined: it is not one). */
+  private wait(chatKey: string, d: SequencedDelivery): string | undefined {
+    if (!isPlainEdit(d)) return undefined;
+    const slot = `${chatKey}\u0000${d.messageKey}`;
+    const seqs = this.waitingEdits.get(slot) ?? new Set<number>();
+    seqs.add(d.seq!);
+    this.waitingEdits.set(slot, seqs);
+    return slot;
+  }
+
+  private unwait(slot: string | undefined, seq: number | undefined): void {
+    const seqs = slot === undefined ? undefined : this.waitingEdits.get(slot);
+    if (!seqs || seq === undefined) return;
+    seqs.delete(seq);
+    if (seqs.size === 0) this.waitingEdits.delete(slot!);
+  }
+
+  /**
+   * At the front of its chat's chain: is a newer plain edit of the same message already waiting behind it,
+   * and does the message exist (a first send creates it, and is never skipped)? Then it need not be sent.
+   */
+  private async superseded(slot: string | undefined, d: SequencedDelivery): Promise<boolean> {
+    const seqs = slot === undefined ? undefined : this.waitingEdits.get(slot);
+    if (!seqs || ![...seqs].some((s) => s > d.seq!)) return false;
+    return (await this.opts.redis.exists(this.opts.keys.messageRef(d.chat.platform, d.messageKey!))) === 1;
+  }
+
+  /** Its turn in the chain: sent, or skipped for a newer edit of its message waiting behind it. */
+  private async atFront(adapter: ChatAdapter, d: SequencedDelivery, slot: string | undefined): Promise<'sent' | 'superseded'> {
+    this.unwait(slot, d.seq);
+    if (await this.superseded(slot, d)) return 'superseded';
+    await this.deliverInOrder(adapter, d);
+    return 'sent';
   }
 
   private async deliverInOrder(adapter: ChatAdapter, d: SequencedDelivery): Promise<void> {
@@ -150,17 +209,25 @@ class NotifyProcessor {
     }
     const chatKey = `${d.chat.platform}:${d.userId ?? d.chat.chatId}`;
     const previous = this.chains.get(chatKey) ?? Promise.resolve();
-    const mine = previous.catch(() => undefined).then(() => this.deliverInOrder(adapter, toSend));
+    const slot = this.wait(chatKey, toSend);
+    const mine = previous.catch(() => undefined).then(() => this.atFront(adapter, toSend, slot));
     this.chains.set(chatKey, mine);
     try {
-      await mine;
+      if ((await mine) === 'superseded') return await this.skipped(d);
       if (isAlert(d)) await this.audit(d, 'delivered', job.attemptsMade > 0 ? `after ${job.attemptsMade + 1} attempts` : 'sent');
     } catch (err) {
       throw await this.failed(job, d, toSend, chatKey, err);
     } finally {
+      this.unwait(slot, toSend.seq);
       if (this.chains.get(chatKey) === mine) this.chains.delete(chatKey);
     }
   };
+
+  /** A superseded delivery: its job completes (not a failure, not retried); alerts keep an audit record of it. */
+  private async skipped(d: SequencedDelivery): Promise<void> {
+    this.opts.logger.debug({ messageKey: d.messageKey, seq: d.seq }, 'notify: edit superseded by a newer one of the same message; not sent');
+    if (isAlert(d)) await this.audit(d, 'superseded', `edit ${d.seq} not sent: a newer edit of the message was waiting`);
+  }
 
   /** What to throw for a delivery that failed: never retried when the chat refuses us, never carrying the secret. */
   private async failed(job: Job<SequencedDelivery>, d: SequencedDelivery, toSend: SequencedDelivery, chatKey: string, err: unknown): Promise<unknown> {

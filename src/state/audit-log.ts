@@ -31,6 +31,8 @@ export type AuditEvent =
   | 'delivered'
   /** A delivery was given up: the chat refuses us, or it could not be made before it expired. */
   | 'undelivered'
+  /** A delivery was not sent because a newer edit of the same message was already waiting to be sent (notify-worker.ts). */
+  | 'superseded'
   /** Stored or queued data failed its signature or validation (forged or edited): nothing ran. */
   | 'refused';
 

@@ -222,12 +222,12 @@ describe('telegram e2e: commands in a group', () => {
       .map((c) => String(c.params.text).split('\n')[0]!);
     const at = (re: RegExp): number => states.findIndex((s) => re.test(s));
     expect(at(/fix confirmed, queued/), states.join(' | ')).toBe(0);
-    // One progress state per step, in order (the plan decides how many), then verifying.
-    const total = Number(/step 1\/(\d+)/.exec(states.join('\n'))?.[1]);
-    expect(total, states.join(' | ')).toBeGreaterThanOrEqual(3);
-    const steps = Array.from({ length: total }, (_, i) => at(new RegExp(`prod: fixing gateway down — step ${i + 1}/${total}`)));
-    expect(steps).toEqual(steps.map((_, i) => i + 1));
-    expect(at(/verifying/)).toBe(total + 1);
+    // The states shown, in order, each once (the plan decides how many steps): a stale progress state may be
+    // left out when a newer state of the message was already waiting to be sent (issue 13.4), never shown late.
+    const total = Number(/step \d+\/(\d+)/.exec(states.join('\n'))?.[1] ?? 0);
+    const order = [/fix confirmed, queued/, ...Array.from({ length: total }, (_, i) => new RegExp(`prod: fixing gateway down — step ${i + 1}/${total}`)), /verifying/, /prod: fixed/];
+    const ranks = states.map((st) => order.findIndex((re) => re.test(st)));
+    expect(ranks.every((r, i) => r >= 0 && (i === 0 || r > ranks[i - 1]!)), states.join(' | ')).toBe(true);
     expect(at(/prod: fixed/)).toBe(states.length - 1);
 
     const calls = await ran();

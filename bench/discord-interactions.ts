@@ -46,6 +46,9 @@ export async function run(): Promise<Figure[]> {
     secrets: { discordToken: dc.token, discordApplicationId: dc.applicationId, discordGuildId: dc.guildId },
     moreHosts: () => SLOW_HOSTS.map((name) => ({ name, openclaw: { bin: slowBin } })),
     extra: {
+      // A latency benchmark sends hundreds of commands a minute from one person: lift the request limits (issue 12.6),
+      // which would otherwise answer the 21st with a refusal and then silence.
+      limits: { perPerson: 1000, perChat: 10_000, statusQueuedPerChat: 100 },
       discord: { restApi: dc.restApi },
       people: [
         { platform: 'console', userId: 'local', role: 'admin' },

@@ -60,8 +60,12 @@ export const DEFAULTS = {
   buttonTtlSec: 24 * 3600,
   workerConcurrency: 4,
   fixMaxAttemptsPerHour: 3,
-  /** A restarted 2026.9 gateway answers its probe after ~10-15 s; slow hosts get room. */
-  startWaitSec: 90,
+  /**
+   * A restarted 2026.9 gateway answers its probe after ~10-15 s on a quiet host, but real starts on a busy
+   * 2-core host took over 90 s (measured in the real-gateway suite). The wait ends as soon as the probe
+   * answers, so room only costs time when the gateway never comes up.
+   */
+  startWaitSec: 180,
   probeIntervalSec: 60,
   fireAfterEvents: 3,
   fireWindowSec: 120,

@@ -12,7 +12,7 @@ import { SshRunner } from '../remote/ssh-runner.js';
 import { parseEvidence } from '../openclaw/evidence.js';
 import { gatherEvidence } from './evidence-pass.js';
 import { diagnose } from '../openclaw/diagnose.js';
-import { planFix, verifyFix, parseDashboardUrl, waitForGatewayStep } from '../openclaw/plan.js';
+import { planFix, verifyFix, parseDashboardUrl, startWaitSecFor, waitForGatewayStep } from '../openclaw/plan.js';
 import { renderStep } from '../openclaw/step-catalog.js';
 import type { Metrics } from '../http/metrics.js';
 import type { Logger } from '../util/logger.js';
@@ -47,7 +47,7 @@ export function buildBringBackPlan(host: HostConfig, opts: { waitSec?: number; v
   return {
     host: host.name,
     cause: 'gateway_down',
-    steps: [renderStep(host, 'start_gateway'), waitForGatewayStep(host, opts.waitSec)],
+    steps: [renderStep(host, 'start_gateway'), waitForGatewayStep(host, startWaitSecFor(host, opts.waitSec))],
     userActions: [],
     disruptive: true,
     verifyWindowSec: opts.verifyWindowSec ?? 10,
@@ -103,7 +103,7 @@ export async function createRemoteHostOps(
       const plan = planFix(host, verdict);
       if (opts.verifyWindowSec !== undefined) plan.verifyWindowSec = opts.verifyWindowSec;
       const waitSec = opts.startWaitSec;
-      if (waitSec !== undefined) plan.steps = plan.steps.map((s) => (s.kind === 'wait_for_gateway' ? waitForGatewayStep(host, waitSec) : s));
+      if (waitSec !== undefined) plan.steps = plan.steps.map((s) => (s.kind === 'wait_for_gateway' ? waitForGatewayStep(host, startWaitSecFor(host, waitSec)) : s));
       return plan;
     },
     verify: (before, after) => verifyFix(before, after),

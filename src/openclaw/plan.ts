@@ -15,11 +15,14 @@ const stepStop = (host: HostConfig): FixStep => renderStep(host, 'stop_gateway')
 const stepStart = (host: HostConfig): FixStep => renderStep(host, 'start_gateway');
 const stepRestart = (host: HostConfig): FixStep => renderStep(host, 'restart_gateway');
 /**
- * A gateway in a container boots slower (measured ~57 s to listening on a real engine, more on vfs
- * storage) and every probe is a `docker exec`: give docker installs twice the default wait.
+ * The wait for the gateway on this host, from the configured one (fix.startWaitSec). A gateway in a
+ * container boots slower (measured ~57 s to listening on a real engine, more on vfs storage) and every
+ * probe is a `docker exec`: docker installs get twice the configured wait.
  */
-const DOCKER_WAIT_SEC = 2 * DEFAULT_WAIT_SEC;
-const stepWait = (host: HostConfig): FixStep => waitForGatewayStep(host, host.install === 'docker' ? DOCKER_WAIT_SEC : DEFAULT_WAIT_SEC);
+export function startWaitSecFor(host: HostConfig, configuredSec = DEFAULT_WAIT_SEC): number {
+  return host.install === 'docker' ? 2 * configuredSec : configuredSec;
+}
+const stepWait = (host: HostConfig): FixStep => waitForGatewayStep(host, startWaitSecFor(host));
 const stepDoctor = (host: HostConfig): FixStep => renderStep(host, 'doctor_fix');
 const stepLink = (host: HostConfig): FixStep => renderStep(host, 'fresh_dashboard_link');
 

@@ -5,6 +5,7 @@
  */
 import type { FixStep, FixStepKind, StepParams } from '../domain/diagnosis.js';
 import type { HostConfig } from '../domain/host.js';
+import { DEFAULTS } from '../constants.js';
 import {
   containerDisablePluginScript,
   containerDoctorFixScript,
@@ -24,8 +25,8 @@ import {
   waitForGatewayScript,
 } from './templates.js';
 
-/** Seconds the gateway gets to answer its probe after a start/restart (it boots in ~10 s). */
-export const DEFAULT_WAIT_SEC = 90;
+/** Seconds the gateway gets to answer its probe after a start/restart: config fix.startWaitSec's default. */
+export const DEFAULT_WAIT_SEC: number = DEFAULTS.startWaitSec;
 
 /** What a renderer gives; renderStep adds the kind and the parameters. */
 export type RenderedStep = Omit<FixStep, 'kind' | 'params'>;

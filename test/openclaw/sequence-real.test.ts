@@ -75,7 +75,7 @@ describe.sequential('one real gateway, one log: a host broken one way after anot
   /**
    * planFix()'s steps over SSH, as the fix worker runs them (stop at a failing step unless it may
    * fail), with the wait ceiling an operator of a slow host sets (`fix.startWaitSec`, which the fix
-   * worker puts into the plan): at load 13-19 on 2 cores a 2026.9.6 start took over the default 90 s.
+   * worker puts into the plan): at load 13-19 on 2 cores a 2026.9.6 start took over the old default of 90 s (now 180 s).
    */
   async function runPlan(verdict: Verdict): Promise<StepRun[]> {
     const out: StepRun[] = [];

@@ -3,7 +3,9 @@ import type { Cause, Finding, Verdict } from '../../../src/domain/diagnosis.js';
 import type { HostConfig } from '../../../src/domain/host.js';
 import { diagnose } from '../../../src/openclaw/diagnose.js';
 import { parseEvidence } from '../../../src/openclaw/evidence.js';
-import { parseDashboardUrl, planFix, verifyFix, verifyHolds } from '../../../src/openclaw/plan.js';
+import { parseDashboardUrl, planFix, startWaitSecFor, verifyFix, verifyHolds } from '../../../src/openclaw/plan.js';
+import { buildBringBackPlan } from '../../../src/jobs/remote-host-ops.js';
+import { DEFAULTS } from '../../../src/constants.js';
 import { commandsHost, dockerHost, evidenceOutput, fx, fxLines, nativeHost } from './helpers.js';
 
 function v(host: HostConfig, parts: Parameters<typeof evidenceOutput>[0], now: string): Verdict {
@@ -246,5 +248,23 @@ describe('verifyHolds: a verify window ends as soon as verification holds', () =
     const down = verdictOf('gateway_down', {}, false);
     const stillDown = verdictOf('gateway_down', {}, false);
     expect(verifyHolds(down, stillDown, verifyFix(down, stillDown), 60_000, quiet)).toBe(false);
+  });
+});
+
+describe('the wait for a (re)started gateway', () => {
+  const waitOf = (p: { steps: { kind: string; description: string }[] }) => p.steps.find((s) => s.kind === 'wait_for_gateway')!.description;
+
+  it('defaults to fix.startWaitSec, twice that on docker installs', () => {
+    expect(startWaitSecFor(nativeHost())).toBe(DEFAULTS.startWaitSec);
+    expect(startWaitSecFor(dockerHost())).toBe(2 * DEFAULTS.startWaitSec);
+    expect(waitOf(planFix(nativeHost(), verdictOf('gateway_down', {}, false)))).toContain(`up to ${DEFAULTS.startWaitSec} s`);
+    expect(waitOf(planFix(dockerHost(), verdictOf('gateway_down', {}, false)))).toContain(`up to ${2 * DEFAULTS.startWaitSec} s`);
+  });
+
+  it('a configured wait keeps the docker doubling (it used to replace it: docker hosts got the native wait)', () => {
+    expect(startWaitSecFor(nativeHost(), 50)).toBe(50);
+    expect(startWaitSecFor(dockerHost(), 50)).toBe(100);
+    expect(waitOf(buildBringBackPlan(dockerHost(), { waitSec: 50 }))).toContain('up to 100 s');
+    expect(waitOf(buildBringBackPlan(nativeHost(), { waitSec: 50 }))).toContain('up to 50 s');
   });
 });

@@ -1,12 +1,14 @@
 /**
  * clawmedic against OpenClaw 2026.9.6 in a REAL Docker container over a REAL sshd: a stale tab, a
  * `docker stop`, the gateway process killed inside the container (the restart policy brings it back:
- * RestartCount 0 → 1) and the one-off container repair. The engine and the base image come from
+ * RestartCount 0 → 1), the one-off container repair, and a broken plugin disabled in a one-off container. The engine and the base image come from
  * scripts/docker-base.sh (docker.io, dockerd on vfs with the host network, a debootstrap image);
  * when they cannot be set up the scenarios are skipped with the reason.
  * vfs storage is slow and the machine is shared: few container boots, long deadlines, no timed assertions.
  */
 import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -14,7 +16,7 @@ import type { Verdict } from '../../src/domain/diagnosis.js';
 import type { HostConfig } from '../../src/domain/host.js';
 import { diagnose } from '../../src/openclaw/diagnose.js';
 import { buildEvidenceScript, EVIDENCE_MAX_OUTPUT_BYTES, parseEvidence } from '../../src/openclaw/evidence.js';
-import { planFix, waitForGatewayStep } from '../../src/openclaw/plan.js';
+import { planFix, verifyFix, waitForGatewayStep } from '../../src/openclaw/plan.js';
 import { SshRunner } from '../../src/remote/ssh-runner.js';
 import { hostConfigFor, startSshd, type SshdHandle } from '../support/sshd.js';
 import { ensureOpenclawInstalled, freePort, isListening, REPO_DIR, staleTab, waitUntil } from '../support/real-openclaw/index.js';
@@ -151,5 +153,56 @@ describe('clawmedic on a real OpenClaw container (docker)', () => {
     // Doctor ran in the one-off container: not refused for a running gateway.
     expect(doctor.out).not.toContain('StateDatabaseCoordinatorContentionError');
     expect(results.find((r) => r.kind === 'wait_for_gateway')?.exitCode, JSON.stringify(results.map((r) => [r.kind, r.exitCode, r.out.slice(-300)]))).toBe(0);
+  }, 1_800_000);
+
+  it('a plugin that fails at load inside the container → plugin_failure; disabled in a one-off container, started, verified', async (ctx) => {
+    if (skipWhy) return ctx.skip();
+    // The user drops a local plugin whose code throws into the state volume and enables it (as in the
+    // native sequence: `activation.onStartup`, else 2026.9.6 defers a plugin without channels at start).
+    const local = mkdtempSync(path.join(os.tmpdir(), 'clawmedic-plugin-'));
+    try {
+      writeFileSync(
+        path.join(local, 'openclaw.plugin.json'),
+        JSON.stringify({ id: 'broken-fixture', activation: { onStartup: true }, configSchema: { type: 'object', additionalProperties: false, properties: {} } }),
+      );
+      writeFileSync(
+        path.join(local, 'package.json'),
+        JSON.stringify({ name: 'broken-fixture', version: '1.0.0', type: 'module', main: 'index.js', openclaw: { extensions: ['./index.js'] } }),
+      );
+      writeFileSync(path.join(local, 'index.js'), "throw new Error('broken-fixture: intentional load failure');\n");
+      const inContainer = '/root/.openclaw/broken-plugin';
+      const cp = await sh('docker', ['cp', `${local}/.`, `${name}:${inContainer}`], 120_000);
+      expect(cp.code, cp.out).toBe(0);
+      for (const args of [
+        ['config', 'set', 'plugins.load.paths', JSON.stringify([inContainer])],
+        ['config', 'set', 'plugins.entries.broken-fixture.enabled', 'true'],
+      ]) {
+        const r = await timed(`docker exec openclaw ${args.slice(0, 3).join(' ')}`, () => sh('docker', ['exec', name, 'openclaw', ...args], 300_000));
+        expect(r.code, r.out).toBe(0);
+      }
+    } finally {
+      rmSync(local, { recursive: true, force: true });
+    }
+    await timed('docker restart with the plugin', () => sh('docker', ['restart', name], 300_000));
+    await timed('boot with the broken plugin', () => waitUp('gateway back with the broken plugin'));
+
+    const v = await timed('diagnose broken plugin', () => diagnoseNow());
+    expect(v.probeOk, describeVerdict(v)).toBe(true);
+    expect(v.findings[0]!.cause, describeVerdict(v)).toBe('plugin_failure');
+    expect(v.findings[0]!.details?.pluginIds).toEqual(['broken-fixture']);
+
+    const fixStarted = new Date();
+    const results = await runPlan(v);
+    const shown = JSON.stringify(results.map((r) => [r.kind, r.exitCode, r.out.slice(-300)]));
+    expect(results.map((r) => `${r.kind}:${r.exitCode}`), shown).toEqual([
+      'stop_gateway:0',
+      'container_disable_plugin:0',
+      'start_gateway:0',
+      'wait_for_gateway:0',
+    ]);
+    const after = await timed('diagnose after the repair', () => diagnoseNow(fixStarted));
+    expect(after.probeOk, describeVerdict(after)).toBe(true);
+    expect(after.findings.some((f) => f.cause === 'plugin_failure'), describeVerdict(after)).toBe(false);
+    expect(verifyFix(v, after).fixed, describeVerdict(after)).toBe(true);
   }, 1_800_000);
 });

@@ -52,8 +52,8 @@ export interface StartStats {
  * The child's program: plain JavaScript run with `node -e`, so there is no TypeScript loader to start and
  * nothing to build or copy. argv: resvg's module path, the render options as JSON. It talks over its stdin
  * and stdout with blocking reads and writes (fs.readSync/writeSync): no IPC channel, no streams, no
- * serializer, about 0.8 MiB less of the child's private memory than Node's IPC (bench/README.md, 2026-12-06
- * 23:xx). A request is a frame `[id u32][length u32][SVG, UTF-8]`; an answer `[id u32][info length u32]
+ * serializer, about 0.8 MiB less of the child's private memory than Node's IPC (bench/README.md, "Incident
+ * picture memory", 2026-12-06). A request is a frame `[id u32][length u32][SVG, UTF-8]`; an answer `[id u32][info length u32]
  * [PNG length u32][info JSON][PNG]`, the info saying `{error}` when resvg refused the SVG, with the child's
  * CPU and peak RSS. The first answer (id 0) says `{ready}` once resvg is loaded. Between renders it returns
  * to the event loop once (setImmediate), so the finalizers of the picture's resvg objects run before it

@@ -175,6 +175,31 @@ describe('picture renderer (a real child process)', () => {
     }
   });
 
+  it('a PNG larger than one pipe read comes back whole, and pictures asked for at once each reach their own caller', async () => {
+    // Noise compresses badly: this PNG is about 200 KiB, several reads of the child's stdout (64 KiB each).
+    let x = 1;
+    const rnd = (): number => ((x = (x * 1103515245 + 12345) >>> 0) >>> 8) & 0xffffff;
+    const colour = (): string => `#${rnd().toString(16).padStart(6, '0')}`;
+    const shapes: string[] = [];
+    for (let i = 0; i < 64; i++) for (let j = 0; j < 36; j++) shapes.push(`<rect x="${i * 10}" y="${j * 10}" width="10" height="10" fill="${colour()}"/>`);
+    for (let k = 0; k < 4000; k++) shapes.push(`<circle cx="${rnd() % 640}" cy="${rnd() % 360}" r="${1 + (rnd() % 3)}" fill="${colour()}"/>`);
+    const noise = `<svg xmlns="http://www.w3.org/2000/svg" width="640" height="360">${shapes.join('')}</svg>`;
+    const small = '<svg xmlns="http://www.w3.org/2000/svg" width="20" height="10"/>';
+    const r = new PictureRenderer();
+    try {
+      const [big, tiny, chart, bigAgain] = await Promise.all([r.render(noise), r.render(small), r.render(svgOf()), r.render(noise)]);
+      expect(big.length).toBeGreaterThan(3 * 64 * 1024);
+      expect(pngSize(big)).toEqual({ width: 640, height: 360 });
+      expect(big.equals(bigAgain)).toBe(true);
+      expect(pngSize(tiny)).toEqual({ width: 20, height: 10 });
+      expect(pngSize(chart)).toEqual(PICTURE_SIZE);
+      // The PNG ends with its IEND chunk: nothing of the next answer was cut into it.
+      expect(big.subarray(-8, -4).toString('latin1')).toBe('IEND');
+    } finally {
+      await r.close();
+    }
+  });
+
   it('after close() no picture is made and no child is left', async () => {
     const r = new PictureRenderer();
     await r.render(svgOf());

@@ -11,7 +11,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { Readable } from 'node:stream';
 import { PICTURE_RENDERER } from '../constants.js';
-import { pictureRenderOptions, RESVG_MODULE } from './picture-png.js';
+import { pictureRenderOptions, RESVG_BINDING, RESVG_MODULE } from './picture-png.js';
 
 /** Why a picture was not made: the child took too long, died or could not start, resvg refused the SVG, or the renderer is closed. */
 export type PictureRenderFailure = 'timeout' | 'exited' | 'spawn' | 'render' | 'closed';
@@ -50,7 +50,8 @@ export interface StartStats {
 
 /**
  * The child's program: plain JavaScript run with `node -e`, so there is no TypeScript loader to start and
- * nothing to build or copy. argv: resvg's module path, the render options as JSON. It talks over its stdin
+ * nothing to build or copy. argv: resvg's binding (RESVG_BINDING) or else its loader, the render options as
+ * JSON (the binding's constructor takes them so; the loader's class takes an object). It talks over its stdin
  * and stdout with blocking reads and writes (fs.readSync/writeSync): no IPC channel, no streams, no
  * serializer, about 0.8 MiB less of the child's private memory than Node's IPC (bench/README.md, "Incident
  * picture memory", 2026-12-06). A request is a frame `[id u32][length u32][SVG, UTF-8]`; an answer `[id u32][info length u32]
@@ -62,11 +63,12 @@ export interface StartStats {
  * ends: the bot closed it, or went away.
  */
 const CHILD_SOURCE = `'use strict';
-// resvg's loader asks process.report whether libc is glibc or musl; the network part of that report is slow.
+// resvg's loader (when the binding itself is not named) asks process.report whether libc is glibc or musl;
+// the network part of that report is slow.
 process.report.excludeNetwork = true;
 const fs = require('fs');
 const { Resvg } = require(process.argv[1]);
-const options = JSON.parse(process.argv[2]);
+const options = process.argv[1].endsWith('.node') ? process.argv[2] : JSON.parse(process.argv[2]);
 const nap = new Int32Array(new SharedArrayBuffer(4));
 function readFull(buf) {
   for (let off = 0; off < buf.length; ) {
@@ -257,7 +259,7 @@ export class PictureRenderer {
   private start(): ChildProcess {
     const child = spawn(
       process.execPath,
-      [`--max-old-space-size=${PICTURE_RENDERER.maxOldSpaceMb}`, '--expose-gc', '-e', CHILD_SOURCE, RESVG_MODULE, JSON.stringify(pictureRenderOptions())],
+      [`--max-old-space-size=${PICTURE_RENDERER.maxOldSpaceMb}`, '--expose-gc', '-e', CHILD_SOURCE, RESVG_BINDING ?? RESVG_MODULE, JSON.stringify(pictureRenderOptions())],
       {
         stdio: ['pipe', 'pipe', 'pipe'],
         // None of the bot's environment: no token reaches the child, and no NODE_EXTRA_CA_CERTS (Node reads that

@@ -8,7 +8,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
 import { buildPictureSvg, PICTURE_SIZE } from '../../src/alerts/incident-picture.js';
-import { PNG_SIGNATURE, pngSize } from '../../src/alerts/picture-png.js';
+import { PNG_SIGNATURE, pngSize, RESVG_BINDING, svgToPng } from '../../src/alerts/picture-png.js';
 import { PictureRenderer, PictureRenderError } from '../../src/alerts/picture-renderer.js';
 import { PictureSource } from '../../src/alerts/picture-source.js';
 import { renderAlert, renderPictureMessage } from '../../src/alerts/render-incident.js';
@@ -195,6 +195,19 @@ describe('picture renderer (a real child process)', () => {
       expect(pngSize(chart)).toEqual(PICTURE_SIZE);
       // The PNG ends with its IEND chunk: nothing of the next answer was cut into it.
       expect(big.subarray(-8, -4).toString('latin1')).toBe('IEND');
+    } finally {
+      await r.close();
+    }
+  });
+
+  it("the child loads resvg's prebuilt binding itself (no loader, no process.report) and makes the same PNG, byte for byte, as resvg through its loader in this process", async () => {
+    // Only one binding is installed for this platform here, so it is found, and it is the one the loader picks.
+    expect(RESVG_BINDING).toMatch(new RegExp(`resvgjs\\.${process.platform}-${process.arch}[-\\w]*\\.node$`));
+    const r = new PictureRenderer();
+    try {
+      const svg = svgOf();
+      const [fromChild, fromLoader] = await Promise.all([r.render(svg), svgToPng(svg)]);
+      expect(fromChild.equals(fromLoader)).toBe(true);
     } finally {
       await r.close();
     }

@@ -168,7 +168,7 @@ export async function run(): Promise<Figure[]> {
     };
     for (let k = 0; k < 50; k++) await textAlert();
     global.gc?.();
-    const rssBefore = process.memoryUsage().rss;
+    const rssBefore = process.memoryUsage.rss();
 
     const { PictureSource } = await import('../src/alerts/picture-source.js');
     const { PictureRenderer } = await import('../src/alerts/picture-renderer.js');
@@ -181,7 +181,8 @@ export async function run(): Promise<Figure[]> {
     const warmSource = sourceWith(warmRenderer);
 
     let rssMax = rssBefore;
-    const sampler = setInterval(() => (rssMax = Math.max(rssMax, process.memoryUsage().rss)), 5);
+    // memoryUsage.rss(): the RSS alone, without the heap statistics (and their garbage) of memoryUsage().
+    const sampler = setInterval(() => (rssMax = Math.max(rssMax, process.memoryUsage.rss())), 5);
     let bytes = 0;
     let childPeakKib = 0;
     const cpu: Record<'warm' | 'burst' | 'start', number[]> = { warm: [], burst: [], start: [] };
@@ -218,7 +219,7 @@ export async function run(): Promise<Figure[]> {
       if (arm === 'warm') botCpuWarm.push((c.user + c.system) / 1000);
       childPeakKib = Math.max(childPeakKib, st.childMaxRssKib);
       bytes = png.length;
-      rssMax = Math.max(rssMax, process.memoryUsage().rss);
+      rssMax = Math.max(rssMax, process.memoryUsage.rss());
       return ms;
     };
     await warmRenderer.warm();
@@ -268,9 +269,10 @@ export async function run(): Promise<Figure[]> {
         return performance.now() - t0;
       },
     });
+    clearInterval(sampler);
     // The child's peak during a render, in pictures of their own after the timed rounds: reading its
-    // smaps_rollup every millisecond would weigh on the bot's event loop, whose figures are above. Same renderer,
-    // same picture; the bot's RSS sampler runs on.
+    // smaps_rollup every millisecond would weigh on the bot's event loop, whose figures are above, and the
+    // garbage of those reads on the bot's RSS (hence its sampler stopped first). Same renderer, same picture.
     const botFiles = mappedFiles('self');
     let childPeakPriv = childPrivate(warmRenderer.pid);
     const peakSampler = setInterval(() => (childPeakPriv = Math.max(childPeakPriv, childPrivate(warmRenderer.pid))), 1);
@@ -280,7 +282,6 @@ export async function run(): Promise<Figure[]> {
       await new Promise((r) => setTimeout(r, 20));
     }
     clearInterval(peakSampler);
-    clearInterval(sampler);
     // Steady: between pictures, after the child has freed the last one (its finalizers run on the next turn).
     await new Promise((r) => setTimeout(r, 300));
     const childMem = childMemory(warmRenderer.pid, botFiles);
@@ -344,13 +345,13 @@ export async function run(): Promise<Figure[]> {
       const childAgain = new PictureRenderer();
       const childSource = sourceWith(childAgain);
       global.gc?.();
-      const rss0 = process.memoryUsage().rss;
+      const rss0 = process.memoryUsage.rss();
       let rss1 = rss0;
       const timed = async (src: Source): Promise<number> => {
         const t0 = performance.now();
         await src.render(ref, Date.now());
         const ms = performance.now() - t0;
-        rss1 = Math.max(rss1, process.memoryUsage().rss);
+        rss1 = Math.max(rss1, process.memoryUsage.rss());
         return ms;
       };
       const ctx = await interleaved(ROUNDS, 5, { text: textAlert, child: () => timed(childSource), inProcess: () => timed(inProcess) });

@@ -8,14 +8,43 @@
  * resvg shaped each label of the picture about 4× faster with it (DejaVu's large layout tables are parsed
  * per text run).
  */
+import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import path from 'node:path';
 import { PICTURE_FONT_FAMILY } from './incident-picture.js';
 
 const require = createRequire(import.meta.url);
 /** The one font file the picture uses. */
 export const PICTURE_FONT_FILE = require.resolve('@expo-google-fonts/roboto/400Regular/Roboto_400Regular.ttf');
-/** Where resvg's module is (the child process loads it by path). */
+/** Where resvg's module is (its loader, which picks the prebuilt binding for the platform). */
 export const RESVG_MODULE = require.resolve('@resvg/resvg-js');
+/**
+ * resvg's prebuilt binding for this platform, the `.node` file its loader would pick, found without loading
+ * it; undefined when none or more than one is installed for this platform and architecture (glibc and musl
+ * both, say): the child then goes through resvg's loader, which asks process.report whether libc is glibc or
+ * musl. The child loads this file directly: no report, so its start-up takes about 23 ms CPU instead of 30
+ * and 62 ms wall instead of 100 (load 10; bench/README.md, "Incident picture memory", 2026-12-06).
+ */
+export const RESVG_BINDING = findResvgBinding();
+
+function findResvgBinding(): string | undefined {
+  const fromResvg = createRequire(RESVG_MODULE);
+  const names = ['', '-gnu', '-musl', '-msvc', '-gnueabihf', '-eabi'].map((abi) => `${process.platform}-${process.arch}${abi}`);
+  if (process.platform === 'darwin') names.push('darwin-universal');
+  const found = new Set<string>();
+  for (const name of names) {
+    // The loader prefers a binding next to itself, then the optional package of that name.
+    const local = path.join(path.dirname(RESVG_MODULE), `resvgjs.${name}.node`);
+    if (existsSync(local)) found.add(local);
+    try {
+      found.add(fromResvg.resolve(`@resvg/resvg-js-${name}`));
+    } catch {
+      // not installed here
+    }
+  }
+  const [only] = found;
+  return found.size === 1 && only!.endsWith('.node') ? only : undefined;
+}
 /** A picture larger than this is not sent (Telegram takes 10 MB photos; ours are about 30 KB). */
 export const PICTURE_MAX_BYTES = 512 * 1024;
 

@@ -9,8 +9,9 @@
  * cannot start fails only the pictures it was making (PictureRenderError); the next one starts a new child.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import type { Readable } from 'node:stream';
 import { PICTURE_RENDERER } from '../constants.js';
-import { pictureRenderOptions, RESVG_MODULE } from './picture-png.js';
+import { pictureRenderOptions, RESVG_BINDING, RESVG_MODULE } from './picture-png.js';
 
 /** Why a picture was not made: the child took too long, died or could not start, resvg refused the SVG, or the renderer is closed. */
 export type PictureRenderFailure = 'timeout' | 'exited' | 'spawn' | 'render' | 'closed';
@@ -49,33 +50,72 @@ export interface StartStats {
 
 /**
  * The child's program: plain JavaScript run with `node -e`, so there is no TypeScript loader to start and
- * nothing to build or copy. argv: resvg's module path, the render options as JSON. Once resvg is loaded it
- * says `{ready}` with its CPU so far. A message in is `{id, svg}`; the answer is `{id, png}` or `{id, error}`,
- * with the child's CPU and peak RSS. Renders are synchronous: the child has nothing else to do. It exits
- * when the bot closes the channel or goes away.
+ * nothing to build or copy. argv: resvg's binding (RESVG_BINDING) or else its loader, the render options as
+ * JSON (the binding's constructor takes them so; the loader's class takes an object). It talks over its stdin
+ * and stdout with blocking reads and writes (fs.readSync/writeSync): no IPC channel, no streams, no
+ * serializer, about 0.8 MiB less of the child's private memory than Node's IPC (bench/README.md, "Incident
+ * picture memory", 2026-12-06). A request is a frame `[id u32][length u32][SVG, UTF-8]`; an answer `[id u32][info length u32]
+ * [PNG length u32][info JSON][PNG]`, the info saying `{error}` when resvg refused the SVG, with the child's
+ * CPU and peak RSS. The first answer (id 0) says `{ready}` once resvg is loaded. Between renders it returns
+ * to the event loop once (setImmediate), so the finalizers of the picture's resvg objects run before it
+ * waits: resvg-js 2.6 frees a pixmap only when V8 collects its wrapper, V8 does not know its size (hence
+ * gc()), and Node runs a native module's finalizers on a later turn of the loop. It exits when its stdin
+ * ends: the bot closed it, or went away.
  */
 const CHILD_SOURCE = `'use strict';
-// resvg's loader asks process.report whether libc is glibc or musl; the network part of that report is slow.
+// resvg's loader (when the binding itself is not named) asks process.report whether libc is glibc or musl;
+// the network part of that report is slow.
 process.report.excludeNetwork = true;
+const fs = require('fs');
 const { Resvg } = require(process.argv[1]);
-const options = JSON.parse(process.argv[2]);
-const c0 = process.cpuUsage();
-process.send({ ready: true, cpuMs: (c0.user + c0.system) / 1000 });
-process.on('message', (m) => {
-  const reply = { id: m.id };
-  try {
-    reply.png = new Resvg(m.svg, options).render().asPng();
-  } catch (err) {
-    reply.error = String((err && err.message) || err);
+const options = process.argv[1].endsWith('.node') ? process.argv[2] : JSON.parse(process.argv[2]);
+const nap = new Int32Array(new SharedArrayBuffer(4));
+function readFull(buf) {
+  for (let off = 0; off < buf.length; ) {
+    let n;
+    try {
+      n = fs.readSync(0, buf, off, buf.length - off, null);
+    } catch (err) {
+      // Only if stdin was left non-blocking: wait a little rather than spin.
+      if (err.code !== 'EAGAIN') throw err;
+      Atomics.wait(nap, 0, 0, 5);
+      continue;
+    }
+    if (n === 0) process.exit(0);
+    off += n;
   }
+}
+function answer(id, info, png) {
   const c = process.cpuUsage();
-  reply.cpuMs = (c.user + c.system) / 1000;
-  reply.maxRssKib = process.resourceUsage().maxRSS;
-  process.send(reply);
-  // resvg-js 2.6 frees the pixmap when V8 collects its wrapper, and V8 does not know how large it is.
+  info.cpuMs = (c.user + c.system) / 1000;
+  info.maxRssKib = process.resourceUsage().maxRSS;
+  const json = Buffer.from(JSON.stringify(info));
+  const head = Buffer.alloc(12);
+  head.writeUInt32LE(id, 0);
+  head.writeUInt32LE(json.length, 4);
+  head.writeUInt32LE(png ? png.length : 0, 8);
+  fs.writeSync(1, Buffer.concat(png ? [head, json, png] : [head, json]));
+}
+const head = Buffer.alloc(8);
+function serve() {
+  readFull(head);
+  const id = head.readUInt32LE(0);
+  const svg = Buffer.alloc(head.readUInt32LE(4));
+  readFull(svg);
+  let png;
+  const info = {};
+  try {
+    png = new Resvg(svg, options).render().asPng();
+  } catch (err) {
+    info.error = String((err && err.message) || err);
+  }
+  answer(id, info, png);
+  png = undefined;
   globalThis.gc();
-});
-process.on('disconnect', () => process.exit(0));
+  setImmediate(serve);
+}
+answer(0, { ready: true });
+serve();
 `;
 
 interface Pending {
@@ -87,13 +127,48 @@ interface Pending {
 }
 
 interface ChildReply {
-  /** Set on the one message a child sends once resvg is loaded (no id). */
+  /** Set on the one answer a child sends once resvg is loaded (id 0). */
   ready?: true;
   id: number;
-  png?: Uint8Array;
+  png?: Buffer;
   error?: string;
   cpuMs: number;
   maxRssKib: number;
+}
+
+/** Calls `onReply` with each answer frame the child writes to `out` (see CHILD_SOURCE for the frame). */
+function readReplies(out: Readable, onReply: (m: ChildReply) => void): void {
+  const chunks: Buffer[] = [];
+  let have = 0;
+  out.on('data', (d: Buffer) => {
+    chunks.push(d);
+    have += d.length;
+    while (have >= 12) {
+      const buf = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, have);
+      const infoLen = buf.readUInt32LE(4);
+      const pngLen = buf.readUInt32LE(8);
+      const size = 12 + infoLen + pngLen;
+      chunks.length = 0;
+      chunks.push(buf);
+      if (have < size) return;
+      const info = JSON.parse(buf.toString('utf8', 12, 12 + infoLen)) as Omit<ChildReply, 'id' | 'png'>;
+      // A copy: the PNG outlives the chunk it came in, which may be much larger.
+      const png = pngLen > 0 ? Buffer.from(buf.subarray(12 + infoLen, size)) : undefined;
+      chunks[0] = buf.subarray(size);
+      have -= size;
+      if (have === 0) chunks.length = 0;
+      onReply({ ...info, id: buf.readUInt32LE(0), ...(png ? { png } : {}) });
+    }
+  });
+}
+
+/** The request frame for `svg` (see CHILD_SOURCE). */
+function requestFrame(id: number, svg: string): Buffer {
+  const body = Buffer.from(svg, 'utf8');
+  const head = Buffer.alloc(8);
+  head.writeUInt32LE(id, 0);
+  head.writeUInt32LE(body.length, 4);
+  return Buffer.concat([head, body]);
 }
 
 /** Options of a PictureRenderer; defaults from PICTURE_RENDERER in src/constants.ts. */
@@ -164,7 +239,7 @@ export class PictureRenderer {
     return new Promise<Buffer>((resolve, reject) => {
       const timer = setTimeout(() => this.fail(child, new PictureRenderError(`no picture within ${timeoutMs} ms: the renderer was stopped`, 'timeout')), timeoutMs);
       this.pending.set(id, { child, cold, timer, resolve, reject });
-      child.send({ id, svg }, (err) => {
+      child.stdin?.write(requestFrame(id, svg), (err) => {
         if (err) this.fail(child, new PictureRenderError(`the picture renderer did not take the SVG: ${err.message}`, 'exited'));
       });
     });
@@ -184,10 +259,9 @@ export class PictureRenderer {
   private start(): ChildProcess {
     const child = spawn(
       process.execPath,
-      [`--max-old-space-size=${PICTURE_RENDERER.maxOldSpaceMb}`, '--expose-gc', '-e', CHILD_SOURCE, RESVG_MODULE, JSON.stringify(pictureRenderOptions())],
+      [`--max-old-space-size=${PICTURE_RENDERER.maxOldSpaceMb}`, '--expose-gc', '-e', CHILD_SOURCE, RESVG_BINDING ?? RESVG_MODULE, JSON.stringify(pictureRenderOptions())],
       {
-        stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
-        serialization: 'advanced',
+        stdio: ['pipe', 'pipe', 'pipe'],
         // None of the bot's environment: no token reaches the child, and no NODE_EXTRA_CA_CERTS (Node reads that
         // bundle at start, about 100 ms here; the child opens no connection).
         env: {},
@@ -219,7 +293,9 @@ export class PictureRenderer {
     child.stderr?.on('data', (d: string) => {
       this.stderrTail = (this.stderrTail + d).slice(-PICTURE_RENDERER.stderrTailChars);
     });
-    child.on('message', (m: ChildReply) => (m.ready ? readyOf(m) : this.answer(child, m)));
+    if (child.stdout) readReplies(child.stdout, (m) => (m.ready ? readyOf(m) : this.answer(child, m)));
+    // A child that died has its pictures failed by 'exit'; a write to its closed stdin must not throw here.
+    child.stdin?.on('error', () => undefined);
     child.on('error', (err) => this.fail(child, new PictureRenderError(`the picture renderer failed: ${err.message}`, 'spawn')));
     child.on('exit', (code, signal) => {
       const why = signal ? `signal ${signal}` : `code ${code}`;
@@ -228,8 +304,7 @@ export class PictureRenderer {
     });
     // A render in progress keeps the bot's process alive through its timer; an idle child must not.
     child.unref();
-    child.channel?.unref();
-    (child.stderr as { unref?: () => void } | null)?.unref?.();
+    for (const s of [child.stdin, child.stdout, child.stderr]) (s as { unref?: () => void } | null)?.unref?.();
     return child;
   }
 
@@ -240,11 +315,11 @@ export class PictureRenderer {
     clearTimeout(p.timer);
     this.lastStats = { pid: child.pid ?? 0, cold: p.cold, childCpuMs: m.cpuMs, childMaxRssKib: m.maxRssKib };
     if (m.error !== undefined || !m.png) p.reject(new PictureRenderError(`resvg did not render the picture: ${m.error ?? 'no PNG'}`, 'render'));
-    else p.resolve(Buffer.from(m.png.buffer, m.png.byteOffset, m.png.byteLength));
+    else p.resolve(m.png);
     this.scheduleIdleExit(child);
   }
 
-  /** After the last answer (or warm(), or its start-up), a quiet child is told to go (it exits when its channel closes). */
+  /** After the last answer (or warm(), or its start-up), a quiet child is told to go (it exits when its stdin ends). */
   private scheduleIdleExit(child: ChildProcess): void {
     // Not yet ready: scheduled when it is. Busy: scheduled after its last answer.
     if (this.child !== child || this.readyChild !== child || [...this.pending.values()].some((p) => p.child === child)) return;
@@ -252,7 +327,7 @@ export class PictureRenderer {
     this.idleTimer = setTimeout(() => {
       if (this.child === child && ![...this.pending.values()].some((p) => p.child === child)) {
         this.forget(child);
-        if (child.connected) child.disconnect();
+        child.stdin?.end();
       }
     }, this.opts.idleExitMs ?? PICTURE_RENDERER.idleExitMs);
     this.idleTimer.unref();

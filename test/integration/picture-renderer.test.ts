@@ -8,7 +8,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
 import { buildPictureSvg, PICTURE_SIZE } from '../../src/alerts/incident-picture.js';
-import { PNG_SIGNATURE, pngSize } from '../../src/alerts/picture-png.js';
+import { PNG_SIGNATURE, pngSize, RESVG_BINDING, svgToPng } from '../../src/alerts/picture-png.js';
 import { PictureRenderer, PictureRenderError } from '../../src/alerts/picture-renderer.js';
 import { PictureSource } from '../../src/alerts/picture-source.js';
 import { renderAlert, renderPictureMessage } from '../../src/alerts/render-incident.js';
@@ -170,6 +170,44 @@ describe('picture renderer (a real child process)', () => {
       const pid = r.lastStats!.pid;
       await r.render(svgOf());
       expect(r.lastStats!.pid).toBe(pid);
+    } finally {
+      await r.close();
+    }
+  });
+
+  it('a PNG larger than one pipe read comes back whole, and pictures asked for at once each reach their own caller', async () => {
+    // Noise compresses badly: this PNG is about 200 KiB, several reads of the child's stdout (64 KiB each).
+    let x = 1;
+    const rnd = (): number => ((x = (x * 1103515245 + 12345) >>> 0) >>> 8) & 0xffffff;
+    const colour = (): string => `#${rnd().toString(16).padStart(6, '0')}`;
+    const shapes: string[] = [];
+    for (let i = 0; i < 64; i++) for (let j = 0; j < 36; j++) shapes.push(`<rect x="${i * 10}" y="${j * 10}" width="10" height="10" fill="${colour()}"/>`);
+    for (let k = 0; k < 4000; k++) shapes.push(`<circle cx="${rnd() % 640}" cy="${rnd() % 360}" r="${1 + (rnd() % 3)}" fill="${colour()}"/>`);
+    const noise = `<svg xmlns="http://www.w3.org/2000/svg" width="640" height="360">${shapes.join('')}</svg>`;
+    const small = '<svg xmlns="http://www.w3.org/2000/svg" width="20" height="10"/>';
+    const r = new PictureRenderer();
+    try {
+      const [big, tiny, chart, bigAgain] = await Promise.all([r.render(noise), r.render(small), r.render(svgOf()), r.render(noise)]);
+      expect(big.length).toBeGreaterThan(3 * 64 * 1024);
+      expect(pngSize(big)).toEqual({ width: 640, height: 360 });
+      expect(big.equals(bigAgain)).toBe(true);
+      expect(pngSize(tiny)).toEqual({ width: 20, height: 10 });
+      expect(pngSize(chart)).toEqual(PICTURE_SIZE);
+      // The PNG ends with its IEND chunk: nothing of the next answer was cut into it.
+      expect(big.subarray(-8, -4).toString('latin1')).toBe('IEND');
+    } finally {
+      await r.close();
+    }
+  });
+
+  it("the child loads resvg's prebuilt binding itself (no loader, no process.report) and makes the same PNG, byte for byte, as resvg through its loader in this process", async () => {
+    // Only one binding is installed for this platform here, so it is found, and it is the one the loader picks.
+    expect(RESVG_BINDING).toMatch(new RegExp(`resvgjs\\.${process.platform}-${process.arch}[-\\w]*\\.node$`));
+    const r = new PictureRenderer();
+    try {
+      const svg = svgOf();
+      const [fromChild, fromLoader] = await Promise.all([r.render(svg), svgToPng(svg)]);
+      expect(fromChild.equals(fromLoader)).toBe(true);
     } finally {
       await r.close();
     }

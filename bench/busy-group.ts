@@ -76,7 +76,18 @@ export async function run(): Promise<Figure[]> {
     await tg.waitFor(() => OUTCOME.test(titleOf(tg.messagesIn(GROUP).find((m) => m.message_id === plan.message_id))), 300_000, 'the outcome');
     const outcome = titleOf(tg.messagesIn(GROUP).find((m) => m.message_id === plan.message_id));
     console.log(`  round: toast ${toast.at - pressedAt} ms, plan edited ${edit.at - pressedAt} ms; ${outcome}`);
+    if (process.env.BENCH_TRACE) traceAround(pressedAt, edit.at, plan.message_id);
     return { toast: toast.at - pressedAt, edit: edit.at - pressedAt };
+  };
+
+  /** BENCH_TRACE=1: every call into the group from 4 s before the press to the plan's edit, to see what the reply waited for. */
+  const traceAround = (pressedAt: number, editAt: number, planId: number): void => {
+    for (const c of tg.calls()) {
+      if (Number(c.params.chat_id) !== GROUP || c.at < pressedAt - 4000 || c.at > editAt) continue;
+      const text = typeof c.params.text === 'string' ? c.params.text.split('\n')[0]!.slice(0, 60) : '';
+      const mark = c.params.message_id === planId ? ' <plan>' : '';
+      console.log(`    ${String(c.at - pressedAt).padStart(6)} ms ${c.method} #${String(c.params.message_id ?? '-')} ${c.status}${mark} ${text}`);
+    }
   };
 
   let storming = true;

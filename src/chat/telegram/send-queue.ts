@@ -172,9 +172,10 @@ export class TelegramSendQueue {
     const key = `${chatId}\u0000${edit.message}`;
     const earlier = this.waitingEdits.get(key);
     if (!edit.replaces) {
-      // Buttons-only: an edit waiting before it must not take a newer edit's content past it.
+      // Buttons-only: an edit waiting before it must not take a newer edit's content past it, nor may this
+      // overtake it (as feedback skipping the lane would): it then goes at that edit's priority, behind it.
       this.waitingEdits.delete(key);
-      return this.runNow(chatId, isGroup, task, priority);
+      return this.runNow(chatId, isGroup, task, earlier ? Math.min(priority, earlier.priority) : priority);
     }
     // An earlier alert edit still waiting for the alert budget (outside the lane) would make a person's
     // edit wait for it, and feedback does not wait in the lane at all: the earlier edit is then dropped

@@ -102,6 +102,20 @@ describe('TelegramSendQueue', () => {
     q.close();
   });
 
+  it("a press's buttons-only change waits behind an edit of the same message still waiting, though it is feedback", async () => {
+    const { logger } = recorder();
+    const q = new TelegramSendQueue(logger, { perChatIntervalMs: 30, perChatBurst: 1 });
+    const sent: string[] = [];
+    const call = (name: string) => async () => void sent.push(name);
+    const busy = q.run('A', false, call('send'));
+    const v1 = q.run('A', false, call('v1 with buttons'), SEND_PRIORITY.reply, { message: '5', replaces: true });
+    const drop = q.run('A', false, call('drop buttons'), SEND_PRIORITY.feedback, { message: '5', replaces: false });
+    const other = q.run('A', false, call('press answer'), SEND_PRIORITY.feedback);
+    await Promise.all([busy, v1, drop, other]);
+    expect(sent).toEqual(['send', 'press answer', 'v1 with buttons', 'drop buttons']);
+    q.close();
+  });
+
   it("a person's edit of an alert message takes the waiting alert edit's place, at reply priority", async () => {
     const { logger } = recorder();
     const q = new TelegramSendQueue(logger, { perChatIntervalMs: 30, perChatBurst: 1 });

@@ -1,22 +1,23 @@
 /**
  * One chat's turn-taking for outgoing Telegram calls: one call in flight at a time (so edits of one
- * message land in order), at most `chatCap` calls starting in any `chatWindowMs` (Telegram's ≈1
- * message/s per chat with short bursts), and in a group at most `groupCap` in any `groupWindowMs`
- * (Telegram's 20/min per group). Every call counts in both windows.
+ * message land in order); Telegram's ≈1 message/s per chat with short bursts as a bucket of `burst`
+ * calls refilled at one per `intervalMs`; and in a group at most `group.cap` calls in any
+ * `group.windowMs` (Telegram's 20/min per group). Every call takes from both.
  *
  * Feedback (the first answer to a person's command or button press) waits ahead of everything else,
- * and may use `feedbackExtra` calls of the chat window and `groupFeedbackReserve` calls of the group
- * window that other traffic never takes: the bot's own progress and alert edits cannot fill the
- * chat's pace just before a person presses a button, so the press is answered at once.
+ * and may take the last `feedbackReserve` calls of the bucket and `group.feedbackReserve` calls of the
+ * group window, which other traffic never takes: the bot's own progress and alert edits cannot empty
+ * the chat's pace just before a person presses a button, so the press is answered at once.
  */
 
 /** Limits of one chat's gate. */
 export interface ChatGateLimits {
-  chatWindowMs: number;
-  /** Calls other than feedback that may start in one chat window. */
-  chatCap: number;
-  /** Further calls in the chat window that only feedback may take. */
-  feedbackExtra: number;
+  /** One call's worth of the bucket comes back every intervalMs. */
+  intervalMs: number;
+  /** The bucket's size: calls that may go back to back. */
+  burst: number;
+  /** Calls of the bucket only feedback may take (other traffic leaves them); at most burst - 1. */
+  feedbackReserve: number;
   /** For groups: the group window and its cap (undefined: a private chat, no group limit). */
   group?: { windowMs: number; cap: number; feedbackReserve: number };
 }
@@ -26,7 +27,7 @@ interface Waiter {
   grant: (release: () => void) => void;
 }
 
-/** Drop timestamps older than the window from the front of `starts`. */
+/** Drop timestamps older than the window from the front of `starts` (the group's minute). */
 function prune(starts: number[], windowMs: number, now: number): void {
   let i = 0;
   while (i < starts.length && starts[i]! <= now - windowMs) i++;
@@ -40,7 +41,9 @@ function waitUnder(starts: number[], cap: number, windowMs: number, now: number)
 }
 
 export class ChatGate {
-  private readonly chatStarts: number[] = [];
+  /** Calls left in the chat's bucket at `filledAt`. */
+  private tokens: number;
+  private filledAt: number;
   private readonly groupStarts: number[] = [];
   private readonly waiters: Waiter[] = [];
   private busy = false;
@@ -49,7 +52,10 @@ export class ChatGate {
   constructor(
     private readonly limits: ChatGateLimits,
     private readonly now: () => number = Date.now,
-  ) {}
+  ) {
+    this.tokens = limits.burst;
+    this.filledAt = now();
+  }
 
   /**
    * Wait for this chat's turn; resolves with release(), which the caller must call once its call has
@@ -78,9 +84,12 @@ export class ChatGate {
   }
 
   private waitFor(feedback: boolean, now: number): number {
-    const { chatWindowMs, chatCap, feedbackExtra, group } = this.limits;
-    prune(this.chatStarts, chatWindowMs, now);
-    let wait = waitUnder(this.chatStarts, chatCap + (feedback ? feedbackExtra : 0), chatWindowMs, now);
+    const { intervalMs, burst, feedbackReserve, group } = this.limits;
+    this.tokens = Math.min(burst, this.tokens + (now - this.filledAt) / intervalMs);
+    this.filledAt = now;
+    // Feedback needs one call in the bucket; other traffic one more than the reserve it leaves.
+    const need = feedback ? 1 : Math.min(burst, 1 + feedbackReserve);
+    let wait = this.tokens >= need ? 0 : Math.ceil((need - this.tokens) * intervalMs);
     if (group) {
       prune(this.groupStarts, group.windowMs, now);
       const cap = Math.max(1, group.cap - (feedback ? 0 : group.feedbackReserve));
@@ -108,7 +117,7 @@ export class ChatGate {
     }
     this.waiters.shift();
     this.busy = true;
-    this.chatStarts.push(now);
+    this.tokens -= 1;
     if (this.limits.group) this.groupStarts.push(now);
     let released = false;
     head.grant(() => {

@@ -17,10 +17,11 @@ export interface SendQueueLimits {
    */
   perChatBurst: number;
   /**
-   * Further calls of a chat's burst that only feedback (SEND_PRIORITY.feedback: the answer to a person's
-   * command or button press) may take. Every call counts: at most perChatBurst + this many calls start in
-   * any (perChatBurst + this) × perChatIntervalMs, so the average stays one per perChatIntervalMs; the
-   * bot's own traffic gets perChatBurst of them. Default 1.
+   * Of a chat's burst, how many calls only feedback (SEND_PRIORITY.feedback: the answer to a person's
+   * command or button press) may take: the bot's own traffic leaves them, so a press just after the bot
+   * sent a burst of its own is still answered at once. Every call counts in the chat's pace (a bucket of
+   * perChatBurst calls refilled at one per perChatIntervalMs). Default 1: the bot's own traffic goes
+   * two back to back, then one per second; a person's answer takes the third.
    */
   perChatFeedbackBurst: number;
   /** Calls per minute into one group/supergroup. Default 20. */
@@ -292,16 +293,17 @@ export class TelegramSendQueue {
     let lane = this.lanes.get(chatId);
     if (!lane) {
       const { perChatBurst, perChatFeedbackBurst, perChatIntervalMs, perGroupPerMinute, groupWindowMs, feedbackReservePerMinute } = this.limits;
-      // Every call counts in one window of (burst + feedback burst) calls: an average of one per perChatIntervalMs.
-      const chatWindowMs = perChatIntervalMs * (perChatBurst + perChatFeedbackBurst);
+      const feedbackReserve = Math.max(0, Math.min(perChatFeedbackBurst, perChatBurst - 1));
+      const ownBurst = perChatBurst - feedbackReserve;
       lane = {
-        // concurrency 1 keeps the order per chat; the lane takes the next call by priority when its share
-        // of the window (perChatBurst) allows, so a reply that comes meanwhile still goes first.
-        queue: new PQueue({ concurrency: 1, intervalCap: perChatBurst, interval: chatWindowMs, strict: true }),
+        // concurrency 1 keeps the order per chat; the lane takes the next call by priority at the pace the
+        // gate gives the bot's own traffic (its share of the burst, then one per interval), so a reply that
+        // comes meanwhile still goes first.
+        queue: new PQueue({ concurrency: 1, intervalCap: ownBurst, interval: perChatIntervalMs * ownBurst, strict: true }),
         gate: new ChatGate({
-          chatWindowMs,
-          chatCap: perChatBurst,
-          feedbackExtra: perChatFeedbackBurst,
+          intervalMs: perChatIntervalMs,
+          burst: perChatBurst,
+          feedbackReserve,
           ...(isGroup ? { group: { windowMs: groupWindowMs, cap: perGroupPerMinute, feedbackReserve: feedbackReservePerMinute } } : {}),
         }),
       };

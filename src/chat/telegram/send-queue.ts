@@ -1,6 +1,8 @@
 /**
  * Outgoing Telegram calls, ordered per chat and paced to Telegram's limits (about 1 message/s per chat,
- * 20/min per group, 30/s overall) with p-queue. 429s are retried by grammY's auto-retry inside the task.
+ * 20/min per group, 30/s overall) with p-queue and each chat's gate (chat-gate.ts). A person's feedback
+ * (the answer to a command or button press) goes ahead of the chat's other calls, within a share of the
+ * limits kept for it. 429s are retried by grammY's auto-retry inside the task.
  */
 import PQueue from 'p-queue';
 import { PermanentDeliveryError } from '../../domain/errors.js';

@@ -74,8 +74,11 @@ export async function run(): Promise<Figure[]> {
     const pressedAt = Date.now();
     await tg.userPresses(GROUP, OPERATOR, plan.message_id, confirm);
     const toast = await tg.waitFor(() => tg.calls('answerCallbackQuery')[toastsBefore], 30_000, 'the toast');
+    // The edit that answers the press: not the plan's own edit (with its Confirm button), which can be stamped
+    // in the same millisecond as the press.
+    const answers = (c: { params: Record<string, unknown> }): boolean => !JSON.stringify(c.params.reply_markup ?? '').includes('Confirm fix');
     const edit = await tg.waitFor(
-      () => tg.calls('editMessageText').find((c) => c.status === 200 && c.params.message_id === plan.message_id && c.at >= pressedAt),
+      () => tg.calls('editMessageText').find((c) => c.status === 200 && c.params.message_id === plan.message_id && c.at >= pressedAt && answers(c)),
       60_000,
       'the plan edited',
     );

@@ -290,6 +290,42 @@ describe('TelegramAdapter', () => {
     expect(other.at - at[0]!).toBeLessThan(250); // another chat does not wait behind this one
   });
 
+  it("answers Confirm at once in a group whose pace the bot's own messages just filled, and keeps part of the group's minute for people", async () => {
+    // Telegram's shape, scaled: a bucket of 3 calls into one chat, one back per 500 ms, the last kept for feedback;
+    // 7 calls per 8 s (the "minute") into the group, 2 kept for feedback.
+    const a = makeAdapter({ limits: { perChatIntervalMs: 500, perChatBurst: 3, perGroupPerMinute: 7, groupWindowMs: 8000, globalPerSecond: 1000 } });
+    await a.start();
+    tg.addChat(GROUP, 'supergroup');
+    const sends = () => tg.calls('sendMessage').filter((c) => c.status === 200 && Number(c.params.chat_id) === GROUP);
+    const plan = reply('prod: restart the gateway?', { tone: 'warn', buttons: [{ label: 'Confirm', action: 'confirm', token: 'tok-c-prod' }] });
+    await a.deliver({ chat: groupChat(GROUP), reply: plan, messageKey: 'job:plan' });
+    // The bot's own traffic right before the press: progress messages use the bot's share of the chat's burst, more wait.
+    const own = [1, 2, 3, 4, 5].map((n) => a.deliver({ chat: groupChat(GROUP), reply: reply(`host${n}: diagnosing`, { tone: 'pending' }), messageKey: `job:d${n}` }));
+    await tg.waitFor(() => sends().length === 3);
+    const planId = tg.messagesIn(GROUP)[0]!.message_id;
+    const pressedAt = Date.now();
+    await tg.userPresses(GROUP, OPERATOR, planId, 'confirm:tok-c-prod');
+    const edited = await tg.waitFor(() => tg.calls('editMessageText').find((c) => c.status === 200 && c.params.message_id === planId), 5000);
+    // At once, not when the chat's bucket refills (as the bot's next message does) and not after the waiting messages.
+    expect(edited.at - pressedAt).toBeLessThan(700);
+    expect(sends().filter((c) => c.at < edited.at).length).toBeLessThanOrEqual(4);
+    expect(tg.messagesIn(GROUP)[0]!.text).toBe('⏳ prod: fix queued');
+    // The group's minute: 5 of 7 calls for the bot's own traffic (plan, 3 progress, and the press's edit
+    // counts too); the last 2 only for people. The 4th and 5th progress messages wait for the minute…
+    await tg.waitFor(() => sends().length === 4, 5000);
+    await new Promise((r) => setTimeout(r, 2500)); // longer than the chat's window: only the group's minute holds them
+    expect(sends()).toHaveLength(4);
+    // …while a person's command is still answered at once.
+    const askedAt = Date.now();
+    await tg.userSends(GROUP, OPERATOR, '/status', { chatType: 'supergroup' });
+    const answer = await tg.waitFor(() => tg.messagesIn(GROUP).find((m) => m.text?.includes('Fleet')), 5000);
+    expect(answer).toBeDefined();
+    expect(sends().at(-1)!.at - askedAt).toBeLessThan(700);
+    expect(sends()).toHaveLength(5);
+    await Promise.all(own); // the last two go out when the group's window turns
+    expect(sends()).toHaveLength(7);
+  });
+
   it('fails a blocked chat with PermanentDeliveryError, logs it once, and still delivers to other chats', async () => {
     const a = makeAdapter();
     tg.addChat(OPERATOR, 'private');

@@ -1,10 +1,13 @@
 /**
  * Outgoing Telegram calls, ordered per chat and paced to Telegram's limits (about 1 message/s per chat,
- * 20/min per group, 30/s overall) with p-queue. 429s are retried by grammY's auto-retry inside the task.
+ * 20/min per group, 30/s overall) with p-queue and each chat's gate (chat-gate.ts). A person's feedback
+ * (the answer to a command or button press) goes ahead of the chat's other calls, within a share of the
+ * limits kept for it. 429s are retried by grammY's auto-retry inside the task.
  */
 import PQueue from 'p-queue';
 import { PermanentDeliveryError } from '../../domain/errors.js';
 import { redact } from '../../util/redact.js';
+import { ChatGate } from './chat-gate.js';
 
 /** Pacing; defaults are Telegram's published broadcast limits. Tests shrink them. */
 export interface SendQueueLimits {
@@ -15,6 +18,14 @@ export interface SendQueueLimits {
    * bursts). Default 3: a placeholder and its result edit go out at once, a flood is still paced.
    */
   perChatBurst: number;
+  /**
+   * Of a chat's burst, how many calls only feedback (SEND_PRIORITY.feedback: the answer to a person's
+   * command or button press) may take: the bot's own traffic leaves them, so a press just after the bot
+   * sent a burst of its own is still answered at once. Every call counts in the chat's pace (a bucket of
+   * perChatBurst calls refilled at one per perChatIntervalMs). Default 1: the bot's own traffic goes
+   * two back to back, then one per second; a person's answer takes the third.
+   */
+  perChatFeedbackBurst: number;
   /** Calls per minute into one group/supergroup. Default 20. */
   perGroupPerMinute: number;
   /**
@@ -29,10 +40,19 @@ export interface SendQueueLimits {
    * in a group flooded with alert edits a reply still finds budget at once. Default 5 (alerts: 15/min).
    */
   replyReservePerMinute: number;
+  /**
+   * Of a group's calls per minute, how many only feedback may take (progress, result and alert messages
+   * never do): after a busy minute, a person's press is still answered at once. Default 2.
+   */
+  feedbackReservePerMinute: number;
 }
 
-/** Order of waiting calls in one chat: people's replies before the monitor's alert messages and edits. */
-export const SEND_PRIORITY = { reply: 1, alert: 0, picture: -1 } as const;
+/**
+ * Order of waiting calls in one chat: feedback (the first answer to a person's command or button press,
+ * which also has a reserve of the chat's and group's limits), then other replies to people (a job's
+ * progress and result), then the monitor's alert messages and edits, then pictures.
+ */
+export const SEND_PRIORITY = { feedback: 2, reply: 1, alert: 0, picture: -1 } as const;
 
 /**
  * What a call whose edit was replaced, before it started, by a newer edit of the same message resolves to
@@ -56,10 +76,12 @@ export interface MessageEdit {
 export const TELEGRAM_SEND_LIMITS: SendQueueLimits = {
   perChatIntervalMs: 1000,
   perChatBurst: 3,
+  perChatFeedbackBurst: 1,
   perGroupPerMinute: 20,
   groupWindowMs: 61_000,
   globalPerSecond: 30,
   replyReservePerMinute: 5,
+  feedbackReservePerMinute: 2,
 };
 
 /** Minimal logger shape (pino-compatible). */
@@ -93,8 +115,10 @@ export function isPermanentChatError(err: unknown): boolean {
   return e.error_code === 400 && PERMANENT_400.some((p) => description.includes(p));
 }
 
+/** A chat's calls: the lane orders the bot's own traffic by priority; the gate paces every call (feedback goes straight to it). */
 interface ChatLane {
   queue: PQueue;
+  gate: ChatGate;
   idleTimer?: NodeJS.Timeout;
 }
 
@@ -111,14 +135,14 @@ interface WaitingEdit {
 }
 
 /**
- * Per-chat FIFO lanes (concurrency 1, so order holds even while auto-retry waits out a 429), each
- * group lane also behind a per-group minute limiter, all behind one global limiter.
+ * Per-chat lanes (by priority, first in first out within one), each behind its chat's gate (one call in
+ * flight per chat, so order holds even while auto-retry waits out a 429; the chat's pace and, in a group,
+ * the minute limit), all behind one global limiter. Feedback skips the lane and waits at the gate's front.
  */
 export class TelegramSendQueue {
   private readonly limits: SendQueueLimits;
   private readonly global: PQueue;
   private readonly lanes = new Map<string, ChatLane>();
-  private readonly groupLimiters = new Map<string, PQueue>();
   /** Per group: the share of the minute budget alert traffic may use (see replyReservePerMinute). */
   private readonly alertBudgets = new Map<string, PQueue>();
   /** Chats whose permanent failure was already logged: one line per chat, not one per message. */
@@ -151,13 +175,18 @@ export class TelegramSendQueue {
     const key = `${chatId}\u0000${edit.message}`;
     const earlier = this.waitingEdits.get(key);
     if (!edit.replaces) {
-      // Buttons-only: an edit waiting before it must not take a newer edit's content past it.
+      // Buttons-only: an edit waiting before it must not take a newer edit's content past it, nor may this
+      // overtake it (as feedback skipping the lane would): it then goes at that edit's priority, behind it.
       this.waitingEdits.delete(key);
-      return this.runNow(chatId, isGroup, task, priority);
+      return this.runNow(chatId, isGroup, task, earlier ? Math.min(priority, earlier.priority) : priority);
     }
     // An earlier alert edit still waiting for the alert budget (outside the lane) would make a person's
-    // edit wait for it: that one is dropped instead and this one goes its own way.
-    const swap = earlier !== undefined && (earlier.laneId !== undefined || priority <= earlier.priority);
+    // edit wait for it, and feedback does not wait in the lane at all: the earlier edit is then dropped
+    // instead and this one goes its own way.
+    const isFeedback = (p: number): boolean => p >= SEND_PRIORITY.feedback;
+    const swap =
+      earlier !== undefined &&
+      (isFeedback(priority) ? isFeedback(earlier.priority) : earlier.laneId !== undefined || priority <= earlier.priority);
     return new Promise<T | Superseded>((resolve, reject) => {
       if (earlier && swap) {
         earlier.resolve(SUPERSEDED);
@@ -197,12 +226,18 @@ export class TelegramSendQueue {
     if (isGroup && priority === SEND_PRIORITY.alert) await this.alertBudget(chatId).add(() => undefined);
     // Dropped for a person's edit of the same message while it waited for the budget: it takes no place in the lane.
     if (waiting?.dropped) return SUPERSEDED;
-    const lane = this.lane(chatId);
+    const lane = this.lane(chatId, isGroup);
     try {
-      const id = String(this.nextLaneId++);
-      if (waiting) waiting.laneId = id;
-      // Within a chat, a reply to a person overtakes alert edits still waiting (same priority: first in, first out).
-      const result = (await lane.queue.add(() => this.paced(chatId, isGroup, task), { priority, id })) as T;
+      let result: T | Superseded;
+      if (priority >= SEND_PRIORITY.feedback) {
+        // Feedback does not wait for the lane's pace: only for the call in flight, and its own reserve of the limits.
+        result = await this.gated(lane, true, task, waiting);
+      } else {
+        const id = String(this.nextLaneId++);
+        if (waiting) waiting.laneId = id;
+        // Within a chat, a reply to a person overtakes alert edits still waiting (same priority: first in, first out).
+        result = (await lane.queue.add(() => this.gated(lane, false, task, waiting), { priority, id })) as T | Superseded;
+      }
       this.loggedDead.delete(chatId);
       return result;
     } catch (err) {
@@ -218,6 +253,18 @@ export class TelegramSendQueue {
     }
   }
 
+  /** One call at its chat's gate, then through the global limiter; not sent if its edit was dropped meanwhile. */
+  private async gated<T>(lane: ChatLane, feedback: boolean, task: () => Promise<T>, waiting?: WaitingEdit): Promise<T | Superseded> {
+    if (waiting?.dropped) return SUPERSEDED;
+    const release = await lane.gate.acquire(feedback);
+    try {
+      if (waiting?.dropped) return SUPERSEDED;
+      return (await this.global.add(task)) as T;
+    } finally {
+      release();
+    }
+  }
+
   /** Resolves when every lane has drained (used by stop()). */
   async onIdle(): Promise<void> {
     await Promise.all([...this.lanes.values()].map((l) => l.queue.onIdle()));
@@ -226,21 +273,12 @@ export class TelegramSendQueue {
 
   /** Drop idle lanes and timers (after stop). */
   close(): void {
-    for (const lane of this.lanes.values()) if (lane.idleTimer) clearTimeout(lane.idleTimer);
-    this.lanes.clear();
-    this.groupLimiters.clear();
-    this.alertBudgets.clear();
-  }
-
-  private paced<T>(chatId: string, isGroup: boolean, task: () => Promise<T>): Promise<T> {
-    const viaGlobal = (): Promise<T> => this.global.add(task) as Promise<T>;
-    if (!isGroup) return viaGlobal();
-    let limiter = this.groupLimiters.get(chatId);
-    if (!limiter) {
-      limiter = new PQueue({ intervalCap: this.limits.perGroupPerMinute, interval: this.limits.groupWindowMs, strict: true });
-      this.groupLimiters.set(chatId, limiter);
+    for (const lane of this.lanes.values()) {
+      if (lane.idleTimer) clearTimeout(lane.idleTimer);
+      lane.gate.close();
     }
-    return limiter.add(viaGlobal) as Promise<T>;
+    this.lanes.clear();
+    this.alertBudgets.clear();
   }
 
   private alertBudget(chatId: string): PQueue {
@@ -253,17 +291,22 @@ export class TelegramSendQueue {
     return budget;
   }
 
-  private lane(chatId: string): ChatLane {
+  private lane(chatId: string, isGroup: boolean): ChatLane {
     let lane = this.lanes.get(chatId);
     if (!lane) {
+      const { perChatBurst, perChatFeedbackBurst, perChatIntervalMs, perGroupPerMinute, groupWindowMs, feedbackReservePerMinute } = this.limits;
+      const feedbackReserve = Math.max(0, Math.min(perChatFeedbackBurst, perChatBurst - 1));
+      const ownBurst = perChatBurst - feedbackReserve;
       lane = {
-        // concurrency 1 keeps the order per chat; intervalCap/interval give an average of one call per
-        // perChatIntervalMs with bursts of perChatBurst.
-        queue: new PQueue({
-          concurrency: 1,
-          intervalCap: this.limits.perChatBurst,
-          interval: this.limits.perChatIntervalMs * this.limits.perChatBurst,
-          strict: true,
+        // concurrency 1 keeps the order per chat; the lane takes the next call by priority at the pace the
+        // gate gives the bot's own traffic (its share of the burst, then one per interval), so a reply that
+        // comes meanwhile still goes first.
+        queue: new PQueue({ concurrency: 1, intervalCap: ownBurst, interval: perChatIntervalMs * ownBurst, strict: true }),
+        gate: new ChatGate({
+          intervalMs: perChatIntervalMs,
+          burst: perChatBurst,
+          feedbackReserve,
+          ...(isGroup ? { group: { windowMs: groupWindowMs, cap: perGroupPerMinute, feedbackReserve: feedbackReservePerMinute } } : {}),
         }),
       };
       this.lanes.set(chatId, lane);
@@ -275,16 +318,18 @@ export class TelegramSendQueue {
     return lane;
   }
 
-  /** Forget a lane once it has been idle for a minute (the group window), so memory stays bounded. */
+  /** Forget a lane once it has been idle for the group window (its gate then remembers nothing), so memory stays bounded. */
   private scheduleLaneCleanup(chatId: string, lane: ChatLane): void {
     if (lane.queue.size > 0 || lane.queue.pending > 0) return;
     if (lane.idleTimer) clearTimeout(lane.idleTimer);
     lane.idleTimer = setTimeout(() => {
-      if (lane.queue.size === 0 && lane.queue.pending === 0 && this.lanes.get(chatId) === lane) {
+      if (lane.queue.size === 0 && lane.queue.pending === 0 && lane.gate.idle && this.lanes.get(chatId) === lane) {
+        lane.gate.close();
         this.lanes.delete(chatId);
-        this.groupLimiters.delete(chatId);
+      } else if (this.lanes.get(chatId) === lane) {
+        this.scheduleLaneCleanup(chatId, lane);
       }
-    }, 60_000);
+    }, Math.max(60_000, this.limits.groupWindowMs + 1000));
     lane.idleTimer.unref();
   }
 }

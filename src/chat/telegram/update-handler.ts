@@ -9,6 +9,7 @@ import type { Actor, ChatRef, Reply, RouterResponse } from '../../domain/types.j
 import { errorText } from './api-errors.js';
 import { formatRef, type MessageRef } from './message-ref.js';
 import { IN_PLACE_ACTIONS, parseCallbackData, renderTelegram } from './render.js';
+import { SEND_PRIORITY } from './send-queue.js';
 import type { TelegramSender } from './telegram-sender.js';
 
 /** Telegram's toast (answerCallbackQuery text) limit. */
@@ -77,7 +78,7 @@ export class TelegramUpdateHandler {
       response = { reply: { title: 'Something went wrong handling that command. The error was logged.', tone: 'error' } };
     }
     if (response.silent) return; // past a limit and already told once: a flood gets no flood of replies
-    this.track(this.replyTo(chatRef, actor, response));
+    this.trackFeedback(() => this.replyTo(chatRef, actor, response));
   }
 
   /** An inline-button press: the router decides; the answer edits the message, replies, or is a toast. */
@@ -107,17 +108,17 @@ export class TelegramUpdateHandler {
     // Start the reply before answering the query: the job may already deliver while Telegram takes its
     // 50-300 ms to answer, and deliver() must then find this message in flight to edit, not send a second one.
     if (reply.private && isGroup) {
-      this.track(this.replyTo(chatRef, actor, response));
+      this.trackFeedback(() => this.replyTo(chatRef, actor, response));
       await this.answer(ctx, 'Sent you a private message.');
       return;
     }
     // Date 0 marks an inaccessible (too old) message: it cannot be edited, so reply with a new one.
     const inPlace = pressed.action === undefined || IN_PLACE_ACTIONS.has(pressed.action);
     if (inPlace && message && message.date !== 0 && reply.tone !== 'error') {
-      this.track(this.editPressed({ chatId, messageId: message.message_id }, chatRef, response));
+      this.trackFeedback(() => this.editPressed({ chatId, messageId: message.message_id }, chatRef, response));
     } else {
-      this.track(this.replyTo(chatRef, actor, response));
-      if (response.spentKeyboard && message && message.date !== 0) this.track(this.deps.sender.dropKeyboard(chatId, isGroup, message.message_id));
+      this.trackFeedback(() => this.replyTo(chatRef, actor, response));
+      if (response.spentKeyboard && message && message.date !== 0) this.trackFeedback(() => this.deps.sender.dropKeyboard(chatId, isGroup, message.message_id));
     }
     // Every press gets a short toast at once: in a busy group the message itself may take a while to change.
     await this.answer(ctx, toastOf(reply.title));
@@ -165,6 +166,15 @@ export class TelegramUpdateHandler {
       return;
     }
     await sender.remember(key, () => sender.sendRendered(chat, rendered, key));
+  }
+
+  /**
+   * The first answer to a person's command or press, sent as feedback (send-queue.ts): ahead of the chat's
+   * other traffic and within the share of the chat's and group's limits kept for it, so it is seen at once
+   * even in a group busy with progress and alert edits. Tracked like any reply.
+   */
+  private trackFeedback(send: () => Promise<unknown>): void {
+    this.track(this.deps.sender.withPriority(SEND_PRIORITY.feedback, send));
   }
 
   /** Keep a fire-and-forget send visible to settle() and log its failure. */

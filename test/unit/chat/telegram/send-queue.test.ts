@@ -30,7 +30,7 @@ describe('TelegramSendQueue', () => {
 
   it('lets a short burst through at once, then paces to the average rate', async () => {
     const { logger } = recorder();
-    const q = new TelegramSendQueue(logger, { perChatIntervalMs: 100, perChatBurst: 3 });
+    const q = new TelegramSendQueue(logger, { perChatIntervalMs: 100, perChatBurst: 3, perChatFeedbackBurst: 0 });
     const t0 = Date.now();
     const at: number[] = [];
     await Promise.all([0, 1, 2, 3, 4, 5].map(() => q.run('A', false, async () => void at.push(Date.now() - t0))));
@@ -102,6 +102,20 @@ describe('TelegramSendQueue', () => {
     q.close();
   });
 
+  it("a press's buttons-only change waits behind an edit of the same message still waiting, though it is feedback", async () => {
+    const { logger } = recorder();
+    const q = new TelegramSendQueue(logger, { perChatIntervalMs: 30, perChatBurst: 1 });
+    const sent: string[] = [];
+    const call = (name: string) => async () => void sent.push(name);
+    const busy = q.run('A', false, call('send'));
+    const v1 = q.run('A', false, call('v1 with buttons'), SEND_PRIORITY.reply, { message: '5', replaces: true });
+    const drop = q.run('A', false, call('drop buttons'), SEND_PRIORITY.feedback, { message: '5', replaces: false });
+    const other = q.run('A', false, call('press answer'), SEND_PRIORITY.feedback);
+    await Promise.all([busy, v1, drop, other]);
+    expect(sent).toEqual(['send', 'press answer', 'v1 with buttons', 'drop buttons']);
+    q.close();
+  });
+
   it("a person's edit of an alert message takes the waiting alert edit's place, at reply priority", async () => {
     const { logger } = recorder();
     const q = new TelegramSendQueue(logger, { perChatIntervalMs: 30, perChatBurst: 1 });
@@ -123,7 +137,7 @@ describe('TelegramSendQueue', () => {
   it("drops an alert edit still waiting for the alert budget when a person's edit of that message comes", async () => {
     const { logger } = recorder();
     // Alerts may take 1 call a minute: the second alert edit waits outside the lane for the budget.
-    const q = new TelegramSendQueue(logger, { perChatIntervalMs: 1, perChatBurst: 10, perGroupPerMinute: 3, replyReservePerMinute: 2 });
+    const q = new TelegramSendQueue(logger, { perChatIntervalMs: 1, perChatBurst: 10, perGroupPerMinute: 3, replyReservePerMinute: 2, feedbackReservePerMinute: 0 });
     const sent: string[] = [];
     const call = (name: string) => async () => {
       sent.push(name);
@@ -142,7 +156,7 @@ describe('TelegramSendQueue', () => {
 
   it('alert traffic never takes the whole group budget: a reply into a flooded group goes out at once', async () => {
     const { logger } = recorder();
-    const q = new TelegramSendQueue(logger, { perChatIntervalMs: 1, perChatBurst: 100, perGroupPerMinute: 6, replyReservePerMinute: 2 });
+    const q = new TelegramSendQueue(logger, { perChatIntervalMs: 1, perChatBurst: 100, perGroupPerMinute: 6, replyReservePerMinute: 2, feedbackReservePerMinute: 0 });
     let alertsSent = 0;
     const alerts = Array.from({ length: 10 }, () => q.run('-100', true, async () => void alertsSent++, SEND_PRIORITY.alert));
     await new Promise((r) => setTimeout(r, 200));
@@ -156,9 +170,102 @@ describe('TelegramSendQueue', () => {
     void alerts;
   });
 
+  it("answers a person's press at once though the bot's own calls just used the chat's burst; Telegram's per-chat bucket is never overdrawn", async () => {
+    const { logger } = recorder();
+    // A bucket of 3 calls, one back every 100 ms; the bot's own traffic leaves the last one for feedback.
+    const q = new TelegramSendQueue(logger, { perChatIntervalMs: 100, perChatBurst: 3, perChatFeedbackBurst: 1 });
+    const t0 = Date.now();
+    const at: Record<string, number> = {};
+    const call = (name: string) => async () => void (at[name] = Date.now() - t0);
+    // A placeholder, its progress edit and its plan edit, back to back; then the person presses.
+    const own = ['placeholder', 'progress', 'plan', 'next progress'].map((n) => q.run('-100', true, call(n), SEND_PRIORITY.reply));
+    await new Promise((r) => setTimeout(r, 20));
+    const press = q.run('-100', true, call('press'), SEND_PRIORITY.feedback, { message: '7', replaces: true });
+    const second = q.run('-100', true, call('second press'), SEND_PRIORITY.feedback);
+    await Promise.all([...own, press, second]);
+    expect(at.placeholder!).toBeLessThan(50);
+    expect(at.progress!).toBeLessThan(50); // a placeholder and its first edit go out together
+    expect(at.press!).toBeLessThan(70); // not when the bucket refills, as the bot's 3rd call does
+    expect(at.plan!).toBeGreaterThanOrEqual(at['second press']!); // feedback waits ahead of the bot's own calls
+    // Played against Telegram's per-chat limit as a bucket (3 calls, one back per 100 ms): never empty.
+    let tokens = 3;
+    let last = 0;
+    for (const t of Object.values(at).sort((a, b) => a - b)) {
+      tokens = Math.min(3, tokens + (t - last) / 100);
+      last = t;
+      expect(tokens).toBeGreaterThanOrEqual(0.97); // 3 ms of timer slack
+      tokens -= 1;
+    }
+    q.close();
+  });
+
+  it("keeps part of a group's minute for feedback: progress and alert edits cannot take it", async () => {
+    const { logger } = recorder();
+    const q = new TelegramSendQueue(logger, { perChatIntervalMs: 1, perChatBurst: 100, perGroupPerMinute: 6, replyReservePerMinute: 0, feedbackReservePerMinute: 2 });
+    let own = 0;
+    const progress = Array.from({ length: 6 }, () => q.run('-100', true, async () => void own++, SEND_PRIORITY.reply));
+    await new Promise((r) => setTimeout(r, 200));
+    expect(own).toBe(4); // 6 a minute, 2 kept for feedback
+    const t0 = Date.now();
+    await q.run('-100', true, async () => undefined, SEND_PRIORITY.feedback);
+    await q.run('-100', true, async () => undefined, SEND_PRIORITY.feedback);
+    expect(Date.now() - t0).toBeLessThan(1000); // both found budget long before the 61 s window turned
+    // The group's own limit still holds for feedback: a third press waits for the window.
+    let third = false;
+    const late = q.run('-100', true, async () => void (third = true), SEND_PRIORITY.feedback);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(third).toBe(false);
+    expect(own).toBe(4);
+    q.close();
+    void progress;
+    void late;
+  });
+
+  it('feedback waits for the call in flight in its chat (one at a time, so edits land in order), not for the calls waiting', async () => {
+    const { logger } = recorder();
+    const q = new TelegramSendQueue(logger, { perChatIntervalMs: 50, perChatBurst: 1 });
+    const events: string[] = [];
+    const slow = q.run('A', false, async () => {
+      events.push('slow start');
+      await new Promise((r) => setTimeout(r, 150));
+      events.push('slow end');
+    });
+    const waiting = q.run('A', false, async () => void events.push('waiting reply'), SEND_PRIORITY.reply);
+    await new Promise((r) => setTimeout(r, 20));
+    const press = q.run('A', false, async () => void events.push('press'), SEND_PRIORITY.feedback);
+    await Promise.all([slow, waiting, press]);
+    expect(events).toEqual(['slow start', 'slow end', 'press', 'waiting reply']);
+    q.close();
+  });
+
+  it("a press's edit drops a waiting edit of the same message; a newer edit then takes the press's place, sent as feedback", async () => {
+    const { logger } = recorder();
+    const q = new TelegramSendQueue(logger, { perChatIntervalMs: 100, perChatBurst: 1, perChatFeedbackBurst: 1 });
+    const sent: string[] = [];
+    const call = (name: string) => async () => {
+      sent.push(name);
+      return name;
+    };
+    const edit = { message: '7', replaces: true };
+    const busy = q.run('-100', true, call('send'));
+    const stale = q.run('-100', true, call('7: plan'), SEND_PRIORITY.reply, edit);
+    await new Promise((r) => setTimeout(r, 10));
+    const t0 = Date.now();
+    const press = q.run('-100', true, call('7: confirmed'), SEND_PRIORITY.feedback, edit);
+    expect(await press).toBe('7: confirmed');
+    expect(Date.now() - t0).toBeLessThan(150);
+    expect(await stale).toBe(SUPERSEDED);
+    // While the window is full, a press edit waits at the gate; the job's newer edit goes out in its place.
+    const press2 = q.run('-100', true, call('7: confirmed again'), SEND_PRIORITY.feedback, edit);
+    const step = q.run('-100', true, call('7: step 1/4'), SEND_PRIORITY.reply, edit);
+    expect(await Promise.all([busy, press2, step])).toEqual(['send', SUPERSEDED, '7: step 1/4']);
+    expect(sent).toEqual(['send', '7: confirmed', '7: step 1/4']);
+    q.close();
+  });
+
   it('caps calls per group per minute', async () => {
     const { logger } = recorder();
-    const q = new TelegramSendQueue(logger, { perChatIntervalMs: 1, perGroupPerMinute: 3 });
+    const q = new TelegramSendQueue(logger, { perChatIntervalMs: 1, perGroupPerMinute: 3, feedbackReservePerMinute: 0 });
     let ran = 0;
     const all = Array.from({ length: 5 }, () => q.run('-100', true, async () => ran++));
     await new Promise((r) => setTimeout(r, 300));

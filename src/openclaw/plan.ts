@@ -4,6 +4,7 @@
  */
 import type { Cause, Finding, FindingDetails, FixPlan, FixStep, Verdict } from '../domain/diagnosis.js';
 import type { HostConfig } from '../domain/host.js';
+import { classifyClient } from './correlate.js';
 import { extractJsonObject } from './parse-gateway-status.js';
 import { DEFAULT_WAIT_SEC, isDisruptive, renderStep } from './step-catalog.js';
 
@@ -91,7 +92,9 @@ export function planFix(host: HostConfig, verdict: Verdict): FixPlan {
       return tokenMismatchPlan(ctx);
 
     case 'device_token_mismatch':
-      return plan([], ['Re-pair the device or rotate/reissue its device token (openclaw devices …); clawmedic does not change device pairings.']);
+      // A browser gets the device token reissued by one connect with the gateway token: the fresh
+      // link. Another device must present the gateway token itself (or be paired again): its user's step.
+      return isBrowserClient(details) ? linkPlan() : plan([], ['clawmedic does not change device pairings.']);
 
     case 'gateway_down':
     case 'crash_loop':
@@ -214,6 +217,11 @@ function gatewayModePlan({ host, verdict, plan }: PlanContext): FixPlan {
 /** The port owner's name as a description parameter, when it is a plain process name. */
 function processNameParam(name: string | undefined): { processName?: string } {
   return name && /^[A-Za-z0-9@/._+:-]{1,64}$/.test(name) ? { processName: name } : {};
+}
+
+/** The failing client of a finding is a browser (Control UI / webchat), by its client id or its Origin. */
+function isBrowserClient(details: FindingDetails): boolean {
+  return classifyClient({ id: details.clientId }, details.origin) === 'control_ui';
 }
 
 /** Causes whose remedy is in the user's hands (a browser tab, a device, a client): a restart cannot end them. */

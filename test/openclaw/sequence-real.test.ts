@@ -11,8 +11,8 @@
  *  4. a tab with a wrong token locks its Origin out → rate_limited for that Origin; no link offered
  *  5. a plugin that throws at load                  → plugin_failure; plugins disable + restart fixes it
  *  6. gateway.mode lost (start blocked, exit 78)    → gateway_mode_unset; config set + start fixes it
+ *  7. a paired browser's device token rotated       → device_token_mismatch; fresh link → token reissued
  *
- * Device-token mismatch (issue 10's 7th state) is not in this sequence: see the note at the end.
  * Runs only under `npm run test:openclaw`. Steps depend on each other: they run in order.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -28,7 +28,16 @@ import { renderText } from '../../src/chat/console/render-text.js';
 import { LOG_FILTER_ERE } from '../../src/openclaw/templates.js';
 import { SshRunner } from '../../src/remote/ssh-runner.js';
 import { hostConfigFor, startSshd, type SshdHandle } from '../support/sshd.js';
-import { GatewayHome, isListening, saveRealFixture, staleTab, startControlUiClient, waitUntil } from '../support/real-openclaw/index.js';
+import {
+  createDeviceIdentity,
+  deviceConnect,
+  GatewayHome,
+  isListening,
+  saveRealFixture,
+  staleTab,
+  startControlUiClient,
+  waitUntil,
+} from '../support/real-openclaw/index.js';
 
 const FAST = { initialMs: 200, factor: 1.7, maxMs: 1500 };
 const LONG = 600_000;
@@ -425,12 +434,60 @@ describe.sequential('one real gateway, one log: a host broken one way after anot
     mark('6 mode unset', started);
   }, LONG);
 
-  // 7. Device-token mismatch is not reproduced here. On 2026.9.6 it needs a client with a signed
-  // device identity (an Ed25519 key; the connect carries device {id = sha256(raw public key),
-  // publicKey, signature over the v2/v3 payload "v2|id|client|mode|role|scopes|signedAt|token|nonce",
-  // signedAt, nonce}), paired through `openclaw devices` (pending request → approve), then
-  // presenting an old `auth.deviceToken`. The harness's Control-UI client sends no device identity
-  // (`device=no`), so the gateway never reaches the device-token check; building that client and
-  // the pairing round trip is its own piece of work. Until then the rule is covered only by unit
-  // tests (test/unit/openclaw/rules.test.ts, fixture derived/log-device-token-mismatch.stdout.txt).
+  it('7. a paired browser presents its old device token after a rotation → device_token_mismatch; the fresh link gets it reissued', async () => {
+    const started = Date.now();
+    // A browser with a signed device identity pairs with the gateway token (local: approved silently)
+    // and from then on presents only the device token the gateway issued it.
+    const device = createDeviceIdentity();
+    const paired = await deviceConnect({ url: home.wsUrl, origin: ownOrigin, identity: device, auth: { token: home.token } });
+    expect(paired.helloOk, JSON.stringify(paired)).toBe(true);
+    const oldDeviceToken = paired.deviceToken!;
+    expect(oldDeviceToken, JSON.stringify(paired)).toBeTruthy();
+    tokens.push(oldDeviceToken);
+    const alone = await deviceConnect({ url: home.wsUrl, origin: ownOrigin, identity: device, auth: { deviceToken: oldDeviceToken } });
+    expect(alone.helloOk, JSON.stringify(alone)).toBe(true);
+    // The operator rotates that device's token on the host (the CLI withholds the new one).
+    const rotated = await sh(oc(`devices rotate --device ${device.deviceId} --role operator --json`));
+    expect(rotated.exitCode, rotated.stdout + rotated.stderr).toBe(0);
+    // The browser keeps presenting the old one: refused, again and again.
+    for (let i = 0; i < 3; i++) {
+      const r = await deviceConnect({ url: home.wsUrl, origin: ownOrigin, identity: device, auth: { deviceToken: oldDeviceToken } });
+      expect(r.error?.details?.code, JSON.stringify(r)).toBe('AUTH_DEVICE_TOKEN_MISMATCH');
+      expect(r.error?.message).toBe('unauthorized: device token mismatch (rotate/reissue device token)');
+    }
+
+    const v = await diagnoseNow();
+    expect(v.probeOk).toBe(true);
+    const h = head(v);
+    expect(h.cause, show(v)).toBe('device_token_mismatch');
+    expect(h.current, show(v)).toBe(true);
+    expect(h.details?.origin).toBe(ownOrigin);
+    expect(h.summary).toContain(ownOrigin);
+    for (const line of h.evidence) expect(line, show(v)).toMatch(/device_token_mismatch/);
+    // The older findings of the sequence are still in the log, below it.
+    expect(v.findings.length, show(v)).toBeGreaterThan(1);
+
+    const fixStarted = new Date();
+    const steps = await runPlan(v);
+    expect(steps.map((s) => `${s.kind}:${s.exitCode}`), showSteps(steps)).toEqual(['fresh_dashboard_link:0']);
+    const m = /#token=([^&\s"]+)/.exec(steps[0]!.out);
+    expect(m, 'the link carries a token').not.toBeNull();
+    const linkToken = decodeURIComponent(m![1]!);
+    expect(linkToken).toBe(home.token);
+    // The user opens the link in that browser: one connect with the gateway token and the device
+    // identity; the gateway issues the current device token, which then works alone.
+    const relinked = await deviceConnect({ url: home.wsUrl, origin: ownOrigin, identity: device, auth: { token: linkToken } });
+    expect(relinked.helloOk, JSON.stringify(relinked)).toBe(true);
+    const newDeviceToken = relinked.deviceToken!;
+    expect(newDeviceToken).toBeTruthy();
+    expect(newDeviceToken).not.toBe(oldDeviceToken);
+    tokens.push(newDeviceToken);
+    const after1 = await deviceConnect({ url: home.wsUrl, origin: ownOrigin, identity: device, auth: { deviceToken: newDeviceToken } });
+    expect(after1.helloOk, JSON.stringify(after1)).toBe(true);
+    const after = await diagnoseNow({ since: fixStarted });
+    expect(after.probeOk).toBe(true);
+    expect(after.findings.some((f) => f.cause === 'device_token_mismatch'), show(after)).toBe(false);
+    expect(verifyFix(v, after).fixed, show(after)).toBe(true);
+    mark('7 device token', started);
+  }, LONG);
 });

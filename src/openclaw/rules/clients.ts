@@ -163,20 +163,33 @@ export const rateLimitRule: Rule = (ctx) => {
   return out;
 };
 
+/**
+ * Real 2026.9.6: a device whose token was rotated (`openclaw devices rotate`, which withholds the new
+ * token from the CLI) or revoked is refused until it connects once with the gateway token; the
+ * gateway then issues it the current device token. A browser does that from a fresh dashboard link.
+ */
+const DEVICE_BROWSER_ACTION =
+  'Open the fresh dashboard link clawmedic sends you privately in that browser: it connects once with the gateway token and the gateway issues the device a new device token.';
+const DEVICE_OTHER_ACTION =
+  'Connect the device once with the gateway token: the gateway then issues it a new device token. Or remove it on the host (`openclaw devices remove <deviceId>`, ids in `openclaw devices list`) and pair it again (`openclaw devices approve` for its request).';
+
 export const deviceTokenRule: Rule = (ctx) => {
   const fs = ctx.corr.failures.filter((f) => f.authReason === 'device_token_mismatch');
   if (!fs.length) return null;
   const t = timing(ctx, fs);
   const keys = new Set(fs.map((f) => f.clientKey));
+  const last = fs[fs.length - 1]!;
+  const browser = last.kind === 'control_ui';
+  const who = keys.size === 1 ? ` (${clientLabel({ kind: last.kind, clientId: last.client.id, origin: last.origin, remote: last.remote })})` : '';
   return finding({
     cause: 'device_token_mismatch',
     confidence: t.confidence ?? 'high',
     weight: 80 - t.dampBy,
-    summary: `${keys.size} paired device(s) present an old device token${t.note}`,
+    summary: `${keys.size} paired device(s) present an old device token${who}${t.note}`,
     evidence: sample(fs),
-    userActions: ['Re-pair the device or rotate/reissue its device token (openclaw devices …), then reconnect it.'],
+    userActions: [browser ? DEVICE_BROWSER_ACTION : DEVICE_OTHER_ACTION],
     ...when(t),
-    details: { ...(fs[0]!.origin ? { origin: fs[0]!.origin } : {}), ...(fs[0]!.client.id ? { clientId: fs[0]!.client.id } : {}) },
+    details: { ...(last.origin ? { origin: last.origin } : {}), ...(last.client.id ? { clientId: last.client.id } : {}) },
   });
 };
 

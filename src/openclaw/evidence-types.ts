@@ -56,6 +56,8 @@ export interface WebchatConnectedEvent extends EventBase {
   kind: 'webchat_connected';
   conn: string;
   remote?: string;
+  /** Not on real 2026.9.6 / 2026.4.29 lines; read should a release add it. */
+  origin?: string;
   client: LoggedClient;
 }
 

@@ -104,6 +104,7 @@ export function webchatConnected(body: string, time: string | undefined): LogEve
     ...base(body, time),
     conn,
     remote: naToUndef(field(body, F_REMOTE)),
+    origin: naToUndef(field(body, F_ORIGIN)),
     client: splitClient(field(body, F_CLIENT)),
   };
 }

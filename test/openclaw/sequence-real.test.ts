@@ -339,6 +339,9 @@ describe.sequential('one real gateway, one log: a host broken one way after anot
     // The evidence is that Origin's lines, not the other Origin's earlier failures (step 3).
     expect(h.evidence.length).toBeGreaterThan(0);
     for (const line of h.evidence) expect(line, show(v)).toContain(`origin ${localhostOrigin}`);
+    // The good connect from the other Origin is not that tab's (connect lines carry no Origin):
+    // the locked-out tab's failures are not "superseded by a connect from the same client".
+    for (const f of v.findings.filter((x) => x.details?.origin === localhostOrigin)) expect(f.supersededBy ?? '', show(v)).not.toMatch(/same client/);
     // No fresh link while the lockout holds.
     const plan = planFix(host, v);
     expect(plan.steps.map((s) => s.kind)).toEqual([]);

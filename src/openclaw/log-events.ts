@@ -104,8 +104,13 @@ export function webchatConnected(body: string, time: string | undefined): LogEve
     ...base(body, time),
     conn,
     remote: naToUndef(field(body, F_REMOTE)),
+    origin: naToUndef(field(body, F_ORIGIN)),
     client: splitClient(field(body, F_CLIENT)),
   };
+}
+
+export function deviceTokenChange(body: string, time: string | undefined, action: 'rotated' | 'revoked'): LogEvent {
+  return { kind: 'device_token_change', ...base(body, time), action, deviceId: field(body, F_DEVICE), role: field(body, ' role=') };
 }
 
 export function webchatDisconnected(body: string, time: string | undefined): LogEvent | null {

@@ -7,6 +7,7 @@ import type { LogEvent } from './evidence-types.js';
 import {
   autoRestored,
   closedBeforeConnect,
+  deviceTokenChange,
   kernelOom,
   pluginFailure,
   portConflict,
@@ -151,6 +152,10 @@ function classify(raw: string, time: string | undefined, json: string | undefine
       if (body.startsWith('loading configuration') && (tag === 'gateway' || json !== undefined)) {
         return simple('starting', body, time);
       }
+      break;
+    case 100 /* d */:
+      if (body.startsWith('device token rotated ')) return deviceTokenChange(body, time, 'rotated');
+      if (body.startsWith('device token revoked ')) return deviceTokenChange(body, time, 'revoked');
       break;
     case 115 /* s */:
       if (body.startsWith('shutdown completed cleanly')) return simple('shutdown', body, time, { phase: 'completed' });

@@ -4,6 +4,7 @@
  */
 import type { Cause, Finding, FindingDetails, FixPlan, FixStep, Verdict } from '../domain/diagnosis.js';
 import type { HostConfig } from '../domain/host.js';
+import { classifyClient } from './correlate.js';
 import { extractJsonObject } from './parse-gateway-status.js';
 import { DEFAULT_WAIT_SEC, isDisruptive, renderStep } from './step-catalog.js';
 
@@ -93,8 +94,8 @@ export function planFix(host: HostConfig, verdict: Verdict): FixPlan {
     case 'token_mismatch':
       return tokenMismatchPlan(ctx);
 
-    case 'device_token_mismatch':
-      return plan([], ['Re-pair the device or rotate/reissue its device token (openclaw devices …); clawmedic does not change device pairings.']);
+    case 'device_token_mismatch': // a browser: the fresh link (see isBrowserClient); another device: its user's step
+      return isBrowserClient(details) ? linkPlan() : plan([], ['clawmedic does not change device pairings.']);
 
     case 'gateway_down':
     case 'crash_loop':
@@ -219,6 +220,15 @@ function processNameParam(name: string | undefined): { processName?: string } {
   return name && /^[A-Za-z0-9@/._+:-]{1,64}$/.test(name) ? { processName: name } : {};
 }
 
+/**
+ * The failing client of a finding is a browser (Control UI / webchat), by its client id or its Origin.
+ * A browser device gets its device token reissued by one connect with the gateway token: the fresh
+ * link. Another device must present the gateway token itself (or be paired again).
+ */
+function isBrowserClient(details: FindingDetails): boolean {
+  return classifyClient({ id: details.clientId }, details.origin) === 'control_ui';
+}
+
 /** Causes whose remedy is in the user's hands (a browser tab, a device, a client): a restart cannot end them. */
 const CLIENT_CAUSES = new Set<Cause>([
   'stale_client',
@@ -285,7 +295,13 @@ export function verifyFix(before: Verdict, after: Verdict): FixCheck {
     const o = beforeHead?.details?.origin;
     return !o || !f.details?.origin || f.details.origin === o;
   };
-  const still = after.findings.find((f) => f.cause === cause && live(f) && sameClient(f));
+  // A plugin fix is about the plugins it named: others still failing (missing runtime deps on
+  // 2026.4.29 without npm beside its Node) are another matter, reported, not this fix's failure.
+  const samePlugins = (f: Finding) => {
+    const ids = beforeHead?.details?.pluginIds;
+    return !ids?.length || !f.details?.pluginIds || f.details.pluginIds.some((id) => ids.includes(id));
+  };
+  const still = after.findings.find((f) => f.cause === cause && live(f) && sameClient(f) && samePlugins(f));
   if (still) {
     if (CLIENT_CAUSES.has(cause)) {
       const action = still.userActions[0] ?? 'close the failing tab or client and reconnect with the current token';

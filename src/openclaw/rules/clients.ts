@@ -7,7 +7,7 @@
  */
 import type { Confidence, Finding } from '../../domain/diagnosis.js';
 import type { ConnFailure } from '../correlate.js';
-import type { LogEvent } from '../evidence-types.js';
+import type { DeviceTokenChangeEvent, LogEvent } from '../evidence-types.js';
 import {
   ago,
   clientLabel,
@@ -46,7 +46,8 @@ interface Timing {
 function timing(ctx: RuleContext, fs: ConnFailure[], supersede = true): Timing {
   const since = firstMsOf(fs);
   const lastSeen = lastMsOf(fs);
-  const superseded = supersede ? supersededAfter(ctx, lastSeen, { remote: fs[fs.length - 1]?.remote }) : undefined;
+  const last = fs[fs.length - 1];
+  const superseded = supersede ? supersededAfter(ctx, lastSeen, { remote: last?.remote, origin: last?.origin, clientId: last?.client.id }) : undefined;
   const live = !Number.isFinite(lastSeen) || lastSeen >= ctx.liveMs;
   const current = live && !superseded;
   if (current) return { since, lastSeen, current, dampBy: 0, confidence: null, note: '' };
@@ -163,20 +164,37 @@ export const rateLimitRule: Rule = (ctx) => {
   return out;
 };
 
+/**
+ * Real 2026.9.6: a device whose token was rotated (`openclaw devices rotate`, which withholds the new
+ * token from the CLI) or revoked is refused until it connects once with the gateway token; the
+ * gateway then issues it the current device token. A browser does that from a fresh dashboard link.
+ */
+const DEVICE_BROWSER_ACTION =
+  'Open the fresh dashboard link clawmedic sends you privately in that browser: it connects once with the gateway token and the gateway issues the device a new device token.';
+const DEVICE_OTHER_ACTION =
+  'Connect the device once with the gateway token: the gateway then issues it a new device token. Or remove it on the host (`openclaw devices remove <deviceId>`, ids in `openclaw devices list`) and pair it again (`openclaw devices approve` for its request).';
+
 export const deviceTokenRule: Rule = (ctx) => {
   const fs = ctx.corr.failures.filter((f) => f.authReason === 'device_token_mismatch');
   if (!fs.length) return null;
   const t = timing(ctx, fs);
   const keys = new Set(fs.map((f) => f.clientKey));
+  const last = fs[fs.length - 1]!;
+  const browser = last.kind === 'control_ui';
+  // The host's own `openclaw devices rotate|revoke` before the failures: what made the token old.
+  const change = [...ctx.windowEvents].reverse().find((e): e is DeviceTokenChangeEvent => e.kind === 'device_token_change' && e.ms <= t.lastSeen);
+  const changeNote = change ? `; a device token was ${change.action} on the host at ${hhmmss(change.time)} (\`openclaw devices ${change.action === 'rotated' ? 'rotate' : 'revoke'}\`)` : '';
+  const changeLine = change ? `${hhmmss(change.time)} device token ${change.action} (device ${(change.deviceId ?? '?').slice(0, 8)}…, role ${change.role ?? '?'})` : '';
+  const who = keys.size === 1 ? ` (${clientLabel({ kind: last.kind, clientId: last.client.id, origin: last.origin, remote: last.remote })})` : '';
   return finding({
     cause: 'device_token_mismatch',
     confidence: t.confidence ?? 'high',
     weight: 80 - t.dampBy,
-    summary: `${keys.size} paired device(s) present an old device token${t.note}`,
-    evidence: sample(fs),
-    userActions: ['Re-pair the device or rotate/reissue its device token (openclaw devices …), then reconnect it.'],
+    summary: `${keys.size} paired device(s) present an old device token${who}${changeNote}${t.note}`,
+    evidence: [changeLine, ...sample(fs)],
+    userActions: [browser ? DEVICE_BROWSER_ACTION : DEVICE_OTHER_ACTION],
     ...when(t),
-    details: { ...(fs[0]!.origin ? { origin: fs[0]!.origin } : {}), ...(fs[0]!.client.id ? { clientId: fs[0]!.client.id } : {}) },
+    details: { ...(last.origin ? { origin: last.origin } : {}), ...(last.client.id ? { clientId: last.client.id } : {}) },
   });
 };
 

@@ -168,15 +168,32 @@ export function firstMsOf(xs: ReadonlyArray<{ ms: number }>): number {
   return m;
 }
 
+/** The client a failure came from, as its log lines name it. */
+export interface FailingClient {
+  origin?: string;
+  remote?: string;
+  clientId?: string;
+}
+
+/**
+ * Can a `webchat connected` line be tied to the failing client? Real 2026.9.6 and 2026.4.29 connect
+ * lines carry conn, remote and client id but no Origin: a client known by its Origin (a browser tab)
+ * cannot be tied to any of them (every local tab is remote=127.0.0.1). Without an Origin on either
+ * side, the remote address and the client id must agree.
+ */
+function connectOfSameClient(e: Extract<LogEvent, { kind: 'webchat_connected' }>, c: FailingClient): boolean {
+  if (c.origin || e.origin) return c.origin === e.origin;
+  if (c.remote === undefined || e.remote === undefined || c.remote !== e.remote) return false;
+  return !c.clientId || !e.client.id || c.clientId === e.client.id;
+}
+
 /**
  * What ended a client-side cause last seen at `lastMs`: a later gateway restart, config change,
- * or a successful connect from the same client. Undefined when nothing did.
+ * or a successful connect that can be tied to the same client. Undefined when nothing did.
  */
-export function supersededAfter(ctx: RuleContext, lastMs: number, client?: { remote?: string }): string | undefined {
+export function supersededAfter(ctx: RuleContext, lastMs: number, client: FailingClient = {}): string | undefined {
   if (!Number.isFinite(lastMs)) return undefined;
-  const connect = ctx.windowEvents.find(
-    (e) => e.kind === 'webchat_connected' && e.ms > lastMs && (client?.remote === undefined || e.remote === undefined || e.remote === client.remote),
-  );
+  const connect = ctx.windowEvents.find((e) => e.kind === 'webchat_connected' && e.ms > lastMs && connectOfSameClient(e, client));
   if (connect) return `a successful connect from the same client at ${hhmmss(connect.time)}`;
   const restart = ctx.startTimes.find((t) => t > lastMs);
   const change = ctx.configChangeTimes.find((t) => t > lastMs);

@@ -1,6 +1,6 @@
 /**
  * Harness for the real-OpenClaw suite (npm run test:openclaw): install, throw-away homes, real
- * gateways, a Control-UI-like WebSocket client, port squatters and the shared file log.
+ * gateways, a Control-UI-like WebSocket client (and one with a signed device identity), port squatters and the shared file log.
  */
 export { ensureOpenclawInstalled, REPO_DIR, type OpenclawInstall } from './install.js';
 export {
@@ -22,6 +22,7 @@ export {
   type ControlUiClient,
   type ControlUiClientOptions,
 } from './control-ui-client.js';
+export { createDeviceIdentity, deviceConnect, type DeviceConnectOptions, type DeviceConnectResult, type DeviceIdentity } from './device-client.js';
 export { occupyPort, type PortOccupant } from './occupy-port.js';
 export { FileLogCursor, defaultLogPath, parseLogLine, type LogEntry } from './file-log.js';
 export { freePort, isListening, waitUntil, sleep } from './net-util.js';

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { Verdict } from '../../../src/domain/diagnosis.js';
 import { diagnose, PLUGIN_DEPS_EVIDENCE, TOKEN_OVERRIDE_EVIDENCE } from '../../../src/openclaw/diagnose.js';
 import { parseEvidence } from '../../../src/openclaw/evidence.js';
+import { planFix, verifyFix } from '../../../src/openclaw/plan.js';
 import { shiftTimestamps } from '../../support/host-standin/index.js';
 import { dockerHost, evidenceOutput, fx, fxLines, nativeHost } from './helpers.js';
 
@@ -276,6 +277,25 @@ describe('diagnose: plugins, port, second gateway, mode, URL, telegram', () => {
     expect(head(v).cause).toBe('plugin_failure');
     expect(head(v).summary).toMatch(/8 plugin\(s\).*runtime dependencies/);
     expect(head(v).evidence.some((l) => l.startsWith(PLUGIN_DEPS_EVIDENCE))).toBe(true);
+  });
+
+  it('plugin_failure on 2026.4: a user plugin that throws beside bundled plugins without deps → only the broken one is disabled, and its fix is verified', () => {
+    // Real 2026.4.29 start (8 bundled plugins without runtime deps, no npm beside its Node), then the
+    // real load failure of a local plugin (2026.9.6 sample lines, same shape on 2026.4.29) after it.
+    const h4 = nativeHost({ gateway: { port: 18790 } });
+    const log = [fx('2026.4/log-gateway-start.stdout.txt').trimEnd(), ...fx('log-plugin-load-failed.stdout.txt').split('\n').slice(7, 9).map((l) => l.replace('2026-11-25T15:25:2', '2026-11-25T15:29:5'))].join('\n');
+    const v = verdict({ status: fx('2026.4/gateway-status-up.json'), ss: fx('derived/ss-gateway-2026.4.txt'), log }, '2026-11-25T15:30:00Z', h4);
+    expect(head(v).cause).toBe('plugin_failure');
+    expect(head(v).details?.pluginIds).toEqual(['broken-fixture']);
+    expect(head(v).details?.pluginDepsMissing).toBeUndefined();
+    expect(head(v).summary).toMatch(/^1 plugin\(s\) failed to load: broken-fixture; 8 more lack their runtime dependencies: acpx/);
+    const plan = planFix(h4, v);
+    expect(plan.steps.filter((s) => s.kind === 'disable_plugin').map((s) => s.params)).toEqual([{ pluginId: 'broken-fixture' }]);
+    // After the fix the bundled plugins still lack their deps: the fix of broken-fixture holds.
+    const after = verdict({ status: fx('2026.4/gateway-status-up.json'), ss: fx('derived/ss-gateway-2026.4.txt'), log: fx('2026.4/log-gateway-start.stdout.txt') }, '2026-11-25T15:30:00Z', h4);
+    expect(after.findings[0]!.details?.pluginDepsMissing).toBe(true);
+    expect(verifyFix(v, after).fixed).toBe(true);
+    expect(verifyFix(v, v).fixed).toBe(false);
   });
 
   it('port_conflict: python3 holds the port, the probe gets HTTP 200', () => {

@@ -61,6 +61,19 @@ describe('planFix: client-side token causes never restart', () => {
     expect(d.userActions.join(' ')).toMatch(/--token argument/);
   });
 
+  it('device token mismatch: a browser device gets the fresh link (its device token is reissued), another device a user action', () => {
+    const browser = planFix(nativeHost(), verdictOf('device_token_mismatch', { details: { clientId: 'webchat-ui', origin: 'http://127.0.0.1:18789' } }));
+    expect(kinds(browser)).toEqual(['fresh_dashboard_link']);
+    expect(browser.disruptive).toBe(false);
+    const node = planFix(nativeHost(), verdictOf('device_token_mismatch', { details: { clientId: 'openclaw-ios' }, userActions: ['connect it with the gateway token'] }));
+    expect(node.steps).toEqual([]);
+    expect(node.userActions.join(' ')).toMatch(/gateway token/);
+    // No link during a lockout, whatever the cause.
+    const locked = verdictOf('device_token_mismatch', { details: { clientId: 'webchat-ui' } });
+    locked.findings.push({ cause: 'rate_limited', confidence: 'high', weight: 78, summary: 'x', evidence: [], userActions: [], current: true, details: { lockoutUntil: '2026-11-25T15:05:00.000Z' } });
+    expect(planFix(nativeHost(), locked).steps).toEqual([]);
+  });
+
   it('rate limit, insecure context, origin, URL mismatch, telegram: user actions only', () => {
     for (const cause of ['rate_limited', 'insecure_context', 'origin_not_allowed', 'gateway_url_mismatch', 'telegram_conflict', 'proxy_blocks_websocket', 'device_token_mismatch'] as const) {
       const p = planFix(nativeHost(), verdictOf(cause, { userActions: ['do the thing'] }));

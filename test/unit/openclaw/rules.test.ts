@@ -94,6 +94,41 @@ describe('item 1: the cause of what fails now leads', () => {
   });
 });
 
+describe('item 1: supersession by a connect only when the connect is the same client', () => {
+  // The real `webchat connected` line (2026.9.6): conn, remote=127.0.0.1, client id; no Origin.
+  const connectAt = (iso: string, clientId = 'webchat-ui') =>
+    shiftTimestamps(
+      fx('log-token-rotated-while-connected.jsonl')
+        .split('\n')
+        .filter((l) => l.includes('webchat connected'))
+        .slice(0, 1)
+        .map((l) => l.replaceAll('client=webchat-ui', `client=${clientId}`)),
+      Date.parse(iso),
+    );
+
+  it('a tab known by its Origin is not "superseded by a connect from the same client" when a connect line carries no Origin', () => {
+    const log = [...lines('log-stale-tab-loop.jsonl', '2026-11-25T15:06:25Z'), ...connectAt('2026-11-25T15:06:40Z')].join('\n');
+    const v = verdict({ log }, '2026-11-25T15:07:00Z');
+    const tab = v.findings.find((f) => f.cause === 'stale_client')!;
+    expect(tab, JSON.stringify(v.findings)).toBeDefined();
+    expect(tab.supersededBy).toBeUndefined();
+    expect(tab.current).toBe(true);
+    expect(v.findings[0]!.cause).toBe('stale_client');
+  });
+
+  it('without an Origin on either side, a later connect from the same remote and client id does supersede it (derived: origins removed)', () => {
+    const noOrigin = (ls: string[]) => ls.map((l) => l.split('http://localhost:18789').join('n/a'));
+    const failing = noOrigin(lines('log-stale-tab-loop.jsonl', '2026-11-25T15:06:25Z'));
+    const v = verdict({ log: [...failing, ...connectAt('2026-11-25T15:06:40Z')].join('\n') }, '2026-11-25T15:07:00Z');
+    const f = v.findings.find((x) => x.cause === 'stale_client' || x.cause === 'token_mismatch');
+    expect(f?.supersededBy ?? '', JSON.stringify(v.findings)).toMatch(/a successful connect from the same client at 15:06:40/);
+    // Another client id at the same remote is not the same client.
+    const other = connectAt('2026-11-25T15:06:40Z', 'openclaw-control-ui');
+    const v2 = verdict({ log: [...failing, ...other].join('\n') }, '2026-11-25T15:07:00Z');
+    expect(v2.findings.every((x) => !/same client/.test(x.supersededBy ?? '')), JSON.stringify(v2.findings)).toBe(true);
+  });
+});
+
 describe('item 2: gateway started with a --token override', () => {
   it('probe with the config token refused, clients refused: named as an override; commands supervisor → stop, start, verify', () => {
     // Earlier rotation still in the log; then a restart with `--token X`; the host probe (config token) is refused.

@@ -178,7 +178,8 @@ const EXPECTED: Record<ScenarioName, { cause: Cause; hostFix: boolean }> = {
   token_rotated: { cause: 'token_rotated', hostFix: true },
   config_autorestored: { cause: 'config_autorestored', hostFix: true },
   token_override: { cause: 'token_mismatch', hostFix: true },
-  device_token_mismatch: { cause: 'device_token_mismatch', hostFix: false },
+  // A browser (Control UI) device: the fresh link gets its device token reissued.
+  device_token_mismatch: { cause: 'device_token_mismatch', hostFix: true },
   gateway_down: { cause: 'gateway_down', hostFix: true },
   crash_loop: { cause: 'crash_loop', hostFix: true },
   oom: { cause: 'out_of_memory', hostFix: true },

@@ -60,6 +60,8 @@ export const DEFAULTS = {
   buttonTtlSec: 24 * 3600,
   workerConcurrency: 4,
   fixMaxAttemptsPerHour: 3,
+  /** Auto-fixes the monitor starts per host per hour before it stops and asks the admins (config fix.autoFixMaxPerHour). */
+  autoFixMaxPerHour: 2,
   /** A restarted 2026.9 gateway answers its probe after ~10-15 s; slow hosts get room. */
   startWaitSec: 90,
   probeIntervalSec: 60,

@@ -48,8 +48,6 @@ export const MONITOR_DEFAULTS = {
   probeTimeoutMs: 60_000,
   /** Default mute from the Mute button. */
   muteButtonDuration: '1h',
-  /** Auto-fix: fixes per host per hour before the breaker opens and admins are asked. */
-  autoFixMaxPerHour: 2,
   /** Hours of per-minute series kept per host for the incident picture. */
   seriesHours: 6,
   /** Hours the incident picture shows, ending now. */

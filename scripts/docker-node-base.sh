@@ -10,7 +10,7 @@
 #   npm:  the npm package npm@$NPM_SPEC (default 11, the npm of Node 24), packed once into the cache dir.
 # Unlike the official image it trusts this machine's CA bundle (NODE_EXTRA_CA_CERTS, else the system
 # bundle) through NODE_EXTRA_CA_CERTS: on a network that inspects TLS, Node's own roots do not reach
-# the npm registry. Local only: this image is never pushed and the product's Dockerfile does not use it.
+# the npm registry. Local only: this image is never pushed, and the Dockerfile names it only when told (--build-arg).
 # Environment: CLAWMEDIC_NODE_IMAGE (default clawmedic-node:24-bookworm), CLAWMEDIC_BASE_IMAGE,
 # NPM_SPEC, CLAWMEDIC_DOCKER_CACHE (default <repo>/.cache/docker-node).
 set -euo pipefail

@@ -11,7 +11,7 @@ import type { Incident } from '../domain/incident.js';
 import type { AuditLog } from '../state/audit-log.js';
 import type { FixAttempts } from '../state/fix-attempts.js';
 import type { AlertSender } from '../alerts/alert-sender.js';
-import { AUTO_FIXABLE_CAUSES } from '../monitor-constants.js';
+import { AUTO_FIXABLE_CAUSES } from '../constants.js';
 
 /** What a host monitor calls for a firing incident; `note` adds a line to the incident's "tried" list. */
 export type AutoFix = (inc: Incident, note: (what: string) => void) => Promise<void>;

@@ -20,7 +20,7 @@ import type { Logger } from '../util/logger.js';
 import { AlertSender } from '../alerts/alert-sender.js';
 import { createAlertCommands } from '../alerts/alert-commands.js';
 import { MuteStore } from '../state/mute-store.js';
-import { MONITOR_DEFAULTS } from '../monitor-constants.js';
+import { MONITOR_DEFAULTS } from '../constants.js';
 import { HostMonitor, type HostMonitorDeps } from './host-monitor.js';
 import type { KeySpace } from '../state/key-space.js';
 import { SharedRead } from './shared-read.js';

@@ -31,7 +31,7 @@ import type { ChatAdapter } from '../src/domain/ports.js';
 import { configSchema, type AppConfig } from '../src/config/schema.js';
 import type { HostConfig } from '../src/domain/host.js';
 import type { Delivery } from '../src/domain/types.js';
-import { MONITOR_DEFAULTS } from '../src/monitor-constants.js';
+import { MONITOR_DEFAULTS } from '../src/constants.js';
 import { KeySpace } from '../src/state/key-space.js';
 import { SshRunner } from '../src/remote/ssh-runner.js';
 import { createStandin, shiftTimestamps, STANDIN_FIXTURES_DIR } from '../src/standin/host-standin.js';

@@ -81,6 +81,8 @@ ensure_image() {
   as_root debootstrap --variant=minbase bookworm "$dir" "$mirror" >"$dir.debootstrap.log" 2>&1 || {
     log "debootstrap failed; last lines:"; tail -n 20 "$dir.debootstrap.log" >&2; return 1; }
   as_root rm -rf "$dir/var/cache/apt/archives/"*.deb "$dir/var/lib/apt/lists/"* 2>/dev/null || true
+  # mktemp -d made the root 0700: as the image's / it would shut every user but root out of the whole tree.
+  as_root chmod 755 "$dir"
   log "importing the root file system as $IMAGE"
   as_root tar -C "$dir" -c . | docker import - "$IMAGE" >/dev/null
   as_root rm -rf "$dir" "$dir.debootstrap.log"

@@ -4,11 +4,10 @@
  * restart edits the same message instead of posting a second one.
  */
 import type { AppConfig } from '../config/schema.js';
-import { DEFAULTS } from '../constants.js';
+import { DEFAULTS, MONITOR_DEFAULTS } from '../constants.js';
 import type { ChatRef, Reply } from '../domain/types.js';
 import type { ButtonIssuer, DeliverySender } from '../domain/ports.js';
 import type { Incident } from '../domain/incident.js';
-import { MONITOR_DEFAULTS } from '../monitor-constants.js';
 import {
   renderAlert,
   renderEscalation,

@@ -3,7 +3,7 @@
  * purpose: senders import this, never the renderer (resvg's native module loads only where pictures are made).
  */
 import type { PictureRef } from '../domain/types.js';
-import { MONITOR_DEFAULTS } from '../monitor-constants.js';
+import { MONITOR_DEFAULTS } from '../constants.js';
 import type { Incident } from '../domain/incident.js';
 
 /** Picture reference for the recent hours of `host` (up to `at`, else when it is made), shading `incidentId`'s window when given. */

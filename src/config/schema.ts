@@ -11,6 +11,13 @@ const portNumber = z
   .min(1, { error: 'expected integer 1-65535' })
   .max(65535, { error: 'expected integer 1-65535' });
 
+/** The auto-fix budget: at least one an hour (0 would be `autoFix: false` on the hosts), at most one a minute. */
+const autoFixPerHour = z
+  .number({ error: 'expected integer 1-60' })
+  .int({ error: 'expected integer 1-60' })
+  .min(1, { error: 'expected integer 1-60 (to turn auto-fix off, set autoFix: false on the host)' })
+  .max(60, { error: 'expected integer 1-60' });
+
 const nonEmpty = z.string({ error: 'expected a non-empty string' }).trim().min(1, { error: 'expected a non-empty string' });
 
 /*
@@ -241,13 +248,15 @@ export const configSchema = z
     fix: z
       .object({
         maxAttemptsPerHour: z.number().int().min(1).default(DEFAULTS.fixMaxAttemptsPerHour),
+        /** Auto-fixes per host per hour (hosts with `autoFix: true`); then the monitor escalates and stops. */
+        autoFixMaxPerHour: autoFixPerHour.default(DEFAULTS.autoFixMaxPerHour),
         /** Overrides the per-cause log window of the runbooks (a stale tab loops every 15 s: they watch longer). */
         verifyWindowSec: durationSec.optional(),
         /** How long a fix waits for a (re)started gateway to answer its probe (it boots in ~10 s). */
         startWaitSec: durationSec.default(DEFAULTS.startWaitSec),
       })
       .strict()
-      .default({ maxAttemptsPerHour: DEFAULTS.fixMaxAttemptsPerHour, startWaitSec: DEFAULTS.startWaitSec }),
+      .default({ maxAttemptsPerHour: DEFAULTS.fixMaxAttemptsPerHour, autoFixMaxPerHour: DEFAULTS.autoFixMaxPerHour, startWaitSec: DEFAULTS.startWaitSec }),
     alerts: z
       .object({
         probeIntervalSec: durationSec.default(DEFAULTS.probeIntervalSec),

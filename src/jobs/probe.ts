@@ -9,13 +9,12 @@
  */
 import { Queue, Worker, type ConnectionOptions } from 'bullmq';
 import type { RedisClient } from '../state/redis.js';
-import { QUEUES } from '../constants.js';
+import { MONITOR_DEFAULTS, QUEUES } from '../constants.js';
 import type { Cause } from '../domain/diagnosis.js';
 import type { HostConfig } from '../domain/host.js';
 import type { HostOps, HostStatus } from '../domain/host-ops.js';
 import type { Logger } from '../util/logger.js';
 import { redact } from '../util/redact.js';
-import { MONITOR_DEFAULTS } from '../monitor-constants.js';
 import { sampleSpec } from '../state/host-series.js';
 import { storeProbe, type ProbeResult } from '../state/probe-results.js';
 import type { KeySpace } from '../state/key-space.js';

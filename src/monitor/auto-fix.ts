@@ -1,7 +1,7 @@
 /**
  * The auto-fix policy of a host with `autoFix: true`: for a firing incident of a safe cause, diagnose,
  * plan, and queue the same fix job a confirmed /fix queues (through the router's limits) — at most
- * MONITOR_DEFAULTS.autoFixMaxPerHour times per host per hour, counted by the one fix-attempts counter
+ * `maxPerHour` times per host per hour (config fix.autoFixMaxPerHour), counted by the one fix-attempts counter
  * (state/fix-attempts.ts, its auto-fix key); past that it escalates to the admins and stops.
  */
 import type { FixPlan, Verdict } from '../domain/diagnosis.js';
@@ -11,7 +11,7 @@ import type { Incident } from '../domain/incident.js';
 import type { AuditLog } from '../state/audit-log.js';
 import type { FixAttempts } from '../state/fix-attempts.js';
 import type { AlertSender } from '../alerts/alert-sender.js';
-import { AUTO_FIXABLE_CAUSES, MONITOR_DEFAULTS } from '../monitor-constants.js';
+import { AUTO_FIXABLE_CAUSES } from '../constants.js';
 
 /** What a host monitor calls for a firing incident; `note` adds a line to the incident's "tried" list. */
 export type AutoFix = (inc: Incident, note: (what: string) => void) => Promise<void>;
@@ -23,12 +23,14 @@ export interface AutoFixDeps {
   attempts: Pick<FixAttempts, 'count' | 'record'>;
   sender: Pick<AlertSender, 'escalate'>;
   audit: Pick<AuditLog, 'record'>;
+  /** Auto-fixes per host per hour before it escalates and stops (config fix.autoFixMaxPerHour). */
+  maxPerHour: number;
   /** Queue the fix (host is the inventory name). */
   enqueueFix(host: string, plan: FixPlan, verdict: Verdict): Promise<void>;
 }
 
 export function createAutoFix(deps: AutoFixDeps): AutoFix {
-  const max = MONITOR_DEFAULTS.autoFixMaxPerHour;
+  const max = deps.maxPerHour;
   return async (inc, note) => {
     const host = deps.hosts.get(inc.host);
     if (!host || !AUTO_FIXABLE_CAUSES.has(inc.cause)) return;

@@ -9,7 +9,7 @@ import type { RemoteRunner } from '../domain/remote.js';
 import type { Logger } from '../util/logger.js';
 import { detach } from '../util/detach.js';
 import { redact } from '../util/redact.js';
-import { MONITOR_DEFAULTS } from '../monitor-constants.js';
+import { MONITOR_DEFAULTS } from '../constants.js';
 import { buildFollowScript, FOLLOW_MARK, lineTime } from './follow-script.js';
 import type { ResumePosition } from '../state/incident-store.js';
 

@@ -3,7 +3,7 @@
  * in force. Read from Redis only when the process's change counter moved (state/control-seq.ts), a mute
  * ran out, or the last read is older than controlsRefreshMs; otherwise the last read is reused.
  */
-import { MONITOR_DEFAULTS } from '../monitor-constants.js';
+import { MONITOR_DEFAULTS } from '../constants.js';
 import type { AckRequest, AckRequests } from '../state/ack-requests.js';
 import type { HostMutes, MuteStore } from '../state/mute-store.js';
 

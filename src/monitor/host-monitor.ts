@@ -13,7 +13,7 @@ import { parseLogLine } from '../openclaw/log-parser.js';
 import type { AlertSender, IncidentMessageKind } from '../alerts/alert-sender.js';
 import type { PictureSource } from '../alerts/picture-source.js';
 import type { HostMutes, MuteStore } from '../state/mute-store.js';
-import { AUTO_FIXABLE_CAUSES, MONITOR_DEFAULTS } from '../monitor-constants.js';
+import { AUTO_FIXABLE_CAUSES, MONITOR_DEFAULTS } from '../constants.js';
 import type { KeySpace } from '../state/key-space.js';
 import { LogFollower } from './follower.js';
 import { HostControls } from './host-controls.js';

@@ -4,7 +4,7 @@
  * so every rule is unit tested; the host monitor persists the data and carries out the actions.
  */
 import type { Cause } from '../domain/diagnosis.js';
-import { MONITOR_DEFAULTS } from '../monitor-constants.js';
+import { MONITOR_DEFAULTS } from '../constants.js';
 import type { Signal } from './signals.js';
 import type { Incident, IncidentSource } from '../domain/incident.js';
 

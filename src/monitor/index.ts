@@ -5,4 +5,4 @@
 export { startMonitor, type MonitorDeps, type MonitorHandle } from './monitor.js';
 export { policyFromConfig, type AlertPolicy } from './incident-machine.js';
 export type { Incident } from '../domain/incident.js';
-export { MONITOR_DEFAULTS } from '../monitor-constants.js';
+export { MONITOR_DEFAULTS } from '../constants.js';

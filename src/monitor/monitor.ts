@@ -20,7 +20,7 @@ import type { Logger } from '../util/logger.js';
 import { AlertSender } from '../alerts/alert-sender.js';
 import { createAlertCommands } from '../alerts/alert-commands.js';
 import { MuteStore } from '../state/mute-store.js';
-import { MONITOR_DEFAULTS } from '../monitor-constants.js';
+import { MONITOR_DEFAULTS } from '../constants.js';
 import { HostMonitor, type HostMonitorDeps } from './host-monitor.js';
 import type { KeySpace } from '../state/key-space.js';
 import { SharedRead } from './shared-read.js';
@@ -110,7 +110,7 @@ export async function startMonitor(deps: MonitorDeps): Promise<MonitorHandle> {
   const blind = new BlindWatch({ processId, allHosts, notice: new BlindNotice(redis, keys), sender, logger, noticeAfterMs: t.blindNoticeAfterMs ?? 10_000 });
   const probes = await startProbes({ redis, connection: deps.connection, keys, hosts: deps.hosts, ops: deps.ops, logger, intervalMs: probeIntervalMs, worker: deps.probeWorker !== false });
   const autoFix = deps.enqueueFix
-    ? createAutoFix({ hosts: hostByName, ops: deps.ops, attempts: FixAttempts.autoFixes(redis, keys), sender, audit: deps.audit, enqueueFix: deps.enqueueFix })
+    ? createAutoFix({ hosts: hostByName, ops: deps.ops, attempts: FixAttempts.autoFixes(redis, keys), maxPerHour: config.fix.autoFixMaxPerHour, sender, audit: deps.audit, enqueueFix: deps.enqueueFix })
     : undefined;
 
   // Every host monitor ticks each second and needs every host's probe (to tell "my own network is down"

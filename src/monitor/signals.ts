@@ -8,7 +8,7 @@ import { correlate, type ConnFailure } from '../openclaw/correlate.js';
 import type { LogEvent } from '../openclaw/evidence-types.js';
 import { detach } from '../util/detach.js';
 import { redact } from '../util/redact.js';
-import { MONITOR_DEFAULTS } from '../monitor-constants.js';
+import { MONITOR_DEFAULTS } from '../constants.js';
 
 /** One observation that counts towards an incident of `family` on a host. */
 export interface Signal {

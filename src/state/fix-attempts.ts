@@ -14,7 +14,7 @@ export class FixAttempts {
     private readonly key: (host: string) => string = (host) => keys.fixAttempts(host),
   ) {}
 
-  /** The auto-fixes the monitor started (its own hourly budget, MONITOR_DEFAULTS.autoFixMaxPerHour). */
+  /** The auto-fixes the monitor started (its own hourly budget, config fix.autoFixMaxPerHour). */
   static autoFixes(redis: RedisClient, keys: KeySpace): FixAttempts {
     return new FixAttempts(redis, keys, (host) => keys.autoFixes(host));
   }

@@ -8,7 +8,7 @@
  */
 import type { RedisClient } from './redis.js';
 import type { Cause } from '../domain/diagnosis.js';
-import { MONITOR_DEFAULTS } from '../monitor-constants.js';
+import { MONITOR_DEFAULTS } from '../constants.js';
 import type { KeySpace } from './key-space.js';
 
 /** Refusal series: one bar colour each in the picture. */

@@ -4,7 +4,7 @@
  * (fencing), so a process that lost a host can never overwrite what the new owner wrote.
  */
 import type { RedisClient } from './redis.js';
-import { MONITOR_DEFAULTS } from '../monitor-constants.js';
+import { MONITOR_DEFAULTS } from '../constants.js';
 import type { Incident } from '../domain/incident.js';
 import { SERIES_LUA } from './host-series.js';
 import { connKey } from '../domain/incident.js';

@@ -313,6 +313,31 @@ describe('DiscordAdapter against the Discord stand-in', () => {
     expect(standin.requests.at(-1)).toMatchObject({ method: 'PATCH', route: `/channels/${standin.channelId}/messages/${first.id}`, status: 200 });
   });
 
+  it('a kept token that does not open (CLAWMEDIC_JOB_KEY changed): deliver() warns without it and edits the channel message', async () => {
+    const h = standin.userInvokes('status', { host: 'prod' }, VIEWER);
+    const first = (await h.waitFor((x) => !!x.original && !x.original.loading)).original!;
+    const key = router.lastKey!;
+    // The ref and its sealed token are stored right after the answer shows.
+    for (let i = 0; i < 100 && !refs.secrets.has(`discord:${key}`); i++) await new Promise((r) => setTimeout(r, 20));
+    const kept = refs.secrets.get(`discord:${key}`)!.value;
+    const getSecret = refs.getSecret.bind(refs);
+    refs.getSecret = async () => {
+      throw new Error('sealed with another CLAWMEDIC_JOB_KEY');
+    };
+    const webhookCalls = standin.requests.filter((r) => r.route.startsWith('/webhooks/')).length;
+    try {
+      await adapter.deliver({ chat: { platform: 'discord', chatId: standin.channelId, isGroup: true }, reply: { title: 'prod: fine', tone: 'ok' }, messageKey: key });
+    } finally {
+      refs.getSecret = getSecret;
+    }
+    expect(embedOf(standin.message(first.id))!.title).toBe('prod: fine');
+    expect(standin.requests.filter((r) => r.route.startsWith('/webhooks/')).length).toBe(webhookCalls);
+    expect(standin.requests.at(-1)).toMatchObject({ method: 'PATCH', route: `/channels/${standin.channelId}/messages/${first.id}`, status: 200 });
+    const warning = log.lines.find((l) => l.msg === 'Discord: the kept interaction token does not open; editing through the channel instead' && l.messageKey === key);
+    expect(warning).toBeDefined();
+    expect(JSON.stringify(log.lines)).not.toContain(kept);
+  });
+
   it('private replies are ephemeral in interactions and go to DMs in deliveries, never to the group', async () => {
     const h = standin.userInvokes('hosts', {}, VIEWER);
     const v = await h.waitFor((x) => x.followups.length === 1);

@@ -29,7 +29,7 @@ import { cycles, folderArrows, folderOf, importGraph, importsOf, type ImportEdge
  * - state: Redis connections, KeySpace and the stores behind it (the audit trail too), used by everything above.
  * - openclaw: pure OpenClaw knowledge (the button store keeps plans in its stored form, so it is below state).
  * - standin: the simulated host (demo and tests).
- * - domain, util, monitor-constants, constants: shared types, ports, errors, helpers and constants; they
+ * - domain, util, constants: shared types, ports, errors, helpers and constants; they
  *   import nothing of ours above them.
  */
 export const LAYERS = [
@@ -51,7 +51,6 @@ export const LAYERS = [
   'standin',
   'domain',
   'util',
-  'monitor-constants',
   'constants',
 ] as const;
 

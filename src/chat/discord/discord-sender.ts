@@ -43,9 +43,11 @@ export class DiscordSender {
     const rendered = renderWithCustomIds(delivery.reply);
     const key = delivery.messageKey;
     if (key) await this.deps.pending.wait(key);
-    const ref = key ? parseRef(await refs.get('discord', key)) : undefined;
+    // The ref and its sealed token are read at once: one Redis round trip before the edit, not two in a row.
+    const [raw, sealed] = key ? await Promise.all([refs.get('discord', key), this.readToken(key)]) : [undefined, undefined];
+    const ref = parseRef(raw);
 
-    const hookToken = key && ref?.hook && Date.now() < ref.hook.expiresAt ? await this.hookToken(key) : undefined;
+    const hookToken = key && sealed && ref?.hook && Date.now() < ref.hook.expiresAt ? this.hookToken(key, sealed) : undefined;
     if (ref?.hook && hookToken) {
       try {
         const { body, files } = toRestBody(rendered);
@@ -118,17 +120,22 @@ export class DiscordSender {
     }
   }
 
+  /** The interaction token kept (sealed) for a message: the token, or why it does not open. */
+  private readToken(messageKey: string): Promise<{ token?: string; err?: unknown }> {
+    return this.deps.refs.getSecret('discord', messageKey).then(
+      (token) => ({ token }),
+      (err: unknown) => ({ err }),
+    );
+  }
+
   /**
-   * The interaction token kept (sealed) for a message, if still there. One that does not open
-   * (CLAWMEDIC_JOB_KEY changed, or edited in Redis) is logged without its value and not used:
-   * the edit goes through the channel message instead.
+   * The token to edit with, if still there. One that does not open (CLAWMEDIC_JOB_KEY changed, or
+   * edited in Redis) is logged without its value and not used: the edit goes through the channel message instead.
    */
-  private async hookToken(messageKey: string): Promise<string | undefined> {
-    try {
-      return await this.deps.refs.getSecret('discord', messageKey);
-    } catch (err) {
-      this.deps.logger.warn({ messageKey, err: describe(err) }, 'Discord: the kept interaction token does not open; editing through the channel instead');
-      return undefined;
+  private hookToken(messageKey: string, read: { token?: string; err?: unknown }): string | undefined {
+    if (read.err !== undefined) {
+      this.deps.logger.warn({ messageKey, err: describe(read.err) }, 'Discord: the kept interaction token does not open; editing through the channel instead');
     }
+    return read.token;
   }
 }

@@ -60,8 +60,6 @@ export const DEFAULTS = {
   buttonTtlSec: 24 * 3600,
   workerConcurrency: 4,
   fixMaxAttemptsPerHour: 3,
-  /** Auto-fixes the monitor starts per host per hour before it stops and asks the admins (config fix.autoFixMaxPerHour). */
-  autoFixMaxPerHour: 2,
   /**
    * A restarted 2026.9 gateway answers its probe after ~10-15 s on a quiet host, but real starts on a busy
    * 2-core host took over 90 s (measured in the real-gateway suite). The wait ends as soon as the probe

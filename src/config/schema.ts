@@ -248,15 +248,19 @@ export const configSchema = z
     fix: z
       .object({
         maxAttemptsPerHour: z.number().int().min(1).default(DEFAULTS.fixMaxAttemptsPerHour),
-        /** Auto-fixes per host per hour (hosts with `autoFix: true`); then the monitor escalates and stops. */
-        autoFixMaxPerHour: autoFixPerHour.default(DEFAULTS.autoFixMaxPerHour),
+        /**
+         * Auto-fixes per host per hour (hosts with `autoFix: true`); then the monitor escalates and stops.
+         * Unset: maxAttemptsPerHour, the limit the monitor always used (issue 15 asks for no behaviour change).
+         */
+        autoFixMaxPerHour: autoFixPerHour.optional(),
         /** Overrides the per-cause log window of the runbooks (a stale tab loops every 15 s: they watch longer). */
         verifyWindowSec: durationSec.optional(),
         /** How long a fix waits for a (re)started gateway to answer its probe (it boots in ~10 s). */
         startWaitSec: durationSec.default(DEFAULTS.startWaitSec),
       })
       .strict()
-      .default({ maxAttemptsPerHour: DEFAULTS.fixMaxAttemptsPerHour, autoFixMaxPerHour: DEFAULTS.autoFixMaxPerHour, startWaitSec: DEFAULTS.startWaitSec }),
+      .default({ maxAttemptsPerHour: DEFAULTS.fixMaxAttemptsPerHour, startWaitSec: DEFAULTS.startWaitSec })
+      .transform((fix) => ({ ...fix, autoFixMaxPerHour: fix.autoFixMaxPerHour ?? fix.maxAttemptsPerHour })),
     alerts: z
       .object({
         probeIntervalSec: durationSec.default(DEFAULTS.probeIntervalSec),

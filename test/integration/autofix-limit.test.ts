@@ -1,6 +1,6 @@
 /**
  * Issue 15 item 3: the auto-fix policy counts with the one fix-attempts counter (state/fix-attempts.ts, its
- * auto-fix key, real Redis) and stops at the configured `fix.autoFixMaxPerHour` (default 2) — not at a
+ * auto-fix key, real Redis) and stops at the configured `fix.autoFixMaxPerHour` (default: fix.maxAttemptsPerHour) — not at a
  * limit of its own — escalating once the budget is spent. Confirmed fixes (the other key) do not spend the
  * auto-fix budget. The limit is read from clawmedic.yaml as the app reads it (parseConfigText).
  */
@@ -69,9 +69,11 @@ describe('auto-fix limit', () => {
     return { queued, escalations, audit, notes };
   }
 
-  it('defaults to 2 fixes per host per hour (fix.autoFixMaxPerHour unset), then escalates and stops', async () => {
+  it('defaults to fix.maxAttemptsPerHour (fix.autoFixMaxPerHour unset, as before it was a setting), then escalates and stops', async () => {
+    expect(parseConfigText(yaml('fix: { maxAttemptsPerHour: 5 }'), 'clawmedic.yaml').fix.autoFixMaxPerHour).toBe(5);
+    expect(parseConfigText(yaml(''), 'clawmedic.yaml').fix.autoFixMaxPerHour).toBe(3);
     const max = parseConfigText(yaml('fix: { maxAttemptsPerHour: 3 }'), 'clawmedic.yaml').fix.autoFixMaxPerHour;
-    expect(max).toBe(2);
+    expect(max).toBe(3);
     // Confirmed fixes of the hour are on the other key: they leave the auto-fix budget alone.
     await new FixAttempts(redis, keys).record('auto', 'manual-1');
     const r = await fire(max, 'auto', max + 1);

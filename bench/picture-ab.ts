@@ -141,9 +141,11 @@ async function slope(d: AbDeps, n: number): Promise<{ perPictureBytes: number; p
 
 /** The A/B lines the bench prints. */
 export function printAb(r: AbResult, rounds: number, periodMs: number): void {
-  const ph = r.phases.map((p) => `${p.arm} ${fmt(p.maxMiB)} MiB (${fmt(p.ms / 1000)} s${p.overran ? `, ${p.overran} rounds overran` : ''})`).join(', ');
+  const ph = r.phases.map((p) => `${p.arm} ${p.maxMiB.toFixed(2)} MiB (${fmt(p.ms / 1000)} s${p.overran ? `, ${p.overran} rounds overran` : ''})`).join(', ');
   console.log(`  A/B, ${rounds} rounds a phase, one every ${periodMs} ms; max RSS per phase: ${ph}`);
-  console.log(`  A/B: bot extra RSS = max(B) − max(A) = ${fmt(r.botExtraMiB)} MiB`);
+  const a = r.phases.filter((p) => p.arm === 'A').map((p) => p.maxMiB);
+  const b = r.phases.filter((p) => p.arm === 'B').map((p) => p.maxMiB);
+  console.log(`  A/B: bot extra RSS = max(B) − max(A) = ${fmt(r.botExtraMiB)} MiB; the noise floor, A phases against each other: ${fmt(Math.max(...a) - Math.min(...a))} MiB; a bound with it, max(B) − min(A): ${fmt(Math.max(...b) - Math.min(...a))} MiB`);
   if (r.retained) {
     const t = r.retained;
     console.log(`  retained (--expose-gc): heap in use after a full GC, after the A phases ${fmt(t.afterA)} MiB, after the B phases ${fmt(t.afterB)} MiB (B − A ${fmt((t.afterB - t.afterA) * 1024)} KiB)`);

@@ -100,7 +100,7 @@ export async function run(): Promise<Figure[]> {
     });
   // Dispatch → final edit, both stamped in the stand-in's process.
   // Where the Discord time goes, from the dispatch: deferral accepted, final reply handed to the adapter, its edit.
-  const breakdown = { deferral: [] as number[], handedFinal: [] as number[], edit: [] as number[] };
+  const breakdown = { deferral: [] as number[], checking: [] as number[], handedFinal: [] as number[], edit: [] as number[] };
   const discordStatus = async (): Promise<number> => {
     handedFinalAt = 0;
     const it = dc.userInvokes('status', { host: 'prod' });
@@ -108,6 +108,9 @@ export async function run(): Promise<Figure[]> {
       const final = await it.waitFor(finalFor('prod'), 20_000);
       const t0 = await it.invoked;
       breakdown.deferral.push((await it.acknowledged()).at - t0);
+      // The router's answer ("Checking prod…", sent once the job is queued): an edit the console arm has no match for.
+      const checking = await it.waitFor((m) => !m.loading && /Checking/.test(m.text), 0).catch(() => undefined);
+      if (checking !== undefined) breakdown.checking.push(checking - t0);
       if (handedFinalAt) {
         breakdown.handedFinal.push(handedFinalAt - t0);
         breakdown.edit.push(final - handedFinalAt);
@@ -128,6 +131,7 @@ export async function run(): Promise<Figure[]> {
     printSeries('console: command → final reply', sC);
     console.log('  where the Discord time goes (from the dispatch, warm-up included):');
     printSeries('  deferral accepted by the stand-in', summarize(breakdown.deferral));
+    printSeries('  "Checking prod…" edit in the stand-in', summarize(breakdown.checking));
     printSeries('  final reply handed to the adapter', summarize(breakdown.handedFinal));
     printSeries('  handed → the stand-in has the edit', summarize(breakdown.edit));
     figures.push(atMost(BENCH, 'Discord /status p99', sD.p99, 1.3 * sC.p99, '1.3 × console p99'));

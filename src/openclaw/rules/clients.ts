@@ -184,14 +184,14 @@ export const deviceTokenRule: Rule = (ctx) => {
   // The host's own `openclaw devices rotate|revoke` before the failures: what made the token old.
   const change = [...ctx.windowEvents].reverse().find((e): e is DeviceTokenChangeEvent => e.kind === 'device_token_change' && e.ms <= t.lastSeen);
   const changeNote = change ? `; a device token was ${change.action} on the host at ${hhmmss(change.time)} (\`openclaw devices ${change.action === 'rotated' ? 'rotate' : 'revoke'}\`)` : '';
-  const changeLine = change ? `${hhmmss(change.time)} device token ${change.action} (device ${(change.deviceId ?? '?').slice(0, 8)}…, role ${change.role ?? '?'})` : '';
+  const changeLines = change ? [`${hhmmss(change.time)} device token ${change.action} (device ${(change.deviceId ?? '?').slice(0, 8)}…, role ${change.role ?? '?'})`] : [];
   const who = keys.size === 1 ? ` (${clientLabel({ kind: last.kind, clientId: last.client.id, origin: last.origin, remote: last.remote })})` : '';
   return finding({
     cause: 'device_token_mismatch',
     confidence: t.confidence ?? 'high',
     weight: 80 - t.dampBy,
     summary: `${keys.size} paired device(s) present an old device token${who}${changeNote}${t.note}`,
-    evidence: [changeLine, ...sample(fs)],
+    evidence: [...changeLines, ...sample(fs)],
     userActions: [browser ? DEVICE_BROWSER_ACTION : DEVICE_OTHER_ACTION],
     ...when(t),
     details: { ...(last.origin ? { origin: last.origin } : {}), ...(last.client.id ? { clientId: last.client.id } : {}) },

@@ -18,8 +18,8 @@ export const pluginRule: Rule = (ctx) => {
   // Plugins whose own code fails (a disable fixes them) and plugins whose runtime deps are missing
   // (an install problem: seen together on real 2026.4.29, whose bundled plugins cannot stage their
   // deps without npm beside its Node, while a user's plugin throws at load). The first are the fix.
-  const broken = allIds.filter((id) => !DEPS_MISSING_RE.test(fails.get(id)!));
   const depsIds = allIds.filter((id) => DEPS_MISSING_RE.test(fails.get(id)!));
+  const broken = allIds.filter((id) => !depsIds.includes(id));
   const depsMissing = broken.length === 0;
   const ids = depsMissing ? allIds : broken;
   const alsoDeps = !depsMissing && depsIds.length > 0 ? `; ${depsIds.length} more lack their runtime dependencies: ${depsIds.slice(0, 5).join(', ')}` : '';

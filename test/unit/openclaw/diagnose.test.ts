@@ -150,6 +150,9 @@ describe('diagnose: token causes', () => {
     const v = verdict({ log: fx('derived/log-device-token-mismatch.stdout.txt') }, '2026-11-25T15:02:00Z');
     expect(head(v).cause).toBe('device_token_mismatch');
     expect(joined(v)).toMatch(/device_token_mismatch/);
+    // No `device token rotated` line in this log: no empty evidence line stands for it.
+    expect(head(v).evidence.length).toBeGreaterThan(0);
+    expect(head(v).evidence.every((line) => line.trim() !== '')).toBe(true);
   });
 
   it('rate_limited leads, with the looping client behind it', () => {

@@ -87,7 +87,18 @@ export function gatewayListener(stateDir: string, port: number): { pid(): number
   return { pid: gatewayPid, up: gatewayUp, down: gatewayDown };
 }
 
-/** Another program holding the gateway port (port_conflict): started by start(), gone after kill(). */
+/** Pids of the processes listening on 127.0.0.1:port, as the real `ss` names them (own user's only). */
+function listenerPids(port: number): number[] {
+  const r = spawnSync('ss', ['-tlnpH', `sport = :${port}`], { encoding: 'utf8' });
+  return [...(r.stdout ?? '').matchAll(/pid=(\d+)/g)].map((m) => Number(m[1]));
+}
+
+/**
+ * Another program holding the gateway port (port_conflict): started by start(), gone after kill().
+ * A gateway listener the pid file lost (seen under load: a restart's new listener lost the port to the
+ * old one and its dead pid was recorded) would keep the port and answer for python: it is killed first,
+ * and the owner must be alive once the port accepts.
+ */
 export function portOwner(stateDir: string, port: number): { readonly pid: number | undefined; start(): Promise<void>; kill(): Promise<void> } {
   let ownerPid: number | undefined;
   return {
@@ -102,8 +113,12 @@ export function portOwner(stateDir: string, port: number): { readonly pid: numbe
       await writeFile(path.join(dir, 'healthz'), await readFile(path.join(STANDIN_FIXTURES_DIR, 'derived/http-server-directory-listing.html')));
       // The system python when there is one (a version manager's shim would add its own start-up).
       const python = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
+      for (const pid of listenerPids(port)) killPid(pid);
+      await waitFor(async () => !(await accepts(port)), `port ${port} was not freed for the port owner`);
       ownerPid = spawnDetached(`exec ${python} -m http.server ${port} --bind 127.0.0.1`, dir);
+      const started = ownerPid;
       await waitFor(() => accepts(port), `python3 http.server on port ${port} did not come up`);
+      if (!alive(started)) throw new Error(`host stand-in: python3 http.server (pid ${started}) exited: port ${port} is held by another process`);
     },
     async kill() {
       if (ownerPid === undefined) return;

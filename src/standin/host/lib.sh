@@ -103,6 +103,11 @@ gw_proc_down() {
     sleep 0.02
   done
   kill -9 "$pid" 2>/dev/null
+  # Gone before the next start binds the port (else the new listener loses it to this one).
+  for i in $(seq 1 250); do
+    gw_proc_alive || return 0
+    sleep 0.02
+  done
   return 0
 }
 

@@ -160,8 +160,6 @@ describe('DiscordAdapter against the Discord stand-in', () => {
     expect(acked.rejected).toEqual([]);
 
     const v = await h.waitFor((x) => !!x.original && !x.original.loading, 8000);
-    // The router was only asked after Discord had the deferral.
-    expect(router.commandCalledAt.at(-1)!).toBeGreaterThanOrEqual(acked.initial!.at);
     expect(router.commands.at(-1)).toMatchObject({
       text: '/fix prod',
       actor: { platform: 'discord', userId: OPERATOR.userId, roleIds: [OPERATOR_ROLE] },
@@ -172,6 +170,25 @@ describe('DiscordAdapter against the Discord stand-in', () => {
     expect(embed.color).toBe(TONE_COLOURS.warn);
     expect(buttonsOf(v.original).map((b) => b.label)).toEqual(['Confirm', 'Cancel']);
     expect(v.original!.ephemeral).toBe(false);
+  }, 15_000);
+
+  it('asks the router while the deferral is on its way; a result that comes first still edits the deferred reply', async () => {
+    // Discord holds the deferral back for a second (a 429 the REST queue waits out): inside the 3 s deadline.
+    standin.inject(/^POST \/interactions\/\d+\/[^/]+\/callback$/, 429, 1, { retryAfter: 1 });
+    const before = standin.messagesIn(standin.channelId).length;
+    const h = standin.userInvokes('status', { host: 'prod' }, VIEWER);
+    const key = await standin.waitFor(() => (router.commands.at(-1)?.requestId === h.id ? router.lastKey : undefined), 5_000, 'router asked');
+    // The router has answered and the deferral is not accepted yet: a fast job's result arrives now.
+    expect(h.view().initial).toBeUndefined();
+    const delivered = adapter.deliver({ chat: { platform: 'discord', chatId: standin.channelId, isGroup: true }, reply: { title: 'prod: OK', tone: 'ok' }, messageKey: key });
+    const acked = await h.acknowledged();
+    expect(acked.initial!.type).toBe(5);
+    expect(router.commandCalledAt.at(-1)!).toBeLessThan(acked.initial!.at);
+    await delivered;
+    // The result edited the deferred reply after the router's answer did (not the other way round), and no message of its own.
+    const v = await h.waitFor((x) => !!x.original && embedOf(x.original)?.title === 'prod: OK', 5_000);
+    expect(v.original!.loading).toBe(false);
+    expect(standin.messagesIn(standin.channelId).length).toBe(before + 1);
   }, 15_000);
 
   it('Confirm → router gets the bare token → plan edited in place → deliver() edits the same message to the result', async () => {

@@ -70,11 +70,21 @@ export class DiscordSender {
       }
     }
 
+    await this.sendNew(delivery, rendered);
+  }
+
+  /**
+   * Send a delivery as a new message and remember where it landed: the first message of its messageKey
+   * (a late answer), or one whose earlier message is gone. It does not wait for the key's pending ref:
+   * a late answer is that ref's writer.
+   */
+  async sendNew(delivery: Delivery, rendered = renderWithCustomIds(delivery.reply)): Promise<void> {
     const target = await this.targetChannel(delivery);
     const { body, files } = toRestBody(rendered);
     const reference = await this.referenceTo(delivery.replyToKey, target);
     const msg = await this.send(target, reference ? { ...body, message_reference: reference } : body, files);
-    if (key) await refs.set('discord', key, JSON.stringify({ v: 1, channelId: target, messageId: msg.id } satisfies DiscordMessageRef));
+    const key = delivery.messageKey;
+    if (key) await this.deps.refs.set('discord', key, JSON.stringify({ v: 1, channelId: target, messageId: msg.id } satisfies DiscordMessageRef));
   }
 
   /** A reply reference to the message `replyToKey` names, when it is a channel message in `channelId`. */

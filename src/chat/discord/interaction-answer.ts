@@ -44,6 +44,17 @@ export class InteractionAnswers {
   constructor(private readonly deps: InteractionAnswerDeps) {}
 
   /**
+   * Run `give` with the router's response once it is there. From that moment until `give` is done, a
+   * delivery for the response's messageKey waits: while the acknowledgement is still on its way, a fast
+   * job's result must edit the answer, not become a message of its own.
+   */
+  async afterAcknowledgement(routed: Promise<RouterResponse>, give: (response: RouterResponse) => Promise<void>): Promise<void> {
+    const response = await routed;
+    const key = response.messageKey;
+    await (key ? this.deps.pending.during(key, give(response)) : give(response));
+  }
+
+  /**
    * Put the router's reply where the user expects it and remember it for later edits.
    * Private replies and errors the user can act on go out ephemeral; a public "thinking…" cannot
    * turn ephemeral, so it is deleted and an ephemeral follow-up is sent instead.
@@ -74,8 +85,8 @@ export class InteractionAnswers {
     const reply: Reply = { ...response.reply, private: response.reply.private || rendered.ephemeral || response.reply.tone === 'error', body: [note, ...(response.reply.body ?? [])] };
     const key = response.messageKey;
     const delivery: Delivery = { chat, reply, userId: i.user.id, ...(key ? { messageKey: key } : {}) };
-    // deliver() reads the pending refs synchronously on entry, before this sets it: it never waits on itself.
-    const pending = this.deps.sender.deliver(delivery);
+    // Nothing was sent for this interaction yet: the late answer is the first message of its key.
+    const pending = this.deps.sender.sendNew(delivery);
     try {
       await (key ? this.deps.pending.during(key, pending) : pending);
     } catch (err) {

@@ -112,9 +112,9 @@ export class InteractionHandler {
 
   private async onCommand(i: ChatInputCommandInteraction, receivedAt: number): Promise<void> {
     const { router, answers } = this.deps;
-    // Acknowledge first, before the router, Redis or anything else: the 3 s deadline is Discord's.
-    // Whether the answer is a refusal is known from the config alone (no I/O): such an answer is
-    // deferred ephemeral, so nobody sees a public "thinking…" that is then deleted.
+    // Acknowledge first: the deferral is sent before the router, Redis or anything else, and the 3 s
+    // deadline is Discord's. Whether the answer is a refusal is known from the config alone (no I/O):
+    // such an answer is deferred ephemeral, so nobody sees a public "thinking…" that is then deleted.
     const ephemeral = this.deps.ephemeralCommands.has(i.commandName) || router.mayRun?.(this.actorOf(i), i.commandName) === false;
     const cmd: Command = {
       actor: this.actorOf(i),
@@ -122,19 +122,24 @@ export class InteractionHandler {
       text: commandText(i.commandName, (name) => i.options.get(name)?.value),
       requestId: i.id,
     };
-    try {
-      await i.deferReply(ephemeral ? { flags: MessageFlags.Ephemeral } : {});
-    } catch (err) {
-      if (!this.mayAnswerLate(err, `/${i.commandName}`)) return;
-      // Discord shows "The application did not respond", but the person asked: answer in the channel (or DM).
-      const response = await this.askRouter(() => router.handleCommand(cmd));
-      await answers.answerLate(i, chatOf(i), response, `/${i.commandName}`);
-      return;
-    }
-    this.acked('command', i, receivedAt);
-
-    const response = await this.askRouter(() => router.handleCommand(cmd));
-    await answers.answer(i, response, { deferredEphemeral: ephemeral, inPlace: true });
+    const deferral = i.deferReply(ephemeral ? { flags: MessageFlags.Ephemeral } : {}).then(
+      () => undefined,
+      (err: unknown) => ({ err }),
+    );
+    // The router is asked while the deferral is on its way, so its round trip is not added to every
+    // command. A command may be asked twice when two processes got the interaction and one of them
+    // then finds it answered (40060): its job is keyed by the interaction id and queued once.
+    const routed = this.askRouter(() => router.handleCommand(cmd));
+    await answers.afterAcknowledgement(routed, async (response) => {
+      const failed = await deferral;
+      if (!failed) {
+        this.acked('command', i, receivedAt);
+        await answers.answer(i, response, { deferredEphemeral: ephemeral, inPlace: true });
+      } else if (this.mayAnswerLate(failed.err, `/${i.commandName}`)) {
+        // Discord shows "The application did not respond", but the person asked: answer in the channel (or DM).
+        await answers.answerLate(i, chatOf(i), response, `/${i.commandName}`);
+      }
+    });
   }
 
   private async onButton(i: ButtonInteraction, receivedAt: number): Promise<void> {

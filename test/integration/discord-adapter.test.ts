@@ -427,7 +427,10 @@ describe('DiscordAdapter against the Discord stand-in', () => {
     // (How fast, as a figure, is bench/discord-interactions.ts's job, not a test's.)
     expect(latencies.at(-1)!).toBeLessThan(2000);
     await Promise.all(handles.map((h) => h.waitFor((x) => !!x.original && !x.original.loading, 6000)));
-    expect(acks.slice(start).filter((a) => a.kind === 'command')).toHaveLength(10);
+    const commandAcks = acks.slice(start).filter((a) => a.kind === 'command');
+    expect(commandAcks).toHaveLength(10);
+    // The acknowledgement metric is taken when Discord accepted the deferral, not when the router answered.
+    expect(Math.max(...commandAcks.map((a) => a.sinceReceivedMs))).toBeLessThan(2000);
   }, 15_000);
 
   it('survives a dropped gateway connection: discord.js resumes and interactions keep flowing', async () => {

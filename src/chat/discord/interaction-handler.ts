@@ -123,7 +123,7 @@ export class InteractionHandler {
       requestId: i.id,
     };
     const deferral = i.deferReply(ephemeral ? { flags: MessageFlags.Ephemeral } : {}).then(
-      () => undefined,
+      () => void this.acked('command', i, receivedAt),
       (err: unknown) => ({ err }),
     );
     // The router is asked while the deferral is on its way, so its round trip is not added to every
@@ -132,10 +132,8 @@ export class InteractionHandler {
     const routed = this.askRouter(() => router.handleCommand(cmd));
     await answers.afterAcknowledgement(routed, async (response) => {
       const failed = await deferral;
-      if (!failed) {
-        this.acked('command', i, receivedAt);
-        await answers.answer(i, response, { deferredEphemeral: ephemeral, inPlace: true });
-      } else if (this.mayAnswerLate(failed.err, `/${i.commandName}`)) {
+      if (!failed) await answers.answer(i, response, { deferredEphemeral: ephemeral, inPlace: true });
+      else if (this.mayAnswerLate(failed.err, `/${i.commandName}`)) {
         // Discord shows "The application did not respond", but the person asked: answer in the channel (or DM).
         await answers.answerLate(i, chatOf(i), response, `/${i.commandName}`);
       }

@@ -44,11 +44,11 @@ export class InteractionAnswers {
   constructor(private readonly deps: InteractionAnswerDeps) {}
 
   /**
-   * Run `give` with the router's response once it is there. From that moment until `give` is done, a
-   * delivery for the response's messageKey waits: while the acknowledgement is still on its way, a fast
-   * job's result must edit the answer, not become a message of its own.
+   * Run `give` (which waits for the acknowledgement, then answers) with the router's response once it is
+   * there. From that moment until `give` is done, a delivery for the response's messageKey waits: while the
+   * acknowledgement is still on its way, a fast job's result must edit the answer, not become a message of its own.
    */
-  async afterAcknowledgement(routed: Promise<RouterResponse>, give: (response: RouterResponse) => Promise<void>): Promise<void> {
+  async onceRouted(routed: Promise<RouterResponse>, give: (response: RouterResponse) => Promise<void>): Promise<void> {
     const response = await routed;
     const key = response.messageKey;
     await (key ? this.deps.pending.during(key, give(response)) : give(response));

@@ -130,7 +130,7 @@ export class InteractionHandler {
     // command. A command may be asked twice when two processes got the interaction and one of them
     // then finds it answered (40060): its job is keyed by the interaction id and queued once.
     const routed = this.askRouter(() => router.handleCommand(cmd));
-    await answers.afterAcknowledgement(routed, async (response) => {
+    await answers.onceRouted(routed, async (response) => {
       const failed = await deferral;
       if (!failed) await answers.answer(i, response, { deferredEphemeral: ephemeral, inPlace: true });
       else if (this.mayAnswerLate(failed.err, `/${i.commandName}`)) {

@@ -8,6 +8,35 @@ function recorder() {
 }
 const apiError = (error_code: number, description: string) => Object.assign(new Error(description), { error_code, description });
 
+type Priority = (typeof SEND_PRIORITY)[keyof typeof SEND_PRIORITY];
+
+/** The bot's own `n` calls into group -100 at `priority`; after 200 ms, how many of them went out (the rest wait for the window). */
+async function floodGroup(q: TelegramSendQueue, n: number, priority: Priority): Promise<{ sent: () => number }> {
+  let sent = 0;
+  for (let i = 0; i < n; i++) void q.run('-100', true, async () => void sent++, priority);
+  await new Promise((r) => setTimeout(r, 200));
+  return { sent: () => sent };
+}
+
+/** How long two more calls into group -100 took, one after the other. */
+async function twoCallsMs(q: TelegramSendQueue, priority?: Priority): Promise<number> {
+  const t0 = Date.now();
+  await q.run('-100', true, async () => undefined, priority);
+  await q.run('-100', true, async () => undefined, priority);
+  return Date.now() - t0;
+}
+
+/** Chat A (one call per 30 ms) busy with a send, and an edit of message 5 with buttons waiting behind it. */
+function editWaitingInChatA() {
+  const { logger } = recorder();
+  const q = new TelegramSendQueue(logger, { perChatIntervalMs: 30, perChatBurst: 1 });
+  const sent: string[] = [];
+  const call = (name: string) => async () => void sent.push(name);
+  const busy = q.run('A', false, call('send'));
+  const v1 = q.run('A', false, call('v1 with buttons'), SEND_PRIORITY.reply, { message: '5', replaces: true });
+  return { q, sent, call, busy, v1 };
+}
+
 describe('TelegramSendQueue', () => {
   it('keeps order per chat and spaces calls into one chat', async () => {
     const { logger } = recorder();
@@ -89,12 +118,7 @@ describe('TelegramSendQueue', () => {
   });
 
   it('never moves an edit past a buttons-only change of the same message', async () => {
-    const { logger } = recorder();
-    const q = new TelegramSendQueue(logger, { perChatIntervalMs: 30, perChatBurst: 1 });
-    const sent: string[] = [];
-    const call = (name: string) => async () => void sent.push(name);
-    const busy = q.run('A', false, call('send'));
-    const v1 = q.run('A', false, call('v1 with buttons'), SEND_PRIORITY.reply, { message: '5', replaces: true });
+    const { q, sent, call, busy, v1 } = editWaitingInChatA();
     const drop = q.run('A', false, call('drop buttons'), SEND_PRIORITY.reply, { message: '5', replaces: false });
     const v2 = q.run('A', false, call('v2 with new buttons'), SEND_PRIORITY.reply, { message: '5', replaces: true });
     await Promise.all([busy, v1, drop, v2]);
@@ -103,12 +127,7 @@ describe('TelegramSendQueue', () => {
   });
 
   it("a press's buttons-only change waits behind an edit of the same message still waiting, though it is feedback", async () => {
-    const { logger } = recorder();
-    const q = new TelegramSendQueue(logger, { perChatIntervalMs: 30, perChatBurst: 1 });
-    const sent: string[] = [];
-    const call = (name: string) => async () => void sent.push(name);
-    const busy = q.run('A', false, call('send'));
-    const v1 = q.run('A', false, call('v1 with buttons'), SEND_PRIORITY.reply, { message: '5', replaces: true });
+    const { q, sent, call, busy, v1 } = editWaitingInChatA();
     const drop = q.run('A', false, call('drop buttons'), SEND_PRIORITY.feedback, { message: '5', replaces: false });
     const other = q.run('A', false, call('press answer'), SEND_PRIORITY.feedback);
     await Promise.all([busy, v1, drop, other]);
@@ -157,17 +176,11 @@ describe('TelegramSendQueue', () => {
   it('alert traffic never takes the whole group budget: a reply into a flooded group goes out at once', async () => {
     const { logger } = recorder();
     const q = new TelegramSendQueue(logger, { perChatIntervalMs: 1, perChatBurst: 100, perGroupPerMinute: 6, replyReservePerMinute: 2, feedbackReservePerMinute: 0 });
-    let alertsSent = 0;
-    const alerts = Array.from({ length: 10 }, () => q.run('-100', true, async () => void alertsSent++, SEND_PRIORITY.alert));
-    await new Promise((r) => setTimeout(r, 200));
-    expect(alertsSent).toBe(4); // 6 per minute minus 2 kept for replies
-    const t0 = Date.now();
-    await q.run('-100', true, async () => undefined);
-    await q.run('-100', true, async () => undefined);
-    expect(Date.now() - t0).toBeLessThan(10_000); // both found budget (and a free lane) long before the 61 s window turned
-    expect(alertsSent).toBe(4);
+    const alerts = await floodGroup(q, 10, SEND_PRIORITY.alert);
+    expect(alerts.sent()).toBe(4); // 6 per minute minus 2 kept for replies
+    expect(await twoCallsMs(q)).toBeLessThan(10_000); // both found budget (and a free lane) long before the 61 s window turned
+    expect(alerts.sent()).toBe(4);
     q.close();
-    void alerts;
   });
 
   it("answers a person's press at once though the bot's own calls just used the chat's burst; Telegram's per-chat bucket is never overdrawn", async () => {
@@ -202,22 +215,16 @@ describe('TelegramSendQueue', () => {
   it("keeps part of a group's minute for feedback: progress and alert edits cannot take it", async () => {
     const { logger } = recorder();
     const q = new TelegramSendQueue(logger, { perChatIntervalMs: 1, perChatBurst: 100, perGroupPerMinute: 6, replyReservePerMinute: 0, feedbackReservePerMinute: 2 });
-    let own = 0;
-    const progress = Array.from({ length: 6 }, () => q.run('-100', true, async () => void own++, SEND_PRIORITY.reply));
-    await new Promise((r) => setTimeout(r, 200));
-    expect(own).toBe(4); // 6 a minute, 2 kept for feedback
-    const t0 = Date.now();
-    await q.run('-100', true, async () => undefined, SEND_PRIORITY.feedback);
-    await q.run('-100', true, async () => undefined, SEND_PRIORITY.feedback);
-    expect(Date.now() - t0).toBeLessThan(1000); // both found budget long before the 61 s window turned
+    const progress = await floodGroup(q, 6, SEND_PRIORITY.reply);
+    expect(progress.sent()).toBe(4); // 6 a minute, 2 kept for feedback
+    expect(await twoCallsMs(q, SEND_PRIORITY.feedback)).toBeLessThan(1000); // both found budget long before the 61 s window turned
     // The group's own limit still holds for feedback: a third press waits for the window.
     let third = false;
     const late = q.run('-100', true, async () => void (third = true), SEND_PRIORITY.feedback);
     await new Promise((r) => setTimeout(r, 200));
     expect(third).toBe(false);
-    expect(own).toBe(4);
+    expect(progress.sent()).toBe(4);
     q.close();
-    void progress;
     void late;
   });
 
